@@ -1,0 +1,103 @@
+"""The ASGI application: webhook intake on its own fast path, everything else on Starlette."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from redis.exceptions import RedisError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.intake import Receive, Scope, Send, WebhookIntake
+from bot.services import Services
+from store.models import Delivery
+
+log = logging.getLogger("autostack.app")
+PROBE_TIMEOUT = 2.0
+
+
+async def _database_ok(services: Services) -> bool:
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT), services.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError, TimeoutError):
+        return False
+    return True
+
+
+async def _queue_ok(services: Services) -> bool:
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT):
+            return await (await services.queue()).ping()
+    except (RedisError, OSError, TimeoutError):
+        return False
+
+
+async def healthz(_: Request) -> Response:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: the database and the queue both answer."""
+    services: Services = request.app.state.services
+    database, queue = await asyncio.gather(_database_ok(services), _queue_ok(services))
+    status = 200 if database and queue else 503
+    return JSONResponse({"database": database, "queue": queue}, status_code=status)
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition, with queue depth and outbox size read now."""
+    services: Services = request.app.state.services
+    with contextlib.suppress(RedisError, OSError, TimeoutError):
+        async with asyncio.timeout(PROBE_TIMEOUT):
+            services.metrics.queue_depth.set(await (await services.queue()).depth())
+    with contextlib.suppress(SQLAlchemyError, OSError, TimeoutError):
+        async with asyncio.timeout(PROBE_TIMEOUT), services.engine.connect() as conn:
+            pending = select(func.count()).select_from(Delivery).where(Delivery.state == "received")
+            services.metrics.outbox_pending.set(await conn.scalar(pending) or 0)
+    return PlainTextResponse(services.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+class AutoStackApp:
+    """Routes the webhook path to the raw intake and the rest to Starlette."""
+
+    def __init__(
+        self, services: Services, routes: Sequence[BaseRoute] = (), *, run_intake: bool = True
+    ) -> None:
+        self.services = services
+        self.webhook_path = services.settings.webhook_path
+        self.intake = WebhookIntake(
+            services.settings.require_webhook_secrets(), services.writer, services.metrics
+        )
+        self.web = Starlette(
+            routes=[
+                Route("/healthz", healthz),
+                Route("/readyz", readyz),
+                Route("/metrics", metrics),
+                *routes,
+            ],
+            lifespan=self._lifespan if run_intake else None,
+        )
+        self.web.state.services = services
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        self.services.start_intake(with_relay=self.services.settings.relay_in_web)
+        try:
+            yield
+        finally:
+            await self.services.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == self.webhook_path:
+            await self.intake(scope, receive, send)
+        else:
+            await self.web(scope, receive, send)

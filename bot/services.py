@@ -1,0 +1,79 @@
+"""The long-lived pieces one process shares: database, queue, writer, relay, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.deliveries import DeliveryWriter
+from bot.metrics import Metrics
+from bot.queue import JobQueue
+from bot.relay import Relay
+from bot.settings import Settings
+from handlers import default_router
+from handlers.router import Router
+from store.db import create_engine, sessionmaker
+
+log = logging.getLogger("autostack.services")
+
+
+@dataclass
+class Services:
+    """What web, relay and worker need, built once from the settings."""
+
+    settings: Settings
+    redis_url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    metrics: Metrics
+    router: Router
+    writer: DeliveryWriter
+    relay: Relay
+    _queue: JobQueue | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, redis_url: str, router: Router | None = None) -> Services:
+        """Create the engine and the background pieces (not started yet)."""
+        engine = create_engine(settings.database_url)
+        relay = Relay(engine, lambda: JobQueue.connect(redis_url))
+        return cls(
+            settings=settings,
+            redis_url=redis_url,
+            engine=engine,
+            sessions=sessionmaker(engine),
+            metrics=Metrics(),
+            router=router or default_router(),
+            writer=DeliveryWriter(engine, on_committed=relay.notify),
+            relay=relay,
+        )
+
+    async def queue(self) -> JobQueue:
+        """The job queue, connected on first use (so start-up survives Redis being down)."""
+        if self._queue is None:
+            self._queue = await JobQueue.connect(self.redis_url)
+        return self._queue
+
+    def start_intake(self, *, with_relay: bool = True) -> None:
+        """Start the group-commit writer (and the relay) as background tasks."""
+        self._tasks.append(asyncio.create_task(self.writer.run(), name="delivery-writer"))
+        if with_relay:
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+
+    async def close(self) -> None:
+        """Stop background tasks and close connections."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.relay.close()
+        if self._queue is not None:
+            await self._queue.close()
+            self._queue = None
+        await self.engine.dispose()

@@ -1,0 +1,216 @@
+"""Settings, read once at start-up from the environment and an optional `.env` file.
+
+Names follow Probot where Probot has the setting (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, …).
+A missing or malformed value stops start-up with one line naming it and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.db import DatabaseURLError, async_url
+
+GITHUB_WEBHOOK_MAX_BYTES = 25 * 1024 * 1024
+TARGETS = ("local", "kubernetes")
+LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and says how to fix it."""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a `.env` file; comments, blank lines and `export ` prefixes allowed."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got {raw!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value.replace("\\n", "\n")
+    return values
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value} is out of range; use {low}..{high}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+def _private_key(env: Mapping[str, str]) -> str | None:
+    inline = env.get("PRIVATE_KEY", "").strip()
+    path = env.get("PRIVATE_KEY_PATH", "").strip()
+    if inline and path:
+        raise SettingsError("PRIVATE_KEY and PRIVATE_KEY_PATH are both set; keep only one")
+    if path:
+        try:
+            inline = Path(path).read_text().strip()
+        except OSError as exc:
+            raise SettingsError(f"PRIVATE_KEY_PATH={path!r} cannot be read: {exc.strerror}") from None
+    if not inline:
+        return None
+    inline = inline.replace("\\n", "\n")
+    if "-----BEGIN" not in inline or "PRIVATE KEY-----" not in inline:
+        raise SettingsError(
+            "PRIVATE_KEY is not a PEM private key; paste the .pem GitHub gave you "
+            "(or set PRIVATE_KEY_PATH to its file)"
+        )
+    return inline
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything AutoStack reads from its environment, typed and grouped."""
+
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    webhook_secrets: tuple[str, ...]
+    webhook_path: str = "/api/github/webhooks"
+    host: str = "127.0.0.1"
+    port: int = 3000
+    log_level: str = "info"
+    log_format: str = "json"
+    app_id: int | None = None
+    private_key: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    github_api_url: str = "https://api.github.com"
+    public_url: str | None = None
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    target: str = "local"
+    apps_domain: str | None = None
+    preview_domain: str | None = None
+    router_port: int = 8080
+    aws_region: str | None = None
+    relay_in_web: bool = True
+
+    @property
+    def embedded_database(self) -> bool:
+        """True when the database is the SQLite file AutoStack manages itself."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def embedded_queue(self) -> bool:
+        """True when no REDIS_URL is set and AutoStack runs its own private Redis."""
+        return self.redis_url is None
+
+    @property
+    def github_app_configured(self) -> bool:
+        """True when AutoStack can authenticate as a GitHub App."""
+        return self.app_id is not None and self.private_key is not None
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the web page (links in check runs and statuses point here)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: Path | None = None) -> Settings:
+        """Read settings from `.env` (if present) overlaid by the process environment."""
+        env: dict[str, str] = {}
+        dotenv = dotenv if dotenv is not None else Path(".env")
+        if dotenv.is_file():
+            env.update(read_dotenv(dotenv))
+        env.update(os.environ if environ is None else environ)
+
+        data_dir = Path(env.get("AUTOSTACK_DATA_DIR", "").strip() or ".autostack").absolute()
+        database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'autostack.db'}"
+        try:
+            async_url(database_url)
+        except DatabaseURLError as exc:
+            raise SettingsError(str(exc)) from None
+        except Exception:
+            raise SettingsError(
+                "DATABASE_URL is not a database URL; use postgresql://user:pass@host/db "
+                "or sqlite:///path/to/file.db"
+            ) from None
+        redis_url = env.get("REDIS_URL", "").strip() or None
+        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
+
+        webhook_path = env.get("WEBHOOK_PATH", "").strip() or "/api/github/webhooks"
+        if not webhook_path.startswith("/"):
+            raise SettingsError(f"WEBHOOK_PATH={webhook_path!r} must start with '/'")
+        app_id_raw = env.get("APP_ID", "").strip()
+        if app_id_raw and not app_id_raw.isdigit():
+            raise SettingsError(
+                f"APP_ID={app_id_raw!r} must be the numeric App ID from the App's settings page"
+            )
+        api_url = (env.get("GITHUB_API_URL", "").strip() or "https://api.github.com").rstrip("/")
+        if not api_url.startswith(("http://", "https://")):
+            raise SettingsError(f"GITHUB_API_URL={api_url!r} must be an http(s) URL")
+
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            redis_url=redis_url,
+            webhook_secrets=_list(env, "WEBHOOK_SECRET"),
+            webhook_path=webhook_path,
+            host=env.get("HOST", "").strip() or "127.0.0.1",
+            port=_int(env, "PORT", 3000, low=1, high=65535),
+            log_level=_choice(env, "LOG_LEVEL", "info", LOG_LEVELS),
+            log_format=_choice(env, "LOG_FORMAT", "json", ("json", "pretty")),
+            app_id=int(app_id_raw) if app_id_raw else None,
+            private_key=_private_key(env),
+            client_id=env.get("GITHUB_CLIENT_ID", "").strip() or None,
+            client_secret=env.get("GITHUB_CLIENT_SECRET", "").strip() or None,
+            github_api_url=api_url,
+            public_url=env.get("AUTOSTACK_URL", "").strip() or None,
+            secret_keys=_list(env, "SECRET_KEY"),
+            target=_choice(env, "AUTOSTACK_TARGET", "local", TARGETS),
+            apps_domain=env.get("APPS_DOMAIN", "").strip() or None,
+            preview_domain=env.get("PREVIEW_DOMAIN", "").strip() or None,
+            router_port=_int(env, "ROUTER_PORT", 8080, low=1, high=65535),
+            aws_region=env.get("AWS_REGION", "").strip() or None,
+            relay_in_web=env.get("AUTOSTACK_RELAY_IN_WEB", "1").strip() not in ("0", "false", "no"),
+        )
+
+    def require_webhook_secrets(self) -> tuple[str, ...]:
+        """The webhook secrets, or a clear error for a server that would accept anything."""
+        if not self.webhook_secrets:
+            raise SettingsError(
+                "WEBHOOK_SECRET is not set; set it to the secret in your GitHub App's webhook settings"
+            )
+        return self.webhook_secrets
+
+
+def local_secret(data_dir: Path, name: str) -> str:
+    """A random secret kept in the data folder, made on first use (embedded defaults only)."""
+    path = data_dir / name
+    if path.is_file():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

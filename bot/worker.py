@@ -1,0 +1,171 @@
+"""The arq worker: turns queued deliveries into handler runs, and sweeps the outbox.
+
+`handle_delivery` is idempotent on the delivery's stored state, so a job that runs twice
+(a worker killed mid-job, a sweep racing the relay) has one effect.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from arq import Retry, cron
+from arq.worker import Worker
+from sqlalchemy import select
+
+from bot.github.webhook_models import typed_event
+from bot.logs import delivery_id_var
+from bot.queue import HANDLE_DELIVERY, JobQueue, redis_settings
+from bot.relay import relay, stale_deliveries
+from bot.services import Services
+from handlers.context import Context
+from handlers.router import DispatchResult, dispatch
+from store.models import Delivery, utcnow
+
+log = logging.getLogger("autostack.worker")
+
+MAX_TRIES = 8
+JOB_TIMEOUT = 600
+TERMINAL = ("done", "ignored", "failed")
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff for transient failures: 2 s, 4 s, 8 s … capped at 5 minutes."""
+    return float(min(300, 2**attempt))
+
+
+async def _claim(services: Services, delivery_id: str) -> Delivery | None:
+    async with services.sessions.begin() as session:
+        query = select(Delivery).where(Delivery.delivery_id == delivery_id)
+        if services.engine.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = await session.scalar(query)
+        if row is None or row.state in TERMINAL:
+            return row
+        row.state = "processing"
+        row.attempts += 1
+        return row
+
+
+async def _finish(services: Services, delivery_id: str, result: DispatchResult, *, retrying: bool) -> str:
+    errors = {**result.permanent, **result.temporary}
+    if result.ignored:
+        state = "ignored"
+    elif retrying:
+        state = "queued"
+    elif errors:
+        state = "failed"
+    else:
+        state = "done"
+    async with services.sessions.begin() as session:
+        row = await session.get(Delivery, delivery_id)
+        assert row is not None
+        row.state = state
+        row.handled = result.done
+        row.error = "; ".join(f"{name}: {error}" for name, error in errors.items()) or None
+        if state in TERMINAL:
+            row.finished_at = utcnow()
+    return state
+
+
+async def process_delivery(
+    services: Services, delivery_id: str, *, job_try: int = 1, jobs: Any = None
+) -> str:
+    """Run every handler routed for a stored delivery; returns the delivery's new state."""
+    token = delivery_id_var.set(delivery_id)
+    try:
+        row = await _claim(services, delivery_id)
+        if row is None:
+            log.warning("delivery %s is not in the store", delivery_id)
+            return "missing"
+        if row.state in TERMINAL:
+            return row.state
+        payload = orjson.loads(row.payload)
+        ctx = Context(
+            delivery_id=delivery_id,
+            event=row.event,
+            action=row.action,
+            payload=payload,
+            sessions=services.sessions,
+            jobs=jobs if jobs is not None else await services.queue(),
+            log=logging.LoggerAdapter(logging.getLogger("autostack.handlers"), {"delivery_id": delivery_id}),
+            model=typed_event(row.event, payload),
+        )
+        result = await dispatch(services.router, ctx, skip=row.handled)
+        retrying = bool(result.temporary) and job_try < MAX_TRIES
+        state = await _finish(services, delivery_id, result, retrying=retrying)
+        log.info(
+            "delivery %s (%s) %s",
+            delivery_id,
+            ctx.key,
+            state,
+            extra={"event": ctx.key, "handlers": result.matched},
+        )
+        if retrying:
+            raise Retry(defer=retry_delay(job_try))
+        return state
+    finally:
+        delivery_id_var.reset(token)
+
+
+async def handle_delivery(ctx: dict[str, Any], delivery_id: str) -> str:
+    """arq job: process one delivery (job id = delivery id)."""
+    services: Services = ctx["services"]
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        outcome = await process_delivery(services, delivery_id, job_try=ctx.get("job_try", 1))
+        return outcome
+    except Retry:
+        outcome = "retry"
+        raise
+    finally:
+        services.metrics.job_duration.labels(HANDLE_DELIVERY, outcome).observe(time.perf_counter() - started)
+
+
+async def sweep_outbox(ctx: dict[str, Any]) -> int:
+    """Cron job: queue deliveries the relay missed (Redis was down) or that got stuck."""
+    services: Services = ctx["services"]
+    queue: JobQueue = await services.queue()
+    stale = await stale_deliveries(
+        services.engine,
+        received_for=timedelta(seconds=10),
+        stuck_for=timedelta(seconds=JOB_TIMEOUT + 60),
+    )
+    added = await relay(services.engine, queue, stale)
+    if added:
+        log.info("sweeper queued %d deliveries left behind", added)
+    return added
+
+
+def make_worker(
+    services: Services,
+    *,
+    burst: bool = False,
+    handle_signals: bool = True,
+    job_timeout: int = JOB_TIMEOUT,
+    poll_delay: float = 0.1,
+) -> Worker:
+    """An arq worker running AutoStack's jobs with `services` in its context."""
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["services"] = services
+        # deliveries stranded while no worker ran are queued before new work starts
+        await sweep_outbox(ctx)
+
+    return Worker(
+        functions=[handle_delivery],
+        cron_jobs=[cron(sweep_outbox, second={0, 30}, run_at_startup=False, unique=True)],
+        redis_settings=redis_settings(services.redis_url),
+        on_startup=on_startup,
+        burst=burst,
+        handle_signals=handle_signals,
+        job_timeout=job_timeout,
+        max_tries=MAX_TRIES,
+        poll_delay=poll_delay,
+        keep_result=3600,
+        ctx={},
+    )

@@ -1,0 +1,52 @@
+"""One context per delivery: what a handler needs, and nothing it should find by itself."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+class JobQueue(Protocol):
+    """Where handlers put work for later (deployments, destroys)."""
+
+    async def enqueue(self, function: str, *args: Any, job_id: str | None = None) -> bool:
+        """Queue `function(*args)`; False when a job with `job_id` already exists."""
+        ...
+
+
+@dataclass
+class Context:
+    """A delivery being handled: its event, payload, clients and a logger tagged with its id."""
+
+    delivery_id: str
+    event: str
+    action: str | None
+    payload: dict[str, Any]
+    sessions: async_sessionmaker[AsyncSession]
+    jobs: JobQueue
+    log: logging.LoggerAdapter[logging.Logger]
+    # githubkit's typed webhook model when the payload parses, else None (the dict still holds)
+    model: Any = None
+    github: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """`event.action`, or the bare event for events without an action."""
+        return f"{self.event}.{self.action}" if self.action else self.event
+
+    @property
+    def installation_id(self) -> int | None:
+        """The App installation this delivery came through."""
+        installation = self.payload.get("installation") or {}
+        value = installation.get("id")
+        return int(value) if value is not None else None
+
+    @property
+    def repository(self) -> dict[str, Any] | None:
+        """The delivery's repository object, when it has one."""
+        repo = self.payload.get("repository")
+        return repo if isinstance(repo, dict) else None

@@ -1,0 +1,102 @@
+"""Routing of deliveries to handlers keyed by `"event"` or `"event.action"`, as Probot does.
+
+Each handler module owns a `Router`; the bot composes them in a fixed order. Every match
+runs; one handler's failure is recorded under its name and does not hide the others'.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from handlers.context import Context
+from handlers.errors import TemporaryError
+
+Handler = Callable[[Context], Awaitable[None]]
+log = logging.getLogger("autostack.router")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One handler and the keys it answers to."""
+
+    keys: tuple[str, ...]
+    handler: Handler
+
+    @property
+    def name(self) -> str:
+        """`module.function`, the name failures and logs are recorded under."""
+        return f"{self.handler.__module__}.{self.handler.__qualname__}"
+
+    def matches(self, event: str, action: str | None) -> bool:
+        """True for the bare event key, or `event.action` when the delivery has an action."""
+        return event in self.keys or (action is not None and f"{event}.{action}" in self.keys)
+
+
+@dataclass
+class Router:
+    """An ordered list of routes; `@router.on("pull_request.opened", ...)` adds one."""
+
+    routes: list[Route] = field(default_factory=list)
+
+    def on(self, *keys: str) -> Callable[[Handler], Handler]:
+        """Register the decorated coroutine for each of `keys`."""
+        if not keys:
+            raise ValueError("Router.on needs at least one 'event' or 'event.action' key")
+        for key in keys:
+            event, _, action = key.partition(".")
+            if not event or (_ and not action):
+                raise ValueError(f"bad route key {key!r}: use 'event' or 'event.action'")
+
+        def register(handler: Handler) -> Handler:
+            self.routes.append(Route(tuple(keys), handler))
+            return handler
+
+        return register
+
+    def matching(self, event: str, action: str | None) -> list[Route]:
+        """The routes that answer to this event and action, in registration order."""
+        return [route for route in self.routes if route.matches(event, action)]
+
+
+def compose(routers: Iterable[Router]) -> Router:
+    """One router holding the routes of all `routers`, in the order given."""
+    return Router([route for router in routers for route in router.routes])
+
+
+@dataclass
+class DispatchResult:
+    """What happened to each matching handler of one delivery."""
+
+    matched: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    temporary: dict[str, str] = field(default_factory=dict)
+    permanent: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ignored(self) -> bool:
+        """No handler answers to this delivery."""
+        return not self.matched
+
+
+async def dispatch(router: Router, ctx: Context, *, skip: Iterable[str] = ()) -> DispatchResult:
+    """Run every route matching the context's event, skipping names already done."""
+    result = DispatchResult()
+    already = set(skip)
+    for route in router.matching(ctx.event, ctx.action):
+        result.matched.append(route.name)
+        if route.name in already:
+            result.done.append(route.name)
+            continue
+        try:
+            await route.handler(ctx)
+        except TemporaryError as exc:
+            ctx.log.warning("handler %s will be retried: %s", route.name, exc)
+            result.temporary[route.name] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:
+            ctx.log.exception("handler %s failed", route.name)
+            result.permanent[route.name] = f"{type(exc).__name__}: {exc}"
+        else:
+            result.done.append(route.name)
+    return result

@@ -1,0 +1,302 @@
+"""SQLAlchemy models: everything AutoStack remembers, one table per noun."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite and PostgreSQL both hold 64-bit ints; SQLite only autoincrements "INTEGER".
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as UTC and read back timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[str]: JSONType,
+    }
+
+
+class Installation(Base):
+    """A GitHub App installation on an account (user or organisation)."""
+
+    __tablename__ = "installations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    account_login: Mapped[str] = mapped_column(String(255))
+    account_id: Mapped[int | None] = mapped_column(BigInteger)
+    account_type: Mapped[str] = mapped_column(String(32), default="User")
+    suspended_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Project(Base):
+    """One deployable repository (or a local folder deployed from the CLI)."""
+
+    __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_installation", "installation_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    installation_id: Mapped[int | None] = mapped_column(ForeignKey("installations.id"))
+    github_repo_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(255), index=True)
+    default_branch: Mapped[str] = mapped_column(String(255), default="main")
+    private: Mapped[bool] = mapped_column(Boolean, default=True)
+    archived_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Delivery(Base):
+    """A webhook delivery exactly as GitHub sent it, and how far its processing got."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_state_received", "state", "received_at"),)
+
+    delivery_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(64))
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    repository_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # received → queued → processing → done | failed | ignored
+    state: Mapped[str] = mapped_column(String(16), default="received")
+    enqueued_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # names of the handlers that finished, so a retry runs only the ones that did not
+    handled: Mapped[list[str]] = mapped_column(default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]
+
+
+class Environment(Base):
+    """A named place a project runs: production, pr-<n> or branch-<slug>."""
+
+    __tablename__ = "environments"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    name: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(16))  # production | preview | branch
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    branch: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(String(512))
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active | destroyed
+    current_deployment_id: Mapped[int | None] = mapped_column(BigInteger)
+    redeploy_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The durable (project, environment) lock: which deployment holds it and since when.
+    locked_by_deployment_id: Mapped[int | None] = mapped_column(BigInteger)
+    locked_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    destroyed_at: Mapped[datetime | None]
+
+
+class Deployment(Base):
+    """One immutable attempt to put a commit into an environment (PRODUCT.md §2)."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (
+        Index("ix_deployments_env_created", "environment_id", "created_at"),
+        Index("ix_deployments_project_created", "project_id", "created_at"),
+        Index("ix_deployments_project_sha", "project_id", "commit_sha"),
+        Index("ix_deployments_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
+    environment: Mapped[str] = mapped_column(String(63))
+    # queued → building → deploying → ready | failed | cancelled | superseded
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    trigger: Mapped[str] = mapped_column(String(32))  # push | pull_request | command | cli | ...
+    actor: Mapped[str | None] = mapped_column(String(255))
+    delivery_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    commit_message: Mapped[str | None] = mapped_column(Text)
+    commit_time: Mapped[datetime | None]
+    ref: Mapped[str | None] = mapped_column(String(255))
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    source_deployment_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Where the files come from when no GitHub download applies: "upload:<tarball path>" or
+    # "dir:<folder>" (CLI deploys); None for GitHub commits, fetched by the bot.
+    source: Mapped[str | None] = mapped_column(String(1024))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    framework: Mapped[str | None] = mapped_column(String(64))
+    framework_reason: Mapped[str | None] = mapped_column(Text)
+    artifact: Mapped[str | None] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(String(512))
+    reason: Mapped[str | None] = mapped_column(Text)
+    cache_hit: Mapped[bool | None] = mapped_column(Boolean)
+    build_seconds: Mapped[float | None]
+    phases: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    check_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    github_deployment_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    ready_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class DeploymentLog(Base):
+    """A line of a deployment's log, in order, secrets already masked."""
+
+    __tablename__ = "deployment_logs"
+    __table_args__ = (Index("ix_deployment_logs_seq", "deployment_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[datetime] = mapped_column(default=utcnow)
+    stream: Mapped[str] = mapped_column(String(16), default="build")
+    line: Mapped[str] = mapped_column(Text)
+
+
+class EnvVar(Base):
+    """A project's environment variable; only ciphertext is stored."""
+
+    __tablename__ = "env_vars"
+    __table_args__ = (UniqueConstraint("project_id", "key", "scope"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    key: Mapped[str] = mapped_column(String(255))
+    scope: Mapped[str] = mapped_column(String(16))  # production | preview | branch | all
+    secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Domain(Base):
+    """A custom domain attached to one environment of a project."""
+
+    __tablename__ = "domains"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    environment: Mapped[str] = mapped_column(String(63), default="production")
+    hostname: Mapped[str] = mapped_column(String(253), unique=True)
+    verification: Mapped[str] = mapped_column(String(8), default="txt")  # txt | cname
+    token: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    cert_state: Mapped[str | None] = mapped_column(String(32))
+    verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Team(Base):
+    """The people of one installation account."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    installation_id: Mapped[int | None] = mapped_column(ForeignKey("installations.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Member(Base):
+    """A GitHub user's role in a team: owner, admin, developer or viewer."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("team_id", "github_user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    github_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    github_login: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Invitation(Base):
+    """A single-use, expiring invitation into a team."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(320))
+    created_by: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A hashed API token for the CLI and scripts, scoped to a team (or the local admin)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="admin")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who changed what, when and from where."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_team_created", "team_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source_ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
