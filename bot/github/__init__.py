@@ -1,0 +1,1 @@
+"""AutoStack's GitHub adapter: App authentication, rate limits and the calls the bot makes."""

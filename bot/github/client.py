@@ -1,0 +1,327 @@
+"""The real GitHub client: githubkit behind AutoStack's narrow `GitHubAPI` Protocol.
+
+This is the only module that imports githubkit. Every call goes through `RetryPolicy`, so
+rate limits are waited out and failures reach callers as our own error kinds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from githubkit import GitHub
+from githubkit.auth.base import BaseAuthStrategy
+from githubkit.exception import RequestError, RequestFailed
+from pydantic import ValidationError
+
+from bot.github.api import (
+    CheckAction,
+    CheckConclusion,
+    CheckOutput,
+    CheckStatus,
+    DeploymentState,
+    IssueComment,
+    Reaction,
+    StatusState,
+)
+from bot.github.auth import InstallationTokens
+from bot.github.errors import GitHubError, GitHubPermanentError
+from bot.github.payloads import check_run_body, comment_from
+from bot.github.ratelimit import HTTPFailure, RetryPolicy, TransportFailure
+
+T = TypeVar("T")
+USER_AGENT = "AutoStack"
+COMMENTS_PAGE = 100
+
+
+class _HeaderAuth(httpx.Auth):
+    """Sets the Authorization header from an async source (a cached token or a fresh JWT)."""
+
+    def __init__(self, header: Callable[[], Awaitable[str]]) -> None:
+        self._header = header
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        raise RuntimeError("AutoStack's GitHub client is async only")
+
+    async def async_auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = await self._header()
+        yield request
+
+
+@dataclass
+class _HeaderAuthStrategy(BaseAuthStrategy):
+    header: Callable[[], Awaitable[str]]
+
+    def get_auth_flow(self, github: Any) -> httpx.Auth:
+        return _HeaderAuth(self.header)
+
+
+def github_session(base_url: str, header: Callable[[], Awaitable[str]]) -> GitHub[Any]:
+    # Retries are ours (RetryPolicy); githubkit's HTTP cache would hide fresh check-run state.
+    return GitHub(
+        _HeaderAuthStrategy(header),
+        base_url=base_url,
+        user_agent=USER_AGENT,
+        auto_retry=False,
+        http_cache=False,
+        timeout=30.0,
+    )
+
+
+def _failure(response: httpx.Response, body: Any) -> HTTPFailure:
+    message = body.get("message", "") if isinstance(body, dict) else ""
+    return HTTPFailure(response.status_code, dict(response.headers), str(message)[:300])
+
+
+async def call_once(what: str, call: Callable[[], Awaitable[T]]) -> T:
+    """One attempt, with githubkit's and httpx's exceptions turned into ours."""
+    try:
+        return await call()
+    except RequestFailed as exc:
+        raw = exc.response.raw_response
+        try:
+            body = raw.json()
+        except ValueError:
+            body = None
+        raise _failure(raw, body) from exc
+    except RequestError as exc:
+        # Token exchange runs inside the auth flow; its own error is already ours.
+        if isinstance(exc.exc, GitHubError):
+            raise exc.exc from exc
+        if isinstance(exc.exc, httpx.TransportError):
+            raise TransportFailure(type(exc.exc).__name__) from exc
+        raise
+    except ValidationError as exc:
+        raise GitHubPermanentError(f"{what}: GitHub's answer did not parse") from exc
+
+
+class InstallationClient:
+    """GitHub calls made as one installation of the App."""
+
+    def __init__(
+        self, installation_id: int, tokens: InstallationTokens, base_url: str, policy: RetryPolicy
+    ) -> None:
+        self.installation_id = installation_id
+        self._tokens = tokens
+        self._policy = policy
+        self._gh = github_session(base_url, self._auth_header)
+
+    async def _auth_header(self) -> str:
+        return f"Bearer {await self._tokens.get(self.installation_id)}"
+
+    async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        async def attempt() -> T:
+            try:
+                return await call_once(what, call)
+            except HTTPFailure as failure:
+                if failure.status != 401:
+                    raise
+                # The token was revoked or expired early: one fresh exchange, then give up.
+                self._tokens.invalidate(self.installation_id)
+                return await call_once(what, call)
+
+        return await self._policy.run(what, attempt)
+
+    async def create_check_run(
+        self,
+        repo: str,
+        *,
+        name: str,
+        head_sha: str,
+        status: CheckStatus,
+        external_id: str,
+        details_url: str,
+        output: CheckOutput,
+        actions: tuple[CheckAction, ...] = (),
+        started_at: datetime | None = None,
+    ) -> int:
+        """Create a check run and return its id."""
+        owner, name_ = repo.split("/", 1)
+        body = check_run_body(
+            status=status, output=output, actions=actions, started_at=started_at,
+            name=name, head_sha=head_sha, external_id=external_id, details_url=details_url,
+        )
+        response = await self._call(
+            f"creating check run {name!r} on {repo}@{head_sha[:7]}",
+            lambda: self._gh.rest.checks.async_create(owner, name_, data=body),
+        )
+        return response.parsed_data.id
+
+    async def update_check_run(
+        self,
+        repo: str,
+        check_run_id: int,
+        *,
+        status: CheckStatus | None = None,
+        conclusion: CheckConclusion | None = None,
+        output: CheckOutput | None = None,
+        actions: tuple[CheckAction, ...] | None = None,
+        started_at: datetime | None = None,
+        completed_at: datetime | None = None,
+    ) -> None:
+        """Change a check run's state, output or buttons."""
+        owner, name = repo.split("/", 1)
+        body = check_run_body(
+            status=status, conclusion=conclusion, output=output, actions=actions,
+            started_at=started_at, completed_at=completed_at,
+        )
+        await self._call(
+            f"updating check run {check_run_id} on {repo}",
+            lambda: self._gh.rest.checks.async_update(owner, name, check_run_id, data=body),
+        )
+
+    async def create_commit_status(
+        self, repo: str, sha: str, *, state: StatusState, context: str, description: str,
+        target_url: str,
+    ) -> None:
+        """Set the commit status for one context on a commit."""
+        owner, name = repo.split("/", 1)
+        body = {"state": state, "context": context, "description": description[:140],
+                "target_url": target_url}
+        await self._call(
+            f"setting status {context!r} on {repo}@{sha[:7]}",
+            lambda: self._gh.rest.repos.async_create_commit_status(owner, name, sha, data=body),
+        )
+
+    async def create_deployment(
+        self, repo: str, *, ref: str, environment: str, description: str, transient: bool,
+        production: bool,
+    ) -> int:
+        """Create a GitHub Deployment and return its id."""
+        owner, name = repo.split("/", 1)
+        # auto_merge off and no required contexts: AutoStack deploys exactly the commit asked.
+        body = {"ref": ref, "environment": environment, "description": description[:140],
+                "auto_merge": False, "required_contexts": [],
+                "transient_environment": transient, "production_environment": production}
+        response = await self._call(
+            f"creating deployment of {repo}@{ref[:7]} to {environment}",
+            lambda: self._gh.rest.repos.async_create_deployment(owner, name, data=body),
+        )
+        return int(response.json()["id"])
+
+    async def create_deployment_status(
+        self, repo: str, deployment_id: int, *, state: DeploymentState, description: str,
+        environment_url: str | None = None, log_url: str | None = None,
+    ) -> None:
+        """Add a status to a GitHub Deployment."""
+        owner, name = repo.split("/", 1)
+        body: dict[str, Any] = {"state": state, "description": description[:140]}
+        if environment_url:
+            body["environment_url"] = environment_url
+        if log_url:
+            body["log_url"] = log_url
+        await self._call(
+            f"setting deployment {deployment_id} of {repo} to {state}",
+            lambda: self._gh.rest.repos.async_create_deployment_status(
+                owner, name, deployment_id, data=body
+            ),
+        )
+
+    async def list_issue_comments(self, repo: str, number: int) -> list[IssueComment]:
+        """Every comment on an issue or pull request, oldest first."""
+        owner, name = repo.split("/", 1)
+        comments: list[IssueComment] = []
+        page = 1
+        while True:
+            response = await self._call(
+                f"listing comments of {repo}#{number}",
+                lambda page=page: self._gh.rest.issues.async_list_comments(  # type: ignore[misc]
+                    owner, name, number, per_page=COMMENTS_PAGE, page=page
+                ),
+            )
+            batch = response.parsed_data
+            comments.extend(comment_from(item) for item in batch)
+            if len(batch) < COMMENTS_PAGE:
+                return comments
+            page += 1
+
+    async def create_issue_comment(self, repo: str, number: int, body: str) -> IssueComment:
+        """Post a comment on an issue or pull request."""
+        owner, name = repo.split("/", 1)
+        response = await self._call(
+            f"commenting on {repo}#{number}",
+            lambda: self._gh.rest.issues.async_create_comment(
+                owner, name, number, data={"body": body}
+            ),
+        )
+        return comment_from(response.parsed_data)
+
+    async def update_issue_comment(self, repo: str, comment_id: int, body: str) -> None:
+        """Replace a comment's body."""
+        owner, name = repo.split("/", 1)
+        await self._call(
+            f"editing comment {comment_id} on {repo}",
+            lambda: self._gh.rest.issues.async_update_comment(
+                owner, name, comment_id, data={"body": body}
+            ),
+        )
+
+    async def create_reaction(self, repo: str, comment_id: int, content: Reaction) -> None:
+        """React to an issue or pull request comment."""
+        owner, name = repo.split("/", 1)
+        await self._call(
+            f"reacting {content} to comment {comment_id} on {repo}",
+            lambda: self._gh.rest.reactions.async_create_for_issue_comment(
+                owner, name, comment_id, data={"content": content}
+            ),
+        )
+
+    async def get_collaborator_permission(self, repo: str, username: str) -> str:
+        """The user's permission on the repository: admin, maintain, write, triage, read, none."""
+        owner, name = repo.split("/", 1)
+        response = await self._call(
+            f"asking {username}'s permission on {repo}",
+            lambda: self._gh.rest.repos.async_get_collaborator_permission_level(
+                owner, name, username
+            ),
+        )
+        data = response.parsed_data
+        role = getattr(data, "role_name", None)
+        # role_name tells maintain and triage apart; permission folds them into write and read.
+        return role if role in ("admin", "maintain", "write", "triage", "read") else data.permission
+
+    async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:
+        """Stream the repository at `ref` as a tar.gz into `dest`; return its size in bytes."""
+        what = f"downloading {repo}@{ref[:12]}"
+
+        async def fetch() -> int:
+            try:
+                return await self._stream_to(f"repos/{repo}/tarball/{quote(ref, safe='')}", dest,
+                                             what=what, max_bytes=max_bytes)
+            except httpx.TransportError as exc:
+                raise TransportFailure(type(exc).__name__) from exc
+
+        try:
+            return await self._call(what, fetch)
+        except Exception:
+            await asyncio.to_thread(dest.unlink, missing_ok=True)
+            raise
+
+    async def _stream_to(self, url: str, dest: Path, *, what: str, max_bytes: int) -> int:
+        size = 0
+        async with self._gh.get_async_client() as client, client.stream("GET", url) as response:
+            if response.is_error:
+                await response.aread()
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = None
+                raise _failure(response, body)
+            handle = await asyncio.to_thread(dest.open, "wb")
+            try:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise GitHubPermanentError(
+                            f"{what}: the archive is larger than {max_bytes} bytes"
+                        )
+                    await asyncio.to_thread(handle.write, chunk)
+            finally:
+                await asyncio.to_thread(handle.close)
+        return size

@@ -1,0 +1,23 @@
+"""The two kinds of GitHub failure the rest of AutoStack handles."""
+
+from __future__ import annotations
+
+
+class GitHubError(Exception):
+    """A GitHub call failed; the message says what was being done (never with a secret)."""
+
+
+class GitHubTemporaryError(GitHubError):
+    """Worth retrying later: rate limits, 5xx, timeouts, network failures."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class GitHubPermanentError(GitHubError):
+    """Retrying will not help: bad request, missing permission, not found."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

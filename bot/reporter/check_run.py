@@ -1,0 +1,135 @@
+"""Check run, commit status and Deployment texts for a deployment (pure render functions)."""
+
+from __future__ import annotations
+
+from bot.github.api import (
+    Annotation,
+    CheckAction,
+    CheckConclusion,
+    CheckOutput,
+    DeploymentState,
+    StatusState,
+)
+from bot.reporter.views import DeploymentView, build_time, state_label
+
+DESCRIPTION_LIMIT = 140
+REDEPLOY = CheckAction("Redeploy", "Build and deploy this commit again", "redeploy")
+ROLLBACK = CheckAction("Rollback", "Return to the previous production", "rollback")
+PROMOTE = CheckAction("Promote", "Deploy this build to production", "promote")
+_CONCLUSIONS: dict[str, CheckConclusion] = {
+    "success": "success", "failure": "failure", "cancelled": "cancelled", "timed_out": "timed_out",
+}
+_STATUSES: dict[str, StatusState] = {
+    "success": "success", "failure": "failure", "cancelled": "error", "timed_out": "error",
+}
+_DEPLOYMENT_STATES: dict[str, DeploymentState] = {
+    "success": "success", "failure": "failure", "cancelled": "inactive", "timed_out": "error",
+}
+
+
+def check_name(environment: str) -> str:
+    """`AutoStack / <environment>`: fixed, so branch protection can require it."""
+    return f"AutoStack / {environment}"
+
+
+def status_context(environment: str) -> str:
+    """`autostack/<environment>`: the commit status context."""
+    return f"autostack/{environment}"
+
+
+def conclusion_for(outcome: str) -> CheckConclusion:
+    """The check-run conclusion for a deployer outcome."""
+    return _CONCLUSIONS.get(outcome, "failure")
+
+
+def status_state_for(outcome: str) -> StatusState:
+    """The commit-status state for a deployer outcome."""
+    return _STATUSES.get(outcome, "error")
+
+
+def deployment_state_for(outcome: str) -> DeploymentState:
+    """The GitHub Deployment status state for a deployer outcome."""
+    return _DEPLOYMENT_STATES.get(outcome, "error")
+
+
+def clip(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
+    """One line of at most `limit` characters, with an ellipsis when shortened."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def render_title(view: DeploymentView) -> str:
+    """The check run's title line."""
+    if view.state == "ready":
+        return clip(f"{view.environment} is live" + (f" at {view.url}" if view.url else ""))
+    if view.state == "failed":
+        return clip(f"{view.environment} failed" + (f": {view.reason}" if view.reason else ""))
+    if view.state in ("queued", "building", "deploying"):
+        phase = f" ({view.phase})" if view.phase else ""
+        return clip(f"{state_label(view.state)[2:].strip()} {view.environment}{phase}")
+    return clip(f"{view.environment}: {state_label(view.state)[2:].strip().lower()}")
+
+
+def describe(view: DeploymentView) -> str:
+    """A one-line description for the commit status and Deployment status (≤ 140 chars)."""
+    if view.state == "ready":
+        return clip(f"Live at {view.url}" if view.url else "Deployed")
+    if view.state == "failed":
+        return clip(f"Failed: {view.reason}" if view.reason else "Failed")
+    if view.state == "queued":
+        return "Waiting for a worker"
+    if view.state in ("building", "deploying"):
+        return clip(f"{state_label(view.state)[2:].strip()}" + (f": {view.phase}" if view.phase else ""))
+    return clip(state_label(view.state)[2:].strip())
+
+
+def render_summary(view: DeploymentView, *, annotations_dropped: int = 0) -> str:
+    """The Markdown summary: headline, framework and why, build time, cache, artifact, facts."""
+    headline = {
+        "ready": f"### ✅ {view.environment} is live" + (f" — {view.url}" if view.url else ""),
+        "failed": f"### ❌ {view.environment} failed" + (f" — {view.reason}" if view.reason else ""),
+    }.get(view.state, f"### {state_label(view.state)} {view.environment}")
+    if view.state in ("building", "deploying") and view.phase:
+        headline += f" — {view.phase}"
+    details: list[str] = []
+    if view.framework:
+        why = f" ({view.framework_reason})" if view.framework_reason else ""
+        details.append(f"{view.framework}{why}")
+    if view.build_seconds is not None:
+        details.append(f"build {build_time(view.build_seconds, view.cache_hit, view.facts.get('cache'))}")
+    lines = [headline, ""]
+    if details:
+        lines.append(" · ".join(details))
+    if view.artifact:
+        lines.append(f"artifact `{view.artifact}`")
+    extra = {key: value for key, value in view.facts.items() if key != "cache"}
+    if extra:
+        lines.append("")
+        lines.extend(f"- **{key}**: {value}" for key, value in sorted(extra.items()))
+    if annotations_dropped:
+        lines.append(f"\n{annotations_dropped} more build errors not annotated; see the log.")
+    lines.append(f"\n[Deployment #{view.id}]({view.log_url}) · commit `{view.sha[:7]}`")
+    return "\n".join(lines)
+
+
+def actions_for(view: DeploymentView) -> tuple[CheckAction, ...]:
+    """Buttons that make sense now: none while running, at most three after."""
+    if view.state in ("queued", "building", "deploying"):
+        return ()
+    if view.kind == "production":
+        return (REDEPLOY, ROLLBACK)
+    if view.kind == "preview" and view.state == "ready":
+        return (REDEPLOY, PROMOTE)
+    return (REDEPLOY,)
+
+
+def render_output(
+    view: DeploymentView, text: str | None, annotations: list[Annotation], dropped: int = 0
+) -> CheckOutput:
+    """The check run's whole output object."""
+    return CheckOutput(
+        title=render_title(view),
+        summary=render_summary(view, annotations_dropped=dropped),
+        text=text,
+        annotations=tuple(annotations),
+    )

@@ -1,0 +1,56 @@
+"""The one sticky pull-request comment, found again by a hidden marker (pure render)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+
+from bot.github.api import IssueComment
+from bot.reporter.views import CommentRow, build_time, short_sha, state_label
+
+MARKER = "<!-- autostack:pr-comment -->"
+COMMANDS = "Commands: `/redeploy` · `/promote` · `/destroy` · `/help`"
+
+
+def is_sticky(comment: IssueComment) -> bool:
+    """True for AutoStack's own comment (a bot's comment carrying the marker)."""
+    return comment.author_is_bot and comment.body.lstrip().startswith(MARKER)
+
+
+def find_sticky(comments: list[IssueComment]) -> IssueComment | None:
+    """The oldest sticky comment, which is the one to keep editing."""
+    return next((comment for comment in comments if is_sticky(comment)), None)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_pr_comment(project: str, rows: list[CommentRow]) -> str:
+    """The comment body: a table of the pull request's environments and a data marker."""
+    lines = [
+        MARKER,
+        "**AutoStack** — preview for this pull request",
+        "",
+        "| environment | status | URL | commit | build | updated |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        url = _cell(row.url) if row.url and row.state == "ready" else "—"
+        commit = f"`{short_sha(row.sha)}`" if row.sha else "—"
+        updated = row.updated.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(
+            f"| {_cell(row.environment)} | {state_label(row.state)} | {url} | {commit} "
+            f"| {build_time(row.build_seconds, row.cache_hit)} | {updated} |"
+        )
+    data = {
+        "project": project,
+        "environments": [
+            {"name": row.environment, "state": row.state, "url": row.url, "sha": row.sha}
+            for row in rows
+        ],
+    }
+    # "--" cannot appear inside an HTML comment; escaping keeps the marker intact.
+    encoded = json.dumps(data, separators=(",", ":")).replace("--", "-\\u002d")
+    lines += ["", COMMANDS, f"<!-- autostack:data {encoded} -->"]
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""The store reads and writes the reporter needs, kept apart from the GitHub calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.reporter.views import CommentRow
+from store.models import Deployment, Environment, Project
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a deployment is reported: the repository, installation and environment."""
+
+    repo: str
+    installation_id: int
+    project: str
+    environment: str
+    kind: str
+    pr_number: int | None
+
+
+def _target(project: Project, environment: Environment) -> Target | None:
+    if project.full_name is None or project.installation_id is None:
+        return None
+    return Target(
+        repo=project.full_name,
+        installation_id=project.installation_id,
+        project=project.name,
+        environment=environment.name,
+        kind=environment.kind,
+        pr_number=environment.pr_number,
+    )
+
+
+class Records:
+    """Loads the rows a report is made of and keeps GitHub's ids on the deployment."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def deployment(self, deployment_id: int) -> tuple[Deployment, Target | None]:
+        """The deployment row and where to report it (None for a repository-less project)."""
+        async with self._sessions() as session:
+            row = await session.get(Deployment, deployment_id)
+            if row is None:
+                raise LookupError(f"deployment {deployment_id} does not exist")
+            project = await session.get(Project, row.project_id)
+            environment = await session.get(Environment, row.environment_id)
+            if project is None or environment is None:
+                raise LookupError(f"deployment {deployment_id} lost its project or environment")
+            target = _target(project, environment)
+            if target is not None and row.pr_number is not None and target.pr_number is None:
+                target = Target(**{**target.__dict__, "pr_number": row.pr_number})
+            return row, target
+
+    async def environment(
+        self, project_id: int, name: str
+    ) -> tuple[Target | None, int | None]:
+        """Where to report an environment, and the GitHub Deployment of its latest deployment."""
+        async with self._sessions() as session:
+            environment = await session.scalar(
+                select(Environment).where(
+                    Environment.project_id == project_id, Environment.name == name
+                )
+            )
+            project = await session.get(Project, project_id)
+            if environment is None or project is None:
+                return None, None
+            github_id = await session.scalar(
+                select(Deployment.github_deployment_id)
+                .where(
+                    Deployment.environment_id == environment.id,
+                    Deployment.github_deployment_id.is_not(None),
+                )
+                .order_by(Deployment.id.desc())
+                .limit(1)
+            )
+            return _target(project, environment), github_id
+
+    async def remember(self, deployment_id: int, **ids: int) -> None:
+        """Store check_run_id / github_deployment_id on the deployment."""
+        async with self._sessions() as session:
+            await session.execute(
+                update(Deployment).where(Deployment.id == deployment_id).values(**ids)
+            )
+            await session.commit()
+
+    async def comment_rows(self, repo: str, pr_number: int) -> list[CommentRow]:
+        """Each environment of the pull request with its latest deployment."""
+        async with self._sessions() as session:
+            environments = (
+                await session.scalars(
+                    select(Environment)
+                    .join(Project, Project.id == Environment.project_id)
+                    .where(Project.full_name == repo, Environment.pr_number == pr_number)
+                    .order_by(Environment.name)
+                )
+            ).all()
+            rows = []
+            for environment in environments:
+                latest = await session.scalar(
+                    select(Deployment)
+                    .where(Deployment.environment_id == environment.id)
+                    .order_by(Deployment.id.desc())
+                    .limit(1)
+                )
+                rows.append(_row(environment, latest))
+            return rows
+
+
+def _row(environment: Environment, latest: Deployment | None) -> CommentRow:
+    state = "destroyed" if environment.state == "destroyed" else (latest.state if latest else "queued")
+    updated: datetime = environment.destroyed_at or environment.last_activity_at
+    if latest is not None and environment.state != "destroyed":
+        updated = latest.finished_at or latest.started_at or latest.created_at
+    return CommentRow(
+        environment=environment.name,
+        state=state,
+        url=(latest.url if latest else None) or environment.url,
+        sha=latest.commit_sha if latest else None,
+        build_seconds=latest.build_seconds if latest else None,
+        cache_hit=latest.cache_hit if latest else None,
+        updated=updated,
+    )

@@ -1,0 +1,209 @@
+"""A deployment's life as GitHub shows it: check run, commit status, Deployment, PR comment."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from bot.github.app import GitHubApp
+from bot.reporter.comment import MARKER
+from bot.reporter.reporter import Reporter
+from bot.reporter.sticky import StickyComments
+from deployer.events import EnvironmentDestroyed, Finished, LogLine, PhaseStarted, Queued
+from deployer.masking import Masker
+from tests.github.seed import REPO, T0, add_deployment, finish_row, seed_environment
+from tests.github_standin.handlers import add_comment
+from tests.github_standin.state import State
+
+BASE = "https://autostack.example.com"
+SHA1, SHA2, SHA3 = "1" * 40, "2" * 40, "3" * 40
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def reporter(deployment_id, sessions, app, **kwargs) -> Reporter:
+    return Reporter(deployment_id, sessions=sessions, github=app, base_url=BASE,
+                    now=lambda: T0 + timedelta(minutes=1), **kwargs)
+
+
+async def run_deployment(rep: Reporter, deployment_id: int, lines: list[str], final: Finished,
+                         sessions, clock: FakeClock | None = None, step: float = 0.0,
+                         **row) -> None:
+    await rep.emit(Queued(deployment_id))
+    await rep.emit(PhaseStarted(deployment_id, "source", T0))
+    await rep.emit(PhaseStarted(deployment_id, "build", T0))
+    for seq, text in enumerate(lines):
+        if clock is not None:
+            clock.now += step
+        await rep.emit(LogLine(deployment_id, seq, T0, text))
+    await finish_row(sessions, deployment_id, **row)
+    await rep.emit(final)
+
+
+async def test_successful_preview(sessions, github_app: GitHubApp, github_standin: State):
+    env = await seed_environment(sessions)
+    dep = await add_deployment(sessions, env, SHA1)
+    url = "http://pr-12--shop.localhost:8080"
+    await run_deployment(
+        reporter(dep, sessions, github_app), dep, ["installing", "built in 48 s", "ready"],
+        Finished(dep, "success", "ready", url=url, facts={"cache": "92 %"}), sessions,
+        state="ready", url=url, framework="Next.js", framework_reason="found `next` in package.json",
+        build_seconds=48.0, artifact="local:/builds/shop/1",
+    )
+
+    [run] = github_standin.check_runs.values()
+    assert run["name"] == "AutoStack / pr-12" and run["head_sha"] == SHA1
+    assert run["_history"] == ["queued", "in_progress", "completed"]
+    assert run["conclusion"] == "success"
+    assert run["details_url"] == f"{BASE}/deployments/{dep}" and run["external_id"] == str(dep)
+    summary = run["output"]["summary"]
+    assert f"### ✅ pr-12 is live — {url}" in summary
+    assert "Next.js (found `next` in package.json)" in summary and "48 s (cache 92 %)" in summary
+    assert "local:/builds/shop/1" in summary
+    assert run["output"]["text"].rstrip("`\n").endswith("ready")
+    assert [a["identifier"] for a in run["_actions"]] == ["redeploy", "promote"]
+
+    statuses = github_standin.statuses_for(SHA1, "autostack/pr-12")
+    assert [s["state"] for s in statuses] == ["pending", "success"]
+    assert statuses[-1]["target_url"] == f"{BASE}/deployments/{dep}"
+
+    [deployment] = github_standin.deployments.values()
+    assert deployment["_request"] == {
+        "ref": SHA1, "environment": "pr-12", "description": f"AutoStack deployment #{dep}",
+        "auto_merge": False, "required_contexts": [], "transient_environment": True,
+        "production_environment": False,
+    }
+    dstatuses = github_standin.deployment_statuses[deployment["id"]]
+    assert [s["state"] for s in dstatuses] == ["in_progress", "success"]
+    assert dstatuses[-1]["environment_url"] == url
+    assert dstatuses[-1]["log_url"] == f"{BASE}/deployments/{dep}"
+
+    [comment] = github_standin.comments_on(REPO, 12)
+    assert comment["body"].startswith(MARKER)
+    assert f"| pr-12 | ✅ Ready | {url} | `1111111` | 48 s |" in comment["body"]
+
+
+async def test_failed_build(sessions, github_app: GitHubApp, github_standin: State):
+    env = await seed_environment(sessions)
+    dep = await add_deployment(sessions, env, SHA1)
+    log = ["> tsc -p .", "src/pages/index.tsx(12,5): error TS2322: Type 'string' is not 'number'.",
+           "npm ERR! code 2", "npm ERR! Lifecycle script `build` failed"]
+    reason = "npm run build exited 2"
+    await run_deployment(reporter(dep, sessions, github_app), dep, log,
+                         Finished(dep, "failure", "failed", reason=reason), sessions,
+                         state="failed", reason=reason)
+
+    [run] = github_standin.check_runs.values()
+    assert run["_history"] == ["queued", "in_progress", "completed"]
+    assert run["conclusion"] == "failure"
+    assert f"### ❌ pr-12 failed — {reason}" in run["output"]["summary"]
+    assert "npm ERR! Lifecycle script" in run["output"]["text"]
+    assert {(a["path"], a["start_line"]) for a in run["_annotations"]} == {
+        ("src/pages/index.tsx", 12), ("package.json", 1)}
+    assert [a["identifier"] for a in run["_actions"]] == ["redeploy"]
+    assert [s["state"] for s in github_standin.statuses_for(SHA1)] == ["pending", "failure"]
+    [deployment] = github_standin.deployments.values()
+    assert [s["state"] for s in github_standin.deployment_statuses[deployment["id"]]] == [
+        "in_progress", "failure"]
+    [comment] = github_standin.comments_on(REPO, 12)
+    assert "❌ Failed" in comment["body"]
+
+
+async def test_one_sticky_comment_after_several_pushes(sessions, github_app, github_standin):
+    env = await seed_environment(sessions)
+    add_comment(github_standin, REPO, 12, f"> {MARKER} quoted by a human")
+    for sha in (SHA1, SHA2, SHA3):
+        dep = await add_deployment(sessions, env, sha)
+        # A new reporter per deployment, as in the worker: the comment is found by its marker.
+        await run_deployment(reporter(dep, sessions, github_app), dep, ["ok"],
+                             Finished(dep, "success", "ready", url="http://x"), sessions,
+                             state="ready", url="http://x")
+    ours = [c for c in github_standin.comments_on(REPO, 12) if c["user"]["type"] == "Bot"]
+    assert len(ours) == 1
+    assert "`3333333`" in ours[0]["body"] and "`1111111`" not in ours[0]["body"]
+    assert len(github_standin.comments_on(REPO, 12)) == 2
+    assert len(github_standin.calls_to("POST", r"/issues/12/comments$")) == 1
+
+
+async def test_shared_sticky_skips_listing(sessions, github_app, github_standin):
+    env = await seed_environment(sessions)
+    sticky = StickyComments()
+    for sha in (SHA1, SHA2):
+        dep = await add_deployment(sessions, env, sha)
+        await run_deployment(reporter(dep, sessions, github_app, sticky=sticky), dep, [],
+                             Finished(dep, "success", "ready"), sessions, state="ready")
+    assert len(github_standin.calls_to("GET", r"/issues/12/comments$")) == 1
+    assert len(github_standin.comments_on(REPO, 12)) == 1
+
+
+async def test_five_megabyte_log(sessions, github_app, github_standin):
+    env = await seed_environment(sessions)
+    dep = await add_deployment(sessions, env, SHA1)
+    clock = FakeClock()
+    lines = [f"line {n:06d} " + "x" * 90 for n in range(50_000)]
+    assert sum(len(line) + 1 for line in lines) >= 5_000_000
+    rep = reporter(dep, sessions, github_app, clock=clock, flush_interval=10.0)
+    # 0.01 s per line: 500 s of build, so at most one update per 10 s is about 50.
+    await run_deployment(rep, dep, lines, Finished(dep, "success", "ready"), sessions,
+                         clock=clock, step=0.01, state="ready")
+    updates = github_standin.calls_to("PATCH", "/check-runs/")
+    assert 40 <= len(updates) <= 55
+    [run] = github_standin.check_runs.values()
+    text = run["output"]["text"]
+    assert len(text) <= 65_535
+    assert text.rstrip("`\n").endswith(lines[-1])
+    assert "earlier lines cut" in text
+
+
+async def test_secret_never_reaches_github(sessions, github_app, github_standin):
+    secret = "s3cr3t-Tok3n-0123456789"
+    env = await seed_environment(sessions)
+    dep = await add_deployment(sessions, env, SHA1)
+    log = [f"DATABASE_URL=postgres://u:{secret}@db", f"token: {secret[:8]}", f"{secret[8:]} done",
+           '  File "app.py", line 3, in <module>', f"ValueError: bad key {secret}"]
+    rep = reporter(dep, sessions, github_app, masker=Masker([secret]))
+    await run_deployment(rep, dep, log,
+                         Finished(dep, "failure", "failed", reason=f"crashed with {secret}"),
+                         sessions, state="failed")
+    sent = json.dumps([call.body for call in github_standin.calls], ensure_ascii=False)
+    assert secret not in sent and secret[:8] not in sent and secret[8:] not in sent
+    assert "•••" in sent
+
+
+async def test_production_buttons_and_flags(sessions, github_app, github_standin):
+    env = await seed_environment(sessions, kind="production", pr_number=None)
+    dep = await add_deployment(sessions, env, SHA1, pr_number=None)
+    await run_deployment(reporter(dep, sessions, github_app), dep, [],
+                         Finished(dep, "success", "ready", url="http://shop"), sessions,
+                         state="ready")
+    [run] = github_standin.check_runs.values()
+    assert [a["identifier"] for a in run["_actions"]] == ["redeploy", "rollback"]
+    [deployment] = github_standin.deployments.values()
+    assert deployment["_request"]["production_environment"] is True
+    assert deployment["_request"]["transient_environment"] is False
+    assert github_standin.comments == {}
+
+
+async def test_environment_destroyed(sessions, github_app, github_standin):
+    env = await seed_environment(sessions)
+    dep = await add_deployment(sessions, env, SHA1)
+    await run_deployment(reporter(dep, sessions, github_app), dep, [],
+                         Finished(dep, "success", "ready"), sessions, state="ready")
+    await reporter(None, sessions, github_app).emit(EnvironmentDestroyed(env.project_id, "pr-12"))
+    [deployment] = github_standin.deployments.values()
+    last = github_standin.deployment_statuses[deployment["id"]][-1]
+    assert last["state"] == "inactive" and len(last["description"]) <= 140
+
+
+async def test_github_failure_does_not_raise(sessions, github_app, github_standin, github_sleeps):
+    env = await seed_environment(sessions)
+    dep = await add_deployment(sessions, env, SHA1)
+    github_standin.fail_next("POST", "/check-runs$", 404, message="Not Found")
+    await reporter(dep, sessions, github_app).emit(Queued(dep))
+    assert github_standin.check_runs == {}

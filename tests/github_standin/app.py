@@ -1,0 +1,128 @@
+"""The stand-in's HTTP side: authenticate like GitHub, validate against the OpenAPI
+description, enforce GitHub's limits, answer with documented shapes, record every call."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from tests.github_standin.handlers import HANDLERS, Answer, Refusal
+from tests.github_standin.openapi import OpenAPI, github_openapi
+from tests.github_standin.state import Call, State
+
+CODELOAD = "/_codeload/"
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"message": message, "documentation_url": "https://docs.github.com/rest", "status": str(status)}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _check_jwt(state: State, header: str) -> str | None:
+    """Why the App JWT is refused, or None when GitHub would accept it."""
+    token = header.removeprefix("Bearer ").strip()
+    try:
+        claims = jwt.decode(token, state.public_key, algorithms=["RS256"],
+                            options={"require": ["exp", "iat", "iss"]})
+    except jwt.PyJWTError as exc:
+        return f"A JSON web token could not be decoded ({type(exc).__name__})"
+    if str(claims["iss"]) != str(state.app_id):
+        return "'Issuer' claim ('iss') must be an Integer"
+    if claims["exp"] - time.time() > 600:
+        return "'Expiration time' claim ('exp') is too far in the future"
+    return None
+
+
+def _check_token(state: State, header: str) -> int | None:
+    """The installation the token belongs to, or None when it is unknown or expired."""
+    for prefix in ("Bearer ", "token "):
+        if header.startswith(prefix):
+            entry = state.tokens.get(header[len(prefix):].strip())
+            if entry is not None and entry[1] > time.time():
+                return entry[0]
+    return None
+
+
+def build_app(state: State, openapi: OpenAPI | None = None) -> Starlette:
+    """The ASGI app serving `state`."""
+    spec = openapi or github_openapi()
+
+    async def endpoint(request: Request) -> Response:
+        method, path = request.method, request.url.path
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return _error(400, "Problems parsing JSON")
+        response = _answer(state, spec, request, method, path, body)
+        with state.lock:
+            state.calls.append(Call(method, path, body, response.status_code,
+                                    dict(request.query_params)))
+        return response
+
+    methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
+
+
+def _answer(
+    state: State, spec: OpenAPI, request: Request, method: str, path: str, body: Any
+) -> Response:
+    if path.startswith(CODELOAD):
+        repo_ref = path[len(CODELOAD):].rsplit("/", 1)
+        data = state.tarballs.get((repo_ref[0], repo_ref[1])) if len(repo_ref) == 2 else None
+        if data is None:
+            return _error(404, "Not Found")
+        return Response(data, media_type="application/x-gzip")
+    operation = spec.operation(method, path)
+    if operation is None:
+        state.violations.append(f"{method} {path}: no such operation in GitHub's API")
+        return _error(404, "Not Found")
+    errors = spec.body_errors(operation, body)
+    if errors:
+        state.violations.append(f"{method} {path}: " + "; ".join(errors))
+        return _error(422, "Invalid request.\n\n" + "\n".join(errors))
+    for fault in state.faults:
+        if fault.times > 0 and fault.method == method and fault.path.search(path):
+            fault.times -= 1
+            return _error(fault.status, fault.message, fault.headers)
+    auth = request.headers.get("authorization", "")
+    installation: int | None = None
+    if path.startswith("/app/"):
+        refusal = _check_jwt(state, auth)
+        if refusal is not None:
+            return _error(401, refusal)
+    else:
+        installation = _check_token(state, auth)
+        if installation is None:
+            return _error(401, "Bad credentials")
+    handler: Callable[..., Answer] | None = HANDLERS.get((method, operation.template))
+    if handler is None:
+        state.violations.append(f"{method} {operation.template}: the stand-in does not serve it")
+        return _error(501, "Not implemented by the stand-in")
+    params = dict(zip(_names(operation.template), _values(operation.template, path), strict=True))
+    try:
+        with state.lock:
+            answer = handler(state, spec, operation, params, body, dict(request.query_params))
+    except Refusal as refusal:
+        state.violations.append(f"{method} {path}: {refusal}")
+        return _error(422, str(refusal))
+    if answer.redirect:
+        return RedirectResponse(answer.redirect, status_code=302)
+    return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+
+
+def _names(template: str) -> list[str]:
+    return [part[1:-1] for part in template.split("/") if part.startswith("{")]
+
+
+def _values(template: str, path: str) -> list[str]:
+    return [value for part, value in zip(template.split("/"), path.split("/"), strict=True)
+            if part.startswith("{")]

@@ -1,0 +1,117 @@
+"""What the stand-in remembers: every call, the objects GitHub would hold, and the faults a
+test asked for."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the stand-in received and how it answered."""
+
+    method: str
+    path: str
+    body: Any
+    status: int
+    query: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        """`METHOD /path/template` with ids replaced, for counting calls by endpoint."""
+        path = re.sub(r"/repos/[^/]+/[^/]+", "/repos/{owner}/{repo}", self.path)
+        path = re.sub(r"/\d+(?=/|$)", "/{id}", path)
+        path = re.sub(r"/(statuses|tarball)/[^/]+", r"/\1/{ref}", path)
+        return f"{self.method} {path}"
+
+
+@dataclass
+class Fault:
+    """Answer the next matching requests with an error (rate limits, outages)."""
+
+    method: str
+    path: re.Pattern[str]
+    status: int
+    headers: dict[str, str]
+    message: str
+    times: int
+
+
+class State:
+    """The stand-in's memory; safe to read from the test while the server thread writes."""
+
+    def __init__(self, app_id: int, public_key: str) -> None:
+        self.app_id = app_id
+        self.public_key = public_key
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (between tests)."""
+        self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self.faults: list[Fault] = []
+        self.token_ttl = 3600.0
+        self.tokens: dict[str, tuple[int, float]] = {}
+        self.installations: dict[int, str] = {1: "octo-org"}
+        self.check_runs: dict[int, dict[str, Any]] = {}
+        self.statuses: list[dict[str, Any]] = []
+        self.deployments: dict[int, dict[str, Any]] = {}
+        self.deployment_statuses: dict[int, list[dict[str, Any]]] = {}
+        self.comments: dict[int, dict[str, Any]] = {}
+        self.reactions: list[dict[str, Any]] = []
+        self.permissions: dict[tuple[str, str], str] = {}
+        self.tarballs: dict[tuple[str, str], bytes] = {}
+        self.ids = itertools.count(1000)
+
+    # Test controls
+
+    def fail_next(
+        self, method: str, path: str, status: int, *, headers: dict[str, str] | None = None,
+        message: str = "API rate limit exceeded", times: int = 1,
+    ) -> None:
+        """Answer the next `times` requests whose path matches the regex with `status`."""
+        self.faults.append(Fault(method, re.compile(path), status, headers or {}, message, times))
+
+    def expire_tokens(self) -> None:
+        """Make every issued installation token expired, as if an hour had passed."""
+        self.tokens = {token: (iid, time.time() - 1) for token, (iid, _) in self.tokens.items()}
+
+    def revoke_tokens(self) -> None:
+        """Forget every issued token: the next use is answered 401."""
+        self.tokens.clear()
+
+    def add_tarball(self, repo: str, ref: str, data: bytes) -> None:
+        """Serve `data` as the tar.gz of `repo` at `ref`."""
+        self.tarballs[(repo, ref)] = data
+
+    # Assertion helpers
+
+    def calls_to(self, method: str, pattern: str = "") -> list[Call]:
+        """The recorded calls with this method whose path matches the regex."""
+        regex = re.compile(pattern)
+        return [c for c in self.calls if c.method == method and regex.search(c.path)]
+
+    def endpoint_counts(self) -> dict[str, int]:
+        """How many calls each endpoint received."""
+        counts: dict[str, int] = {}
+        for call in self.calls:
+            counts[call.endpoint] = counts.get(call.endpoint, 0) + 1
+        return counts
+
+    def comments_on(self, repo: str, number: int) -> list[dict[str, Any]]:
+        """The comments on an issue or pull request, oldest first."""
+        return [c for c in self.comments.values() if c["_repo"] == repo and c["_number"] == number]
+
+    def statuses_for(self, sha: str, context: str | None = None) -> list[dict[str, Any]]:
+        """Commit statuses set on a commit, oldest first."""
+        return [s for s in self.statuses if s["_sha"] == sha and context in (None, s["context"])]
+
+    def next_id(self) -> int:
+        """A fresh object id."""
+        return next(self.ids)
