@@ -94,7 +94,7 @@ class AutoStackApp:
         try:
             yield
         finally:
-            await self.services.close()
+            await self.services.stop_intake()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == self.webhook_path:

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot import logs
+from bot import cli_deploy, logs
 from bot.receive import dispatch_locally, new_delivery_id, read_payload, send
 from bot.settings import Settings, SettingsError
 from store.migrate import upgrade
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     receive.add_argument("--url", help="POST it, signed, to this webhook URL instead of handling it here")
     receive.add_argument("--delivery-id", default=None, help="X-GitHub-Delivery (default: a new GUID)")
     receive.add_argument("--dry-run", action="store_true", help="print the jobs it would queue instead")
+    cli_deploy.add_commands(commands)
     return parser
 
 
@@ -50,6 +51,8 @@ def _receive(settings: Settings, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `autostack` console script."""
     args = _parser().parse_args(argv)
+    if args.command in cli_deploy.COMMANDS:
+        return cli_deploy.run(args)
     try:
         settings = Settings.from_env()
         logs.configure(settings.log_level, settings.log_format)

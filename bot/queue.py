@@ -21,6 +21,10 @@ from arq.jobs import serialize_job
 log = logging.getLogger("autostack.queue")
 
 HANDLE_DELIVERY = "handle_delivery"
+# Deploy jobs have a queue of their own: on the local target only the process that owns the
+# router and the apps' processes (serve) may take them.
+DEPLOY_QUEUE = "autostack:deploy"
+DEPLOY_JOBS = frozenset({"run_deployment", "destroy_environment", "refresh_pr_comment"})
 
 # Enqueue many arq jobs in one round trip, skipping any whose job or result key exists,
 # which is the same uniqueness rule as arq's own enqueue_job(_job_id=...).
@@ -60,7 +64,8 @@ class JobQueue:
 
     async def enqueue(self, function: str, *args: Any, job_id: str | None = None) -> bool:
         """Queue `function(*args)`; False when a job with `job_id` already exists."""
-        return await self.redis.enqueue_job(function, *args, _job_id=job_id) is not None
+        queue = DEPLOY_QUEUE if function in DEPLOY_JOBS else default_queue_name
+        return await self.redis.enqueue_job(function, *args, _job_id=job_id, _queue_name=queue) is not None
 
     async def enqueue_deliveries(self, delivery_ids: list[str]) -> int:
         """Queue a `handle_delivery` job per id (job id = delivery id); returns how many were new."""

@@ -20,7 +20,7 @@ import orjson
 
 from bot.deliveries import DeliveryWriter, NewDelivery
 from bot.services import Services
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, with_local_secrets
 from bot.worker import process_delivery
 from store.migrate import upgrade
 from store.models import utcnow
@@ -74,10 +74,11 @@ async def dispatch_locally(
     settings: Settings, event: str, body: bytes, delivery_id: str, *, dry_run: bool
 ) -> str:
     """Store the delivery and run its handlers in this process; returns the delivery's state."""
+    settings = with_local_secrets(settings)
     if settings.embedded_database:
         await asyncio.to_thread(upgrade, settings.database_url)
     redis_url = settings.redis_url or f"unix://{settings.data_dir / 'redis' / 'redis.sock'}"
-    services = Services.build(settings, redis_url)
+    services = Services.build(settings, redis_url, dry_run=dry_run)
     try:
         writer = DeliveryWriter(services.engine)
         task = asyncio.create_task(writer.run())

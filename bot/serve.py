@@ -1,34 +1,29 @@
-"""`autostack serve` and `autostack worker`: the long-running processes."""
+"""`autostack serve`, `worker` and `relay`: the long-running processes, wired together."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator
 
 import uvicorn
-from starlette.routing import BaseRoute
+from arq.worker import Worker
 
+from bot import api_deploy
 from bot.app import AutoStackApp
+from bot.deploy_jobs import DeployRuntime
 from bot.queue import EmbeddedRedis
-from bot.relay import Relay
+from bot.reporter.hub import ReporterHub
 from bot.services import Services
-from bot.settings import Settings, local_secret
-from bot.worker import make_worker
+from bot.settings import Settings, SettingsError, local_secret, with_local_secrets
+from bot.worker import make_deploy_worker, make_worker
+from deployer.envvars import env_provider, project_secrets
+from deployer.operations import restore
+from deployer.targets.local.target import LocalTarget
 from store.migrate import upgrade
 
 log = logging.getLogger("autostack.serve")
-
-
-def with_local_webhook_secret(settings: Settings) -> Settings:
-    """On embedded defaults with no WEBHOOK_SECRET, use one kept in the data folder."""
-    if settings.webhook_secrets or settings.github_app_configured:
-        return settings
-    secret = local_secret(settings.data_dir, "webhook-secret")
-    log.info("no WEBHOOK_SECRET set: using the one in %s", settings.data_dir / "webhook-secret")
-    return dataclasses.replace(settings, webhook_secrets=(secret,))
 
 
 async def _prepare_database(settings: Settings) -> None:
@@ -36,14 +31,58 @@ async def _prepare_database(settings: Settings) -> None:
         await asyncio.to_thread(upgrade, settings.database_url)
 
 
-def web_routes(services: Services) -> Sequence[BaseRoute]:
-    """The routes beyond webhooks and probes that `serve` mounts."""
-    return ()
+@contextlib.asynccontextmanager
+async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
+    """The target deployments go to, started (router up, environments restored) and stopped."""
+    settings = services.settings
+    if settings.target != "local":
+        raise SettingsError(
+            f"AUTOSTACK_TARGET={settings.target}: this build deploys to the local target only; "
+            "unset AUTOSTACK_TARGET"
+        )
+    target = LocalTarget(settings.data_dir, router_port=settings.router_port)
+    hub = ReporterHub(
+        services.sessions,
+        services.apps,
+        settings.base_url,
+        lambda project_id: project_secrets(services.sessions, services.keyring, project_id),
+        source_roots=(str(settings.data_dir),),
+    )
+    await target.start_router()
+    try:
+        restored = await restore(services.sessions, target, env_provider(services.sessions, services.keyring))
+        log.info("router on port %d; %d environments restored", target.router_port, len(restored))
+        yield DeployRuntime(target=target, work_dir=settings.data_dir / "work", hub=hub)
+    finally:
+        await target.close()
+
+
+def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.DeployService:
+    """The deploy API's view of this server; the local admin token exists on embedded defaults."""
+    settings = services.settings
+
+    async def enqueue(deployment_id: int) -> None:
+        queue = await services.queue()
+        await queue.enqueue("run_deployment", deployment_id, job_id=f"deployment-{deployment_id}")
+
+    admin = local_secret(settings.data_dir, "admin-token") if settings.embedded_database else None
+    return api_deploy.DeployService(
+        services.sessions, settings.data_dir, enqueue, runtime.target, runtime.hub, admin_token=admin
+    )
+
+
+async def _run_workers(workers: list[Worker]) -> None:
+    try:
+        await asyncio.gather(*(worker.main() for worker in workers))
+    finally:
+        for worker in workers:
+            await worker.close()
 
 
 async def serve(settings: Settings) -> None:
-    """Web and webhook intake; on embedded defaults also the queue, the worker and the relay."""
-    settings = with_local_webhook_secret(settings)
+    """Web and webhook intake plus the deploy worker; on embedded defaults also Redis and the
+    delivery worker, so one process runs the whole product."""
+    settings = with_local_secrets(settings)
     await _prepare_database(settings)
     embedded: EmbeddedRedis | None = None
     redis_url = settings.redis_url
@@ -51,64 +90,68 @@ async def serve(settings: Settings) -> None:
         embedded = EmbeddedRedis(settings.data_dir)
         redis_url = await embedded.start()
     services = Services.build(settings, redis_url)
-    app = AutoStackApp(services, web_routes(services))
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_config=None,
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
-    worker = make_worker(services, handle_signals=False) if embedded else None
-    worker_task = asyncio.create_task(worker.main(), name="worker") if worker else None
-    log.info(
-        "AutoStack listening on %s (webhooks at %s)",
-        settings.base_url,
-        settings.webhook_path,
-        extra={
-            "database": "embedded" if settings.embedded_database else "external",
-            "queue": "embedded" if embedded else "external",
-        },
-    )
     try:
-        await server.serve()
+        async with deploy_runtime(services) as runtime:
+            app = AutoStackApp(services, api_deploy.routes)
+            app.web.state.deploy = deploy_service(services, runtime)
+            workers = [make_deploy_worker(services, runtime, handle_signals=False)]
+            if embedded is not None:
+                workers.append(make_worker(services, handle_signals=False))
+            background = asyncio.create_task(_run_workers(workers), name="workers")
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    host=settings.host,
+                    port=settings.port,
+                    http="httptools",
+                    lifespan="on",
+                    access_log=False,
+                    log_config=None,
+                    server_header=False,
+                )
+            )
+            log.info(
+                "AutoStack listening on %s (webhooks at %s)",
+                settings.base_url,
+                settings.webhook_path,
+                extra={
+                    "database": "embedded" if settings.embedded_database else "external",
+                    "queue": "embedded" if embedded else "external",
+                    "router_port": runtime.target.router_port,
+                },
+            )
+            try:
+                await server.serve()
+            finally:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
     finally:
-        if worker_task is not None and worker is not None:
-            worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker_task
-            await worker.close()
+        await services.close()
         if embedded is not None:
             embedded.stop()
 
 
 async def run_worker(settings: Settings, *, burst: bool = False) -> None:
-    """The arq worker for an external Redis (REDIS_URL)."""
+    """The delivery worker for an external Redis (REDIS_URL)."""
     if settings.redis_url is None:
-        raise SystemExit(
-            "autostack worker needs REDIS_URL; on embedded defaults `autostack serve` runs the worker"
+        raise SettingsError(
+            "autostack worker needs REDIS_URL; on embedded defaults `autostack serve` runs it"
         )
     await _prepare_database(settings)
     services = Services.build(settings, settings.redis_url)
-    worker = make_worker(services, burst=burst)
     try:
-        await worker.main()
+        await _run_workers([make_worker(services, burst=burst)])
     finally:
-        await worker.close()
         await services.close()
 
 
 async def run_relay(settings: Settings) -> None:
     """The outbox relay on its own (when AUTOSTACK_RELAY_IN_WEB=0)."""
     if settings.redis_url is None:
-        raise SystemExit("autostack relay needs REDIS_URL; on embedded defaults `autostack serve` relays")
+        raise SettingsError("autostack relay needs REDIS_URL; on embedded defaults `autostack serve` relays")
     services = Services.build(settings, settings.redis_url)
-    relay: Relay = services.relay
     try:
-        await relay.run()
+        await services.relay.run()
     finally:
         await services.close()

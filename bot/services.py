@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.deliveries import DeliveryWriter
+from bot.github.api import GitHubApps
+from bot.github.apps import github_apps
 from bot.metrics import Metrics
 from bot.queue import JobQueue
 from bot.relay import Relay
-from bot.settings import Settings
+from bot.settings import Settings, require_secret_keys
 from handlers import default_router
 from handlers.router import Router
 from store.db import create_engine, sessionmaker
+from store.encryption import KeyRing
 
 log = logging.getLogger("autostack.services")
 
@@ -33,11 +36,15 @@ class Services:
     router: Router
     writer: DeliveryWriter
     relay: Relay
+    apps: GitHubApps
+    keyring: KeyRing
     _queue: JobQueue | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: Settings, redis_url: str, router: Router | None = None) -> Services:
+    def build(
+        cls, settings: Settings, redis_url: str, router: Router | None = None, *, dry_run: bool = False
+    ) -> Services:
         """Create the engine and the background pieces (not started yet)."""
         engine = create_engine(settings.database_url)
         relay = Relay(engine, lambda: JobQueue.connect(redis_url))
@@ -50,6 +57,8 @@ class Services:
             router=router or default_router(),
             writer=DeliveryWriter(engine, on_committed=relay.notify),
             relay=relay,
+            apps=github_apps(settings, dry_run=dry_run),
+            keyring=KeyRing(require_secret_keys(settings)),
         )
 
     async def queue(self) -> JobQueue:
@@ -64,14 +73,18 @@ class Services:
         if with_relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
 
-    async def close(self) -> None:
-        """Stop background tasks and close connections."""
+    async def stop_intake(self) -> None:
+        """Stop the writer and the relay."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+
+    async def close(self) -> None:
+        """Stop background tasks and close connections."""
+        await self.stop_intake()
         await self.relay.close()
         if self._queue is not None:
             await self._queue.close()

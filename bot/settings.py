@@ -6,6 +6,8 @@ A missing or malformed value stops start-up with one line naming it and how to f
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import secrets
 from collections.abc import Mapping
@@ -13,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from store.db import DatabaseURLError, async_url
+
+log = logging.getLogger("autostack.settings")
 
 GITHUB_WEBHOOK_MAX_BYTES = 25 * 1024 * 1024
 TARGETS = ("local", "kubernetes")
@@ -203,6 +207,16 @@ class Settings:
         return self.webhook_secrets
 
 
+def require_secret_keys(settings: Settings) -> tuple[str, ...]:
+    """The keys env vars are encrypted with, or a clear error when none is set."""
+    if not settings.secret_keys:
+        raise SettingsError(
+            "SECRET_KEY is not set; set it to a long random value (e.g. `openssl rand -base64 32`), "
+            "newest first and comma-separated when rotating"
+        )
+    return settings.secret_keys
+
+
 def local_secret(data_dir: Path, name: str) -> str:
     """A random secret kept in the data folder, made on first use (embedded defaults only)."""
     path = data_dir / name
@@ -214,3 +228,16 @@ def local_secret(data_dir: Path, name: str) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def with_local_secrets(settings: Settings) -> Settings:
+    """On embedded defaults, secrets nobody set are made once and kept in the data folder."""
+    if not settings.embedded_database:
+        return settings
+    changes: dict[str, tuple[str, ...]] = {}
+    if not settings.webhook_secrets and not settings.github_app_configured:
+        changes["webhook_secrets"] = (local_secret(settings.data_dir, "webhook-secret"),)
+        log.info("no WEBHOOK_SECRET set: using the one in %s", settings.data_dir / "webhook-secret")
+    if not settings.secret_keys:
+        changes["secret_keys"] = (local_secret(settings.data_dir, "secret-key"),)
+    return dataclasses.replace(settings, **changes) if changes else settings

@@ -12,13 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from arq import Retry, cron
+from arq import Retry, cron, func
 from arq.worker import Worker
 from sqlalchemy import select
 
+from bot.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover
 from bot.github.webhook_models import typed_event
 from bot.logs import delivery_id_var
-from bot.queue import HANDLE_DELIVERY, JobQueue, redis_settings
+from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
 from bot.relay import relay, stale_deliveries
 from bot.services import Services
 from handlers.context import Context
@@ -29,6 +30,7 @@ log = logging.getLogger("autostack.worker")
 
 MAX_TRIES = 8
 JOB_TIMEOUT = 600
+DEPLOY_TIMEOUT = 3600
 TERMINAL = ("done", "ignored", "failed")
 
 
@@ -149,7 +151,7 @@ def make_worker(
     job_timeout: int = JOB_TIMEOUT,
     poll_delay: float = 0.1,
 ) -> Worker:
-    """An arq worker running AutoStack's jobs with `services` in its context."""
+    """An arq worker for deliveries (and the outbox sweeper), with `services` in its context."""
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["services"] = services
@@ -165,6 +167,39 @@ def make_worker(
         handle_signals=handle_signals,
         job_timeout=job_timeout,
         max_tries=MAX_TRIES,
+        poll_delay=poll_delay,
+        keep_result=3600,
+        ctx={},
+    )
+
+
+def make_deploy_worker(
+    services: Services,
+    runtime: DeployRuntime,
+    *,
+    burst: bool = False,
+    handle_signals: bool = True,
+    poll_delay: float = 0.1,
+    max_jobs: int = 4,
+) -> Worker:
+    """An arq worker for the deploy queue, holding the target the jobs deploy to."""
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["services"] = services
+        ctx["deploy"] = runtime
+        await recover(services, runtime)
+
+    return Worker(
+        functions=[func(job, name=name) for name, job in DEPLOY_FUNCTIONS.items()],
+        queue_name=DEPLOY_QUEUE,
+        redis_settings=redis_settings(services.redis_url),
+        on_startup=on_startup,
+        burst=burst,
+        handle_signals=handle_signals,
+        job_timeout=DEPLOY_TIMEOUT,
+        # a deployment is not retried blindly: it ends failed with its reason, and people redeploy
+        max_tries=1,
+        max_jobs=max_jobs,
         poll_delay=poll_delay,
         keep_result=3600,
         ctx={},

@@ -129,6 +129,16 @@ class Environment(Base):
     state: Mapped[str] = mapped_column(String(16), default="active")  # active | destroyed
     current_deployment_id: Mapped[int | None] = mapped_column(BigInteger)
     redeploy_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a fork's pull request: its code is untrusted, so secret env vars are never given to it
+    untrusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The newest head seen by push / pull_request events and when GitHub says it happened
+    # (push: repository.pushed_at; PR: pull_request.updated_at): events older than head_at
+    # arrived out of order and must not replace what a newer event deployed.
+    head_sha: Mapped[str | None] = mapped_column(String(64))
+    head_at: Mapped[datetime | None]
+    # Fork PRs deploy only the exact head commit a writer approved with `/deploy`.
+    approved_sha: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(255))
     # The durable (project, environment) lock: which deployment holds it and since when.
     locked_by_deployment_id: Mapped[int | None] = mapped_column(BigInteger)
     locked_at: Mapped[datetime | None]
@@ -146,6 +156,8 @@ class Deployment(Base):
         Index("ix_deployments_project_created", "project_id", "created_at"),
         Index("ix_deployments_project_sha", "project_id", "commit_sha"),
         Index("ix_deployments_state", "state"),
+        # A redelivered (or retried) event finds its deployment instead of making a second one.
+        Index("ux_deployments_delivery_env", "delivery_id", "environment_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

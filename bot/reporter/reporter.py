@@ -80,11 +80,16 @@ class Reporter:
         try:
             await self._handle(event)
         except GitHubError as exc:
-            log.warning("reporting %s to GitHub failed: %s", type(event).__name__, exc,
-                        extra={"deployment_id": self.deployment_id})
+            log.warning(
+                "reporting %s to GitHub failed: %s",
+                type(event).__name__,
+                exc,
+                extra={"deployment_id": self.deployment_id},
+            )
         except Exception:
-            log.exception("reporting %s failed", type(event).__name__,
-                          extra={"deployment_id": self.deployment_id})
+            log.exception(
+                "reporting %s failed", type(event).__name__, extra={"deployment_id": self.deployment_id}
+            )
 
     async def _handle(self, event: DeployEvent) -> None:
         if isinstance(event, EnvironmentDestroyed):
@@ -154,17 +159,18 @@ class Reporter:
             title=mask(output.title),
             summary=mask(output.summary),
             text=mask(output.text) if output.text is not None else None,
-            annotations=tuple(
-                dataclasses.replace(a, message=mask(a.message)) for a in output.annotations
-            ),
+            annotations=tuple(dataclasses.replace(a, message=mask(a.message)) for a in output.annotations),
         )
 
     async def _status(self, view: DeploymentView, state: str) -> None:
         assert self._gh is not None and self._target is not None
         await self._gh.create_commit_status(
-            self._target.repo, view.sha, state=state,  # type: ignore[arg-type]
+            self._target.repo,
+            view.sha,
+            state=state,  # type: ignore[arg-type]
             context=render.status_context(view.environment),
-            description=self._masker.mask(render.describe(view)), target_url=view.log_url,
+            description=self._masker.mask(render.describe(view)),
+            target_url=view.log_url,
         )
 
     async def _queued(self) -> None:
@@ -172,8 +178,12 @@ class Reporter:
         view = self._view = dataclasses.replace(self._view, state="queued")
         if self._check_run_id is None:
             self._check_run_id = await self._gh.create_check_run(
-                self._target.repo, name=render.check_name(view.environment), head_sha=view.sha,
-                status="queued", external_id=str(view.id), details_url=view.log_url,
+                self._target.repo,
+                name=render.check_name(view.environment),
+                head_sha=view.sha,
+                status="queued",
+                external_id=str(view.id),
+                details_url=view.log_url,
                 output=self._output(view),
             )
             await self._records.remember(view.id, check_run_id=self._check_run_id)
@@ -193,14 +203,20 @@ class Reporter:
         self._last_flush, self._dirty = self._clock(), False
         if self._deployment_gh_id is None:
             self._deployment_gh_id = await self._gh.create_deployment(
-                self._target.repo, ref=view.sha, environment=view.environment,
+                self._target.repo,
+                ref=view.sha,
+                environment=view.environment,
                 description=f"AutoStack deployment #{view.id}",
-                transient=view.kind != "production", production=view.kind == "production",
+                transient=view.kind != "production",
+                production=view.kind == "production",
             )
             await self._records.remember(view.id, github_deployment_id=self._deployment_gh_id)
         await self._gh.create_deployment_status(
-            self._target.repo, self._deployment_gh_id, state="in_progress",
-            description=self._masker.mask(render.describe(view)), log_url=view.log_url,
+            self._target.repo,
+            self._deployment_gh_id,
+            state="in_progress",
+            description=self._masker.mask(render.describe(view)),
+            log_url=view.log_url,
         )
 
     async def _check_run(self, view: DeploymentView, **changes: object) -> None:
@@ -210,15 +226,23 @@ class Reporter:
         actions = render.actions_for(view) if final else None
         if self._check_run_id is None:
             self._check_run_id = await self._gh.create_check_run(
-                self._target.repo, name=render.check_name(view.environment), head_sha=view.sha,
-                status="in_progress", external_id=str(view.id), details_url=view.log_url,
-                output=output, started_at=changes.get("started_at"),  # type: ignore[arg-type]
+                self._target.repo,
+                name=render.check_name(view.environment),
+                head_sha=view.sha,
+                status="in_progress",
+                external_id=str(view.id),
+                details_url=view.log_url,
+                output=output,
+                started_at=changes.get("started_at"),  # type: ignore[arg-type]
             )
             await self._records.remember(view.id, check_run_id=self._check_run_id)
             if not final:
                 return
         await self._gh.update_check_run(
-            self._target.repo, self._check_run_id, output=output, actions=actions,
+            self._target.repo,
+            self._check_run_id,
+            output=output,
+            actions=actions,
             **changes,  # type: ignore[arg-type]
         )
 
@@ -244,17 +268,17 @@ class Reporter:
             reason=event.reason or row.reason,
             facts=dict(event.facts),
         )
-        await self._check_run(
-            view, conclusion=render.conclusion_for(event.outcome), completed_at=self._now()
-        )
+        await self._check_run(view, conclusion=render.conclusion_for(event.outcome), completed_at=self._now())
         await self._status(view, render.status_state_for(event.outcome))
         if self._deployment_gh_id is not None:
             success = event.outcome == "success"
             await self._gh.create_deployment_status(
-                self._target.repo, self._deployment_gh_id,
+                self._target.repo,
+                self._deployment_gh_id,
                 state=render.deployment_state_for(event.outcome),
                 description=self._masker.mask(render.describe(view)),
-                environment_url=view.url if success else None, log_url=view.log_url,
+                environment_url=view.url if success else None,
+                log_url=view.log_url,
             )
         await self._comment()
 
@@ -266,6 +290,14 @@ class Reporter:
         body = self._masker.mask(render_pr_comment(target.project, rows))
         await self._sticky.upsert(self._gh, target.repo, target.pr_number, body)
 
+    async def refresh_comment(self, project_id: int, environment: str) -> None:
+        """Re-render the sticky comment of the environment's pull request from the store."""
+        target, _ = await self._records.environment(project_id, environment)
+        if target is None:
+            return
+        self._target, self._gh = target, self._apps.installation(target.installation_id)
+        await self._comment()
+
     async def _destroyed(self, event: EnvironmentDestroyed) -> None:
         target, github_id = await self._records.environment(event.project_id, event.environment)
         if target is None:
@@ -273,7 +305,9 @@ class Reporter:
         self._target, self._gh = target, self._apps.installation(target.installation_id)
         if github_id is not None:
             await self._gh.create_deployment_status(
-                target.repo, github_id, state="inactive",
+                target.repo,
+                github_id,
+                state="inactive",
                 description=f"{event.environment} was destroyed",
             )
         await self._comment()

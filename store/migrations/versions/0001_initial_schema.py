@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 05:20:28.685025
+Create Date: 2026-11-26 05:31:04.366276
 """
 
 import sqlalchemy as sa
@@ -194,6 +194,11 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("current_deployment_id", sa.BigInteger(), nullable=True),
         sa.Column("redeploy_needed", sa.Boolean(), nullable=False),
+        sa.Column("untrusted", sa.Boolean(), nullable=False),
+        sa.Column("head_sha", sa.String(length=64), nullable=True),
+        sa.Column("head_at", store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("approved_sha", sa.String(length=64), nullable=True),
+        sa.Column("approved_by", sa.String(length=255), nullable=True),
         sa.Column("locked_by_deployment_id", sa.BigInteger(), nullable=True),
         sa.Column("locked_at", store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_activity_at", store.models.UTCDateTime(timezone=True), nullable=False),
@@ -265,6 +270,7 @@ def upgrade() -> None:
         sa.Column("ref", sa.String(length=255), nullable=True),
         sa.Column("pr_number", sa.Integer(), nullable=True),
         sa.Column("source_deployment_id", sa.BigInteger(), nullable=True),
+        sa.Column("source", sa.String(length=1024), nullable=True),
         sa.Column(
             "config",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
@@ -304,6 +310,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_deployments_project_created", ["project_id", "created_at"], unique=False)
         batch_op.create_index("ix_deployments_project_sha", ["project_id", "commit_sha"], unique=False)
         batch_op.create_index("ix_deployments_state", ["state"], unique=False)
+        batch_op.create_index("ux_deployments_delivery_env", ["delivery_id", "environment_id"], unique=True)
 
     op.create_table(
         "deployment_logs",
@@ -332,6 +339,7 @@ def downgrade() -> None:
 
     op.drop_table("deployment_logs")
     with op.batch_alter_table("deployments", schema=None) as batch_op:
+        batch_op.drop_index("ux_deployments_delivery_env")
         batch_op.drop_index("ix_deployments_state")
         batch_op.drop_index("ix_deployments_project_sha")
         batch_op.drop_index("ix_deployments_project_created")

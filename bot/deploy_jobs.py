@@ -1,0 +1,119 @@
+"""arq jobs on the deploy queue: run a deployment, destroy an environment, refresh a comment.
+
+They run where the target lives: on the local target that is the `serve` process (the
+router and the apps' processes are its children); on kubernetes any `autostack worker`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.logs import deployment_id_var
+from bot.reporter.hub import ReporterHub
+from bot.services import Services
+from deployer.envvars import env_provider
+from deployer.events import Queued
+from deployer.operations import OperationError, destroy_environment
+from deployer.pipeline import recover_interrupted, run_deployment
+from deployer.source import TarballWriter
+from deployer.targets.base import Target
+from store.models import Deployment, Project
+
+log = logging.getLogger("autostack.deploy")
+
+MAX_TARBALL_BYTES = 1024 * 1024 * 1024
+
+
+@dataclass
+class DeployRuntime:
+    """What deploy jobs need beyond the shared services: the target and the reporting sink."""
+
+    target: Target
+    work_dir: Path
+    hub: ReporterHub
+
+
+def _runtime(ctx: dict[str, Any]) -> tuple[Services, DeployRuntime]:
+    return ctx["services"], ctx["deploy"]
+
+
+async def _fetcher(services: Services, deployment: Deployment, project: Project) -> TarballWriter | None:
+    if deployment.source is not None or not deployment.commit_sha:
+        return None
+    if project.full_name is None or project.installation_id is None:
+        return None
+    github = services.apps.installation(project.installation_id)
+    repo, sha = project.full_name, deployment.commit_sha
+
+    async def fetch(dest: Path) -> None:
+        await github.download_tarball(repo, sha, dest, max_bytes=MAX_TARBALL_BYTES)
+
+    return fetch
+
+
+async def run_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | None:
+    """arq job: build and release one queued deployment, reporting to GitHub as it goes."""
+    services, runtime = _runtime(ctx)
+    token = deployment_id_var.set(deployment_id)
+    try:
+        async with services.sessions() as session:
+            row = await session.execute(
+                select(Deployment, Project).join(Project).where(Deployment.id == deployment_id)
+            )
+            found = row.first()
+        if found is None:
+            log.warning("deployment %s does not exist", deployment_id)
+            return None
+        deployment, project = found
+        await runtime.hub.emit(Queued(deployment_id))
+        return await run_deployment(
+            services.sessions,
+            deployment_id,
+            runtime.hub,
+            runtime.target,
+            work_dir=runtime.work_dir,
+            fetch=await _fetcher(services, deployment, project),
+            env_for=env_provider(services.sessions, services.keyring),
+        )
+    finally:
+        deployment_id_var.reset(token)
+
+
+async def destroy_environment_job(ctx: dict[str, Any], project_id: int, environment: str) -> bool:
+    """arq job: stop an environment's app, cancel its deployments, mark GitHub inactive."""
+    services, runtime = _runtime(ctx)
+    async with services.sessions() as session:
+        project = await session.get(Project, project_id)
+    if project is None:
+        return False
+    try:
+        await destroy_environment(services.sessions, runtime.target, runtime.hub, project.name, environment)
+    except OperationError as exc:
+        log.info("nothing to destroy: %s", exc)
+        return False
+    return True
+
+
+async def refresh_pr_comment_job(ctx: dict[str, Any], project_id: int, pr_number: int) -> None:
+    """arq job: re-render a pull request's sticky comment (e.g. a fork preview awaiting approval)."""
+    _, runtime = _runtime(ctx)
+    await runtime.hub.refresh_comment(project_id, f"pr-{pr_number}")
+
+
+async def recover(services: Services, runtime: DeployRuntime) -> None:
+    """At start-up: fail deployments a dead process left in progress, and report them."""
+    failed = await recover_interrupted(services.sessions, runtime.hub)
+    if failed:
+        log.warning("marked %d interrupted deployments failed: %s", len(failed), failed)
+
+
+DEPLOY_FUNCTIONS = {
+    "run_deployment": run_deployment_job,
+    "destroy_environment": destroy_environment_job,
+    "refresh_pr_comment": refresh_pr_comment_job,
+}

@@ -1,0 +1,84 @@
+"""One sink per process that hands each deployer event to the reporter of its deployment.
+
+A pipeline run emits events for more than its own deployment (the ones it supersedes), so
+events are routed by deployment id; each reporter masks its project's secret values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.github.api import GitHubApps
+from bot.reporter.reporter import Reporter
+from bot.reporter.sticky import StickyComments
+from deployer.events import DeployEvent, EnvironmentDestroyed, Finished
+from deployer.masking import Masker
+from store.models import Deployment
+
+SecretsOf = Callable[[int], Awaitable[tuple[str, ...]]]
+
+
+class ReporterHub:
+    """An EventSink fanning events out to per-deployment Reporters, made on first use."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        github: GitHubApps,
+        base_url: str,
+        secrets_of: SecretsOf,
+        source_roots: tuple[str, ...] = (),
+    ) -> None:
+        self._sessions = sessions
+        self._github = github
+        self._base_url = base_url
+        self._secrets_of = secrets_of
+        self._source_roots = source_roots
+        self._sticky = StickyComments()
+        self._reporters: dict[int, Reporter] = {}
+
+    async def _masker(self, project_id: int | None) -> Masker:
+        return Masker(await self._secrets_of(project_id)) if project_id is not None else Masker()
+
+    async def reporter(self, deployment_id: int) -> Reporter:
+        """The reporter of one deployment (kept until the deployment finishes)."""
+        reporter = self._reporters.get(deployment_id)
+        if reporter is None:
+            async with self._sessions() as session:
+                row = await session.get(Deployment, deployment_id)
+            reporter = Reporter(
+                deployment_id,
+                sessions=self._sessions,
+                github=self._github,
+                base_url=self._base_url,
+                masker=await self._masker(row.project_id if row else None),
+                sticky=self._sticky,
+                source_roots=self._source_roots,
+            )
+            self._reporters[deployment_id] = reporter
+        return reporter
+
+    def _project_reporter(self, masker: Masker) -> Reporter:
+        return Reporter(
+            None,
+            sessions=self._sessions,
+            github=self._github,
+            base_url=self._base_url,
+            masker=masker,
+            sticky=self._sticky,
+        )
+
+    async def emit(self, event: DeployEvent) -> None:
+        """Route the event; never raises (reporters log GitHub trouble themselves)."""
+        if isinstance(event, EnvironmentDestroyed):
+            await self._project_reporter(await self._masker(event.project_id)).emit(event)
+            return
+        await (await self.reporter(event.deployment_id)).emit(event)
+        if isinstance(event, Finished):
+            self._reporters.pop(event.deployment_id, None)
+
+    async def refresh_comment(self, project_id: int, environment: str) -> None:
+        """Re-render the sticky comment of an environment's pull request."""
+        await self._project_reporter(await self._masker(project_id)).refresh_comment(project_id, environment)
