@@ -1,0 +1,188 @@
+"""`autostack.yml` (PRODUCT.md §5): raw YAML → strict validated model → errors naming the key.
+
+The pydantic models below are the single declaration of the file's shape: validation, the
+error messages and the published JSON Schema (`docs/autostack.schema.json`) all come from them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CONFIG_FILENAMES = ("autostack.yml", "autostack.yaml")
+_ENV_KEY = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+_DURATION = r"^[1-9][0-9]*[mhd]$"
+_QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Mi|Gi|Ki)?$"
+
+
+class ConfigError(ValueError):
+    """`autostack.yml` is not valid; the message names the key, the value and what is allowed."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class BuildConfig(_Strict):
+    """How to install, build and start the app; anything unset comes from detection."""
+
+    install: str | None = Field(None, description="Command that installs dependencies.")
+    build: str | None = Field(None, description="Command that builds the app.")
+    start: str | None = Field(None, description="Command that starts the app; it must listen on $PORT.")
+    root: str = Field(".", description="Folder of the app inside the repository (monorepos).")
+    dockerfile: str | None = Field(None, description="Path of a Dockerfile (kubernetes target only).")
+
+
+class HealthcheckConfig(_Strict):
+    """The HTTP check that must pass before traffic switches to a new version."""
+
+    path: str = Field("/", pattern=r"^/", description="Path answered with 2xx or 3xx when ready.")
+    timeout: int = Field(60, ge=1, le=900, description="Seconds to wait for the check to pass.")
+
+
+class AutoscaleConfig(_Strict):
+    """Horizontal autoscaling bounds (kubernetes target)."""
+
+    min: int = Field(1, ge=1, le=100)
+    max: int = Field(1, ge=1, le=100)
+    cpu: int = Field(80, ge=1, le=100, description="Target CPU utilisation in percent.")
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> AutoscaleConfig:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class ResourcesConfig(_Strict):
+    """Per-replica resource limits (kubernetes target)."""
+
+    cpu: str | None = Field(None, pattern=_QUANTITY, description="e.g. 500m or 1")
+    memory: str | None = Field(None, pattern=_QUANTITY, description="e.g. 512Mi or 1Gi")
+
+
+class RunConfig(_Strict):
+    """How the running app is reached and scaled."""
+
+    port: int | None = Field(None, ge=1, le=65535, description="Port the app listens on.")
+    healthcheck: HealthcheckConfig = HealthcheckConfig()
+    replicas: int = Field(1, ge=1, le=50)
+    autoscale: AutoscaleConfig | None = None
+    resources: ResourcesConfig = ResourcesConfig()
+
+
+class PreviewsConfig(_Strict):
+    """Preview environments for pull requests."""
+
+    enabled: bool = True
+    ttl: str | None = Field(None, pattern=_DURATION, description="Destroy after inactivity: 30m, 12h, 7d.")
+    drafts: bool = Field(False, description="Also deploy draft pull requests.")
+
+
+EnvValue = Annotated[str | int | float | bool, Field(union_mode="left_to_right")]
+
+
+class RepoConfig(_Strict):
+    """The whole `autostack.yml`; every key is optional."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        title="autostack.yml",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    build: BuildConfig = BuildConfig()
+    run: RunConfig = RunConfig()
+    previews: PreviewsConfig = PreviewsConfig()
+    branches: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Branches (besides the default) that get an environment."
+    )
+    env: dict[Annotated[str, Field(pattern=_ENV_KEY)], EnvValue] = Field(
+        default_factory=dict, description="Plain environment variables; secrets live in AutoStack."
+    )
+    domains: list[Annotated[str, Field(pattern=_HOSTNAME, max_length=253)]] = Field(default_factory=list)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        nested = next(
+            (
+                a
+                for a in (annotation, *getattr(annotation, "__args__", ()))
+                if isinstance(a, type) and issubclass(a, BaseModel)
+            ),
+            None,
+        )
+        if nested is None:
+            return []
+        model = nested
+    return list(model.model_fields)
+
+
+_UNION_BRANCHES = {"str", "int", "float", "bool", "[key]"}
+
+
+def _describe(error: Any) -> str:
+    loc = tuple(p for p in error["loc"] if p not in _UNION_BRANCHES)
+    if len(loc) < len(error["loc"]) and error["type"].endswith("_type"):
+        error = {**error, "type": "scalar_type"}
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(RepoConfig, loc))
+        return f"unknown key {key!r}; allowed here: {allowed}"
+    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "a mapping"
+    allowed = {
+        "greater_than_equal": f"a number ≥ {ctx.get('ge')}",
+        "less_than_equal": f"a number ≤ {ctx.get('le')}",
+        "string_pattern_mismatch": f"text matching {ctx.get('pattern')}",
+        "string_too_short": "a non-empty string",
+        "int_type": "a whole number",
+        "bool_type": "true or false",
+        "string_type": "a string",
+        "list_type": "a list",
+        "dict_type": "a mapping",
+        "model_type": "a mapping",
+    }.get(kind, "")
+    if kind == "value_error":
+        return f"{key}: {error['msg'].removeprefix('Value error, ')}"
+    if kind == "scalar_type":
+        allowed = "a string, number or boolean"
+    return f"{key}: {shown} is not allowed; expected {allowed or error['msg']}"
+
+
+def parse_config(text: str, *, filename: str = "autostack.yml") -> RepoConfig:
+    """Validate the text of `autostack.yml`; raise ConfigError naming every bad key."""
+    try:
+        raw = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{filename}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{filename}: the top level must be a mapping of keys, got {type(raw).__name__}")
+    try:
+        return RepoConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(dict.fromkeys(_describe(e) for e in exc.errors()))
+        raise ConfigError(f"{filename}: {problems}") from None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of `autostack.yml`, generated from the models above."""
+    return RepoConfig.model_json_schema(mode="validation")
+
+
+def schema_text() -> str:
+    """The schema as published in docs/autostack.schema.json."""
+    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

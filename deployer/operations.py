@@ -1,0 +1,261 @@
+"""Deployment operations besides a fresh build: queue, rollback, promote, destroy, restore."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from deployer.events import EnvironmentDestroyed, EventSink, Finished
+from deployer.pipeline import EnvProvider, no_env
+from deployer.plan import Plan
+from deployer.records import Sessions
+from deployer.state import IN_PROGRESS, advance
+from deployer.targets.base import Artifact, Site, Target, TargetError
+from store.models import Deployment, Environment, Project, utcnow
+
+log = logging.getLogger("autostack.deployer")
+
+
+class OperationError(ValueError):
+    """The operation cannot be done as asked; the message says why and what to do instead."""
+
+
+def environment_kind(name: str) -> str:
+    """production, preview (pr-<n>, preview) or branch (branch-<slug>)."""
+    if name == "production":
+        return "production"
+    return "branch" if name.startswith("branch-") else "preview"
+
+
+async def environment_for(session: AsyncSession, project: Project, name: str) -> Environment:
+    """The project's environment called `name`, created (empty) if it does not exist yet."""
+    environment = await session.scalar(
+        select(Environment).where(Environment.project_id == project.id, Environment.name == name)
+    )
+    if environment is None:
+        environment = Environment(project_id=project.id, name=name, kind=environment_kind(name))
+        session.add(environment)
+        await session.flush()
+    return environment
+
+
+async def add_deployment(
+    session: AsyncSession, project: Project, env: Environment, *, trigger: str, **fields: Any
+) -> Deployment:
+    """A queued deployment of `env`; the one already made for the same delivery if there is one.
+
+    Keyed by (delivery_id, environment) so a redelivered or retried event has one effect.
+    """
+    delivery_id = fields.get("delivery_id")
+    if delivery_id is not None:
+        existing = await session.scalar(
+            select(Deployment).where(
+                Deployment.delivery_id == delivery_id, Deployment.environment_id == env.id
+            )
+        )
+        if existing is not None:
+            return existing
+    deployment = Deployment(
+        project_id=project.id, environment_id=env.id, environment=env.name, trigger=trigger, **fields
+    )
+    session.add(deployment)
+    env.last_activity_at = utcnow()
+    await session.flush()
+    return deployment
+
+
+async def queue_deployment(
+    sessions: Sessions,
+    project_name: str,
+    environment: str,
+    *,
+    trigger: str,
+    source: str | None = None,
+    actor: str | None = None,
+    commit_sha: str | None = None,
+    source_deployment_id: int | None = None,
+    delivery_id: str | None = None,
+    ref: str | None = None,
+    pr_number: int | None = None,
+    commit_message: str | None = None,
+    commit_time: datetime | None = None,
+) -> int:
+    """Create a queued deployment (and its project and environment if new); return its id.
+
+    With a `delivery_id`, a second call for the same delivery returns the first deployment.
+    """
+    async with sessions.begin() as session:
+        project = await session.scalar(select(Project).where(Project.name == project_name))
+        if project is None:
+            project = Project(name=project_name)
+            session.add(project)
+            await session.flush()
+        env = await environment_for(session, project, environment)
+        deployment = await add_deployment(
+            session,
+            project,
+            env,
+            trigger=trigger,
+            actor=actor,
+            source=source,
+            commit_sha=commit_sha,
+            source_deployment_id=source_deployment_id,
+            delivery_id=delivery_id,
+            ref=ref,
+            pr_number=pr_number if pr_number is not None else env.pr_number,
+            commit_message=commit_message,
+            commit_time=commit_time,
+        )
+        return deployment.id
+
+
+async def rollback(
+    sessions: Sessions,
+    project_name: str,
+    environment: str,
+    to_deployment: int | None = None,
+    *,
+    actor: str | None = None,
+    delivery_id: str | None = None,
+) -> int:
+    """Queue a deployment that puts an earlier build back into `environment`; no rebuild."""
+    async with sessions() as session:
+        env = await session.scalar(
+            select(Environment)
+            .join(Project)
+            .where(Project.name == project_name, Environment.name == environment)
+        )
+        if env is None:
+            raise OperationError(f"{project_name} has no environment {environment!r}")
+        ready = select(Deployment).where(
+            Deployment.environment_id == env.id,
+            Deployment.ready_at.is_not(None),
+            Deployment.artifact.is_not(None),
+        )
+        if to_deployment is not None:
+            chosen = await session.scalar(ready.where(Deployment.id == to_deployment))
+            if chosen is None:
+                raise OperationError(
+                    f"deployment {to_deployment} never went live in "
+                    f"{environment}; pick one listed by `autostack ls`"
+                )
+        else:
+            chosen = await session.scalar(
+                ready.where(
+                    Deployment.id != (env.current_deployment_id or 0),
+                    Deployment.id < (env.current_deployment_id or 2**62),
+                ).order_by(Deployment.id.desc())
+            )
+            if chosen is None:
+                raise OperationError(f"{environment} has no earlier live deployment to roll back to")
+    return await queue_deployment(
+        sessions,
+        project_name,
+        environment,
+        trigger="rollback",
+        actor=actor,
+        commit_sha=chosen.commit_sha,
+        source_deployment_id=chosen.id,
+        delivery_id=delivery_id,
+        ref=chosen.ref,
+        commit_message=chosen.commit_message,
+        commit_time=chosen.commit_time,
+    )
+
+
+async def promote(
+    sessions: Sessions, deployment_id: int, *, actor: str | None = None, delivery_id: str | None = None
+) -> int:
+    """Queue a production deployment reusing the build of `deployment_id` (a preview)."""
+    async with sessions() as session:
+        source = await session.get(Deployment, deployment_id)
+        if source is None or source.artifact is None or source.ready_at is None:
+            raise OperationError(f"deployment {deployment_id} has no live build to promote")
+        project = await session.get(Project, source.project_id)
+        assert project is not None
+    return await queue_deployment(
+        sessions,
+        project.name,
+        "production",
+        trigger="promote",
+        actor=actor,
+        commit_sha=source.commit_sha,
+        source_deployment_id=source.id,
+        delivery_id=delivery_id,
+        ref=source.ref,
+        commit_message=source.commit_message,
+        commit_time=source.commit_time,
+    )
+
+
+async def destroy_environment(
+    sessions: Sessions, target: Target, sink: EventSink, project_name: str, environment: str
+) -> None:
+    """Cancel the environment's running deployments, stop its app, mark it destroyed."""
+    now = utcnow()
+    cancelled: list[int] = []
+    async with sessions.begin() as session:
+        env = await session.scalar(
+            select(Environment)
+            .join(Project)
+            .where(Project.name == project_name, Environment.name == environment)
+        )
+        if env is None:
+            raise OperationError(f"{project_name} has no environment {environment!r}")
+        for deployment in (
+            await session.scalars(
+                select(Deployment).where(
+                    Deployment.environment_id == env.id, Deployment.state.in_(IN_PROGRESS)
+                )
+            )
+        ).all():
+            advance(deployment, "cancelled", now, f"{environment} was destroyed")
+            cancelled.append(deployment.id)
+        env.state, env.destroyed_at, env.current_deployment_id = "destroyed", now, None
+        env.locked_by_deployment_id = None
+        project_id = env.project_id
+    await target.destroy(project_name, environment)
+    for deployment_id in cancelled:
+        await sink.emit(Finished(deployment_id, "cancelled", "cancelled", f"{environment} was destroyed"))
+    await sink.emit(EnvironmentDestroyed(project_id, environment))
+
+
+async def restore(sessions: Sessions, target: Target, env_for: EnvProvider = no_env) -> list[str]:
+    """Start every active environment's current build again (serve calls this at start-up)."""
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(Environment, Project, Deployment)
+                .join(Project, Project.id == Environment.project_id)
+                .join(Deployment, Deployment.id == Environment.current_deployment_id)
+                .where(Environment.state == "active")
+            )
+        ).all()
+    restored = []
+    for env, project, deployment in rows:
+        site = Site(project.name, env.name, deployment.id)
+        extra = {"deployment_id": deployment.id}
+
+        async def quiet(_line: str) -> None:
+            return None
+
+        try:
+            plan = Plan.from_snapshot(deployment.config)
+            app_env = await env_for(project, env)
+            release = await target.release(
+                site, Artifact(deployment.artifact or ""), plan, app_env.values, quiet
+            )
+            try:
+                await target.health(release, plan, quiet)
+            except TargetError:
+                await release.stop()
+                raise
+            await target.switch(site, release)
+            restored.append(target.url_for(project.name, env.name))
+        except (TargetError, KeyError, TypeError) as exc:
+            log.warning("could not restore %s/%s: %s", project.name, env.name, exc, extra=extra)
+    return restored

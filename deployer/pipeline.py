@@ -1,0 +1,285 @@
+"""Run one deployment: source → config → detect → install → build → start → health → switch.
+
+`run_deployment` is what the worker calls for a deployment row; everything permanent (bad
+config, failed build, unhealthy app) ends as a failed deployment with the reason, while the
+environment's previous version keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deployer import records
+from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
+from deployer.deploylog import DeploymentLogWriter
+from deployer.detect import DetectError, detect
+from deployer.events import EventSink, Finished, PhaseStarted
+from deployer.plan import Plan, make_plan
+from deployer.source import SourceError, TarballWriter, copy_folder, extract_tarball, fetch_tarball
+from deployer.state import OUTCOMES, phase_seconds
+from deployer.targets.base import Artifact, Release, Site, Target, TargetError
+from store.models import Deployment, Environment, Project, utcnow
+
+log = logging.getLogger("autostack.deployer")
+PERMANENT = (ConfigError, DetectError, SourceError, TargetError)
+CANCEL_POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class AppEnv:
+    """A project's environment variables for one environment, and which values are secret."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+
+
+EnvProvider = Callable[[Project, Environment], Awaitable[AppEnv]]
+
+
+async def no_env(_project: Project, _environment: Environment) -> AppEnv:
+    """The env provider when none is configured: no project variables."""
+    return AppEnv()
+
+
+def env_scope(environment: Environment) -> tuple[str, str]:
+    """The EnvVar scopes that apply: ("production"|"preview"|"branch", "all")."""
+    return (environment.kind if environment.kind in ("production", "preview", "branch") else "preview", "all")
+
+
+class _Superseded(Exception):
+    """A newer deployment took over this environment while this one ran."""
+
+
+class _Run:
+    def __init__(
+        self,
+        sessions: records.Sessions,
+        claim: records.Claim,
+        sink: EventSink,
+        target: Target,
+        work_dir: Path,
+        fetch: TarballWriter | None,
+        env_for: EnvProvider,
+    ) -> None:
+        self.sessions, self.claim, self.sink, self.target = sessions, claim, sink, target
+        self.deployment: Deployment = claim.deployment
+        self.id = self.deployment.id
+        self.work = work_dir / str(self.id)
+        self.fetch, self.env_for = fetch, env_for
+        self.site = Site(claim.project.name, claim.environment.name, self.id)
+        self.release: Release | None = None
+        self.log = DeploymentLogWriter(sessions, self.id, sink)
+        self.phase = ""
+
+    async def enter(self, phase: str, state: str | None = None) -> None:
+        if await records.state_of(self.sessions, self.id) not in ("queued", "building", "deploying"):
+            raise _Superseded
+        self.phase = phase
+        await self.log.flush()
+        await records.start_phase(self.sessions, self.id, phase, state)
+        await self.sink.emit(PhaseStarted(self.id, phase, utcnow()))
+
+    async def build(self) -> tuple[Plan, Artifact, dict[str, object]]:
+        await self.enter("source", "building")
+        src = self.work / "src"
+        await self._fetch(src)
+        await self.enter("config")
+        config = await asyncio.to_thread(_read_config, src)
+        await self.enter("detect")
+        detection = await asyncio.to_thread(detect, src / config.build.root)
+        plan = make_plan(config, detection)
+        await self.log(f"detected {plan.framework}: {plan.reason}")
+        started = time.monotonic()
+        artifact = await self.target.build(self.site, src, plan, self.log, self.enter)
+        facts = {
+            "framework": plan.framework,
+            "reason": plan.reason,
+            "artifact": artifact.ref,
+            "build_seconds": f"{time.monotonic() - started:.1f}",
+            **artifact.facts,
+        }
+        return plan, artifact, facts
+
+    async def _fetch(self, src: Path) -> None:
+        await asyncio.to_thread(shutil.rmtree, self.work, True)
+        await asyncio.to_thread(src.mkdir, parents=True)
+        where = self.deployment.source or ""
+        if self.fetch is not None:
+            await fetch_tarball(self.fetch, src)
+        elif where.startswith("upload:"):
+            await asyncio.to_thread(extract_tarball, Path(where.removeprefix("upload:")), src)
+        elif where.startswith("dir:"):
+            await asyncio.to_thread(
+                copy_folder, Path(where.removeprefix("dir:")), src, commit=self.deployment.commit_sha
+            )
+        else:
+            raise SourceError("this deployment names no source to fetch")
+        sha = self.deployment.commit_sha
+        await self.log(f"fetched source at {sha[:7]}" if sha else "fetched source")
+
+    async def reuse(self) -> tuple[Plan, Artifact, dict[str, object]]:
+        async with self.sessions() as session:
+            source = await session.get(Deployment, self.deployment.source_deployment_id)
+        if source is None or not source.artifact:
+            raise TargetError(
+                f"deployment {self.deployment.source_deployment_id} has no build "
+                "to reuse; deploy its commit again instead"
+            )
+        plan = Plan.from_snapshot(source.config)
+        await self.log(f"reusing the build of deployment {source.id} ({source.framework}); no rebuild")
+        facts = {
+            "framework": source.framework or "",
+            "reason": source.framework_reason or "",
+            "artifact": source.artifact,
+            "reused_from": str(source.id),
+        }
+        return plan, Artifact(source.artifact), facts
+
+    async def deploy(self, plan: Plan, artifact: Artifact) -> str:
+        app_env = await self.env_for(self.claim.project, self.claim.environment)
+        self.log.add_secrets(app_env.secrets)
+        await self.enter("start", "deploying")
+        self.release = await self.target.release(self.site, artifact, plan, app_env.values, self.log)
+        await self.enter("health")
+        await self.target.health(self.release, plan, self.log)
+        await self.enter("switch")
+        url = await self.target.switch(self.site, self.release)
+        self.release = None  # the environment owns it now
+        await self.log(f"{self.site.environment} is live at {url}")
+        return url
+
+    async def run(self) -> tuple[str, str | None, dict[str, object]]:
+        values: dict[str, object] = {}
+        if self.deployment.source_deployment_id:
+            plan, artifact, facts = await self.reuse()
+        else:
+            plan, artifact, facts = await self.build()
+            values["build_seconds"] = phase_seconds(await self._phases(), "install", "build")
+            facts["build_seconds"] = f"{values['build_seconds']:.1f}"
+        values.update(
+            config=plan.snapshot(),
+            framework=plan.framework,
+            framework_reason=plan.reason,
+            artifact=artifact.ref,
+            cache_hit=artifact.cache_hit if not self.deployment.source_deployment_id else None,
+        )
+        await records.update(self.sessions, self.id, **values)
+        values["url"] = await self.deploy(plan, artifact)
+        return "ready", None, {**values, "facts": facts}
+
+    async def _phases(self) -> dict[str, object]:
+        async with self.sessions() as session:
+            row = await session.get(Deployment, self.id)
+            return dict(row.phases or {}) if row is not None else {}
+
+
+async def _watch(sessions: records.Sessions, deployment_id: int, task: asyncio.Task[object]) -> None:
+    """Cancel the run as soon as another worker marks the deployment superseded or cancelled."""
+    while not task.done():
+        await asyncio.sleep(CANCEL_POLL_SECONDS)
+        if await records.state_of(sessions, deployment_id) in ("superseded", "cancelled"):
+            task.cancel()
+            return
+
+
+def _read_config(src: Path) -> RepoConfig:
+    for name in CONFIG_FILENAMES:
+        if (src / name).is_file():
+            return parse_config((src / name).read_text(errors="replace"), filename=name)
+    return RepoConfig()
+
+
+async def run_deployment(
+    sessions: records.Sessions,
+    deployment_id: int,
+    sink: EventSink,
+    target: Target,
+    *,
+    work_dir: Path,
+    fetch: TarballWriter | None = None,
+    env_for: EnvProvider = no_env,
+) -> str | None:
+    """Run a queued deployment to a terminal state; return that state (None if not claimed).
+
+    `fetch` writes the commit's tarball (GitHub deployments); without it the deployment's
+    `source` column is used (CLI uploads and local folders).
+    """
+    claim = await records.claim(sessions, deployment_id)
+    if claim is None:
+        return None
+    extra = {"deployment_id": deployment_id}
+    for replaced in claim.superseded:
+        await sink.emit(
+            Finished(replaced, "cancelled", "superseded", f"superseded by deployment {deployment_id}")
+        )
+    run = _Run(sessions, claim, sink, target, work_dir, fetch, env_for)
+    task = asyncio.create_task(run.run(), name=f"deployment {deployment_id}")
+    watcher = asyncio.create_task(_watch(sessions, deployment_id, task))
+    state, reason, values = "failed", None, {}
+    try:
+        state, reason, values = await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():  # the worker itself is stopping: stop the build too
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await _end(run, "failed", "interrupted: the worker stopped during " + run.phase, {})
+            raise
+        state, reason = "superseded", await _superseded_reason(sessions, deployment_id)
+    except _Superseded:
+        state, reason = "superseded", await _superseded_reason(sessions, deployment_id)
+    except PERMANENT as exc:
+        state, reason = "failed", f"{run.phase} failed: {run.log.masker.mask(str(exc))}"
+        log.info("deployment %s failed: %s", deployment_id, reason, extra=extra)
+    except Exception as exc:
+        log.exception("deployment %s crashed in %s", deployment_id, run.phase, extra=extra)
+        detail = run.log.masker.mask(f"{type(exc).__name__}: {exc}")
+        state, reason = "failed", f"internal error during {run.phase}: {detail}"
+    finally:
+        watcher.cancel()
+    await _end(run, state, reason, values)
+    return state
+
+
+async def _superseded_reason(sessions: records.Sessions, deployment_id: int) -> str:
+    async with sessions() as session:
+        row = await session.get(Deployment, deployment_id)
+        return row.reason if row is not None and row.reason else "superseded by a newer deployment"
+
+
+async def _end(run: _Run, state: str, reason: str | None, values: dict[str, object]) -> None:
+    if run.release is not None:
+        with contextlib.suppress(Exception):
+            await run.release.stop()
+    if reason:
+        await run.log(reason)
+    await run.log.flush()
+    facts = {k: str(v) for k, v in dict(values.pop("facts", {}) or {}).items()}  # type: ignore[call-overload]
+    row = await records.finish(run.sessions, run.id, state, reason=reason, **values)
+    await asyncio.to_thread(shutil.rmtree, run.work, True)
+    await run.sink.emit(
+        Finished(run.id, OUTCOMES.get(row.state, "failure"), row.state, row.reason, row.url, facts)
+    )
+    log.info("deployment %s %s", run.id, row.state, extra={"deployment_id": run.id, "state": row.state})
+
+
+async def recover_interrupted(sessions: records.Sessions, sink: EventSink | None = None) -> list[int]:
+    """Fail deployments a stopped worker left in progress (the worker calls this at start-up)."""
+    ids = await records.recover_interrupted(sessions)
+    if sink is not None:
+        for deployment_id in ids:
+            await sink.emit(
+                Finished(
+                    deployment_id,
+                    "failure",
+                    "failed",
+                    "interrupted: AutoStack stopped during this deployment",
+                )
+            )
+    return ids

@@ -1,0 +1,72 @@
+"""The deployment state machine and per-phase timestamps (pure: no I/O)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from deployer.events import Outcome
+from store.models import Deployment
+
+IN_PROGRESS = ("queued", "building", "deploying")
+TERMINAL = ("ready", "failed", "cancelled", "superseded")
+BUILD_PHASES = ("source", "config", "detect", "install", "build")
+RELEASE_PHASES = ("start", "health", "switch")
+_NEXT: dict[str, frozenset[str]] = {
+    "queued": frozenset({"building", "deploying", "failed", "cancelled", "superseded"}),
+    "building": frozenset({"deploying", "failed", "cancelled", "superseded"}),
+    "deploying": frozenset({"ready", "failed", "cancelled", "superseded"}),
+}
+OUTCOMES: dict[str, Outcome] = {
+    "ready": "success",
+    "failed": "failure",
+    "cancelled": "cancelled",
+    "superseded": "cancelled",
+}
+
+
+class StateError(RuntimeError):
+    """A transition the state machine does not allow (a bug, or a race lost to another worker)."""
+
+
+def can_move(current: str, new: str) -> bool:
+    """Whether a deployment in `current` may move to `new`."""
+    return new in _NEXT.get(current, frozenset())
+
+
+def advance(deployment: Deployment, new: str, now: datetime, reason: str | None = None) -> None:
+    """Move `deployment` to `new`, stamping when it started, became ready or finished."""
+    if not can_move(deployment.state, new):
+        raise StateError(f"deployment {deployment.id} cannot go from {deployment.state} to {new}")
+    deployment.state = new
+    if new in ("building", "deploying") and deployment.started_at is None:
+        deployment.started_at = now
+    if new == "ready":
+        deployment.ready_at = now
+    if new in TERMINAL:
+        deployment.finished_at = now
+        deployment.reason = reason
+        deployment.phases = close_phases(deployment.phases or {}, now)
+
+
+def phase_started(phases: dict[str, Any], phase: str, now: datetime) -> dict[str, Any]:
+    """A new phases dict with `phase` started and any open phase closed."""
+    updated = close_phases(phases, now)
+    updated[phase] = {"started_at": now.isoformat()}
+    return updated
+
+
+def close_phases(phases: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A new phases dict with every open phase finished at `now`."""
+    updated = {name: dict(value) for name, value in phases.items()}
+    for value in updated.values():
+        if "finished_at" not in value:
+            started = datetime.fromisoformat(value["started_at"])
+            value["finished_at"] = now.isoformat()
+            value["seconds"] = round((now - started).total_seconds(), 3)
+    return updated
+
+
+def phase_seconds(phases: dict[str, Any], *names: str) -> float:
+    """Total seconds spent in the named phases."""
+    return round(sum(float(phases.get(n, {}).get("seconds", 0.0)) for n in names), 3)

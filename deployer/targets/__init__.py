@@ -1,0 +1,1 @@
+"""Where deployments run: the local process target and (later) kubernetes."""

@@ -1,0 +1,78 @@
+"""The contract every target implements, so the pipeline does not care where apps run."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from deployer.plan import Plan
+
+LogFn = Callable[[str], Awaitable[None]]
+PhaseFn = Callable[[str], Awaitable[None]]
+
+
+class TargetError(RuntimeError):
+    """A permanent failure on the target (failed build, unhealthy app); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Which environment of which project a release serves."""
+
+    project: str
+    environment: str
+    deployment_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """What a build produced: enough to release it again without rebuilding."""
+
+    ref: str  # a local build folder, or an image digest on kubernetes
+    cache_hit: bool = False
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+class Release(Protocol):
+    """A started, not yet routed, instance of an artifact."""
+
+    @property
+    def address(self) -> str:
+        """Where the release answers, e.g. http://127.0.0.1:41234."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop the instance (a release that never got traffic, or a drained old one)."""
+        ...
+
+
+class Target(Protocol):
+    """Build, release, check, switch and destroy deployments on one kind of infrastructure."""
+
+    async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
+        """Install, then build `source` per `plan` (calling `phase` as each begins)."""
+        ...
+
+    async def release(
+        self, site: Site, artifact: Artifact, plan: Plan, env: dict[str, str], log: LogFn
+    ) -> Release:
+        """Start the artifact with its environment, without sending it traffic yet."""
+        ...
+
+    async def health(self, release: Release, plan: Plan, log: LogFn) -> None:
+        """Wait until the release answers its health check; raise TargetError on timeout."""
+        ...
+
+    async def switch(self, site: Site, release: Release) -> str:
+        """Route the environment's traffic to `release`, drain the old one; return the URL."""
+        ...
+
+    async def destroy(self, project: str, environment: str) -> None:
+        """Stop the environment's app and free its resources."""
+        ...
+
+    def url_for(self, project: str, environment: str) -> str:
+        """The public URL of an environment."""
+        ...

@@ -1,0 +1,210 @@
+"""Local builds: an isolated folder per deployment, dependencies from a lockfile-keyed cache."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from deployer.plan import Plan
+from deployer.targets.base import Artifact, LogFn, PhaseFn, TargetError
+from deployer.targets.local.cache import cache_key, hardlink_tree, lock_for
+from deployer.targets.local.commands import run_command
+
+_PASSTHROUGH = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "TZ",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "GOPROXY",
+    "GOFLAGS",
+    "GOROOT",
+)
+_PASSTHROUGH_PREFIXES = (
+    "PIP_",
+    "NPM_CONFIG_",
+    "npm_config_",
+    "UV_",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
+DOCKER_NEEDS_KUBERNETES = (
+    "this project builds from a Dockerfile, which needs the kubernetes target; set "
+    "AUTOSTACK_TARGET=kubernetes, or remove the Dockerfile (or set build.start) so AutoStack "
+    "runs it as a local process"
+)
+
+
+def base_env() -> dict[str, str]:
+    """The few variables of AutoStack's own environment that tools need; never its secrets."""
+    return {k: v for k, v in os.environ.items() if k in _PASSTHROUGH or k.startswith(_PASSTHROUGH_PREFIXES)}
+
+
+@dataclass(frozen=True, slots=True)
+class BuildLayout:
+    """Where one build lives: the app folder and the dependency folders it runs with."""
+
+    folder: Path
+
+    @property
+    def app(self) -> Path:
+        """The app's own files (the configured root inside the source)."""
+        return self.folder / "app"
+
+    @property
+    def manifest(self) -> Path:
+        """What the build produced, read back for release, rollback and restore."""
+        return self.folder / "artifact.json"
+
+
+def runtime_env(manifest: dict[str, str], app_dir: Path) -> dict[str, str]:
+    """PATH and friends so the app's commands find its virtualenv or node_modules."""
+    env = base_env()
+    paths = [str(app_dir / "node_modules" / ".bin")]
+    if venv := manifest.get("venv"):
+        paths.insert(0, f"{venv}/bin")
+        env["VIRTUAL_ENV"] = venv
+        env["UV_PROJECT_ENVIRONMENT"] = venv
+    if go_cache := manifest.get("go_cache"):
+        env["GOMODCACHE"], env["GOCACHE"] = f"{go_cache}/mod", f"{go_cache}/build"
+    env["PATH"] = os.pathsep.join([*paths, env.get("PATH", os.defpath)])
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class LocalBuilder:
+    """Installs and builds apps in folders under `builds_dir` with caches under `cache_dir`."""
+
+    def __init__(self, builds_dir: Path, cache_dir: Path) -> None:
+        self.builds_dir = builds_dir
+        self.cache_dir = cache_dir
+
+    async def build(
+        self, project: str, deployment_id: int, source: Path, plan: Plan, log: LogFn, phase: PhaseFn
+    ) -> Artifact:
+        """Move `source` into a fresh build folder, install (or reuse) deps, run the build."""
+        if plan.runtime == "docker":
+            raise TargetError(DOCKER_NEEDS_KUBERNETES)
+        layout = BuildLayout(self.builds_dir / project / str(deployment_id))
+        await asyncio.to_thread(_place_source, source / plan.root, layout)
+        manifest: dict[str, str] = {"runtime": plan.runtime}
+        await phase("install")
+        hit = await self._install(layout.app, plan, manifest, log)
+        await phase("build")
+        if plan.build:
+            await log(f"$ {plan.build}")
+            await _check(
+                plan.build, layout.app, {**runtime_env(manifest, layout.app), **plan.env}, log, "build"
+            )
+        if plan.static_dir and not (layout.app / plan.static_dir).is_dir():
+            raise TargetError(
+                f"the build left no {plan.static_dir}/ folder to serve; set "
+                "build.start in autostack.yml if this app runs a server"
+            )
+        layout.manifest.write_text(json.dumps(manifest))
+        return Artifact(
+            ref=str(layout.folder),
+            cache_hit=hit,
+            facts={"cache": "hit" if hit else ("miss" if plan.install else "none")},
+        )
+
+    async def _install(self, app: Path, plan: Plan, manifest: dict[str, str], log: LogFn) -> bool:
+        if plan.runtime == "python":
+            return await self._python(app, plan, manifest, log)
+        if plan.runtime == "node" and plan.install:
+            return await self._node(app, plan, log)
+        if plan.runtime == "go" and plan.install:
+            return await self._go(app, plan, manifest, log)
+        if plan.install:
+            await log(f"$ {plan.install}")
+            await _check(plan.install, app, {**base_env(), **plan.env}, log, "install")
+        return False
+
+    async def _python(self, app: Path, plan: Plan, manifest: dict[str, str], log: LogFn) -> bool:
+        key = cache_key(app, plan)
+        venv = self.cache_dir / "python" / key
+        manifest["venv"] = str(venv)
+        async with lock_for(key):
+            if (venv / ".autostack-complete").is_file():
+                await log(
+                    f"dependencies from cache ({', '.join(plan.lockfiles)} unchanged, "
+                    f"key {key}): install skipped"
+                )
+                return True
+            await asyncio.to_thread(shutil.rmtree, venv, True)
+            await log(f"creating virtualenv for key {key}")
+            await _check(f"{sys.executable} -m venv {venv}", app, base_env(), log, "virtualenv")
+            if plan.install:
+                await log(f"$ {plan.install}")
+                await _check(plan.install, app, runtime_env(manifest, app), log, "install", cleanup=venv)
+            (venv / ".autostack-complete").touch()
+        return False
+
+    async def _node(self, app: Path, plan: Plan, log: LogFn) -> bool:
+        key = cache_key(app, plan)
+        cached = self.cache_dir / "node" / key
+        env = {**base_env(), "npm_config_cache": str(self.cache_dir / "npm")}
+        async with lock_for(key):
+            if (cached / ".autostack-complete").is_file():
+                await log(
+                    f"dependencies from cache ({', '.join(plan.lockfiles)} unchanged, "
+                    f"key {key}): install skipped"
+                )
+                if (cached / "node_modules").is_dir():
+                    await asyncio.to_thread(hardlink_tree, cached / "node_modules", app / "node_modules")
+                return True
+            await log(f"$ {plan.install}")
+            await _check(plan.install or "", app, env, log, "install")
+            await asyncio.to_thread(shutil.rmtree, cached, True)
+            cached.mkdir(parents=True)
+            if (app / "node_modules").is_dir():
+                await asyncio.to_thread(hardlink_tree, app / "node_modules", cached / "node_modules")
+            (cached / ".autostack-complete").touch()
+        return False
+
+    async def _go(self, app: Path, plan: Plan, manifest: dict[str, str], log: LogFn) -> bool:
+        key = cache_key(app, plan)
+        marker = self.cache_dir / "go" / "keys" / key
+        manifest["go_cache"] = str(self.cache_dir / "go")
+        env = runtime_env(manifest, app)
+        if marker.is_file():
+            await log(f"dependencies from cache (go.sum unchanged, key {key}): install skipped")
+            return True
+        await log(f"$ {plan.install}")
+        await _check(plan.install or "", app, env, log, "install")
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        return False
+
+
+async def _check(
+    command: str, cwd: Path, env: dict[str, str], log: LogFn, what: str, cleanup: Path | None = None
+) -> None:
+    code = await run_command(command, cwd=cwd, env=env, log=log)
+    if code != 0:
+        if cleanup is not None:
+            await asyncio.to_thread(shutil.rmtree, cleanup, True)
+        raise TargetError(f"{what} failed: `{command}` exited {code}")
+
+
+def _place_source(source: Path, layout: BuildLayout) -> None:
+    if not source.is_dir():
+        raise TargetError(f"build.root {source.name!r} is not a folder in the repository")
+    if layout.folder.exists():
+        shutil.rmtree(layout.folder)
+    layout.folder.mkdir(parents=True)
+    shutil.move(str(source), str(layout.app))

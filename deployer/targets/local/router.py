@@ -1,0 +1,176 @@
+"""The built-in reverse proxy: Host header → app process, switched atomically, old one drained."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+
+log = logging.getLogger(__name__)
+_HOP_HEADERS = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
+Scope = dict[str, Any]
+
+
+def hostname_for(project: str, environment: str, domain: str = "localhost") -> str:
+    """`<project>.localhost`, `pr-7--<project>.localhost`, `<slug>--<project>.localhost`."""
+    if environment == "production":
+        return f"{project}.{domain}"
+    name = environment.removeprefix("branch-")
+    return f"{name}--{project}.{domain}"
+
+
+@dataclass(eq=False, slots=True)
+class Upstream:
+    """One app process behind the router and how many requests it is answering now."""
+
+    address: str
+    inflight: int = 0
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.idle.set()
+
+
+class Router:
+    """An ASGI reverse proxy keyed by host name; `route()` swaps the upstream in one step."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Upstream] = {}
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(60.0, connect=5.0),
+            limits=httpx.Limits(max_connections=1000),
+            follow_redirects=False,
+        )
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def route(self, host: str, address: str) -> Upstream | None:
+        """Send `host` to `address` from the next request on; return the upstream it replaced."""
+        previous = self.routes.get(host)
+        self.routes[host] = Upstream(address)
+        return previous
+
+    def unroute(self, host: str) -> Upstream | None:
+        """Stop answering for `host`; return the upstream that served it."""
+        return self.routes.pop(host, None)
+
+    async def drain(self, upstream: Upstream, limit_seconds: float = 30.0) -> None:
+        """Wait until the replaced upstream has answered every request it had accepted."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(limit_seconds):
+                await upstream.idle.wait()
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "").rsplit(":", 1)[0].lower()
+        upstream = self.routes.get(host)
+        if upstream is None:
+            await _plain(send, 404, f"no app is deployed at {host or 'this address'}\n")
+            return
+        upstream.inflight += 1
+        upstream.idle.clear()
+        try:
+            await self._forward(upstream, scope, receive, send, headers)
+        finally:
+            upstream.inflight -= 1
+            if not upstream.inflight:
+                upstream.idle.set()
+
+    async def _forward(
+        self, upstream: Upstream, scope: Scope, receive: Any, send: Any, headers: dict[str, str]
+    ) -> None:
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        path = scope.get("raw_path") or scope["path"].encode()
+        query = b"?" + scope["query_string"] if scope.get("query_string") else b""
+        forwarded = {k: v for k, v in headers.items() if k not in _HOP_HEADERS}
+        forwarded["x-forwarded-host"] = headers.get("host", "")
+        forwarded["x-forwarded-proto"] = scope.get("scheme", "http")
+        request = self._client.build_request(
+            scope["method"],
+            upstream.address + (path + query).decode("latin-1"),
+            headers=forwarded,
+            content=bytes(body),
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            log.warning("router: upstream %s failed: %s", upstream.address, exc)
+            await _plain(send, 502, "the app did not answer\n")
+            return
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": [
+                        (k.encode("latin-1"), v.encode("latin-1"))
+                        for k, v in response.headers.multi_items()
+                        if k.lower() not in _HOP_HEADERS
+                    ],
+                }
+            )
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await response.aclose()
+
+    async def start(self, host: str = "127.0.0.1", port: int = 8080) -> None:
+        """Listen on host:port in this event loop until `stop()`."""
+        config = uvicorn.Config(
+            self, host=host, port=port, lifespan="off", ws="none", log_level="warning", access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(), name="autostack router")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise OSError(f"router could not listen on {host}:{port}")
+            await asyncio.sleep(0.02)
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful when started on port 0)."""
+        assert self._server is not None
+        return int(self._server.servers[0].sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        """Stop listening and close upstream connections."""
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+        await self._client.aclose()
+
+
+async def _plain(send: Any, status: int, text: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode()})

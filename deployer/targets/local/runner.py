@@ -1,0 +1,124 @@
+"""A supervised app process on a free port: restarted with backoff when it crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from deployer.targets.local.commands import kill_group, pump_lines
+
+log = logging.getLogger(__name__)
+LineFn = Callable[[str], Awaitable[None]]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (the app binds it a moment later)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Supervisor:
+    """Keeps one app command running; `stop()` ends it for good."""
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        port: int,
+        name: str,
+        on_line: LineFn | None = None,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.command, self.cwd, self.env, self.port, self.name = command, cwd, env, port, name
+        self.on_line = on_line
+        self.max_backoff = max_backoff
+        self.tail: collections.deque[str] = collections.deque(maxlen=20)
+        self.restarts = 0
+        self.process: asyncio.subprocess.Process | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def address(self) -> str:
+        """The URL the process listens on."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        """True while the current process has not exited."""
+        return self.process is not None and self.process.returncode is None
+
+    async def start(self) -> None:
+        """Spawn the process and keep it alive in the background."""
+        await self._spawn()
+        self._task = asyncio.create_task(self._watch(), name=f"supervise {self.name}")
+
+    async def _spawn(self) -> None:
+        self.process = await asyncio.create_subprocess_shell(
+            self.command,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    async def _line(self, text: str) -> None:
+        self.tail.append(text)
+        if self.on_line is not None:
+            await self.on_line(text)
+        else:
+            log.info("%s: %s", self.name, text, extra={"app": self.name})
+
+    async def _watch(self) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            process = self.process
+            assert process is not None and process.stdout is not None
+            await pump_lines(process.stdout, self._line)
+            code = await process.wait()
+            if self._stopping:
+                return
+            self.restarts += 1
+            log.warning(
+                "%s exited %s; restarting in %.1f s",
+                self.name,
+                code,
+                backoff,
+                extra={"app": self.name, "exit_code": code},
+            )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+            if not self._stopping:
+                await self._spawn()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM the process group, SIGKILL after `grace` seconds."""
+        self._stopping = True
+        process = self.process
+        if process is not None and process.returncode is None:
+            kill_group(process, signal.SIGTERM)
+            try:
+                async with asyncio.timeout(grace):
+                    await process.wait()
+            except TimeoutError:
+                kill_group(process)
+                await process.wait()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def detach_output(self) -> None:
+        """After the deployment ends, app output goes to AutoStack's log, not the deployment's."""
+        self.on_line = None

@@ -1,0 +1,174 @@
+"""The local target: builds in folders, apps as supervised processes, traffic via the router."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from deployer.plan import Plan
+from deployer.targets.base import Artifact, LogFn, PhaseFn, Site, TargetError
+from deployer.targets.local.builder import DOCKER_NEEDS_KUBERNETES, LocalBuilder, runtime_env
+from deployer.targets.local.router import Router, hostname_for
+from deployer.targets.local.runner import Supervisor, free_port
+
+KEEP_BUILDS = 3
+
+
+@dataclass(eq=False)
+class LocalRelease:
+    """A started app process, not yet (or no longer) receiving traffic."""
+
+    supervisor: Supervisor
+    artifact: str
+
+    @property
+    def address(self) -> str:
+        """Where the process answers."""
+        return self.supervisor.address
+
+    async def stop(self) -> None:
+        """Stop the process and everything it started."""
+        await self.supervisor.stop()
+
+
+class LocalTarget:
+    """Implements `Target` with local processes behind one built-in router."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        cache_dir: Path | None = None,
+        router_port: int = 8080,
+        domain: str = "localhost",
+    ) -> None:
+        self.builds_dir = data_dir / "builds"
+        self.builder = LocalBuilder(self.builds_dir, cache_dir or data_dir / "cache")
+        self.router = Router()
+        self.router_port = router_port
+        self.domain = domain
+        self.live: dict[str, LocalRelease] = {}
+
+    async def start_router(self, host: str = "127.0.0.1") -> None:
+        """Start the built-in router (serve calls this once, before `restore`)."""
+        await self.router.start(host, self.router_port)
+        self.router_port = self.router.port
+
+    async def close(self) -> None:
+        """Stop every app process and the router (serve shutdown)."""
+        await asyncio.gather(*(release.stop() for release in self.live.values()))
+        self.live.clear()
+        await self.router.stop()
+
+    def url_for(self, project: str, environment: str) -> str:
+        """http://<host>:<router port> for the environment."""
+        return f"http://{hostname_for(project, environment, self.domain)}:{self.router_port}"
+
+    async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
+        """Install and build into a folder of its own; dependencies come from the cache."""
+        return await self.builder.build(site.project, site.deployment_id, source, plan, log, phase)
+
+    async def release(
+        self, site: Site, artifact: Artifact, plan: Plan, env: dict[str, str], log: LogFn
+    ) -> LocalRelease:
+        """Start the built app on a free port with PORT, AUTOSTACK_ENVIRONMENT and its env."""
+        if plan.runtime == "docker":
+            raise TargetError(DOCKER_NEEDS_KUBERNETES)
+        folder = Path(artifact.ref)
+        try:
+            manifest = json.loads((folder / "artifact.json").read_text())
+        except (OSError, ValueError):
+            raise TargetError(f"build {folder.name} is no longer on disk; redeploy to rebuild it") from None
+        app = folder / "app"
+        port = free_port()
+        command = plan.start or _static_command(plan.static_dir or ".")
+        process_env = {
+            **runtime_env(manifest, app),
+            **plan.env,
+            **env,
+            "PORT": str(port),
+            "AUTOSTACK_ENVIRONMENT": site.environment,
+            "HOST": "127.0.0.1",
+        }
+        await log(f"starting `{command}` on port {port}")
+        supervisor = Supervisor(
+            command,
+            cwd=app,
+            env=process_env,
+            port=port,
+            name=f"{site.project}/{site.environment}#{site.deployment_id}",
+            on_line=log,
+        )
+        await supervisor.start()
+        return LocalRelease(supervisor, artifact.ref)
+
+    async def health(self, release: LocalRelease, plan: Plan, log: LogFn) -> None:
+        """GET the health path until it answers 2xx/3xx; fail on timeout or a dead process."""
+        url = release.address + plan.health_path
+        deadline = time.monotonic() + plan.health_timeout
+        last = "no answer yet"
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            delay = 0.02
+            while time.monotonic() < deadline:
+                try:
+                    response = await client.get(url)
+                    if response.status_code < 400:
+                        await log(f"health check passed: GET {plan.health_path} → {response.status_code}")
+                        return
+                    last = f"GET {plan.health_path} answered {response.status_code}"
+                except httpx.HTTPError as exc:
+                    last = f"GET {plan.health_path} failed ({type(exc).__name__})"
+                if release.supervisor.restarts:
+                    tail = " | ".join(list(release.supervisor.tail)[-3:])
+                    raise TargetError(f"the app exited before becoming healthy; last output: {tail}")
+                await asyncio.sleep(delay)
+                delay = min(delay * 1.5, 0.5)
+        raise TargetError(
+            f"the app did not pass its health check within {plan.health_timeout} s "
+            f"({last}); check run.port and run.healthcheck.path in autostack.yml"
+        )
+
+    async def switch(self, site: Site, release: LocalRelease) -> str:
+        """Point the host at the new process, then drain and stop the old one."""
+        host = hostname_for(site.project, site.environment, self.domain)
+        release.supervisor.detach_output()
+        previous_upstream = self.router.route(host, release.address)
+        previous = self.live.get(host)
+        self.live[host] = release
+        if previous is not None and previous is not release:
+            if previous_upstream is not None:
+                await self.router.drain(previous_upstream)
+            await previous.stop()
+        await asyncio.to_thread(self._prune, site.project, {r.artifact for r in self.live.values()})
+        return self.url_for(site.project, site.environment)
+
+    def _prune(self, project: str, keep: set[str]) -> None:
+        """Keep the last few builds of a project so rollback and promote need no rebuild."""
+        folder = self.builds_dir / project
+        if not folder.is_dir():
+            return
+        builds = sorted((p for p in folder.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+        for old in builds[: -KEEP_BUILDS * 2]:
+            if str(old) not in keep:
+                shutil.rmtree(old, ignore_errors=True)
+
+    async def destroy(self, project: str, environment: str) -> None:
+        """Stop routing to the environment and stop its process."""
+        host = hostname_for(project, environment, self.domain)
+        upstream = self.router.unroute(host)
+        release = self.live.pop(host, None)
+        if release is not None:
+            if upstream is not None:
+                await self.router.drain(upstream, limit_seconds=5)
+            await release.stop()
+
+
+def _static_command(folder: str) -> str:
+    return f"{sys.executable} -m http.server $PORT --bind 127.0.0.1 --directory {folder}"

@@ -1,0 +1,119 @@
+"""Shared fixtures for deployer tests: a SQLite store, a started local target, a recording sink."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from deployer.events import DeployEvent, Finished, LogLine, PhaseStarted
+from deployer.operations import queue_deployment
+from deployer.pipeline import AppEnv, EnvProvider, no_env, run_deployment
+from deployer.targets.local.router import hostname_for
+from deployer.targets.local.target import LocalTarget
+from store.models import Deployment
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@dataclass
+class RecordingSink:
+    """Keeps every event, for assertions."""
+
+    events: list[DeployEvent] = field(default_factory=list)
+
+    async def emit(self, event: DeployEvent) -> None:
+        self.events.append(event)
+
+    def phases(self, deployment_id: int) -> list[str]:
+        return [
+            e.phase for e in self.events if isinstance(e, PhaseStarted) and e.deployment_id == deployment_id
+        ]
+
+    def log(self, deployment_id: int) -> str:
+        return "\n".join(
+            e.text for e in self.events if isinstance(e, LogLine) and e.deployment_id == deployment_id
+        )
+
+    def finished(self, deployment_id: int) -> Finished:
+        return next(e for e in self.events if isinstance(e, Finished) and e.deployment_id == deployment_id)
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One dependency cache for the whole session, so each lockfile installs once."""
+    return tmp_path_factory.mktemp("dependency-cache")
+
+
+@pytest.fixture
+async def target(tmp_path: Path, cache_dir: Path) -> AsyncIterator[LocalTarget]:
+    local = LocalTarget(tmp_path / "data", cache_dir=cache_dir, router_port=0)
+    await local.start_router()
+    yield local
+    await local.close()
+
+
+@pytest.fixture
+def sink() -> RecordingSink:
+    return RecordingSink()
+
+
+@dataclass
+class Deployer:
+    """Deploys folders the way the CLI does, and fetches pages through the router."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    target: LocalTarget
+    sink: RecordingSink
+    work_dir: Path
+    env_for: EnvProvider = no_env
+
+    async def queue(self, folder: Path, project: str = "demo", env: str = "production") -> int:
+        return await queue_deployment(self.sessions, project, env, trigger="cli", source=f"dir:{folder}")
+
+    async def run(self, deployment_id: int) -> Deployment:
+        await run_deployment(
+            self.sessions, deployment_id, self.sink, self.target, work_dir=self.work_dir, env_for=self.env_for
+        )
+        return await self.row(deployment_id)
+
+    async def deploy(self, folder: Path, project: str = "demo", env: str = "production") -> Deployment:
+        return await self.run(await self.queue(folder, project, env))
+
+    async def row(self, deployment_id: int) -> Deployment:
+        async with self.sessions() as session:
+            row = await session.get(Deployment, deployment_id)
+            assert row is not None
+            return row
+
+    async def get(self, project: str = "demo", env: str = "production", path: str = "/") -> httpx.Response:
+        async with httpx.AsyncClient() as client:
+            return await client.get(
+                f"http://127.0.0.1:{self.target.router_port}{path}",
+                headers={"host": hostname_for(project, env)},
+            )
+
+
+@pytest.fixture
+def deployer(sessions, target, sink, tmp_path: Path) -> Deployer:
+    return Deployer(sessions, target, sink, tmp_path / "work")
+
+
+@pytest.fixture
+def app_copy(tmp_path: Path):
+    """Copy an example app into tmp so a test can change it."""
+
+    def copy(name: str, dest: str | None = None) -> Path:
+        folder = tmp_path / "apps" / (dest or name)
+        shutil.copytree(EXAMPLES / name, folder, ignore=shutil.ignore_patterns("node_modules"))
+        return folder
+
+    return copy
+
+
+__all__ = ["EXAMPLES", "AppEnv", "Deployer", "RecordingSink"]

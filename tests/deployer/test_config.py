@@ -1,0 +1,133 @@
+"""autostack.yml tables: valid files → plan values; invalid ones → errors naming key and value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deployer.config import ConfigError, parse_config, schema_text
+from deployer.detect import Detection
+from deployer.plan import Plan, make_plan
+
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "autostack.schema.json"
+FLASK = Detection(
+    "flask",
+    "python",
+    "found flask in requirements.txt",
+    "pip install -r requirements.txt",
+    None,
+    "flask run",
+    8000,
+    None,
+    ("requirements.txt",),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "",
+            {
+                "start": "flask run",
+                "port": 8000,
+                "health_path": "/",
+                "health_timeout": 60,
+                "root": ".",
+                "replicas": 1,
+                "env": {},
+            },
+        ),
+        (
+            "run:\n  port: 5000\n  healthcheck: {path: /up, timeout: 5}\n",
+            {"port": 5000, "health_path": "/up", "health_timeout": 5},
+        ),
+        (
+            "build:\n  start: gunicorn app:app\n  root: apps/web\n",
+            {
+                "start": "gunicorn app:app",
+                "root": "apps/web",
+                "reason": "found flask in requirements.txt (start from autostack.yml)",
+            },
+        ),
+        (
+            "env:\n  DEBUG: false\n  WORKERS: 4\n  NAME: shop\n",
+            {"env": {"DEBUG": "false", "WORKERS": "4", "NAME": "shop"}},
+        ),
+        (
+            "build:\n  dockerfile: deploy/Dockerfile\n",
+            {"runtime": "docker", "dockerfile": "deploy/Dockerfile"},
+        ),
+        (
+            "previews: {enabled: false, ttl: 7d, drafts: true}\nbranches: [staging]\n"
+            "domains: [shop.example.com]\nrun: {replicas: 2, autoscale: {min: 2, max: 5, cpu: 70}, "
+            "resources: {cpu: 500m, memory: 512Mi}}\n",
+            {"replicas": 2},
+        ),
+    ],
+    ids=["empty", "run", "build", "env", "dockerfile", "everything"],
+)
+def test_valid_config_makes_plan(text, expected):
+    plan = make_plan(parse_config(text), FLASK)
+
+    assert {key: getattr(plan, key) for key in expected} == expected
+    assert Plan.from_snapshot(plan.snapshot()) == plan
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("bild: {}\n", "unknown key 'bild'; allowed here: build, run, previews, branches, env, domains"),
+        (
+            "run:\n  healthcheck: {paht: /}\n",
+            "unknown key 'run.healthcheck.paht'; allowed here: path, timeout",
+        ),
+        ("run: {port: 0}\n", "run.port: 0 is not allowed; expected a number ≥ 1"),
+        ("run: {port: '80'}\n", 'run.port: "80" is not allowed; expected a whole number'),
+        ("run: {replicas: 51}\n", "run.replicas: 51 is not allowed; expected a number ≤ 50"),
+        ("run: {autoscale: {min: 3, max: 2}}\n", "run.autoscale: min (3) must not exceed max (2)"),
+        ("previews: {ttl: soon}\n", 'previews.ttl: "soon" is not allowed; expected text matching'),
+        (
+            "previews: {enabled: yes please}\n",
+            'previews.enabled: "yes please" is not allowed; expected true or false',
+        ),
+        ("env: {bad-key: 1}\n", 'env.bad-key: "bad-key" is not allowed; expected text matching'),
+        ("env: {A: [1]}\n", "env.A: [1] is not allowed; expected a string, number or boolean"),
+        ("domains: [not a host]\n", 'domains.0: "not a host" is not allowed'),
+        ("run: [1]\n", "run: [1] is not allowed; expected a mapping"),
+        ("- just\n- a list\n", "the top level must be a mapping of keys, got list"),
+        ("run: {port: [1\n", "autostack.yml line 2: not valid YAML"),
+    ],
+    ids=[
+        "top-key",
+        "nested-key",
+        "port-low",
+        "port-string",
+        "replicas",
+        "autoscale",
+        "ttl",
+        "bool",
+        "env-key",
+        "env-value",
+        "domain",
+        "section-type",
+        "list",
+        "yaml",
+    ],
+)
+def test_invalid_config_names_key_value_and_allowed(text, message):
+    with pytest.raises(ConfigError) as error:
+        parse_config(text)
+
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("root", ["../other", "/etc"])
+def test_root_outside_repository_is_refused(root):
+    with pytest.raises(ConfigError, match="expected a folder inside the repository"):
+        make_plan(parse_config(f"build: {{root: {root}}}\n"), FLASK)
+
+
+def test_published_schema_is_up_to_date():
+    assert SCHEMA.read_text() == schema_text(), "run: python -m deployer.schema > docs/autostack.schema.json"
