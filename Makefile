@@ -23,7 +23,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check bot handlers deployer store tests bench
+	$(BIN)/ruff format --check .
 
 # The schema has not shipped yet, so the single initial revision is regenerated from the models.
 migration: $(STAMP)

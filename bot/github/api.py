@@ -105,22 +105,40 @@ class GitHubAPI(Protocol):
         ...
 
     async def create_commit_status(
-        self, repo: str, sha: str, *, state: StatusState, context: str, description: str,
+        self,
+        repo: str,
+        sha: str,
+        *,
+        state: StatusState,
+        context: str,
+        description: str,
         target_url: str,
     ) -> None:
         """Set the commit status for one context on a commit."""
         ...
 
     async def create_deployment(
-        self, repo: str, *, ref: str, environment: str, description: str, transient: bool,
+        self,
+        repo: str,
+        *,
+        ref: str,
+        environment: str,
+        description: str,
+        transient: bool,
         production: bool,
     ) -> int:
         """Create a GitHub Deployment and return its id."""
         ...
 
     async def create_deployment_status(
-        self, repo: str, deployment_id: int, *, state: DeploymentState, description: str,
-        environment_url: str | None = None, log_url: str | None = None,
+        self,
+        repo: str,
+        deployment_id: int,
+        *,
+        state: DeploymentState,
+        description: str,
+        environment_url: str | None = None,
+        log_url: str | None = None,
     ) -> None:
         """Add a status to a GitHub Deployment."""
         ...

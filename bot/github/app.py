@@ -36,10 +36,13 @@ class GitHubApp:
 
     async def _exchange(self, installation_id: int) -> InstallationToken:
         what = f"getting an access token for installation {installation_id}"
-        response = await self._policy.run(what, lambda: call_once(
+        response = await self._policy.run(
             what,
-            lambda: self._app_gh.rest.apps.async_create_installation_access_token(installation_id),
-        ))
+            lambda: call_once(
+                what,
+                lambda: self._app_gh.rest.apps.async_create_installation_access_token(installation_id),
+            ),
+        )
         data = response.parsed_data
         expires = datetime.fromisoformat(str(data.expires_at).replace("Z", "+00:00"))
         return InstallationToken(token=data.token, expires_at=expires.timestamp())
@@ -55,9 +58,10 @@ class GitHubApp:
     async def get_installation(self, installation_id: int) -> InstallationInfo:
         """Look up an installation of this App."""
         what = f"looking up installation {installation_id}"
-        response = await self._policy.run(what, lambda: call_once(
-            what, lambda: self._app_gh.rest.apps.async_get_installation(installation_id)
-        ))
+        response = await self._policy.run(
+            what,
+            lambda: call_once(what, lambda: self._app_gh.rest.apps.async_get_installation(installation_id)),
+        )
         data = response.parsed_data
         account = data.account
         return InstallationInfo(

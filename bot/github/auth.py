@@ -27,9 +27,7 @@ class InstallationToken:
 class AppCredentials:
     """Signs the short-lived RS256 JWTs that identify the App itself."""
 
-    def __init__(
-        self, app_id: int, private_key: str, *, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, app_id: int, private_key: str, *, clock: Callable[[], float] = time.time) -> None:
         self.app_id = app_id
         self._private_key = private_key
         self._clock = clock

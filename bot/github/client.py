@@ -144,8 +144,14 @@ class InstallationClient:
         """Create a check run and return its id."""
         owner, name_ = repo.split("/", 1)
         body = check_run_body(
-            status=status, output=output, actions=actions, started_at=started_at,
-            name=name, head_sha=head_sha, external_id=external_id, details_url=details_url,
+            status=status,
+            output=output,
+            actions=actions,
+            started_at=started_at,
+            name=name,
+            head_sha=head_sha,
+            external_id=external_id,
+            details_url=details_url,
         )
         response = await self._call(
             f"creating check run {name!r} on {repo}@{head_sha[:7]}",
@@ -168,8 +174,12 @@ class InstallationClient:
         """Change a check run's state, output or buttons."""
         owner, name = repo.split("/", 1)
         body = check_run_body(
-            status=status, conclusion=conclusion, output=output, actions=actions,
-            started_at=started_at, completed_at=completed_at,
+            status=status,
+            conclusion=conclusion,
+            output=output,
+            actions=actions,
+            started_at=started_at,
+            completed_at=completed_at,
         )
         await self._call(
             f"updating check run {check_run_id} on {repo}",
@@ -177,28 +187,50 @@ class InstallationClient:
         )
 
     async def create_commit_status(
-        self, repo: str, sha: str, *, state: StatusState, context: str, description: str,
+        self,
+        repo: str,
+        sha: str,
+        *,
+        state: StatusState,
+        context: str,
+        description: str,
         target_url: str,
     ) -> None:
         """Set the commit status for one context on a commit."""
         owner, name = repo.split("/", 1)
-        body = {"state": state, "context": context, "description": description[:140],
-                "target_url": target_url}
+        body = {
+            "state": state,
+            "context": context,
+            "description": description[:140],
+            "target_url": target_url,
+        }
         await self._call(
             f"setting status {context!r} on {repo}@{sha[:7]}",
             lambda: self._gh.rest.repos.async_create_commit_status(owner, name, sha, data=body),
         )
 
     async def create_deployment(
-        self, repo: str, *, ref: str, environment: str, description: str, transient: bool,
+        self,
+        repo: str,
+        *,
+        ref: str,
+        environment: str,
+        description: str,
+        transient: bool,
         production: bool,
     ) -> int:
         """Create a GitHub Deployment and return its id."""
         owner, name = repo.split("/", 1)
         # auto_merge off and no required contexts: AutoStack deploys exactly the commit asked.
-        body = {"ref": ref, "environment": environment, "description": description[:140],
-                "auto_merge": False, "required_contexts": [],
-                "transient_environment": transient, "production_environment": production}
+        body = {
+            "ref": ref,
+            "environment": environment,
+            "description": description[:140],
+            "auto_merge": False,
+            "required_contexts": [],
+            "transient_environment": transient,
+            "production_environment": production,
+        }
         response = await self._call(
             f"creating deployment of {repo}@{ref[:7]} to {environment}",
             lambda: self._gh.rest.repos.async_create_deployment(owner, name, data=body),
@@ -206,8 +238,14 @@ class InstallationClient:
         return int(response.json()["id"])
 
     async def create_deployment_status(
-        self, repo: str, deployment_id: int, *, state: DeploymentState, description: str,
-        environment_url: str | None = None, log_url: str | None = None,
+        self,
+        repo: str,
+        deployment_id: int,
+        *,
+        state: DeploymentState,
+        description: str,
+        environment_url: str | None = None,
+        log_url: str | None = None,
     ) -> None:
         """Add a status to a GitHub Deployment."""
         owner, name = repo.split("/", 1)
@@ -218,9 +256,7 @@ class InstallationClient:
             body["log_url"] = log_url
         await self._call(
             f"setting deployment {deployment_id} of {repo} to {state}",
-            lambda: self._gh.rest.repos.async_create_deployment_status(
-                owner, name, deployment_id, data=body
-            ),
+            lambda: self._gh.rest.repos.async_create_deployment_status(owner, name, deployment_id, data=body),
         )
 
     async def list_issue_comments(self, repo: str, number: int) -> list[IssueComment]:
@@ -246,9 +282,7 @@ class InstallationClient:
         owner, name = repo.split("/", 1)
         response = await self._call(
             f"commenting on {repo}#{number}",
-            lambda: self._gh.rest.issues.async_create_comment(
-                owner, name, number, data={"body": body}
-            ),
+            lambda: self._gh.rest.issues.async_create_comment(owner, name, number, data={"body": body}),
         )
         return comment_from(response.parsed_data)
 
@@ -257,9 +291,7 @@ class InstallationClient:
         owner, name = repo.split("/", 1)
         await self._call(
             f"editing comment {comment_id} on {repo}",
-            lambda: self._gh.rest.issues.async_update_comment(
-                owner, name, comment_id, data={"body": body}
-            ),
+            lambda: self._gh.rest.issues.async_update_comment(owner, name, comment_id, data={"body": body}),
         )
 
     async def create_reaction(self, repo: str, comment_id: int, content: Reaction) -> None:
@@ -277,9 +309,7 @@ class InstallationClient:
         owner, name = repo.split("/", 1)
         response = await self._call(
             f"asking {username}'s permission on {repo}",
-            lambda: self._gh.rest.repos.async_get_collaborator_permission_level(
-                owner, name, username
-            ),
+            lambda: self._gh.rest.repos.async_get_collaborator_permission_level(owner, name, username),
         )
         data = response.parsed_data
         role = getattr(data, "role_name", None)
@@ -292,8 +322,9 @@ class InstallationClient:
 
         async def fetch() -> int:
             try:
-                return await self._stream_to(f"repos/{repo}/tarball/{quote(ref, safe='')}", dest,
-                                             what=what, max_bytes=max_bytes)
+                return await self._stream_to(
+                    f"repos/{repo}/tarball/{quote(ref, safe='')}", dest, what=what, max_bytes=max_bytes
+                )
             except httpx.TransportError as exc:
                 raise TransportFailure(type(exc).__name__) from exc
 
@@ -318,9 +349,7 @@ class InstallationClient:
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > max_bytes:
-                        raise GitHubPermanentError(
-                            f"{what}: the archive is larger than {max_bytes} bytes"
-                        )
+                        raise GitHubPermanentError(f"{what}: the archive is larger than {max_bytes} bytes")
                     await asyncio.to_thread(handle.write, chunk)
             finally:
                 await asyncio.to_thread(handle.close)

@@ -52,34 +52,65 @@ class DryRunGitHub:
         log.info("dry run: would %s", call)
 
     async def create_check_run(
-        self, repo: str, *, name: str, head_sha: str, status: CheckStatus, external_id: str,
-        details_url: str, output: CheckOutput, actions: tuple[CheckAction, ...] = (),
+        self,
+        repo: str,
+        *,
+        name: str,
+        head_sha: str,
+        status: CheckStatus,
+        external_id: str,
+        details_url: str,
+        output: CheckOutput,
+        actions: tuple[CheckAction, ...] = (),
         started_at: datetime | None = None,
     ) -> int:
         """Record a check run creation."""
-        self._record("create check run", repo, name=name, sha=head_sha[:7], status=status,
-                     title=output.title)
+        self._record("create check run", repo, name=name, sha=head_sha[:7], status=status, title=output.title)
         return next(self._ids)
 
     async def update_check_run(
-        self, repo: str, check_run_id: int, *, status: CheckStatus | None = None,
-        conclusion: CheckConclusion | None = None, output: CheckOutput | None = None,
-        actions: tuple[CheckAction, ...] | None = None, started_at: datetime | None = None,
+        self,
+        repo: str,
+        check_run_id: int,
+        *,
+        status: CheckStatus | None = None,
+        conclusion: CheckConclusion | None = None,
+        output: CheckOutput | None = None,
+        actions: tuple[CheckAction, ...] | None = None,
+        started_at: datetime | None = None,
         completed_at: datetime | None = None,
     ) -> None:
         """Record a check run update."""
-        self._record("update check run", repo, id=check_run_id, status=status,
-                     conclusion=conclusion, title=output.title if output else None)
+        self._record(
+            "update check run",
+            repo,
+            id=check_run_id,
+            status=status,
+            conclusion=conclusion,
+            title=output.title if output else None,
+        )
 
     async def create_commit_status(
-        self, repo: str, sha: str, *, state: StatusState, context: str, description: str,
+        self,
+        repo: str,
+        sha: str,
+        *,
+        state: StatusState,
+        context: str,
+        description: str,
         target_url: str,
     ) -> None:
         """Record a commit status."""
         self._record("set commit status", repo, sha=sha[:7], context=context, state=state)
 
     async def create_deployment(
-        self, repo: str, *, ref: str, environment: str, description: str, transient: bool,
+        self,
+        repo: str,
+        *,
+        ref: str,
+        environment: str,
+        description: str,
+        transient: bool,
         production: bool,
     ) -> int:
         """Record a deployment creation."""
@@ -87,12 +118,17 @@ class DryRunGitHub:
         return next(self._ids)
 
     async def create_deployment_status(
-        self, repo: str, deployment_id: int, *, state: DeploymentState, description: str,
-        environment_url: str | None = None, log_url: str | None = None,
+        self,
+        repo: str,
+        deployment_id: int,
+        *,
+        state: DeploymentState,
+        description: str,
+        environment_url: str | None = None,
+        log_url: str | None = None,
     ) -> None:
         """Record a deployment status."""
-        self._record("set deployment status", repo, id=deployment_id, state=state,
-                     url=environment_url)
+        self._record("set deployment status", repo, id=deployment_id, state=state, url=environment_url)
 
     async def list_issue_comments(self, repo: str, number: int) -> list[IssueComment]:
         """The comments this dry run pretended to post."""
@@ -101,8 +137,7 @@ class DryRunGitHub:
     async def create_issue_comment(self, repo: str, number: int, body: str) -> IssueComment:
         """Record a comment and remember it, so a sticky comment is edited, not re-posted."""
         self._record("comment", repo, number=number, chars=len(body))
-        comment = IssueComment(id=next(self._ids), body=body, author="autostack[bot]",
-                               author_is_bot=True)
+        comment = IssueComment(id=next(self._ids), body=body, author="autostack[bot]", author_is_bot=True)
         self._comments.setdefault((repo, number), []).append(comment)
         return comment
 

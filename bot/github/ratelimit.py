@@ -57,9 +57,7 @@ def is_rate_limited(failure: HTTPFailure) -> bool:
     )
 
 
-def retry_delay(
-    failure: HTTPFailure, attempt: int, now: float, *, backoff: float = 1.0
-) -> float | None:
+def retry_delay(failure: HTTPFailure, attempt: int, now: float, *, backoff: float = 1.0) -> float | None:
     """Seconds to wait before trying again, or None when retrying cannot help."""
     if is_rate_limited(failure):
         retry_after = _number(failure.headers.get("retry-after"))

@@ -40,7 +40,7 @@ def _relative(path: str, roots: tuple[str, ...]) -> str | None:
     for root in roots:
         prefix = root.rstrip("/") + "/"
         if path.startswith(prefix):
-            path = path[len(prefix):]
+            path = path[len(prefix) :]
             break
     if any(part in path for part in _VENDORED) or path.startswith(("/", "<")):
         return None
@@ -97,8 +97,9 @@ class AnnotationParser:
             return
         if self._eslint_file and (match := _ESLINT_ROW.match(line)):
             level = "failure" if match["level"] == "error" else "warning"
-            self._located(self._eslint_file, match["line"], match["col"], match["msg"],
-                          match["rule"], level=level)
+            self._located(
+                self._eslint_file, match["line"], match["col"], match["msg"], match["rule"], level=level
+            )
             return
         if line.strip() == "":
             self._eslint_file = None
@@ -110,16 +111,28 @@ class AnnotationParser:
             self._located(match["path"], match["line"], match["col"], match["msg"], None, level=level)
 
     def _located(
-        self, path: str, line: str, col: str | None, message: str, title: str | None,
-        *, level: str = "failure",
+        self,
+        path: str,
+        line: str,
+        col: str | None,
+        message: str,
+        title: str | None,
+        *,
+        level: str = "failure",
     ) -> None:
         relative = _relative(path, self._roots)
         if relative is None:
             return
-        self._add(Annotation(
-            relative, int(line), message.strip(), level=level,  # type: ignore[arg-type]
-            title=title, start_column=int(col) if col else None,
-        ))
+        self._add(
+            Annotation(
+                relative,
+                int(line),
+                message.strip(),
+                level=level,  # type: ignore[arg-type]
+                title=title,
+                start_column=int(col) if col else None,
+            )
+        )
 
     def _flush_npm(self) -> None:
         if not self._npm:

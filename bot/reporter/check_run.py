@@ -17,13 +17,22 @@ REDEPLOY = CheckAction("Redeploy", "Build and deploy this commit again", "redepl
 ROLLBACK = CheckAction("Rollback", "Return to the previous production", "rollback")
 PROMOTE = CheckAction("Promote", "Deploy this build to production", "promote")
 _CONCLUSIONS: dict[str, CheckConclusion] = {
-    "success": "success", "failure": "failure", "cancelled": "cancelled", "timed_out": "timed_out",
+    "success": "success",
+    "failure": "failure",
+    "cancelled": "cancelled",
+    "timed_out": "timed_out",
 }
 _STATUSES: dict[str, StatusState] = {
-    "success": "success", "failure": "failure", "cancelled": "error", "timed_out": "error",
+    "success": "success",
+    "failure": "failure",
+    "cancelled": "error",
+    "timed_out": "error",
 }
 _DEPLOYMENT_STATES: dict[str, DeploymentState] = {
-    "success": "success", "failure": "failure", "cancelled": "inactive", "timed_out": "error",
+    "success": "success",
+    "failure": "failure",
+    "cancelled": "inactive",
+    "timed_out": "error",
 }
 
 

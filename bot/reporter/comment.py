@@ -46,8 +46,7 @@ def render_pr_comment(project: str, rows: list[CommentRow]) -> str:
     data = {
         "project": project,
         "environments": [
-            {"name": row.environment, "state": row.state, "url": row.url, "sha": row.sha}
-            for row in rows
+            {"name": row.environment, "state": row.state, "url": row.url, "sha": row.sha} for row in rows
         ],
     }
     # "--" cannot appear inside an HTML comment; escaping keeps the marker intact.

@@ -62,8 +62,7 @@ def render_log_text(lines: list[str], cut: int, log_url: str) -> str:
     kept = list(lines)
     while True:
         note = (
-            f"Showing the last {len(kept):,} lines; {cut:,} earlier lines cut. "
-            f"[Full log]({log_url})\n\n"
+            f"Showing the last {len(kept):,} lines; {cut:,} earlier lines cut. [Full log]({log_url})\n\n"
             if cut
             else f"[Full log]({log_url})\n\n"
         )

@@ -58,15 +58,11 @@ class Records:
                 target = Target(**{**target.__dict__, "pr_number": row.pr_number})
             return row, target
 
-    async def environment(
-        self, project_id: int, name: str
-    ) -> tuple[Target | None, int | None]:
+    async def environment(self, project_id: int, name: str) -> tuple[Target | None, int | None]:
         """Where to report an environment, and the GitHub Deployment of its latest deployment."""
         async with self._sessions() as session:
             environment = await session.scalar(
-                select(Environment).where(
-                    Environment.project_id == project_id, Environment.name == name
-                )
+                select(Environment).where(Environment.project_id == project_id, Environment.name == name)
             )
             project = await session.get(Project, project_id)
             if environment is None or project is None:
@@ -85,9 +81,7 @@ class Records:
     async def remember(self, deployment_id: int, **ids: int) -> None:
         """Store check_run_id / github_deployment_id on the deployment."""
         async with self._sessions() as session:
-            await session.execute(
-                update(Deployment).where(Deployment.id == deployment_id).values(**ids)
-            )
+            await session.execute(update(Deployment).where(Deployment.id == deployment_id).values(**ids))
             await session.commit()
 
     async def comment_rows(self, repo: str, pr_number: int) -> list[CommentRow]:

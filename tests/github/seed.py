@@ -32,30 +32,42 @@ async def seed_environment(
         project = Project(name="shop", installation_id=1, full_name=REPO, github_repo_id=99)
         session.add(project)
         await session.flush()
-        environment = Environment(project_id=project.id, name=name, kind=kind,
-                                  pr_number=pr_number if kind == "preview" else None)
+        environment = Environment(
+            project_id=project.id, name=name, kind=kind, pr_number=pr_number if kind == "preview" else None
+        )
         session.add(environment)
         await session.commit()
         return Seeded(project.id, environment.id, name)
 
 
 async def add_deployment(
-    sessions: async_sessionmaker[AsyncSession], seeded: Seeded, sha: str, *,
+    sessions: async_sessionmaker[AsyncSession],
+    seeded: Seeded,
+    sha: str,
+    *,
     pr_number: int | None = 12,
 ) -> int:
     async with sessions() as session:
-        row = Deployment(project_id=seeded.project_id, environment_id=seeded.environment_id,
-                         environment=seeded.environment, trigger="pull_request", commit_sha=sha,
-                         pr_number=pr_number, created_at=T0)
+        row = Deployment(
+            project_id=seeded.project_id,
+            environment_id=seeded.environment_id,
+            environment=seeded.environment,
+            trigger="pull_request",
+            commit_sha=sha,
+            pr_number=pr_number,
+            created_at=T0,
+        )
         session.add(row)
         await session.commit()
         return row.id
 
 
-async def finish_row(sessions: async_sessionmaker[AsyncSession], deployment_id: int,
-                     **values: object) -> None:
+async def finish_row(
+    sessions: async_sessionmaker[AsyncSession], deployment_id: int, **values: object
+) -> None:
     """What the deployer writes before it emits Finished."""
     async with sessions() as session:
-        await session.execute(update(Deployment).where(Deployment.id == deployment_id)
-                              .values(finished_at=T0, **values))
+        await session.execute(
+            update(Deployment).where(Deployment.id == deployment_id).values(finished_at=T0, **values)
+        )
         await session.commit()

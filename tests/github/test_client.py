@@ -26,21 +26,39 @@ SHA = "3f2a9c1e" * 5
 def test_app_jwt_is_backdated_and_lives_ten_minutes(github_app_keys):
     now = 1_700_000_000.0
     token = AppCredentials(7, github_app_keys.private_pem, clock=lambda: now).jwt()
-    claims = jwt.decode(token, github_app_keys.public_pem, algorithms=["RS256"],
-                        options={"verify_exp": False, "verify_iat": False})
+    claims = jwt.decode(
+        token,
+        github_app_keys.public_pem,
+        algorithms=["RS256"],
+        options={"verify_exp": False, "verify_iat": False},
+    )
     assert claims == {"iat": int(now) - 60, "exp": int(now) + 540, "iss": "7"}
 
 
 async def test_many_calls_one_token_exchange(github_app: GitHubApp, github_standin: State):
     client = github_app.installation(1)
     for _ in range(5):
-        await client.create_commit_status(REPO, SHA, state="pending", context="autostack/pr-1",
-                                          description="Waiting", target_url="http://x/1")
-    await asyncio.gather(*(
-        client.create_commit_status(REPO, SHA, state="success", context=f"autostack/c{i}",
-                                    description="ok", target_url="http://x/1")
-        for i in range(5)
-    ))
+        await client.create_commit_status(
+            REPO,
+            SHA,
+            state="pending",
+            context="autostack/pr-1",
+            description="Waiting",
+            target_url="http://x/1",
+        )
+    await asyncio.gather(
+        *(
+            client.create_commit_status(
+                REPO,
+                SHA,
+                state="success",
+                context=f"autostack/c{i}",
+                description="ok",
+                target_url="http://x/1",
+            )
+            for i in range(5)
+        )
+    )
     assert len(github_standin.calls_to("POST", r"/access_tokens$")) == 1
     assert len(github_standin.statuses_for(SHA)) == 10
 
@@ -67,10 +85,15 @@ async def test_bad_app_key_is_refused(github_standin_server, github_standin: Sta
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    other = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
     app = GitHubApp(424242, other, base_url=github_standin_server.url)
     with pytest.raises(GitHubPermanentError) as caught:
         await app.installation(1).create_reaction(REPO, 1, "eyes")
@@ -91,10 +114,15 @@ async def test_rate_limit_answers_are_waited_out(
 ):
     if headers.get("x-ratelimit-reset") == "+5":
         headers = {**headers, "x-ratelimit-reset": str(int(time.time()) + 5)}
-    github_standin.fail_next("POST", r"/statuses/", status, headers=headers,
-                             message="You have exceeded a secondary rate limit")
+    github_standin.fail_next(
+        "POST", r"/statuses/", status, headers=headers, message="You have exceeded a secondary rate limit"
+    )
     await github_app.installation(1).create_commit_status(
-        REPO, SHA, state="pending", context="autostack/production", description="Queued",
+        REPO,
+        SHA,
+        state="pending",
+        context="autostack/production",
+        description="Queued",
         target_url="http://x/1",
     )
     assert len(github_sleeps) == 1
@@ -107,7 +135,11 @@ async def test_real_retry_after_one_second(github_standin_server, github_app_key
     github_standin.fail_next("POST", "/statuses/", 429, headers={"Retry-After": "1"})
     started = time.monotonic()
     await app.installation(1).create_commit_status(
-        REPO, SHA, state="success", context="autostack/production", description="Live",
+        REPO,
+        SHA,
+        state="success",
+        context="autostack/production",
+        description="Live",
         target_url="http://x/1",
     )
     assert time.monotonic() - started >= 1.0
@@ -118,7 +150,12 @@ async def test_rate_limit_too_long_is_a_temporary_error(github_app, github_stand
     github_standin.fail_next("POST", "/statuses/", 429, headers={"Retry-After": "3600"})
     with pytest.raises(GitHubTemporaryError) as caught:
         await github_app.installation(1).create_commit_status(
-            REPO, SHA, state="pending", context="autostack/x", description="", target_url="http://x",
+            REPO,
+            SHA,
+            state="pending",
+            context="autostack/x",
+            description="",
+            target_url="http://x",
         )
     assert caught.value.retry_after == 3600
     assert github_sleeps == []
@@ -128,7 +165,12 @@ async def test_server_errors_back_off_then_give_up(github_app, github_standin, g
     github_standin.fail_next("POST", "/statuses/", 502, message="Server Error", times=10)
     with pytest.raises(GitHubTemporaryError):
         await github_app.installation(1).create_commit_status(
-            REPO, SHA, state="pending", context="autostack/x", description="", target_url="http://x",
+            REPO,
+            SHA,
+            state="pending",
+            context="autostack/x",
+            description="",
+            target_url="http://x",
         )
     assert github_sleeps == [1.0, 2.0, 4.0]
 
@@ -136,12 +178,18 @@ async def test_server_errors_back_off_then_give_up(github_app, github_standin, g
 async def test_check_run_round_trip(github_app, github_standin: State):
     client = github_app.installation(1)
     run_id = await client.create_check_run(
-        REPO, name="AutoStack / pr-1", head_sha=SHA, status="queued", external_id="1",
+        REPO,
+        name="AutoStack / pr-1",
+        head_sha=SHA,
+        status="queued",
+        external_id="1",
         details_url="http://autostack/deployments/1",
         output=CheckOutput("Queued", "waiting"),
     )
     await client.update_check_run(
-        REPO, run_id, conclusion="failure",
+        REPO,
+        run_id,
+        conclusion="failure",
         output=CheckOutput("Failed", "boom", "log", (Annotation("src/a.ts", 3, "bad", start_column=2),)),
         actions=(CheckAction("Redeploy", "Build again", "redeploy"),),
     )

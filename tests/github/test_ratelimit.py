@@ -35,8 +35,9 @@ async def test_dry_run_records_and_keeps_one_sticky_comment():
     sticky = StickyComments()
     await sticky.upsert(client, "o/r", 3, "<!-- autostack:pr-comment -->\none")
     await StickyComments().upsert(client, "o/r", 3, "<!-- autostack:pr-comment -->\ntwo")
-    await client.create_commit_status("o/r", "a" * 40, state="pending", context="autostack/x",
-                                      description="d", target_url="u")
+    await client.create_commit_status(
+        "o/r", "a" * 40, state="pending", context="autostack/x", description="d", target_url="u"
+    )
     assert [call.action for call in apps.calls] == ["comment", "edit comment", "set commit status"]
     assert len(await client.list_issue_comments("o/r", 3)) == 1
     assert str(apps.calls[-1]).startswith("set commit status o/r sha='aaaaaaa'")

@@ -14,9 +14,16 @@ from bot.reporter.views import CommentRow, DeploymentView, build_time
 
 
 def view(**changes) -> DeploymentView:
-    values = dict(id=7, project="shop", environment="pr-12", kind="preview", sha="3f2a9c1" + "0" * 33,
-                  state="ready", log_url="https://a.example/deployments/7",
-                  url="https://pr-12--shop.example.com")
+    values = dict(
+        id=7,
+        project="shop",
+        environment="pr-12",
+        kind="preview",
+        sha="3f2a9c1" + "0" * 33,
+        state="ready",
+        log_url="https://a.example/deployments/7",
+        url="https://pr-12--shop.example.com",
+    )
     values.update(changes)
     return DeploymentView(**values)
 
@@ -27,10 +34,18 @@ def view(**changes) -> DeploymentView:
         ({}, ["### ✅ pr-12 is live — https://pr-12--shop.example.com", "[Deployment #7]"]),
         ({"state": "failed", "reason": "npm ci exited 1"}, ["### ❌ pr-12 failed — npm ci exited 1"]),
         ({"state": "building", "phase": "install"}, ["### 🔨 Building pr-12 — install"]),
-        ({"framework": "Next.js 15", "framework_reason": "found `next` in package.json",
-          "build_seconds": 48, "facts": {"cache": "92 %", "replicas": "2 ready"}},
-         ["Next.js 15 (found `next` in package.json) · build 48 s (cache 92 %)",
-          "- **replicas**: 2 ready"]),
+        (
+            {
+                "framework": "Next.js 15",
+                "framework_reason": "found `next` in package.json",
+                "build_seconds": 48,
+                "facts": {"cache": "92 %", "replicas": "2 ready"},
+            },
+            [
+                "Next.js 15 (found `next` in package.json) · build 48 s (cache 92 %)",
+                "- **replicas**: 2 ready",
+            ],
+        ),
         ({"artifact": "local:/b/1"}, ["artifact `local:/b/1`"]),
     ],
 )
@@ -75,8 +90,12 @@ def test_descriptions_fit_140(changes, expected):
 
 @pytest.mark.parametrize(
     ("seconds", "hit", "expected"),
-    [(None, None, "—"), (48.4, None, "48 s"), (65, True, "1 min 5 s (cache hit)"),
-     (3, False, "3 s (no cache)")],
+    [
+        (None, None, "—"),
+        (48.4, None, "48 s"),
+        (65, True, "1 min 5 s (cache hit)"),
+        (3, False, "3 s (no cache)"),
+    ],
 )
 def test_build_time(seconds, hit, expected):
     assert build_time(seconds, hit) == expected
@@ -84,12 +103,16 @@ def test_build_time(seconds, hit, expected):
 
 def test_pr_comment():
     updated = datetime(2025, 1, 1, 12, 5, tzinfo=UTC)
-    rows = [CommentRow("pr-12", "ready", "https://pr-12.example.com", "3f2a9c1abc", 48, True, updated),
-            CommentRow("pr-12-api", "failed", "https://x", "9b1e044", None, None, updated)]
+    rows = [
+        CommentRow("pr-12", "ready", "https://pr-12.example.com", "3f2a9c1abc", 48, True, updated),
+        CommentRow("pr-12-api", "failed", "https://x", "9b1e044", None, None, updated),
+    ]
     body = render_pr_comment("shop", rows)
     assert body.startswith(MARKER + "\n**AutoStack**")
-    assert ("| pr-12 | ✅ Ready | https://pr-12.example.com | `3f2a9c1` | 48 s (cache hit) "
-            "| 2025-01-01 12:05 UTC |") in body
+    assert (
+        "| pr-12 | ✅ Ready | https://pr-12.example.com | `3f2a9c1` | 48 s (cache hit) "
+        "| 2025-01-01 12:05 UTC |"
+    ) in body
     assert "| pr-12-api | ❌ Failed | — | `9b1e044` | — |" in body
     assert '<!-- autostack:data {"project":"shop"' in body
 
@@ -101,8 +124,14 @@ def test_pr_comment():
         ([IssueComment(1, "hello", "bob", False)], None),
         ([IssueComment(1, f"> {MARKER}", "bob", False)], None),
         ([IssueComment(1, MARKER, "mallory", False)], None),
-        ([IssueComment(1, "x", "bob", False), IssueComment(2, MARKER + "\nold", "autostack[bot]", True),
-          IssueComment(3, MARKER, "autostack[bot]", True)], 2),
+        (
+            [
+                IssueComment(1, "x", "bob", False),
+                IssueComment(2, MARKER + "\nold", "autostack[bot]", True),
+                IssueComment(3, MARKER, "autostack[bot]", True),
+            ],
+            2,
+        ),
     ],
 )
 def test_find_sticky(comments, expected):

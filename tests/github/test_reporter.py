@@ -28,13 +28,26 @@ class FakeClock:
 
 
 def reporter(deployment_id, sessions, app, **kwargs) -> Reporter:
-    return Reporter(deployment_id, sessions=sessions, github=app, base_url=BASE,
-                    now=lambda: T0 + timedelta(minutes=1), **kwargs)
+    return Reporter(
+        deployment_id,
+        sessions=sessions,
+        github=app,
+        base_url=BASE,
+        now=lambda: T0 + timedelta(minutes=1),
+        **kwargs,
+    )
 
 
-async def run_deployment(rep: Reporter, deployment_id: int, lines: list[str], final: Finished,
-                         sessions, clock: FakeClock | None = None, step: float = 0.0,
-                         **row) -> None:
+async def run_deployment(
+    rep: Reporter,
+    deployment_id: int,
+    lines: list[str],
+    final: Finished,
+    sessions,
+    clock: FakeClock | None = None,
+    step: float = 0.0,
+    **row,
+) -> None:
     await rep.emit(Queued(deployment_id))
     await rep.emit(PhaseStarted(deployment_id, "source", T0))
     await rep.emit(PhaseStarted(deployment_id, "build", T0))
@@ -51,10 +64,17 @@ async def test_successful_preview(sessions, github_app: GitHubApp, github_standi
     dep = await add_deployment(sessions, env, SHA1)
     url = "http://pr-12--shop.localhost:8080"
     await run_deployment(
-        reporter(dep, sessions, github_app), dep, ["installing", "built in 48 s", "ready"],
-        Finished(dep, "success", "ready", url=url, facts={"cache": "92 %"}), sessions,
-        state="ready", url=url, framework="Next.js", framework_reason="found `next` in package.json",
-        build_seconds=48.0, artifact="local:/builds/shop/1",
+        reporter(dep, sessions, github_app),
+        dep,
+        ["installing", "built in 48 s", "ready"],
+        Finished(dep, "success", "ready", url=url, facts={"cache": "92 %"}),
+        sessions,
+        state="ready",
+        url=url,
+        framework="Next.js",
+        framework_reason="found `next` in package.json",
+        build_seconds=48.0,
+        artifact="local:/builds/shop/1",
     )
 
     [run] = github_standin.check_runs.values()
@@ -75,8 +95,12 @@ async def test_successful_preview(sessions, github_app: GitHubApp, github_standi
 
     [deployment] = github_standin.deployments.values()
     assert deployment["_request"] == {
-        "ref": SHA1, "environment": "pr-12", "description": f"AutoStack deployment #{dep}",
-        "auto_merge": False, "required_contexts": [], "transient_environment": True,
+        "ref": SHA1,
+        "environment": "pr-12",
+        "description": f"AutoStack deployment #{dep}",
+        "auto_merge": False,
+        "required_contexts": [],
+        "transient_environment": True,
         "production_environment": False,
     }
     dstatuses = github_standin.deployment_statuses[deployment["id"]]
@@ -92,12 +116,22 @@ async def test_successful_preview(sessions, github_app: GitHubApp, github_standi
 async def test_failed_build(sessions, github_app: GitHubApp, github_standin: State):
     env = await seed_environment(sessions)
     dep = await add_deployment(sessions, env, SHA1)
-    log = ["> tsc -p .", "src/pages/index.tsx(12,5): error TS2322: Type 'string' is not 'number'.",
-           "npm ERR! code 2", "npm ERR! Lifecycle script `build` failed"]
+    log = [
+        "> tsc -p .",
+        "src/pages/index.tsx(12,5): error TS2322: Type 'string' is not 'number'.",
+        "npm ERR! code 2",
+        "npm ERR! Lifecycle script `build` failed",
+    ]
     reason = "npm run build exited 2"
-    await run_deployment(reporter(dep, sessions, github_app), dep, log,
-                         Finished(dep, "failure", "failed", reason=reason), sessions,
-                         state="failed", reason=reason)
+    await run_deployment(
+        reporter(dep, sessions, github_app),
+        dep,
+        log,
+        Finished(dep, "failure", "failed", reason=reason),
+        sessions,
+        state="failed",
+        reason=reason,
+    )
 
     [run] = github_standin.check_runs.values()
     assert run["_history"] == ["queued", "in_progress", "completed"]
@@ -105,12 +139,16 @@ async def test_failed_build(sessions, github_app: GitHubApp, github_standin: Sta
     assert f"### ❌ pr-12 failed — {reason}" in run["output"]["summary"]
     assert "npm ERR! Lifecycle script" in run["output"]["text"]
     assert {(a["path"], a["start_line"]) for a in run["_annotations"]} == {
-        ("src/pages/index.tsx", 12), ("package.json", 1)}
+        ("src/pages/index.tsx", 12),
+        ("package.json", 1),
+    }
     assert [a["identifier"] for a in run["_actions"]] == ["redeploy"]
     assert [s["state"] for s in github_standin.statuses_for(SHA1)] == ["pending", "failure"]
     [deployment] = github_standin.deployments.values()
     assert [s["state"] for s in github_standin.deployment_statuses[deployment["id"]]] == [
-        "in_progress", "failure"]
+        "in_progress",
+        "failure",
+    ]
     [comment] = github_standin.comments_on(REPO, 12)
     assert "❌ Failed" in comment["body"]
 
@@ -121,9 +159,15 @@ async def test_one_sticky_comment_after_several_pushes(sessions, github_app, git
     for sha in (SHA1, SHA2, SHA3):
         dep = await add_deployment(sessions, env, sha)
         # A new reporter per deployment, as in the worker: the comment is found by its marker.
-        await run_deployment(reporter(dep, sessions, github_app), dep, ["ok"],
-                             Finished(dep, "success", "ready", url="http://x"), sessions,
-                             state="ready", url="http://x")
+        await run_deployment(
+            reporter(dep, sessions, github_app),
+            dep,
+            ["ok"],
+            Finished(dep, "success", "ready", url="http://x"),
+            sessions,
+            state="ready",
+            url="http://x",
+        )
     ours = [c for c in github_standin.comments_on(REPO, 12) if c["user"]["type"] == "Bot"]
     assert len(ours) == 1
     assert "`3333333`" in ours[0]["body"] and "`1111111`" not in ours[0]["body"]
@@ -136,8 +180,14 @@ async def test_shared_sticky_skips_listing(sessions, github_app, github_standin)
     sticky = StickyComments()
     for sha in (SHA1, SHA2):
         dep = await add_deployment(sessions, env, sha)
-        await run_deployment(reporter(dep, sessions, github_app, sticky=sticky), dep, [],
-                             Finished(dep, "success", "ready"), sessions, state="ready")
+        await run_deployment(
+            reporter(dep, sessions, github_app, sticky=sticky),
+            dep,
+            [],
+            Finished(dep, "success", "ready"),
+            sessions,
+            state="ready",
+        )
     assert len(github_standin.calls_to("GET", r"/issues/12/comments$")) == 1
     assert len(github_standin.comments_on(REPO, 12)) == 1
 
@@ -150,8 +200,9 @@ async def test_five_megabyte_log(sessions, github_app, github_standin):
     assert sum(len(line) + 1 for line in lines) >= 5_000_000
     rep = reporter(dep, sessions, github_app, clock=clock, flush_interval=10.0)
     # 0.01 s per line: 500 s of build, so at most one update per 10 s is about 50.
-    await run_deployment(rep, dep, lines, Finished(dep, "success", "ready"), sessions,
-                         clock=clock, step=0.01, state="ready")
+    await run_deployment(
+        rep, dep, lines, Finished(dep, "success", "ready"), sessions, clock=clock, step=0.01, state="ready"
+    )
     updates = github_standin.calls_to("PATCH", "/check-runs/")
     assert 40 <= len(updates) <= 55
     [run] = github_standin.check_runs.values()
@@ -165,12 +216,22 @@ async def test_secret_never_reaches_github(sessions, github_app, github_standin)
     secret = "s3cr3t-Tok3n-0123456789"
     env = await seed_environment(sessions)
     dep = await add_deployment(sessions, env, SHA1)
-    log = [f"DATABASE_URL=postgres://u:{secret}@db", f"token: {secret[:8]}", f"{secret[8:]} done",
-           '  File "app.py", line 3, in <module>', f"ValueError: bad key {secret}"]
+    log = [
+        f"DATABASE_URL=postgres://u:{secret}@db",
+        f"token: {secret[:8]}",
+        f"{secret[8:]} done",
+        '  File "app.py", line 3, in <module>',
+        f"ValueError: bad key {secret}",
+    ]
     rep = reporter(dep, sessions, github_app, masker=Masker([secret]))
-    await run_deployment(rep, dep, log,
-                         Finished(dep, "failure", "failed", reason=f"crashed with {secret}"),
-                         sessions, state="failed")
+    await run_deployment(
+        rep,
+        dep,
+        log,
+        Finished(dep, "failure", "failed", reason=f"crashed with {secret}"),
+        sessions,
+        state="failed",
+    )
     sent = json.dumps([call.body for call in github_standin.calls], ensure_ascii=False)
     assert secret not in sent and secret[:8] not in sent and secret[8:] not in sent
     assert "•••" in sent
@@ -179,9 +240,14 @@ async def test_secret_never_reaches_github(sessions, github_app, github_standin)
 async def test_production_buttons_and_flags(sessions, github_app, github_standin):
     env = await seed_environment(sessions, kind="production", pr_number=None)
     dep = await add_deployment(sessions, env, SHA1, pr_number=None)
-    await run_deployment(reporter(dep, sessions, github_app), dep, [],
-                         Finished(dep, "success", "ready", url="http://shop"), sessions,
-                         state="ready")
+    await run_deployment(
+        reporter(dep, sessions, github_app),
+        dep,
+        [],
+        Finished(dep, "success", "ready", url="http://shop"),
+        sessions,
+        state="ready",
+    )
     [run] = github_standin.check_runs.values()
     assert [a["identifier"] for a in run["_actions"]] == ["redeploy", "rollback"]
     [deployment] = github_standin.deployments.values()
@@ -193,8 +259,14 @@ async def test_production_buttons_and_flags(sessions, github_app, github_standin
 async def test_environment_destroyed(sessions, github_app, github_standin):
     env = await seed_environment(sessions)
     dep = await add_deployment(sessions, env, SHA1)
-    await run_deployment(reporter(dep, sessions, github_app), dep, [],
-                         Finished(dep, "success", "ready"), sessions, state="ready")
+    await run_deployment(
+        reporter(dep, sessions, github_app),
+        dep,
+        [],
+        Finished(dep, "success", "ready"),
+        sessions,
+        state="ready",
+    )
     await reporter(None, sessions, github_app).emit(EnvironmentDestroyed(env.project_id, "pr-12"))
     [deployment] = github_standin.deployments.values()
     last = github_standin.deployment_statuses[deployment["id"]][-1]

@@ -30,8 +30,9 @@ def _check_jwt(state: State, header: str) -> str | None:
     """Why the App JWT is refused, or None when GitHub would accept it."""
     token = header.removeprefix("Bearer ").strip()
     try:
-        claims = jwt.decode(token, state.public_key, algorithms=["RS256"],
-                            options={"require": ["exp", "iat", "iss"]})
+        claims = jwt.decode(
+            token, state.public_key, algorithms=["RS256"], options={"require": ["exp", "iat", "iss"]}
+        )
     except jwt.PyJWTError as exc:
         return f"A JSON web token could not be decoded ({type(exc).__name__})"
     if str(claims["iss"]) != str(state.app_id):
@@ -45,7 +46,7 @@ def _check_token(state: State, header: str) -> int | None:
     """The installation the token belongs to, or None when it is unknown or expired."""
     for prefix in ("Bearer ", "token "):
         if header.startswith(prefix):
-            entry = state.tokens.get(header[len(prefix):].strip())
+            entry = state.tokens.get(header[len(prefix) :].strip())
             if entry is not None and entry[1] > time.time():
                 return entry[0]
     return None
@@ -64,19 +65,16 @@ def build_app(state: State, openapi: OpenAPI | None = None) -> Starlette:
             return _error(400, "Problems parsing JSON")
         response = _answer(state, spec, request, method, path, body)
         with state.lock:
-            state.calls.append(Call(method, path, body, response.status_code,
-                                    dict(request.query_params)))
+            state.calls.append(Call(method, path, body, response.status_code, dict(request.query_params)))
         return response
 
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
 
 
-def _answer(
-    state: State, spec: OpenAPI, request: Request, method: str, path: str, body: Any
-) -> Response:
+def _answer(state: State, spec: OpenAPI, request: Request, method: str, path: str, body: Any) -> Response:
     if path.startswith(CODELOAD):
-        repo_ref = path[len(CODELOAD):].rsplit("/", 1)
+        repo_ref = path[len(CODELOAD) :].rsplit("/", 1)
         data = state.tarballs.get((repo_ref[0], repo_ref[1])) if len(repo_ref) == 2 else None
         if data is None:
             return _error(404, "Not Found")
@@ -124,5 +122,8 @@ def _names(template: str) -> list[str]:
 
 
 def _values(template: str, path: str) -> list[str]:
-    return [value for part, value in zip(template.split("/"), path.split("/"), strict=True)
-            if part.startswith("{")]
+    return [
+        value
+        for part, value in zip(template.split("/"), path.split("/"), strict=True)
+        if part.startswith("{")
+    ]

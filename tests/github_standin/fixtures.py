@@ -35,12 +35,15 @@ def github_app_keys() -> AppKeys:
     """A fresh RSA key pair standing in for the App's private key."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return AppKeys(private, public)
 
 
@@ -68,7 +71,9 @@ def github_sleeps() -> list[float]:
 
 @pytest.fixture
 def github_app(
-    github_standin: State, github_standin_server: StandInServer, github_app_keys: AppKeys,
+    github_standin: State,
+    github_standin_server: StandInServer,
+    github_app_keys: AppKeys,
     github_sleeps: list[float],
 ) -> GitHubApp:
     """A real GitHubApp talking to the stand-in; retry waits are recorded, not slept."""
@@ -78,6 +83,8 @@ def github_app(
         await asyncio.sleep(0)
 
     return GitHubApp(
-        APP_ID, github_app_keys.private_pem, base_url=github_standin_server.url,
+        APP_ID,
+        github_app_keys.private_pem,
+        base_url=github_standin_server.url,
         policy=RetryPolicy(sleep=sleep),
     )

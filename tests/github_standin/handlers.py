@@ -40,8 +40,9 @@ def _public(obj: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in obj.items() if not key.startswith("_")}
 
 
-def access_token(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                 body: Any, query: dict[str, str]) -> Answer:
+def access_token(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     installation = int(params["installation_id"])
     if installation not in state.installations:
         return Answer(404, {"message": "Not Found"})
@@ -53,8 +54,9 @@ def access_token(state: State, spec: OpenAPI, op: Operation, params: dict[str, s
     return Answer(201, data)
 
 
-def installation(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                 body: Any, query: dict[str, str]) -> Answer:
+def installation(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     number = int(params["installation_id"])
     if number not in state.installations:
         return Answer(404, {"message": "Not Found"})
@@ -74,23 +76,38 @@ def _check_output(body: dict[str, Any], current: dict[str, Any]) -> None:
         if "start_column" in note and note.get("start_line") != note.get("end_line"):
             raise Refusal("annotations: start_column needs start_line == end_line")
     current["output"].update(
-        title=output["title"], summary=output["summary"], text=output.get("text"),
+        title=output["title"],
+        summary=output["summary"],
+        text=output.get("text"),
     )
     annotations = output.get("annotations", [])
     current["_annotations"].extend(annotations)
     current["output"]["annotations_count"] = len(current["_annotations"])
 
 
-def create_check_run(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                     body: Any, query: dict[str, str]) -> Answer:
+def create_check_run(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     run = spec.example(op, 201)
     number = state.next_id()
-    run.update(id=number, name=body["name"], head_sha=body["head_sha"],
-               external_id=body.get("external_id", ""), details_url=body.get("details_url"),
-               status=body.get("status", "queued"), conclusion=body.get("conclusion"),
-               started_at=body.get("started_at", _iso()), completed_at=body.get("completed_at"))
-    run["output"] = {"title": None, "summary": None, "text": None, "annotations_count": 0,
-                     "annotations_url": run["output"]["annotations_url"]}
+    run.update(
+        id=number,
+        name=body["name"],
+        head_sha=body["head_sha"],
+        external_id=body.get("external_id", ""),
+        details_url=body.get("details_url"),
+        status=body.get("status", "queued"),
+        conclusion=body.get("conclusion"),
+        started_at=body.get("started_at", _iso()),
+        completed_at=body.get("completed_at"),
+    )
+    run["output"] = {
+        "title": None,
+        "summary": None,
+        "text": None,
+        "annotations_count": 0,
+        "annotations_url": run["output"]["annotations_url"],
+    }
     run["_repo"] = f"{params['owner']}/{params['repo']}"
     run["_annotations"] = []
     run["_actions"] = body.get("actions", [])
@@ -102,8 +119,9 @@ def create_check_run(state: State, spec: OpenAPI, op: Operation, params: dict[st
     return Answer(201, _public(run))
 
 
-def update_check_run(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                     body: Any, query: dict[str, str]) -> Answer:
+def update_check_run(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     run = state.check_runs.get(int(params["check_run_id"]))
     if run is None:
         return Answer(404, {"message": "Not Found"})
@@ -121,31 +139,45 @@ def update_check_run(state: State, spec: OpenAPI, op: Operation, params: dict[st
     return Answer(200, _public(run))
 
 
-def create_status(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                  body: Any, query: dict[str, str]) -> Answer:
+def create_status(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     context = body.get("context", "default")
     if len(state.statuses_for(params["sha"], context)) >= STATUSES_PER_CONTEXT:
         raise Refusal("This SHA and context has reached the maximum number of statuses.")
     status = spec.example(op, 201)
-    status.update(id=state.next_id(), state=body["state"], context=context,
-                  description=body.get("description"), target_url=body.get("target_url"),
-                  created_at=_iso(), updated_at=_iso())
+    status.update(
+        id=state.next_id(),
+        state=body["state"],
+        context=context,
+        description=body.get("description"),
+        target_url=body.get("target_url"),
+        created_at=_iso(),
+        updated_at=_iso(),
+    )
     status["_sha"] = params["sha"]
     state.statuses.append(status)
     return Answer(201, _public(status))
 
 
-def create_deployment(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                      body: Any, query: dict[str, str]) -> Answer:
+def create_deployment(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     deployment = spec.example(op, 201)
     number = state.next_id()
     environment = body.get("environment", "production")
     deployment.update(
-        id=number, ref=body["ref"], sha=body["ref"], environment=environment,
-        original_environment=environment, description=body.get("description"),
+        id=number,
+        ref=body["ref"],
+        sha=body["ref"],
+        environment=environment,
+        original_environment=environment,
+        description=body.get("description"),
         transient_environment=body.get("transient_environment", False),
         production_environment=body.get("production_environment", environment == "production"),
-        created_at=_iso(), updated_at=_iso(), task=body.get("task", "deploy"),
+        created_at=_iso(),
+        updated_at=_iso(),
+        task=body.get("task", "deploy"),
         payload=body.get("payload", {}),
     )
     deployment["_repo"] = f"{params['owner']}/{params['repo']}"
@@ -155,42 +187,54 @@ def create_deployment(state: State, spec: OpenAPI, op: Operation, params: dict[s
     return Answer(201, _public(deployment))
 
 
-def list_deployments(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                     body: Any, query: dict[str, str]) -> Answer:
+def list_deployments(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     repo = f"{params['owner']}/{params['repo']}"
-    found = [_public(d) for d in reversed(state.deployments.values()) if d["_repo"] == repo
-             and query.get("environment") in (None, d["environment"])]
+    found = [
+        _public(d)
+        for d in reversed(state.deployments.values())
+        if d["_repo"] == repo and query.get("environment") in (None, d["environment"])
+    ]
     return Answer(200, found)
 
 
-def create_deployment_status(state: State, spec: OpenAPI, op: Operation,
-                             params: dict[str, str], body: Any, query: dict[str, str]) -> Answer:
+def create_deployment_status(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     number = int(params["deployment_id"])
     if number not in state.deployments:
         return Answer(404, {"message": "Not Found"})
     if len(body.get("description", "")) > DESCRIPTION_LIMIT:
         raise Refusal("description is too long (maximum is 140 characters)")
     status = spec.example(op, 201)
-    status.update(id=state.next_id(), state=body["state"],
-                  description=body.get("description", ""),
-                  environment_url=body.get("environment_url", ""),
-                  log_url=body.get("log_url", ""), target_url=body.get("log_url", ""),
-                  environment=state.deployments[number]["environment"],
-                  created_at=_iso(), updated_at=_iso())
+    status.update(
+        id=state.next_id(),
+        state=body["state"],
+        description=body.get("description", ""),
+        environment_url=body.get("environment_url", ""),
+        log_url=body.get("log_url", ""),
+        target_url=body.get("log_url", ""),
+        environment=state.deployments[number]["environment"],
+        created_at=_iso(),
+        updated_at=_iso(),
+    )
     state.deployment_statuses[number].append(status)
     return Answer(201, status)
 
 
-def list_deployment_statuses(state: State, spec: OpenAPI, op: Operation,
-                             params: dict[str, str], body: Any, query: dict[str, str]) -> Answer:
+def list_deployment_statuses(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     number = int(params["deployment_id"])
     if number not in state.deployments:
         return Answer(404, {"message": "Not Found"})
     return Answer(200, list(reversed(state.deployment_statuses[number])))
 
 
-def _comment(state: State, spec: OpenAPI, repo: str, number: int, body: str,
-             user: dict[str, Any]) -> dict[str, Any]:
+def _comment(
+    state: State, spec: OpenAPI, repo: str, number: int, body: str, user: dict[str, Any]
+) -> dict[str, Any]:
     op = spec.operation("POST", "/repos/o/r/issues/1/comments")
     assert op is not None
     comment = spec.example(op, 201)
@@ -202,34 +246,39 @@ def _comment(state: State, spec: OpenAPI, repo: str, number: int, body: str,
     return comment
 
 
-def add_comment(state: State, repo: str, number: int, body: str, login: str = "octocat",
-                user_type: str = "User") -> int:
+def add_comment(
+    state: State, repo: str, number: int, body: str, login: str = "octocat", user_type: str = "User"
+) -> int:
     """Put a comment on a pull request as someone else (for tests)."""
     from tests.github_standin.openapi import github_openapi
 
-    comment = _comment(state, github_openapi(), repo, number, body,
-                       {"login": login, "type": user_type, "id": 583231})
+    comment = _comment(
+        state, github_openapi(), repo, number, body, {"login": login, "type": user_type, "id": 583231}
+    )
     return int(comment["id"])
 
 
-def list_comments(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                  body: Any, query: dict[str, str]) -> Answer:
+def list_comments(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     repo = f"{params['owner']}/{params['repo']}"
     found = state.comments_on(repo, int(params["issue_number"]))
     per_page = min(int(query.get("per_page", 30)), 100)
     page = int(query.get("page", 1))
-    return Answer(200, [_public(c) for c in found[(page - 1) * per_page: page * per_page]])
+    return Answer(200, [_public(c) for c in found[(page - 1) * per_page : page * per_page]])
 
 
-def create_comment(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                   body: Any, query: dict[str, str]) -> Answer:
+def create_comment(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     repo = f"{params['owner']}/{params['repo']}"
     comment = _comment(state, spec, repo, int(params["issue_number"]), body["body"], BOT)
     return Answer(201, _public(comment))
 
 
-def update_comment(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                   body: Any, query: dict[str, str]) -> Answer:
+def update_comment(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     comment = state.comments.get(int(params["comment_id"]))
     if comment is None:
         return Answer(404, {"message": "Not Found"})
@@ -237,8 +286,9 @@ def update_comment(state: State, spec: OpenAPI, op: Operation, params: dict[str,
     return Answer(200, _public(comment))
 
 
-def create_reaction(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-                    body: Any, query: dict[str, str]) -> Answer:
+def create_reaction(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     if int(params["comment_id"]) not in state.comments:
         return Answer(404, {"message": "Not Found"})
     reaction = spec.example(op, 201)
@@ -248,8 +298,9 @@ def create_reaction(state: State, spec: OpenAPI, op: Operation, params: dict[str
     return Answer(201, _public(reaction))
 
 
-def permission(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-               body: Any, query: dict[str, str]) -> Answer:
+def permission(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     repo = f"{params['owner']}/{params['repo']}"
     role = state.permissions.get((repo, params["username"]))
     if role is None:
@@ -261,8 +312,9 @@ def permission(state: State, spec: OpenAPI, op: Operation, params: dict[str, str
     return Answer(200, data)
 
 
-def tarball(state: State, spec: OpenAPI, op: Operation, params: dict[str, str],
-            body: Any, query: dict[str, str]) -> Answer:
+def tarball(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
     # Like GitHub: a redirect to a short-lived download host (here on the same server).
     return Answer(302, redirect=f"/_codeload/{params['owner']}/{params['repo']}/{params['ref']}")
 
@@ -276,10 +328,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", "/repos/{owner}/{repo}/statuses/{sha}"): create_status,
     ("POST", "/repos/{owner}/{repo}/deployments"): create_deployment,
     ("GET", "/repos/{owner}/{repo}/deployments"): list_deployments,
-    ("POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"):
-        create_deployment_status,
-    ("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"):
-        list_deployment_statuses,
+    ("POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"): create_deployment_status,
+    ("GET", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"): list_deployment_statuses,
     ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments"): list_comments,
     ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments"): create_comment,
     ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}"): update_comment,

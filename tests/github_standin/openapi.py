@@ -61,9 +61,7 @@ class OpenAPI:
         with gzip.open(path) as handle:
             self.spec: dict[str, Any] = _nullable(json.load(handle))
         resource = DRAFT4.create_resource(self.spec)
-        self._registry: referencing.Registry[Any] = referencing.Registry().with_resource(
-            ROOT_URI, resource
-        )
+        self._registry: referencing.Registry[Any] = referencing.Registry().with_resource(ROOT_URI, resource)
         self._operations: dict[str, list[Operation]] = {}
         for template, item in self.spec["paths"].items():
             pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
@@ -87,12 +85,15 @@ class OpenAPI:
         if body is None:
             return ["a JSON body is required"] if request.get("required") else []
         pointer = _pointer(
-            "paths", operation.template, operation.method.lower(), "requestBody", "content",
-            "application/json", "schema",
+            "paths",
+            operation.template,
+            operation.method.lower(),
+            "requestBody",
+            "content",
+            "application/json",
+            "schema",
         )
-        validator = jsonschema.Draft4Validator(
-            {"$ref": f"{ROOT_URI}#/{pointer}"}, registry=self._registry
-        )
+        validator = jsonschema.Draft4Validator({"$ref": f"{ROOT_URI}#/{pointer}"}, registry=self._registry)
         return [
             f"{'/'.join(map(str, error.absolute_path)) or '(body)'}: "
             f"{error.validator} {str(error.validator_value)[:80]} ({error.message[:120]})"

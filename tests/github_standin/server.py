@@ -21,8 +21,9 @@ class StandInServer:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(build_app(state), log_level="warning", lifespan="off",
-                                ws="none", access_log=False)
+        config = uvicorn.Config(
+            build_app(state), log_level="warning", lifespan="off", ws="none", access_log=False
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
@@ -38,7 +39,9 @@ class StandInServer:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
         self._server.should_exit = True

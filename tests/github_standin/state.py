@@ -72,8 +72,14 @@ class State:
     # Test controls
 
     def fail_next(
-        self, method: str, path: str, status: int, *, headers: dict[str, str] | None = None,
-        message: str = "API rate limit exceeded", times: int = 1,
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        message: str = "API rate limit exceeded",
+        times: int = 1,
     ) -> None:
         """Answer the next `times` requests whose path matches the regex with `status`."""
         self.faults.append(Fault(method, re.compile(path), status, headers or {}, message, times))
