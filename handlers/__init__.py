@@ -1,9 +1,22 @@
 """GitHub event handlers, one module per event family, composed in a fixed order."""
 
-from handlers import installation
+from handlers import check_run, comments, delete, installation, pull_request, push, repository
 from handlers.router import Router, compose
 
 
 def default_router() -> Router:
-    """Every handler module's routes, in the order they run for one delivery."""
-    return compose([installation.router])
+    """Every handler module's routes, in the order they run for one delivery.
+
+    Installation and repository bookkeeping first, so the events after them find the project.
+    """
+    return compose(
+        [
+            installation.router,
+            repository.router,
+            push.router,
+            delete.router,
+            pull_request.router,
+            comments.router,
+            check_run.router,
+        ]
+    )

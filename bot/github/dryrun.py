@@ -158,6 +158,11 @@ class DryRunGitHub:
         self._record("ask permission", repo, user=username)
         return "admin"
 
+    async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
+        """Without GitHub there is no file to read: the repository's defaults apply."""
+        self._record("read file", repo, path=path, ref=ref)
+        return None
+
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:
         """A dry run cannot fetch source; say so instead of pretending."""
         self._record("download tarball", repo, ref=ref[:12])

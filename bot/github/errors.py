@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from handlers.errors import TemporaryError
+
 
 class GitHubError(Exception):
     """A GitHub call failed; the message says what was being done (never with a secret)."""
 
 
-class GitHubTemporaryError(GitHubError):
+class GitHubTemporaryError(GitHubError, TemporaryError):
     """Worth retrying later: rate limits, 5xx, timeouts, network failures."""
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:

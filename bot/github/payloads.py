@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,3 +92,13 @@ def comment_from(data: Any) -> IssueComment:
         author=user.login if user else "",
         author_is_bot=bool(user and user.type == "Bot"),
     )
+
+
+def file_text_from(data: Any) -> str | None:
+    """The text of a contents-API answer; None for a folder, a symlink or a binary file."""
+    if not isinstance(data, dict) or data.get("type") != "file" or data.get("encoding") != "base64":
+        return None
+    try:
+        return base64.b64decode(data.get("content") or "").decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None

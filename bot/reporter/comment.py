@@ -37,19 +37,33 @@ def render_pr_comment(project: str, rows: list[CommentRow]) -> str:
     ]
     for row in rows:
         url = _cell(row.url) if row.url and row.state == "ready" else "—"
-        commit = f"`{short_sha(row.sha)}`" if row.sha else "—"
+        shown = row.awaiting_approval or row.sha
+        commit = f"`{short_sha(shown)}`" if shown else "—"
         updated = row.updated.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        status = "⏸ Waiting for approval" if row.awaiting_approval else state_label(row.state)
         lines.append(
-            f"| {_cell(row.environment)} | {state_label(row.state)} | {url} | {commit} "
+            f"| {_cell(row.environment)} | {status} | {url} | {commit} "
             f"| {build_time(row.build_seconds, row.cache_hit)} | {updated} |"
         )
     data = {
         "project": project,
         "environments": [
-            {"name": row.environment, "state": row.state, "url": row.url, "sha": row.sha} for row in rows
+            {
+                "name": row.environment,
+                "state": "awaiting_approval" if row.awaiting_approval else row.state,
+                "url": row.url,
+                "sha": row.awaiting_approval or row.sha,
+            }
+            for row in rows
         ],
     }
     # "--" cannot appear inside an HTML comment; escaping keeps the marker intact.
     encoded = json.dumps(data, separators=(",", ":")).replace("--", "-\\u002d")
+    lines += [
+        f"\nPreview waits for approval: a member with write access comments `/deploy` to build "
+        f"`{short_sha(row.awaiting_approval)}`; secrets are not available to fork previews."
+        for row in rows
+        if row.awaiting_approval
+    ]
     lines += ["", COMMANDS, f"<!-- autostack:data {encoded} -->"]
     return "\n".join(lines)

@@ -58,25 +58,31 @@ class Records:
                 target = Target(**{**target.__dict__, "pr_number": row.pr_number})
             return row, target
 
-    async def environment(self, project_id: int, name: str) -> tuple[Target | None, int | None]:
-        """Where to report an environment, and the GitHub Deployment of its latest deployment."""
+    async def environment(self, project_id: int, name: str) -> tuple[Target | None, list[int]]:
+        """Where to report an environment, and the GitHub Deployments to mark inactive when it
+        goes: its latest one and every one that went live (GitHub's auto_inactive skips
+        transient and production environments, so earlier previews would stay active)."""
         async with self._sessions() as session:
             environment = await session.scalar(
                 select(Environment).where(Environment.project_id == project_id, Environment.name == name)
             )
             project = await session.get(Project, project_id)
             if environment is None or project is None:
-                return None, None
-            github_id = await session.scalar(
-                select(Deployment.github_deployment_id)
-                .where(
-                    Deployment.environment_id == environment.id,
-                    Deployment.github_deployment_id.is_not(None),
+                return None, []
+            rows = (
+                await session.execute(
+                    select(Deployment.github_deployment_id, Deployment.ready_at)
+                    .where(
+                        Deployment.environment_id == environment.id,
+                        Deployment.github_deployment_id.is_not(None),
+                    )
+                    .order_by(Deployment.id.desc())
                 )
-                .order_by(Deployment.id.desc())
-                .limit(1)
-            )
-            return _target(project, environment), github_id
+            ).all()
+            github_ids = [
+                github_id for index, (github_id, ready_at) in enumerate(rows) if index == 0 or ready_at
+            ]
+            return _target(project, environment), github_ids
 
     async def remember(self, deployment_id: int, **ids: int) -> None:
         """Store check_run_id / github_deployment_id on the deployment."""
@@ -120,4 +126,11 @@ def _row(environment: Environment, latest: Deployment | None) -> CommentRow:
         build_seconds=latest.build_seconds if latest else None,
         cache_hit=latest.cache_hit if latest else None,
         updated=updated,
+        awaiting_approval=_awaiting_approval(environment),
     )
+
+
+def _awaiting_approval(environment: Environment) -> str | None:
+    if not environment.untrusted or environment.state == "destroyed" or not environment.head_sha:
+        return None
+    return environment.head_sha if environment.head_sha != environment.approved_sha else None

@@ -299,11 +299,11 @@ class Reporter:
         await self._comment()
 
     async def _destroyed(self, event: EnvironmentDestroyed) -> None:
-        target, github_id = await self._records.environment(event.project_id, event.environment)
+        target, github_ids = await self._records.environment(event.project_id, event.environment)
         if target is None:
             return
         self._target, self._gh = target, self._apps.installation(target.installation_id)
-        if github_id is not None:
+        for github_id in github_ids:
             await self._gh.create_deployment_status(
                 target.repo,
                 github_id,

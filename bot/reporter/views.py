@@ -75,3 +75,5 @@ class CommentRow:
     build_seconds: float | None
     cache_hit: bool | None
     updated: datetime
+    # a fork's head commit that waits for a writer's `/deploy`, if any
+    awaiting_approval: str | None = None

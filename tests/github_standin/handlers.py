@@ -3,6 +3,7 @@ example shape, patched with what was asked, and refuses what GitHub would refuse
 
 from __future__ import annotations
 
+import base64
 import secrets
 import time
 from collections.abc import Callable
@@ -319,6 +320,24 @@ def tarball(
     return Answer(302, redirect=f"/_codeload/{params['owner']}/{params['repo']}/{params['ref']}")
 
 
+def contents(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
+    repo = f"{params['owner']}/{params['repo']}"
+    text = state.files.get((repo, params["path"], query.get("ref")))
+    if text is None:
+        return Answer(404, {"message": "Not Found"})
+    data = {
+        "type": "file",
+        "encoding": "base64",
+        "name": params["path"].rsplit("/", 1)[-1],
+        "path": params["path"],
+        "size": len(text.encode()),
+        "content": base64.b64encode(text.encode()).decode(),
+    }
+    return Answer(200, data)
+
+
 Handler = Callable[[State, OpenAPI, Operation, dict[str, str], Any, dict[str, str]], Answer]
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", "/app/installations/{installation_id}/access_tokens"): access_token,
@@ -336,4 +355,5 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"): create_reaction,
     ("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission"): permission,
     ("GET", "/repos/{owner}/{repo}/tarball/{ref}"): tarball,
+    ("GET", "/repos/{owner}/{repo}/contents/{path}"): contents,
 }

@@ -67,6 +67,8 @@ class State:
         self.reactions: list[dict[str, Any]] = []
         self.permissions: dict[tuple[str, str], str] = {}
         self.tarballs: dict[tuple[str, str], bytes] = {}
+        # (repo, path, ref); ref None is the default branch
+        self.files: dict[tuple[str, str, str | None], str] = {}
         self.ids = itertools.count(1000)
 
     # Test controls
@@ -95,6 +97,10 @@ class State:
     def add_tarball(self, repo: str, ref: str, data: bytes) -> None:
         """Serve `data` as the tar.gz of `repo` at `ref`."""
         self.tarballs[(repo, ref)] = data
+
+    def add_file(self, repo: str, path: str, text: str, ref: str | None = None) -> None:
+        """Serve `text` as `path` of `repo` at `ref` (None: the default branch)."""
+        self.files[(repo, path, ref)] = text
 
     # Assertion helpers
 

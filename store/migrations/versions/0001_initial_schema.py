@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 05:31:04.366276
+Create Date: 2026-11-26 05:42:21.347920
 """
 
 import sqlalchemy as sa

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# AutoStack's webhook-ingest benchmark: AutoStack, Probot and the verify-only Starlette floor,
+# interleaved on the same harness in one run, then a check that every delivery AutoStack
+# acknowledged was stored once and queued once, then the wrongly-signed flood.
+#
+# Usage: run.sh [--rounds N] [--duration S] [--warmup S]     (defaults 3, 10, 5)
+# Needs: wrk, PostgreSQL and redis-server (Debian packages), Node.js for Probot,
+# the project's .venv (make install). Everything listens on 127.0.0.1 only.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+export VENV="${VENV:-$ROOT/.venv}"
+rounds=3 duration=10 warmup=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "redis-server is missing: apt-get install redis-server" >&2; exit 1; }
+[ -x "$HERE/probot-ref/node_modules/.bin/probot" ] || (cd "$HERE/probot-ref" && npm ci --silent)
+[ -x "$VENV/bin/autostack" ] || { echo "run 'make install' in $ROOT first" >&2; exit 1; }
+
+out="$HERE/results/$(date -u +%Y%m%dT%H%M%SZ)"
+state="$(mktemp -d /tmp/autostack-bench-XXXXXX)"
+chmod 755 "$state"
+mkdir -p "$out" "$state/pg"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$state"; }
+trap cleanup EXIT
+
+# PostgreSQL and Redis share CPU 1 with wrk, as in the shared starlette-persist reference;
+# AutoStack gets CPU 0 to itself. PostgreSQL keeps fsync=on and synchronous_commit=on.
+aux=(taskset -c "${AUX_CPU:-1}")
+pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+as_pg=()
+if [ "$(id -u)" = 0 ]; then chown -R postgres: "$state"; as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
+pg_port=5499 redis_port=6399
+"${as_pg[@]}" "$pgbin/initdb" -D "$state/pg" -U postgres --auth=trust -E UTF8 >/dev/null
+"${aux[@]}" "${as_pg[@]}" "$pgbin/postgres" -D "$state/pg" -c listen_addresses=127.0.0.1 -c port=$pg_port \
+  -c unix_socket_directories="$state" -c max_connections=100 -c shared_buffers=128MB >"$state/pg.log" 2>&1 &
+pids+=($!)
+"${aux[@]}" redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no --logfile "$state/redis.log" &
+pids+=($!)
+for _ in $(seq 1 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p $pg_port && break; sleep 0.1; done
+export BENCH_DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/postgres"
+export BENCH_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+DATABASE_URL="$BENCH_DATABASE_URL" "$VENV/bin/autostack" migrate >/dev/null
+
+"$HERE/run-matrix.sh" --rounds "$rounds" --duration "$duration" --warmup "$warmup" \
+  --targets "${TARGETS:-probot starlette autostack}" --out "$out/good"
+"$VENV/bin/python" "$HERE/lib/check_counts.py" "$BENCH_DATABASE_URL" "$BENCH_REDIS_URL" "$out/good/runs.txt" \
+  | tee "$out/counts.txt"
+"$HERE/run-matrix.sh" --rounds "$rounds" --duration "$duration" --warmup "$warmup" \
+  --targets "probot starlette autostack" --variant bad-signature --out "$out/bad"
+"$VENV/bin/python" "$HERE/lib/ratios.py" "$out/good/runs.txt" "$out/bad/runs.txt" | tee "$out/ratios.txt"
+echo "results: $out"

@@ -1,0 +1,62 @@
+"""check_run: GitHub's "Re-run" and AutoStack's buttons (Redeploy, Rollback, Promote).
+
+They run the same commands as the comments, with the same authorization, for the deployment
+the check run reports (its `external_id`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.commands.execute import Feedback, execute
+from handlers.commands.spec import Call, Invocation
+from handlers.context import Context
+from handlers.project_lookup import project_for
+from handlers.router import Router
+from store.models import Deployment
+
+router = Router()
+CHECK_PREFIX = "AutoStack / "
+BUTTONS = ("redeploy", "rollback", "promote")
+
+
+async def _run(ctx: Context, command: str) -> None:
+    check = ctx.payload["check_run"]
+    external = str(check.get("external_id") or "")
+    if not check.get("name", "").startswith(CHECK_PREFIX) or not external.isdigit():
+        return  # another app's check run
+    project = await project_for(ctx)
+    if project is None or ctx.github is None:
+        return
+    async with ctx.sessions() as session:
+        deployment = await session.scalar(
+            select(Deployment).where(Deployment.id == int(external), Deployment.project_id == project.id)
+        )
+    if deployment is None:
+        ctx.log.info("check run %s reports no deployment of %s", check.get("id"), project.name)
+        return
+    pulls = check.get("pull_requests") or []
+    pr_number = deployment.pr_number or (pulls[0]["number"] if pulls else None)
+    call = Call(
+        ctx,
+        project,
+        (ctx.payload.get("sender") or {}).get("login", ""),
+        pr_number=pr_number,
+        deployment_id=deployment.id,
+        environment=deployment.environment,
+    )
+    await execute(call, (Invocation(command),), Feedback(ctx.github, project.repo, pr_number, None, ctx.log))
+
+
+@router.on("check_run.rerequested")
+async def on_rerun(ctx: Context) -> None:
+    """ "Re-run" in GitHub's UI redeploys the check run's commit in its environment."""
+    await _run(ctx, "redeploy")
+
+
+@router.on("check_run.requested_action")
+async def on_button(ctx: Context) -> None:
+    """A button on the check run: the command of the same name."""
+    identifier = (ctx.payload.get("requested_action") or {}).get("identifier", "")
+    if identifier in BUTTONS:
+        await _run(ctx, identifier)

@@ -1,0 +1,1 @@
+"""Commands people give AutoStack in pull request comments and check-run buttons."""

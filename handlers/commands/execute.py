@@ -1,0 +1,89 @@
+"""Running parsed commands: authorize every one first, then run them in order, then report.
+
+A refusal names the permission needed and nothing in the comment runs, so a comment never
+half-happens because its author could do only part of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from handlers.commands.registry import BY_NAME
+from handlers.commands.spec import Call, Invocation
+from handlers.errors import PermanentError
+from handlers.permissions import allows, needed_level, refusal
+from handlers.ports import GitHubPort
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Where outcomes go: reactions on the command's comment, replies on its pull request."""
+
+    github: GitHubPort
+    repo: str
+    pr_number: int | None
+    comment_id: int | None
+    log: logging.LoggerAdapter[logging.Logger]
+
+    async def received(self) -> None:
+        """👀: the command was seen."""
+        if self.comment_id is not None:
+            await self.github.create_reaction(self.repo, self.comment_id, "eyes")
+
+    async def reply(self, text: str) -> None:
+        """Answer on the pull request; without one (a check run on a push) the log keeps it."""
+        if self.pr_number is not None:
+            await self.github.create_issue_comment(self.repo, self.pr_number, text)
+        else:
+            self.log.info("command reply with no pull request to post on: %s", text)
+
+    async def concluded(self, ok: bool) -> None:
+        """🚀 when everything asked was done, 😕 when something was refused or failed."""
+        if self.comment_id is not None:
+            await self.github.create_reaction(self.repo, self.comment_id, "rocket" if ok else "confused")
+
+
+async def _refusals(call: Call, github: GitHubPort, invocations: tuple[Invocation, ...]) -> list[str]:
+    ctx, repo = call.ctx, call.project.repo
+    refused = []
+    for invocation in invocations:
+        command = BY_NAME[invocation.name]
+        needed = needed_level(command.requirement(invocation.args), ctx.settings.production_permission)
+        if needed == "none":
+            continue
+        granted = await ctx.permissions.level(github, repo, call.actor)
+        if not allows(granted, needed):
+            refused.append(refusal(call.actor, invocation.text, needed, granted, repo))
+    return refused
+
+
+async def execute(call: Call, invocations: tuple[Invocation, ...], feedback: Feedback) -> bool:
+    """Authorize and run `invocations` as `call.actor`; True when all of them succeeded."""
+    ctx = call.ctx
+    if ctx.github is None:
+        raise PermanentError("commands need the installation's GitHub client to check permissions")
+    refused = await _refusals(call, ctx.github, invocations)
+    if refused:
+        ctx.log.info("commands by %s refused: %s", call.actor, [i.text for i in invocations])
+        await feedback.reply("\n".join([*refused, "", "Nothing was run."]))
+        await feedback.concluded(False)
+        return False
+    messages: list[str] = []
+    ok = True
+    try:
+        for invocation in invocations:
+            outcome = await BY_NAME[invocation.name].runner(replace(call, args=invocation.args))
+            ctx.log.info(
+                "command %s by %s: %s", invocation.text, call.actor, "done" if outcome.ok else "not done"
+            )
+            ok = ok and outcome.ok
+            if outcome.message:
+                messages.append(outcome.message)
+    except Exception:
+        await feedback.concluded(False)
+        raise
+    if messages:
+        await feedback.reply("\n\n".join(messages))
+    await feedback.concluded(ok)
+    return ok

@@ -1,0 +1,72 @@
+"""Every command's declaration, in the order `/help` lists them; help is rendered from here."""
+
+from __future__ import annotations
+
+from handlers.commands import parser
+from handlers.commands.deploy import deploy, deploy_requirement, destroy, redeploy
+from handlers.commands.releases import promote_command, rollback_command
+from handlers.commands.spec import Call, Command, Outcome
+from handlers.commands.status import status
+from handlers.permissions import ProductionLevel, needed_level
+
+
+async def _help(call: Call) -> Outcome:
+    return Outcome(True, help_text(call.ctx.settings.production_permission))
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "deploy",
+        "/deploy [preview|production|<env>]",
+        "Build this pull request's head into its preview (the default) or another environment; "
+        "on a fork's pull request this approves the head commit.",
+        "write",
+        deploy,
+        max_args=1,
+        escalate=deploy_requirement,
+    ),
+    Command(
+        "redeploy",
+        "/redeploy",
+        "Build the same commit again (after an env var change, say).",
+        "write",
+        redeploy,
+    ),
+    Command(
+        "rollback",
+        "/rollback [<deployment>|<sha>]",
+        "Put production back on an earlier live build (the previous one by default); no rebuild.",
+        "production",
+        rollback_command,
+        max_args=1,
+    ),
+    Command(
+        "promote",
+        "/promote",
+        "Put this preview's live build into production; no rebuild.",
+        "production",
+        promote_command,
+    ),
+    Command("destroy", "/destroy", "Tear this pull request's preview down.", "production", destroy),
+    Command("status", "/status", "Show the preview and production: state, commit, URL.", "anyone", status),
+    Command("help", "/help", "Show this help.", "anyone", _help),
+)
+BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def help_text(production: ProductionLevel = "maintain") -> str:
+    """The command reference replied to `/help` and to mistakes."""
+    lines = ["**AutoStack commands** (one per line; also as `/autostack <command>`)", ""]
+    lines += ["| command | what it does | who may |", "|---|---|---|"]
+    for command in COMMANDS:
+        level = needed_level(command.requires, production)
+        who = "anyone" if level == "none" else f"{level} access"
+        if command.escalate is not None:
+            who += f" ({needed_level('production', production)} for other environments)"
+        lines.append(f"| `{command.usage}` | {command.description} | {who} |")
+    return "\n".join(lines)
+
+
+def parse_comment(text: str, production: ProductionLevel = "maintain") -> parser.Parsed:
+    """Parse a comment against AutoStack's commands."""
+    return parser.parse(text, COMMANDS, lambda: help_text(production))

@@ -1,0 +1,93 @@
+"""`/rollback` and `/promote`: put an existing build into an environment again, no rebuild."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from deployer.operations import OperationError, promote, rollback
+from handlers import environments, jobs
+from handlers.commands.spec import Call, Outcome
+from store.models import Deployment, Environment
+
+_DEPLOYMENT = re.compile(r"^#?([0-9]{1,6})$")
+_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+async def _by_sha(call: Call, environment: str, prefix: str) -> int | None:
+    async with call.ctx.sessions() as session:
+        return await session.scalar(
+            select(Deployment.id)
+            .where(
+                Deployment.project_id == call.project.id,
+                Deployment.environment == environment,
+                Deployment.commit_sha.startswith(prefix),
+                Deployment.ready_at.is_not(None),
+                Deployment.artifact.is_not(None),
+            )
+            .order_by(Deployment.id.desc())
+        )
+
+
+async def rollback_command(call: Call) -> Outcome:
+    """Return production (or the check run's environment) to an earlier live build."""
+    environment = call.environment or environments.PRODUCTION
+    chosen: int | None = None
+    if call.args:
+        wanted = call.args[0].lower()
+        if match := _DEPLOYMENT.match(wanted):
+            chosen = int(match.group(1))
+        elif _SHA.match(wanted):
+            chosen = await _by_sha(call, environment, wanted)
+            if chosen is None:
+                return Outcome(False, f"No live build of `{wanted[:12]}` in {environment} to roll back to.")
+        else:
+            return Outcome(False, f"`{wanted}` is neither a deployment number nor a commit sha.")
+    try:
+        deployment_id = await rollback(
+            call.ctx.sessions,
+            call.project.name,
+            environment,
+            chosen,
+            actor=call.actor,
+            delivery_id=call.ctx.delivery_id,
+        )
+    except OperationError as exc:
+        return Outcome(False, f"Cannot roll back: {exc}.")
+    await jobs.run_deployment(call.ctx, deployment_id)
+    return Outcome(True)
+
+
+async def promote_command(call: Call) -> Outcome:
+    """Put the preview's live build (or the check run's) into production."""
+    async with call.ctx.sessions() as session:
+        if call.deployment_id is not None:
+            source_id: int | None = call.deployment_id
+            environment = await session.scalar(
+                select(Environment)
+                .join(Deployment, Deployment.environment_id == Environment.id)
+                .where(Deployment.id == call.deployment_id, Deployment.project_id == call.project.id)
+            )
+        else:
+            if call.pr_number is None:
+                return Outcome(False, "`/promote` works in pull request comments and on check runs.")
+            environment = await session.scalar(
+                select(Environment).where(
+                    Environment.project_id == call.project.id,
+                    Environment.name == environments.preview_name(call.pr_number),
+                )
+            )
+            source_id = environment.current_deployment_id if environment else None
+    if environment is None or source_id is None:
+        return Outcome(False, "There is no live preview to promote yet; wait until it is ready.")
+    if environment.untrusted:
+        return Outcome(False, "A fork's build does not go to production; merge the pull request instead.")
+    try:
+        deployment_id = await promote(
+            call.ctx.sessions, source_id, actor=call.actor, delivery_id=call.ctx.delivery_id
+        )
+    except OperationError as exc:
+        return Outcome(False, f"Cannot promote: {exc}.")
+    await jobs.run_deployment(call.ctx, deployment_id)
+    return Outcome(True)

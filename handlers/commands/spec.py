@@ -1,0 +1,70 @@
+"""What a command is (its declaration) and what running one takes and gives."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from handlers.context import Context
+from handlers.permissions import Requirement
+from handlers.project_lookup import ProjectRef
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One command line of a comment: `/rollback 42` → name `rollback`, args `("42",)`."""
+
+    name: str
+    args: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The command as the user would write it."""
+        return " ".join((f"/{self.name}", *self.args))
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Everything a runner may use: who asked, where, and about which pull request or deployment."""
+
+    ctx: Context
+    project: ProjectRef
+    actor: str
+    args: tuple[str, ...] = ()
+    pr_number: int | None = None
+    pr_open: bool = True
+    # when the request was written (a comment's created_at): approvals must postdate the head
+    requested_at: datetime | None = None
+    # set when the request came from a check run: the deployment and environment it reports
+    deployment_id: int | None = None
+    environment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a command went; `message` is replied on the pull request when there is one."""
+
+    ok: bool
+    message: str | None = None
+
+
+Runner = Callable[[Call], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command's declaration; `/help` and the docs are rendered from these."""
+
+    name: str
+    usage: str
+    description: str
+    requires: Requirement
+    runner: Runner
+    max_args: int = 0
+    # when some arguments need more than `requires` (`/deploy production`)
+    escalate: Callable[[tuple[str, ...]], Requirement] | None = None
+
+    def requirement(self, args: tuple[str, ...]) -> Requirement:
+        """What running the command with these arguments requires."""
+        return self.escalate(args) if self.escalate is not None else self.requires

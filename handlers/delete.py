@@ -1,0 +1,41 @@
+"""Deleted branches: their branch environment goes away (`delete` event or a deleting push)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers import environments, jobs
+from handlers.context import Context
+from handlers.heads import event_time
+from handlers.project_lookup import project_for
+from handlers.router import Router
+from store.models import Environment
+
+router = Router()
+
+
+async def destroy_branch(ctx: Context, branch: str) -> None:
+    """Destroy the branch's environment, if it has one that is still up."""
+    project = await project_for(ctx)
+    if project is None:
+        return
+    name = environments.branch_name(branch)
+    async with ctx.sessions.begin() as session:
+        env = await session.scalar(
+            select(Environment).where(Environment.project_id == project.id, Environment.name == name)
+        )
+        if env is None or env.state == "destroyed":
+            return
+        # a push for the branch delayed past its deletion must not bring it back
+        pushed = event_time((ctx.repository or {}).get("pushed_at"))
+        if pushed is not None and (env.head_at is None or pushed > env.head_at):
+            env.head_at = pushed
+    ctx.log.info("branch %s deleted: destroying %s", branch, name)
+    await jobs.destroy_environment(ctx, project.id, name)
+
+
+@router.on("delete")
+async def on_delete(ctx: Context) -> None:
+    """A branch was deleted; tags are not deployed, so their deletion changes nothing."""
+    if ctx.payload.get("ref_type") == "branch":
+        await destroy_branch(ctx, ctx.payload["ref"])

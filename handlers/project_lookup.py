@@ -1,0 +1,69 @@
+"""The project a delivery is about, and its `autostack.yml` from the default branch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
+from handlers.context import Context
+from handlers.projects import upsert_project
+from store.models import Installation, Project
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRef:
+    """A project as handlers use it, detached from any session."""
+
+    id: int
+    name: str
+    repo: str
+    default_branch: str
+
+
+async def project_for(ctx: Context) -> ProjectRef | None:
+    """The delivery's project; made on first sight, None for archived or repository-less ones."""
+    repo = ctx.repository
+    if repo is None or "id" not in repo:
+        return None
+    async with ctx.sessions.begin() as session:
+        project = await session.scalar(select(Project).where(Project.github_repo_id == repo["id"]))
+        if project is None:
+            if ctx.installation_id is None:
+                return None
+            # the installation event was missed (or predates AutoStack): adopt the repository
+            if await session.get(Installation, ctx.installation_id) is None:
+                owner = (repo.get("owner") or {}).get("login", "")
+                session.add(Installation(id=ctx.installation_id, account_login=owner))
+                await session.flush()
+            project = await upsert_project(session, repo, ctx.installation_id)
+        if project.archived_at is not None:
+            ctx.log.info("project %s is archived; %s ignored", project.name, ctx.key)
+            return None
+        return ProjectRef(
+            project.id,
+            project.name,
+            project.full_name or repo.get("full_name", ""),
+            repo.get("default_branch") or project.default_branch,
+        )
+
+
+async def repository_config(ctx: Context, project: ProjectRef) -> RepoConfig:
+    """`autostack.yml` as on the default branch (never a PR head: it decides what deploys).
+
+    A missing file gives the defaults; a broken one is logged and gives the defaults too,
+    and the deployment itself then fails naming the bad key.
+    """
+    if ctx.github is None:
+        return RepoConfig()
+    for filename in CONFIG_FILENAMES:
+        text = await ctx.github.get_file_text(project.repo, filename)
+        if text is None:
+            continue
+        try:
+            return parse_config(text, filename=filename)
+        except ConfigError as exc:
+            ctx.log.warning("%s of %s is invalid, using defaults: %s", filename, project.repo, exc)
+            return RepoConfig()
+    return RepoConfig()

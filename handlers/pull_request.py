@@ -1,0 +1,103 @@
+"""pull_request: each open pull request gets a preview `pr-<n>` of its head; closing destroys it.
+
+A pull request from a fork never deploys on its own: its environment is marked untrusted
+(no secrets) and waits until someone with write access approves the exact head with `/deploy`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from deployer.operations import add_deployment, environment_for
+from handlers import environments, jobs
+from handlers.context import Context
+from handlers.heads import event_time, is_stale, record_head
+from handlers.project_lookup import project_for, repository_config
+from handlers.router import Router
+from store.models import Deployment, Project, utcnow
+
+router = Router()
+
+
+def from_fork(pull: dict[str, Any]) -> bool:
+    """Whether the head lives in another repository (a deleted fork counts as one)."""
+    head_repo = (pull.get("head") or {}).get("repo")
+    base_repo = (pull.get("base") or {}).get("repo") or {}
+    return head_repo is None or head_repo.get("id") != base_repo.get("id")
+
+
+@router.on(
+    "pull_request.opened",
+    "pull_request.reopened",
+    "pull_request.synchronize",
+    "pull_request.ready_for_review",
+)
+async def on_pull_request(ctx: Context) -> None:
+    """Deploy the head into the preview, or record it as waiting for a fork approval."""
+    pull = ctx.payload["pull_request"]
+    number, sha, branch = pull["number"], pull["head"]["sha"], pull["head"].get("ref")
+    project = await project_for(ctx)
+    if project is None:
+        return
+    config = await repository_config(ctx, project)
+    untrusted = from_fork(pull)
+    at = event_time(pull.get("updated_at"))
+    deployment_id: int | None = None
+    async with ctx.sessions.begin() as session:
+        row = await session.get(Project, project.id)
+        assert row is not None
+        env = await environment_for(session, row, environments.preview_name(number))
+        if is_stale(env.head_at, at):
+            ctx.log.info("pull_request %s of #%s is older than %s; ignored", ctx.action, number, env.head_sha)
+            return
+        record_head(env, sha, at)
+        env.pr_number, env.branch, env.untrusted = number, branch, untrusted
+        if not config.previews.enabled or (pull.get("draft") and not config.previews.drafts):
+            ctx.log.info(
+                "#%s: previews off for %s pull requests", number, "draft" if pull.get("draft") else ""
+            )
+            return
+        if not untrusted or env.approved_sha == sha:
+            deployment = await add_deployment(
+                session,
+                row,
+                env,
+                trigger="pull_request",
+                actor=(ctx.payload.get("sender") or {}).get("login"),
+                delivery_id=ctx.delivery_id,
+                commit_sha=sha,
+                ref=branch,
+                pr_number=number,
+            )
+            deployment_id = deployment.id
+    if deployment_id is None:
+        ctx.log.info("#%s from a fork: %s waits for /deploy approval", number, sha[:7])
+        await jobs.refresh_pr_comment(ctx, project.id, number)
+        return
+    await jobs.run_deployment(ctx, deployment_id)
+
+
+@router.on("pull_request.closed")
+async def on_closed(ctx: Context) -> None:
+    """Merged or not, the preview goes; the destroy job cancels a build still running."""
+    pull = ctx.payload["pull_request"]
+    project = await project_for(ctx)
+    if project is None:
+        return
+    name = environments.preview_name(pull["number"])
+    async with ctx.sessions.begin() as session:
+        row = await session.get(Project, project.id)
+        assert row is not None
+        env = await environment_for(session, row, name)
+        # a synchronize delivered after the close must not deploy the preview again
+        record_head(env, None, event_time(pull.get("closed_at") or pull.get("updated_at")))
+        deployed = await session.scalar(
+            select(Deployment.id).where(Deployment.environment_id == env.id).limit(1)
+        )
+        if deployed is None and not env.untrusted:
+            # nothing ever ran and no comment shows it: no job needed
+            env.state, env.destroyed_at = "destroyed", utcnow()
+            return
+    await jobs.destroy_environment(ctx, project.id, name)

@@ -1,0 +1,81 @@
+"""push: the default branch goes to production, configured branches to their environment."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from deployer.operations import add_deployment, environment_for
+from handlers import environments, jobs
+from handlers.context import Context
+from handlers.delete import destroy_branch
+from handlers.heads import event_time, is_stale, record_head
+from handlers.project_lookup import project_for, repository_config
+from handlers.router import Router
+from store.models import Project
+
+router = Router()
+SKIP = re.compile(r"\[(skip deploy|skip ci)\]", re.IGNORECASE)
+
+
+def wants_skip(message: str) -> bool:
+    """A head commit saying `[skip deploy]` or `[skip ci]` is not deployed."""
+    return bool(SKIP.search(message))
+
+
+def listed(branch: str, patterns: list[str]) -> bool:
+    """Whether `autostack.yml`'s `branches` names the branch (exactly or by a glob like `release/*`)."""
+    return any(fnmatch.fnmatchcase(branch, pattern) for pattern in patterns)
+
+
+@router.on("push")
+async def on_push(ctx: Context) -> None:
+    """Deploy the pushed head (force pushes included) or destroy a deleted branch's environment."""
+    payload = ctx.payload
+    branch = environments.branch_of(payload.get("ref", ""))
+    if branch is None:
+        return  # tags and other refs are not deployed
+    if payload.get("deleted"):
+        await destroy_branch(ctx, branch)
+        return
+    head = payload.get("head_commit") or {}
+    sha = payload.get("after") or head.get("id")
+    if not sha or wants_skip(head.get("message") or ""):
+        ctx.log.info("push to %s not deployed: %s", branch, "skip marker" if sha else "no head commit")
+        return
+    project = await project_for(ctx)
+    if project is None:
+        return
+    if branch == project.default_branch:
+        name = environments.PRODUCTION
+    elif listed(branch, list((await repository_config(ctx, project)).branches)):
+        name = environments.branch_name(branch)
+    else:
+        return
+    pushed_at = event_time((ctx.repository or {}).get("pushed_at"))
+    async with ctx.sessions.begin() as session:
+        row = await session.get(Project, project.id)
+        assert row is not None
+        env = await environment_for(session, row, name)
+        if is_stale(env.head_at, pushed_at):
+            ctx.log.info("push of %s to %s is older than %s; not deployed", sha[:7], branch, env.head_sha)
+            return
+        record_head(env, sha, pushed_at)
+        if name != environments.PRODUCTION:
+            env.branch = branch
+        sender = payload.get("sender") or {}
+        deployment = await add_deployment(
+            session,
+            row,
+            env,
+            trigger="push",
+            actor=sender.get("login") or (payload.get("pusher") or {}).get("name"),
+            delivery_id=ctx.delivery_id,
+            commit_sha=sha,
+            commit_message=head.get("message"),
+            commit_time=event_time(head.get("timestamp")),
+            ref=branch,
+        )
+        deployment_id = deployment.id
+    ctx.log.info("push of %s to %s → %s", sha[:7], branch, name, extra={"deployment_id": deployment_id})
+    await jobs.run_deployment(ctx, deployment_id)

@@ -1,0 +1,38 @@
+"""repository: a renamed, transferred or re-defaulted repository keeps its project."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.context import Context
+from handlers.projects import archive_projects, upsert_project
+from handlers.router import Router
+from store.models import Project
+
+router = Router()
+
+
+@router.on("repository.renamed", "repository.transferred", "repository.edited")
+async def on_changed(ctx: Context) -> None:
+    """Follow the repository's new name, owner or default branch (project name and URLs stay)."""
+    repo = ctx.repository
+    if repo is None:
+        return
+    async with ctx.sessions.begin() as session:
+        project = await session.scalar(select(Project).where(Project.github_repo_id == repo["id"]))
+        # an archived project stays archived: only the installation brings it back
+        if project is None or project.archived_at is not None:
+            return
+        before = project.full_name
+        await upsert_project(session, repo, ctx.installation_id or project.installation_id)
+    if before != repo.get("full_name"):
+        ctx.log.info("project %s now follows %s (was %s)", project.name, repo.get("full_name"), before)
+
+
+@router.on("repository.deleted")
+async def on_deleted(ctx: Context) -> None:
+    """Archive the project of a deleted repository; its history stays."""
+    repo = ctx.repository
+    if repo is not None:
+        async with ctx.sessions.begin() as session:
+            await archive_projects(session, [repo["id"]])
