@@ -152,19 +152,7 @@ async def rollback(
             )
             if chosen is None:
                 raise OperationError(f"{environment} has no earlier live deployment to roll back to")
-    return await queue_deployment(
-        sessions,
-        project_name,
-        environment,
-        trigger="rollback",
-        actor=actor,
-        commit_sha=chosen.commit_sha,
-        source_deployment_id=chosen.id,
-        delivery_id=delivery_id,
-        ref=chosen.ref,
-        commit_message=chosen.commit_message,
-        commit_time=chosen.commit_time,
-    )
+    return await _reuse(sessions, project_name, environment, chosen, "rollback", actor, delivery_id)
 
 
 async def promote(
@@ -177,11 +165,24 @@ async def promote(
             raise OperationError(f"deployment {deployment_id} has no live build to promote")
         project = await session.get(Project, source.project_id)
         assert project is not None
+    return await _reuse(sessions, project.name, "production", source, "promote", actor, delivery_id)
+
+
+async def _reuse(
+    sessions: Sessions,
+    project_name: str,
+    environment: str,
+    source: Deployment,
+    trigger: str,
+    actor: str | None,
+    delivery_id: str | None,
+) -> int:
+    """Queue a deployment of `source`'s commit that reuses its build instead of building again."""
     return await queue_deployment(
         sessions,
-        project.name,
-        "production",
-        trigger="promote",
+        project_name,
+        environment,
+        trigger=trigger,
         actor=actor,
         commit_sha=source.commit_sha,
         source_deployment_id=source.id,

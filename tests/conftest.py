@@ -116,14 +116,7 @@ def _fresh_postgres_database(admin_url: str) -> str:
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """Each test runs on the embedded defaults (SQLite + private Redis) and on PostgreSQL + Redis."""
     if request.param == "embedded":
-        embedded = EmbeddedRedis(tmp_path)
-        redis_url = asyncio.run(embedded.start())
-        database_url = f"sqlite:///{tmp_path / 'autostack.db'}"
-        upgrade(database_url)
-        try:
-            yield Backend("embedded", database_url, redis_url)
-        finally:
-            embedded.stop()
+        yield from _embedded_backend(tmp_path)
         return
     admin = request.getfixturevalue("pg_admin_url")
     redis_url = request.getfixturevalue("redis_url_real")
@@ -136,6 +129,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 @pytest.fixture
 def sqlite_backend(tmp_path: Path) -> Iterator[Backend]:
     """Embedded defaults only, for tests where the backend makes no difference."""
+    yield from _embedded_backend(tmp_path)
+
+
+def _embedded_backend(tmp_path: Path) -> Iterator[Backend]:
     embedded = EmbeddedRedis(tmp_path)
     redis_url = asyncio.run(embedded.start())
     database_url = f"sqlite:///{tmp_path / 'autostack.db'}"

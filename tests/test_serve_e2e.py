@@ -42,33 +42,25 @@ def delivery_states(database_url: str) -> list[str]:
 
 
 def _send_and_check(base: str, env: dict[str, str], database_url: str) -> None:
-    sent = run_cli(
-        "receive",
-        "-e",
-        "installation",
-        "-p",
-        str(INSTALLATION),
-        "--url",
-        f"{base}/api/github/webhooks",
-        "--delivery-id",
-        "e2e-1",
-        env=env,
-    )
-    assert sent.returncode == 0, sent.stderr
-    assert sent.stdout.startswith("202 ")
-    again = run_cli(
-        "receive",
-        "-e",
-        "installation",
-        "-p",
-        str(INSTALLATION),
-        "--url",
-        f"{base}/api/github/webhooks",
-        "--delivery-id",
-        "e2e-1",
-        env=env,
-    )
-    assert again.stdout.startswith("200 ") and "duplicate" in again.stdout
+    def receive() -> str:
+        sent = run_cli(
+            "receive",
+            "-e",
+            "installation",
+            "-p",
+            str(INSTALLATION),
+            "--url",
+            f"{base}/api/github/webhooks",
+            "--delivery-id",
+            "e2e-1",
+            env=env,
+        )
+        assert sent.returncode == 0, sent.stderr
+        return sent.stdout
+
+    assert receive().startswith("202 ")
+    again = receive()
+    assert again.startswith("200 ") and "duplicate" in again
     project = wait_for_project(database_url, "Codertocat/Hello-World")
     assert project.name == "hello-world" and project.installation_id == 957387
     assert delivery_states(database_url) in (["done"], ["processing"], ["queued"])

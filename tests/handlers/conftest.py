@@ -13,6 +13,7 @@ from handlers.context import HandlerSettings
 from handlers.router import DispatchResult, dispatch
 from store.models import Deployment, Environment
 from tests.handlers.doubles import FakeGitHub, RecordingJobs, context
+from tests.handlers.e2e_harness import e2e, e2e_cache_dir  # noqa: F401 (fixtures for test_e2e_*)
 
 
 class Harness:
