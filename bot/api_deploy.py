@@ -51,16 +51,31 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _authorized(request: Request, service: DeployService) -> bool:
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a bearer token speaks for: a team (None for the local admin token) and a role."""
+
+    team_id: int | None
+    role: str
+    name: str
+
+
+async def authenticate(request: Request, service: DeployService) -> TokenHolder | None:
+    """The holder of the request's bearer token: the admin token or a hashed ApiToken row."""
     header = request.headers.get("authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     if not token:
-        return False
+        return None
     if service.admin_token and hmac.compare_digest(token, service.admin_token):
-        return True
+        return TokenHolder(None, "owner", "admin-token")
     digest = hashlib.sha256(token.encode()).hexdigest()
     async with service.sessions() as session:
-        return await session.scalar(select(ApiToken.id).where(ApiToken.token_hash == digest)) is not None
+        row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    return TokenHolder(row.team_id, row.role, row.name) if row is not None else None
+
+
+async def _authorized(request: Request, service: DeployService) -> bool:
+    return await authenticate(request, service) is not None
 
 
 def _guarded(

@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     commands.add_parser("relay", help="move stored deliveries onto the queue (needs REDIS_URL)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser(
+        "rotate-key", help="re-encrypt secrets under the first SECRET_KEY so older keys can be removed"
+    )
     receive = commands.add_parser("receive", help="replay a webhook payload file")
     receive.add_argument("-e", "--event", required=True, help="the X-GitHub-Event name, e.g. push")
     receive.add_argument("-p", "--payload", required=True, type=Path, help="path to the JSON payload")
@@ -73,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             print("database schema is up to date")
         elif args.command == "receive":
             return _receive(settings, args)
+        elif args.command == "rotate-key":
+            from bot.web.keys import rotate_key
+
+            print(asyncio.run(rotate_key(settings)))
     except SettingsError as exc:
         print(f"autostack: {exc}", file=sys.stderr)
         return 2

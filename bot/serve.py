@@ -17,6 +17,9 @@ from bot.queue import EmbeddedRedis
 from bot.reporter.hub import ReporterHub
 from bot.services import Services
 from bot.settings import Settings, SettingsError, local_secret, with_local_secrets
+from bot.web import mount as web_mount
+from bot.web.runtime import build_state as web_state_for
+from bot.web.runtime import running as web_running
 from bot.worker import make_deploy_worker, make_worker
 from deployer.envvars import env_provider, project_secrets
 from deployer.operations import restore
@@ -92,8 +95,10 @@ async def serve(settings: Settings) -> None:
     services = Services.build(settings, redis_url)
     try:
         async with deploy_runtime(services) as runtime:
-            app = AutoStackApp(services, api_deploy.routes)
-            app.web.state.deploy = deploy_service(services, runtime)
+            deploy = deploy_service(services, runtime)
+            page = web_state_for(services, deploy, runtime.target.router)
+            app = AutoStackApp(services, [*api_deploy.routes, web_mount(page)])
+            app.web.state.deploy = deploy
             workers = [make_deploy_worker(services, runtime, handle_signals=False)]
             if embedded is not None:
                 workers.append(make_worker(services, handle_signals=False))
@@ -121,7 +126,8 @@ async def serve(settings: Settings) -> None:
                 },
             )
             try:
-                await server.serve()
+                async with web_running(page, runtime.target.router):
+                    await server.serve()
             finally:
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -239,6 +239,9 @@ class Domain(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     cert_state: Mapped[str | None] = mapped_column(String(32))
     verified_at: Mapped[datetime | None]
+    # the last DNS check and what it found missing, shown on the page so the owner can fix it
+    checked_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -312,3 +315,31 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source_ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RequestHit(Base):
+    """One request the local router answered: the traffic analytics read these."""
+
+    __tablename__ = "request_hits"
+    __table_args__ = (Index("ix_request_hits_project_ts", "project_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(default=utcnow)
+    host: Mapped[str] = mapped_column(String(253))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    environment: Mapped[str | None] = mapped_column(String(63))
+    status: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[float]
+    country: Mapped[str | None] = mapped_column(String(2))
+
+
+class StoredSecret(Base):
+    """A credential AutoStack was given at run time (the App registered by the setup page),
+    encrypted like env vars."""
+
+    __tablename__ = "stored_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

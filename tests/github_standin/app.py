@@ -4,6 +4,7 @@ description, enforce GitHub's limits, answer with documented shapes, record ever
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,8 @@ from tests.github_standin.openapi import OpenAPI, github_openapi
 from tests.github_standin.state import Call, State
 
 CODELOAD = "/_codeload/"
+OAUTH = "/login/oauth/"
+MANIFEST_FORM = "/settings/apps/new"
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -52,12 +55,48 @@ def _check_token(state: State, header: str) -> int | None:
     return None
 
 
+def _oauth(state: State, path: str, query: dict[str, str], form: dict[str, str]) -> Response:
+    """github.com's OAuth web flow (not part of the REST API): authorize as `state.oauth_login`
+    without a consent page, and exchange the code for a user token like GitHub does."""
+    if path == "/login/oauth/authorize":
+        if query.get("client_id") not in state.oauth_clients or state.oauth_login is None:
+            return _error(404, "Not Found")
+        code = secrets.token_hex(10)
+        state.oauth_codes[code] = state.oauth_login
+        separator = "&" if "?" in query["redirect_uri"] else "?"
+        return RedirectResponse(
+            f"{query['redirect_uri']}{separator}code={code}&state={query.get('state', '')}", 302
+        )
+    if path == "/login/oauth/access_token":
+        if state.oauth_clients.get(form.get("client_id", "")) != form.get("client_secret"):
+            return JSONResponse({"error": "incorrect_client_credentials"})
+        login = state.oauth_codes.pop(form.get("code", ""), None)
+        if login is None:
+            return JSONResponse({"error": "bad_verification_code"})
+        token = "gho_" + secrets.token_urlsafe(27)
+        state.user_tokens[token] = login
+        return JSONResponse({"access_token": token, "token_type": "bearer", "scope": ""})
+    if path == MANIFEST_FORM:
+        # GitHub shows the new App's page; the stand-in creates it at once and goes back
+        manifest = json.loads(form.get("manifest", "{}"))
+        code = secrets.token_hex(10)
+        state.manifest_codes[code] = manifest
+        return RedirectResponse(f"{manifest['redirect_url']}?code={code}&state={query.get('state', '')}", 302)
+    return _error(404, "Not Found")
+
+
 def build_app(state: State, openapi: OpenAPI | None = None) -> Starlette:
     """The ASGI app serving `state`."""
     spec = openapi or github_openapi()
 
     async def endpoint(request: Request) -> Response:
         method, path = request.method, request.url.path
+        if path.startswith(OAUTH) or path == MANIFEST_FORM:
+            form = {key: str(value) for key, value in (await request.form()).items()}
+            response = _oauth(state, path, dict(request.query_params), form)
+            with state.lock:
+                state.calls.append(Call(method, path, None, response.status_code, dict(request.query_params)))
+            return response
         raw = await request.body()
         try:
             body = json.loads(raw) if raw else None
@@ -93,10 +132,17 @@ def _answer(state: State, spec: OpenAPI, request: Request, method: str, path: st
             return _error(fault.status, fault.message, fault.headers)
     auth = request.headers.get("authorization", "")
     installation: int | None = None
-    if path.startswith("/app/"):
+    login: str | None = None
+    if path.startswith("/app-manifests/"):
+        pass  # the manifest conversion is authenticated by its one-time code alone
+    elif path.startswith("/app/"):
         refusal = _check_jwt(state, auth)
         if refusal is not None:
             return _error(401, refusal)
+    elif path == "/user" or path.startswith("/user/"):
+        login = state.user_tokens.get(auth.removeprefix("Bearer ").removeprefix("token ").strip())
+        if login is None:
+            return _error(401, "Bad credentials")
     else:
         installation = _check_token(state, auth)
         if installation is None:
@@ -106,6 +152,8 @@ def _answer(state: State, spec: OpenAPI, request: Request, method: str, path: st
         state.violations.append(f"{method} {operation.template}: the stand-in does not serve it")
         return _error(501, "Not implemented by the stand-in")
     params = dict(zip(_names(operation.template), _values(operation.template, path), strict=True))
+    if login is not None:
+        params["_login"] = login
     try:
         with state.lock:
             answer = handler(state, spec, operation, params, body, dict(request.query_params))

@@ -338,6 +338,46 @@ def contents(
     return Answer(200, data)
 
 
+def authenticated_user(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
+    data = spec.example(op, 200)
+    data.update(login=params["_login"], id=state.users.get(params["_login"], 1))
+    return Answer(200, data)
+
+
+def org_membership(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
+    role = state.org_roles.get((params["org"], params["_login"]))
+    if role is None:
+        return Answer(404, {"message": "Not Found"})
+    data = spec.example(op, 200)
+    data.update(state="active", role=role)
+    data["organization"]["login"] = params["org"]
+    data["user"]["login"] = params["_login"]
+    return Answer(200, data)
+
+
+def manifest_conversion(
+    state: State, spec: OpenAPI, op: Operation, params: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
+    manifest = state.manifest_codes.pop(params["code"], None)
+    if manifest is None:
+        return Answer(404, {"message": "Not Found"})
+    data = spec.example(op, 201)
+    data.update(
+        id=state.app_id,
+        name=manifest.get("name", "AutoStack"),
+        client_id="Iv1.standin" + secrets.token_hex(4),
+        client_secret=secrets.token_hex(20),
+        webhook_secret=secrets.token_hex(20),
+        pem=state.private_pem or data.get("pem"),
+    )
+    state.oauth_clients[data["client_id"]] = data["client_secret"]
+    return Answer(201, data)
+
+
 Handler = Callable[[State, OpenAPI, Operation, dict[str, str], Any, dict[str, str]], Answer]
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", "/app/installations/{installation_id}/access_tokens"): access_token,
@@ -356,4 +396,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission"): permission,
     ("GET", "/repos/{owner}/{repo}/tarball/{ref}"): tarball,
     ("GET", "/repos/{owner}/{repo}/contents/{path}"): contents,
+    ("GET", "/user"): authenticated_user,
+    ("GET", "/user/memberships/orgs/{org}"): org_membership,
+    ("POST", "/app-manifests/{code}/conversions"): manifest_conversion,
 }

@@ -49,6 +49,8 @@ class State:
         self.app_id = app_id
         self.public_key = public_key
         self.lock = threading.Lock()
+        # the App key the manifest flow hands out (None: the documented example's)
+        self.private_pem: str | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -70,6 +72,15 @@ class State:
         # (repo, path, ref); ref None is the default branch
         self.files: dict[tuple[str, str, str | None], str] = {}
         self.ids = itertools.count(1000)
+        # OAuth web flow: registered clients, who is signed in at "github.com", codes and user tokens
+        self.oauth_clients: dict[str, str] = {}
+        self.oauth_login: str | None = None
+        self.oauth_codes: dict[str, str] = {}
+        self.user_tokens: dict[str, str] = {}
+        self.users: dict[str, int] = {}
+        self.org_roles: dict[tuple[str, str], str] = {}
+        # App manifest flow: code → the manifest GitHub was given
+        self.manifest_codes: dict[str, dict[str, Any]] = {}
 
     # Test controls
 
@@ -101,6 +112,13 @@ class State:
     def add_file(self, repo: str, path: str, text: str, ref: str | None = None) -> None:
         """Serve `text` as `path` of `repo` at `ref` (None: the default branch)."""
         self.files[(repo, path, ref)] = text
+
+    def add_user(self, login: str, *, orgs: dict[str, str] | None = None) -> int:
+        """A GitHub user (with org roles 'admin' / 'member'); returns their id."""
+        self.users.setdefault(login, 5000 + len(self.users))
+        for org, role in (orgs or {}).items():
+            self.org_roles[(org, login)] = role
+        return self.users[login]
 
     # Assertion helpers
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +49,27 @@ class Upstream:
         self.idle.set()
 
 
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One request the router answered, for traffic analytics."""
+
+    host: str
+    status: int
+    duration_ms: float
+    client: str | None
+
+
 class Router:
-    """An ASGI reverse proxy keyed by host name; `route()` swaps the upstream in one step."""
+    """An ASGI reverse proxy keyed by host name; `route()` swaps the upstream in one step.
+
+    Custom domains are aliases of an environment's host name, so a switch moves them too;
+    `on_request`, when set, is told about every routed request (it must not block).
+    """
 
     def __init__(self) -> None:
         self.routes: dict[str, Upstream] = {}
+        self.aliases: dict[str, str] = {}
+        self.on_request: Callable[[Hit], None] | None = None
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(60.0, connect=5.0),
             limits=httpx.Limits(max_connections=1000),
@@ -65,6 +83,14 @@ class Router:
         previous = self.routes.get(host)
         self.routes[host] = Upstream(address)
         return previous
+
+    def alias(self, host: str, target_host: str) -> None:
+        """Answer requests for `host` (a custom domain) as those for `target_host`."""
+        self.aliases[host.lower()] = target_host
+
+    def unalias(self, host: str) -> None:
+        """Stop answering for the custom domain `host`."""
+        self.aliases.pop(host.lower(), None)
 
     def unroute(self, host: str) -> Upstream | None:
         """Stop answering for `host`; return the upstream that served it."""
@@ -81,18 +107,30 @@ class Router:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "").rsplit(":", 1)[0].lower()
-        upstream = self.routes.get(host)
+        upstream = self.routes.get(self.aliases.get(host, host))
         if upstream is None:
             await _plain(send, 404, f"no app is deployed at {host or 'this address'}\n")
             return
         upstream.inflight += 1
         upstream.idle.clear()
+        started, status = time.perf_counter(), 502
+
+        async def recording(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            await self._forward(upstream, scope, receive, send, headers)
+            await self._forward(upstream, scope, receive, recording, headers)
         finally:
             upstream.inflight -= 1
             if not upstream.inflight:
                 upstream.idle.set()
+            if self.on_request is not None:
+                client = scope.get("client")
+                elapsed = (time.perf_counter() - started) * 1000
+                self.on_request(Hit(host, status, elapsed, client[0] if client else None))
 
     async def _forward(
         self, upstream: Upstream, scope: Scope, receive: Any, send: Any, headers: dict[str, str]

@@ -1,0 +1,45 @@
+"""The web page (PRODUCT.md §7): one Starlette app mounted under AutoStack's own routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from bot.web import analytics, api, auth, deployments, domains, envvars, projects, setup, team
+from bot.web.context import WebState
+
+STATIC = Path(__file__).parent / "static"
+
+
+def page_routes() -> list[BaseRoute]:
+    """Every route of the web page, in matching order."""
+    return [
+        *auth.routes,
+        *projects.routes,
+        *deployments.routes,
+        *envvars.routes,
+        *domains.routes,
+        *team.routes,
+        *analytics.routes,
+        *setup.routes,
+        *api.routes,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def web_app(state: WebState) -> Starlette:
+    """The web page as an ASGI app, with its session and security-header middleware."""
+    app = Starlette(
+        routes=page_routes(),
+        middleware=auth.middleware(state.settings, auth.web_url_of(state.settings.github_api_url)),
+    )
+    app.state.web = state
+    return app
+
+
+def mount(state: WebState) -> Mount:
+    """The web page as the last route of AutoStackApp: it answers every path not taken before."""
+    return Mount("", app=web_app(state))

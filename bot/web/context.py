@@ -1,0 +1,197 @@
+"""What every page shares: the web state, who is asking (and in which role), the role guard,
+CSRF checking, template rendering and the activity log."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from bot.api_deploy import DeployService
+from bot.settings import Settings
+from bot.web.roles import allows
+from store.encryption import KeyRing
+from store.models import AuditEvent, Member, Project, Team
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+class DomainRouting(Protocol):
+    """Where a verified domain's traffic goes (the local router by Host header)."""
+
+    def add(self, hostname: str, project: str, environment: str) -> None: ...
+    def remove(self, hostname: str) -> None: ...
+
+
+class Mailer(Protocol):
+    """Sends an invitation email (SES when configured)."""
+
+    async def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+@dataclass
+class OAuthClient:
+    """The GitHub App's OAuth client; the setup page can fill it in at run time."""
+
+    client_id: str | None
+    client_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class WebState:
+    """The running server as the pages see it (set as `app.state.web`)."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    keyring: KeyRing
+    oauth: OAuthClient
+    deploy: DeployService | None = None  # queue, target and events; None when nothing deploys
+    routing: DomainRouting | None = None
+    mailer: Mailer | None = None
+    nameservers: tuple[str, int] | None = None  # a test's DNS server; None: the system resolver
+    # the one-time local admin login (embedded defaults without OAuth); used once, then None
+    login_token: str | None = field(default=None, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person, their team and their role in it."""
+
+    user_id: int
+    login: str
+    team: Team
+    role: str
+
+    def may(self, permission: str) -> bool:
+        """Whether this viewer's role holds `permission`."""
+        return allows(self.role, permission)
+
+
+def web_state(request: Request) -> WebState:
+    """The WebState of the app serving this request."""
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def projects_of(team: Team) -> ColumnElement[bool]:
+    """The condition for a team's projects: its installation's, or all for the local team."""
+    return true() if team.installation_id is None else Project.installation_id == team.installation_id
+
+
+async def current_viewer(request: Request) -> Viewer | None:
+    """The viewer from the session cookie, with the role read now from the database."""
+    user_id, team_id = request.session.get("uid"), request.session.get("team")
+    if user_id is None or team_id is None:
+        return None
+    async with web_state(request).sessions() as session:
+        row = (
+            await session.execute(
+                select(Member, Team)
+                .join(Team, Team.id == Member.team_id)
+                .where(Member.team_id == team_id, Member.github_user_id == user_id)
+            )
+        ).first()
+    if row is None:
+        return None
+    member, team = row
+    return Viewer(member.github_user_id, member.github_login, team, member.role)
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, made on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(24)
+    return str(token)
+
+
+async def csrf_ok(request: Request) -> bool:
+    """Whether a form post carries the session's CSRF token (field `csrf` or X-CSRF-Token header)."""
+    expected = request.session.get("csrf")
+    if not expected:
+        return False
+    sent = request.headers.get("x-csrf-token") or str((await request.form()).get("csrf", ""))
+    return hmac.compare_digest(sent, str(expected))
+
+
+def render(
+    request: Request, template: str, viewer: Viewer | None, status: int = 200, **values: Any
+) -> Response:
+    """An HTML page from `templates/`, with the viewer and the CSRF token for its forms."""
+    values.update(viewer=viewer, csrf=csrf_token(request))
+    return TEMPLATES.TemplateResponse(request, template, values, status_code=status)
+
+
+def refuse(request: Request, viewer: Viewer | None, status: int, message: str) -> Response:
+    """An error page (or JSON for API-style requests) saying what was refused and why."""
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"error": message}, status_code=status)
+    return render(request, "error.html", viewer, status=status, message=message)
+
+
+Handler = Callable[[Request, Viewer], Awaitable[Response]]
+
+
+def page(path: str, handler: Handler, permission: str, methods: tuple[str, ...] = ("GET",)) -> Route:
+    """A route whose handler runs only for a signed-in viewer holding `permission`; posts also
+    need the CSRF token. The permission is kept on the route for the route x role test."""
+
+    async def endpoint(request: Request) -> Response:
+        viewer = await current_viewer(request)
+        if viewer is None:
+            if request.method == "GET":
+                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return refuse(request, None, 401, "sign in first")
+        if request.method != "GET" and not await csrf_ok(request):
+            return refuse(request, viewer, 403, "the form is stale or was not sent by this site; reload it")
+        if not viewer.may(permission):
+            return refuse(request, viewer, 403, f"your role ({viewer.role}) may not do this ({permission})")
+        return await handler(request, viewer)
+
+    route = Route(path, endpoint, methods=list(methods))
+    route.permission = permission  # type: ignore[attr-defined]
+    return route
+
+
+def client_ip(request: Request) -> str | None:
+    """Where the request came from, for the activity log."""
+    return request.client.host if request.client else None
+
+
+def audit(
+    session: AsyncSession,
+    request: Request,
+    actor: str,
+    team_id: int | None,
+    action: str,
+    target: str | None = None,
+    project_id: int | None = None,
+    **details: Any,
+) -> None:
+    """Add an activity-log entry: who, what, when, from where (never a secret value)."""
+    session.add(
+        AuditEvent(
+            team_id=team_id,
+            project_id=project_id,
+            actor=actor,
+            action=action,
+            target=target,
+            details=details,
+            source_ip=client_ip(request),
+        )
+    )
+
+
+async def team_project(session: AsyncSession, viewer: Viewer, name: str) -> Project | None:
+    """The project called `name` if the viewer's team may see it."""
+    return await session.scalar(select(Project).where(Project.name == name, projects_of(viewer.team)))

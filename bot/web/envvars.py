@@ -1,0 +1,170 @@
+"""A project's environment variables: list (secrets masked), add, bulk paste of `.env`, delete.
+
+A secret's value is write-only: it is never decrypted for the page. A change marks the
+environments it applies to "redeploy needed", and the page offers the redeploy.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from bot.web.context import Viewer, audit, page, refuse, render, team_project, web_state
+from deployer.envvars import SCOPES, EnvVarError, set_env_var
+from store.encryption import env_var_context
+from store.models import Environment, EnvVar, Project
+
+MASK = "••••••••"
+
+
+class DotenvError(ValueError):
+    """Pasted `.env` text with a line that is not KEY=VALUE."""
+
+
+def parse_dotenv(text: str) -> list[tuple[str, str]]:
+    """KEY=VALUE pairs of pasted `.env` text; comments, blanks, `export ` and quotes allowed."""
+    pairs: list[tuple[str, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        if not sep or not key.strip():
+            # the line number only: the line itself may hold a secret
+            raise DotenvError(f"line {number} is not KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        pairs.append((key.strip(), value))
+    return pairs
+
+
+def affected_kinds(scope: str) -> tuple[str, ...]:
+    """The kinds of environment a variable of `scope` applies to."""
+    return ("production", "preview", "branch") if scope == "all" else (scope,)
+
+
+async def env_page(request: Request, viewer: Viewer, error: str | None = None, status: int = 200) -> Response:
+    """The variables (secret values masked) and the environments waiting for a redeploy."""
+    web = web_state(request)
+    async with web.sessions() as session:
+        project = await team_project(session, viewer, request.path_params["name"])
+        if project is None:
+            return refuse(request, viewer, 404, f"no project {request.path_params['name']!r} in your team")
+        rows = (
+            await session.scalars(select(EnvVar).where(EnvVar.project_id == project.id).order_by(EnvVar.key))
+        ).all()
+        stale = (
+            await session.scalars(
+                select(Environment).where(
+                    Environment.project_id == project.id,
+                    Environment.redeploy_needed,
+                    Environment.state == "active",
+                )
+            )
+        ).all()
+    shown = [
+        (
+            row,
+            MASK
+            if row.secret
+            else web.keyring.decrypt(
+                row.key_id, row.ciphertext, env_var_context(project.id, row.key, row.scope)
+            ),
+        )
+        for row in rows
+    ]
+    return render(
+        request,
+        "envvars.html",
+        viewer,
+        status=status,
+        project=project,
+        rows=shown,
+        stale=stale,
+        scopes=SCOPES,
+        error=error,
+    )
+
+
+async def mark_stale(request: Request, project: Project, scope: str) -> None:
+    """Mark the environments a change in `scope` applies to as needing a redeploy."""
+    async with web_state(request).sessions.begin() as session:
+        await session.execute(
+            update(Environment)
+            .where(
+                Environment.project_id == project.id,
+                Environment.kind.in_(affected_kinds(scope)),
+                Environment.state == "active",
+                Environment.current_deployment_id.is_not(None),
+            )
+            .values(redeploy_needed=True)
+        )
+
+
+async def env_set(request: Request, viewer: Viewer) -> Response:
+    """Add or replace variables: one (key, value) or a pasted `.env` block, in one scope."""
+    form = await request.form()
+    scope, secret = str(form.get("scope", "all")), form.get("secret") == "on"
+    try:
+        pairs = (
+            parse_dotenv(str(form["bulk"]))
+            if form.get("bulk")
+            else [(str(form.get("key", "")).strip(), str(form.get("value", "")))]
+        )
+    except DotenvError as exc:
+        return await env_page(request, viewer, str(exc), 400)
+    web = web_state(request)
+    async with web.sessions.begin() as session:
+        project = await team_project(session, viewer, request.path_params["name"])
+        if project is None:
+            return refuse(request, viewer, 404, "no such project")
+        try:
+            for key, value in pairs:
+                await set_env_var(session, web.keyring, project.id, key, value, scope=scope, secret=secret)
+        except EnvVarError as exc:
+            await session.rollback()
+            return await env_page(request, viewer, str(exc), 400)
+        keys = ", ".join(key for key, _ in pairs)
+        audit(
+            session,
+            request,
+            viewer.login,
+            viewer.team.id,
+            "env.set",
+            keys,
+            project.id,
+            scope=scope,
+            secret=secret,
+        )
+    await mark_stale(request, project, scope)
+    return RedirectResponse(f"/projects/{project.name}/env", 303)
+
+
+async def env_delete(request: Request, viewer: Viewer) -> Response:
+    """Remove one variable (key and scope)."""
+    form = await request.form()
+    key, scope = str(form.get("key", "")), str(form.get("scope", ""))
+    async with web_state(request).sessions.begin() as session:
+        project = await team_project(session, viewer, request.path_params["name"])
+        if project is None:
+            return refuse(request, viewer, 404, "no such project")
+        await session.execute(
+            delete(EnvVar).where(EnvVar.project_id == project.id, EnvVar.key == key, EnvVar.scope == scope)
+        )
+        audit(session, request, viewer.login, viewer.team.id, "env.delete", key, project.id, scope=scope)
+    await mark_stale(request, project, scope)
+    return RedirectResponse(f"/projects/{project.name}/env", 303)
+
+
+async def env_view(request: Request, viewer: Viewer) -> Response:
+    """GET handler of the variables page."""
+    return await env_page(request, viewer)
+
+
+routes = [
+    page("/projects/{name}/env", env_view, "env.view"),
+    page("/projects/{name}/env/set", env_set, "env.write", ("POST",)),
+    page("/projects/{name}/env/delete", env_delete, "env.write", ("POST",)),
+]

@@ -1,0 +1,69 @@
+"""Who may do what: the four team roles and the route x role table every page is checked against.
+
+Deploy actions mirror the pull-request commands: a developer (GitHub write) may deploy and roll
+back previews, production needs an admin (GitHub maintain), as `handlers/permissions.py` says.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Role = Literal["viewer", "developer", "admin", "owner"]
+ROLES: tuple[Role, ...] = ("viewer", "developer", "admin", "owner")
+RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+# permission name → the least role that holds it
+REQUIRED: dict[str, Role] = {
+    "projects.view": "viewer",
+    "deployments.view": "viewer",
+    "deployments.redeploy": "developer",
+    "deployments.rollback": "developer",
+    "deployments.promote": "admin",
+    "environments.destroy": "admin",
+    "env.view": "viewer",
+    "env.write": "developer",
+    "domains.view": "viewer",
+    "domains.write": "admin",
+    "team.view": "viewer",
+    "team.write": "admin",
+    "activity.view": "admin",
+    "tokens.write": "admin",
+    "analytics.view": "viewer",
+    "setup.write": "owner",
+}
+
+
+def allows(role: str | None, permission: str) -> bool:
+    """Whether `role` holds `permission` (unknown roles and permissions hold nothing)."""
+    needed = REQUIRED.get(permission)
+    if role not in RANK or needed is None:
+        return False
+    return RANK[role] >= RANK[needed]  # type: ignore[index]
+
+
+def may_assign(actor: str, role: str) -> bool:
+    """Whether `actor` may give (or take away) `role`: only owners make or unmake owners."""
+    if role not in RANK or not allows(actor, "team.write"):
+        return False
+    return role != "owner" or actor == "owner"
+
+
+def deploy_permission(environment: str, action: str) -> str:
+    """Production needs the promote level (admin) whatever the action; previews the action's own."""
+    return "deployments.promote" if environment == "production" else f"deployments.{action}"
+
+
+def role_from_github(org_role: str | None, repo_permission: str | None) -> Role | None:
+    """The role a first login gets: org admin → admin, org member → developer, else from the
+    best repository permission (admin/maintain → admin, write → developer, read → viewer)."""
+    if org_role == "admin":
+        return "admin"
+    if org_role == "member":
+        return "developer"
+    return {
+        "admin": "admin",
+        "maintain": "admin",
+        "write": "developer",
+        "triage": "viewer",
+        "read": "viewer",
+    }.get(repo_permission or "")

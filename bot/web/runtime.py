@@ -1,0 +1,60 @@
+"""The web page inside `autostack serve`: its state built from the services, and its
+background jobs (domain verification, the router's request log)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from bot.api_deploy import DeployService
+from bot.services import Services
+from bot.web.auth import local_login_link
+from bot.web.context import OAuthClient, WebState
+from bot.web.domains import watch_domains
+from bot.web.mail import SesMailer
+from bot.web.setup import load_registered_app
+from bot.web.traffic import LocalDomainRouting, TrafficLog
+from deployer.targets.local.router import Router
+
+log = logging.getLogger("autostack.web")
+
+
+def build_state(services: Services, deploy: DeployService, router: Router | None) -> WebState:
+    """The page's view of the server; SES mail when AWS_REGION is set (sender: autostack@<host>)."""
+    settings = services.settings
+    mailer = None
+    if settings.aws_region:
+        host = settings.base_url.split("://", 1)[-1].split(":")[0].split("/")[0]
+        mailer = SesMailer(settings.aws_region, f"autostack@{host}")
+    return WebState(
+        settings=settings,
+        sessions=services.sessions,
+        keyring=services.keyring,
+        oauth=OAuthClient(settings.client_id, settings.client_secret),
+        deploy=deploy,
+        routing=LocalDomainRouting(router) if router is not None else None,
+        mailer=mailer,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(state: WebState, router: Router | None) -> AsyncIterator[None]:
+    """Run the page's background jobs while the server runs; print the local login link."""
+    await load_registered_app(state)
+    if not state.oauth.client_id and state.settings.embedded_database:
+        state.login_token, link = local_login_link(state.settings.base_url)
+        # printed, not logged: it is a credential, and logs are kept and shipped
+        print(f"AutoStack: sign in once with {link}", flush=True)
+    tasks = [asyncio.create_task(watch_domains(state), name="domain-verification")]
+    if router is not None:
+        tasks.append(asyncio.create_task(TrafficLog(state.sessions, router).run(), name="request-log"))
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,110 @@
+"""The local router's side of the web page: custom domains routed by Host header, and its
+request log written to the database in batches for the traffic analytics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from deployer.targets.local.router import Hit, Router, hostname_for
+from store.models import Project, RequestHit, utcnow
+
+log = logging.getLogger("autostack.web.traffic")
+_PR = re.compile(r"^pr-[0-9]+$")
+FLUSH_SECONDS = 2.0
+MAX_BUFFER = 50_000
+
+
+def site_of(host: str, domain: str) -> tuple[str, str] | None:
+    """(project, environment) a router host name stands for: the inverse of `hostname_for`."""
+    if not host.endswith("." + domain):
+        return None
+    label = host[: -len(domain) - 1]
+    if "." in label:
+        return None
+    name, sep, project = label.partition("--")
+    if not sep:
+        return name, "production"
+    return project, name if _PR.match(name) else f"branch-{name}"
+
+
+class LocalDomainRouting:
+    """`DomainRouting` on the local router: a custom domain is an alias of its environment's host."""
+
+    def __init__(self, router: Router, domain: str = "localhost") -> None:
+        self.router, self.domain = router, domain
+
+    def add(self, hostname: str, project: str, environment: str) -> None:
+        """Route `hostname` to the environment's app."""
+        self.router.alias(hostname, hostname_for(project, environment, self.domain))
+
+    def remove(self, hostname: str) -> None:
+        """Stop routing `hostname`."""
+        self.router.unalias(hostname)
+
+
+class TrafficLog:
+    """Buffers the router's hits (no I/O on the request path) and writes them every few seconds."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], router: Router, domain: str = "localhost"
+    ) -> None:
+        self.sessions, self.router, self.domain = sessions, router, domain
+        self.buffer: list[tuple[Hit, datetime]] = []
+        router.on_request = self.record
+
+    def record(self, hit: Hit) -> None:
+        """Remember one hit; dropped when the database has fallen far behind."""
+        if len(self.buffer) < MAX_BUFFER:
+            self.buffer.append((hit, utcnow()))
+
+    async def flush(self) -> int:
+        """Write the buffered hits; return how many."""
+        batch, self.buffer = self.buffer, []
+        if not batch:
+            return 0
+        sites = {
+            hit.host: site_of(self.router.aliases.get(hit.host, hit.host), self.domain) for hit, _ in batch
+        }
+        names = {site[0] for site in sites.values() if site}
+        async with self.sessions.begin() as session:
+            ids = {
+                name: id_
+                for name, id_ in await session.execute(
+                    select(Project.name, Project.id).where(Project.name.in_(names))
+                )
+            }
+            for hit, at in batch:
+                site = sites[hit.host]
+                session.add(
+                    RequestHit(
+                        ts=at,
+                        host=hit.host,
+                        project_id=ids.get(site[0]) if site else None,
+                        environment=site[1] if site else None,
+                        status=hit.status,
+                        duration_ms=hit.duration_ms,
+                        # an offline GeoIP database is not shipped yet: country stays unknown
+                        country=None,
+                    )
+                )
+        return len(batch)
+
+    async def run(self, interval: float = FLUSH_SECONDS) -> None:
+        """Flush every `interval` seconds until cancelled (then once more)."""
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    await self.flush()
+                except Exception:
+                    log.exception("writing %d router hits failed", len(self.buffer))
+        finally:
+            with contextlib.suppress(Exception):
+                await self.flush()

@@ -1,0 +1,150 @@
+"""A web page over a fresh SQLite store, signed-in clients for any role, and seed data."""
+
+from __future__ import annotations
+
+import json
+from base64 import b64encode
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import itsdangerous
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.api_deploy import DeployService
+from bot.settings import Settings
+from bot.web import web_app
+from bot.web.auth import session_key
+from bot.web.context import OAuthClient, WebState
+from store.encryption import KeyRing
+from store.models import Deployment, DeploymentLog, Environment, Member, Project, Team, utcnow
+
+
+@dataclass
+class FakeTarget:
+    """Records what the deploy actions asked the target to do."""
+
+    destroyed: list[tuple[str, str]] = field(default_factory=list)
+
+    async def destroy(self, project: str, environment: str) -> None:
+        self.destroyed.append((project, environment))
+
+
+@dataclass
+class FakeSink:
+    events: list[Any] = field(default_factory=list)
+
+    async def emit(self, event: Any) -> None:
+        self.events.append(event)
+
+
+def settings_for(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": f"sqlite:///{data_dir / 'autostack.db'}",
+        "redis_url": None,
+        "webhook_secrets": ("s",),
+        "secret_keys": ("web-test-key",),
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def web_state(sessions: async_sessionmaker[AsyncSession], data_dir: Path, **overrides: Any) -> WebState:
+    settings = settings_for(data_dir, **overrides)
+    enqueued: list[int] = []
+
+    async def enqueue(deployment_id: int) -> None:
+        enqueued.append(deployment_id)
+
+    deploy = DeployService(sessions, data_dir, enqueue, FakeTarget(), FakeSink())  # type: ignore[arg-type]
+    state = WebState(
+        settings,
+        sessions,
+        KeyRing(settings.secret_keys),
+        OAuthClient(settings.client_id, settings.client_secret),
+        deploy=deploy,
+    )
+    state.extra["enqueued"] = enqueued
+    return state
+
+
+def cookie_for(settings: Settings, user_id: int, team_id: int, csrf: str = "test-csrf") -> str:
+    """A session cookie as SessionMiddleware signs it."""
+    data = b64encode(json.dumps({"uid": user_id, "team": team_id, "csrf": csrf}).encode())
+    return itsdangerous.TimestampSigner(session_key(settings)).sign(data).decode()
+
+
+def client(state: WebState, cookie: str | None = None) -> httpx.AsyncClient:
+    cookies = {"autostack_session": cookie} if cookie else {}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web_app(state)), base_url="http://testserver", cookies=cookies
+    )
+
+
+@dataclass
+class Seed:
+    team_id: int
+    project_id: int
+    production_id: int
+    preview_id: int
+    deployment_id: int
+    preview_deployment_id: int
+    users: dict[str, int]
+
+
+async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seed:
+    """A local team with one member per role, a project with production and pr-1 live."""
+    async with sessions.begin() as session:
+        team = Team(name="local")
+        project = Project(name="shop", full_name="octo-org/shop")
+        session.add_all([team, project])
+        await session.flush()
+        users = {}
+        for number, role in enumerate(("viewer", "developer", "admin", "owner"), start=1):
+            session.add(
+                Member(team_id=team.id, github_user_id=number, github_login=f"{role}-user", role=role)
+            )
+            users[role] = number
+        envs = {}
+        deployments = {}
+        for name, kind in (("production", "production"), ("pr-1", "preview")):
+            env = Environment(
+                project_id=project.id, name=name, kind=kind, url=f"http://{name}.shop.localhost"
+            )
+            session.add(env)
+            await session.flush()
+            now = utcnow()
+            done = Deployment(
+                project_id=project.id,
+                environment_id=env.id,
+                environment=name,
+                trigger="push",
+                state="ready",
+                commit_sha="a" * 40,
+                commit_message="first",
+                artifact="art",
+                created_at=now - timedelta(minutes=5),
+                started_at=now - timedelta(minutes=5),
+                ready_at=now - timedelta(minutes=4),
+                finished_at=now - timedelta(minutes=4),
+                build_seconds=30.0,
+                phases={"build": {}},
+                commit_time=now - timedelta(hours=1),
+            )
+            session.add(done)
+            await session.flush()
+            session.add(DeploymentLog(deployment_id=done.id, seq=1, line=f"built {name}"))
+            env.current_deployment_id = done.id
+            envs[name], deployments[name] = env.id, done.id
+    return Seed(
+        team.id,
+        project.id,
+        envs["production"],
+        envs["pr-1"],
+        deployments["production"],
+        deployments["pr-1"],
+        users,
+    )
