@@ -2,7 +2,7 @@
 
 The intake hands each verified delivery to `DeliveryWriter.submit`, which resolves only once
 the row is durably committed (True: new, False: a delivery id seen before). Few batches are in
-flight at a time (one on SQLite, two on PostgreSQL), so while they commit the next one
+flight at a time (one on SQLite, three on PostgreSQL), so while they commit the next one
 gathers: under load each fsync carries many deliveries, and with one request in flight the
 latency is a single insert.
 """
@@ -146,7 +146,7 @@ class DeliveryWriter:
         engine: AsyncEngine,
         on_committed: Callable[[list[str]], None] | None = None,
         max_batch: int = 512,
-        max_in_flight: int = 2,
+        max_in_flight: int = 3,
     ) -> None:
         self._engine = engine
         postgres = engine.dialect.name == "postgresql"
@@ -157,8 +157,8 @@ class DeliveryWriter:
         )
         self._on_committed = on_committed
         self._max_batch = max_batch
-        # SQLite has one writer; PostgreSQL commits two batches at once, so one gathers
-        # while the other waits for its fsync
+        # SQLite has one writer; PostgreSQL commits a few batches at once, so one gathers
+        # while the others wait for their fsync
         self._slots = asyncio.Semaphore(max_in_flight if postgres else 1)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._pending: list[tuple[NewDelivery, asyncio.Future[bool]]] = []

@@ -52,10 +52,10 @@ export BENCH_REDIS_URL="redis://127.0.0.1:$redis_port/0"
 DATABASE_URL="$BENCH_DATABASE_URL" "$VENV/bin/autostack" migrate >/dev/null
 
 "$HERE/run-matrix.sh" --rounds "$rounds" --duration "$duration" --warmup "$warmup" \
-  --targets "${TARGETS:-probot starlette autostack}" --out "$out/good"
+  --targets "${TARGETS:-probot starlette autostack}" --max-others-total 100 --out "$out/good"
 "$VENV/bin/python" "$HERE/lib/check_counts.py" "$BENCH_DATABASE_URL" "$BENCH_REDIS_URL" "$out/good/runs.txt" \
   | tee "$out/counts.txt"
 "$HERE/run-matrix.sh" --rounds "$rounds" --duration "$duration" --warmup "$warmup" \
-  --targets "probot starlette autostack" --variant bad-signature --out "$out/bad"
+  --targets "${TARGETS:-probot starlette autostack}" --variant bad-signature --max-others-total 100 --out "$out/bad"
 "$VENV/bin/python" "$HERE/lib/ratios.py" "$out/good/runs.txt" "$out/bad/runs.txt" | tee "$out/ratios.txt"
 echo "results: $out"

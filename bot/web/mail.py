@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
 
 class MailError(Exception):
     """SES refused or could not be reached; the message says which address and why."""
@@ -18,10 +15,17 @@ class SesMailer:
 
     def __init__(self, region: str, sender: str, client: Any = None) -> None:
         self.sender = sender
-        self._client = client or boto3.client("ses", region_name=region)
+        if client is None:
+            # boto3 costs ~25 MB of memory; only a server that sends mail loads it
+            import boto3
+
+            client = boto3.client("ses", region_name=region)
+        self._client = client
 
     async def send(self, to: str, subject: str, body: str) -> None:
         """Send one message (the SDK blocks, so it runs in a thread)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             await asyncio.to_thread(
                 self._client.send_email,
