@@ -7,7 +7,10 @@ wheel bundles) on a unix socket in its data folder, so the same arq jobs run eve
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import logging
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -89,6 +92,13 @@ class JobQueue:
         await self.redis.aclose()
 
 
+def _die_with_parent() -> None:
+    # Linux's PR_SET_PDEATHSIG: if AutoStack is killed outright, its private Redis goes too
+    # instead of holding the socket and the data folder
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
 class EmbeddedRedis:
     """A private redis-server on a unix socket in the data folder, started and stopped by us."""
 
@@ -129,6 +139,7 @@ class EmbeddedRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + wait_seconds
         while not self.socket.exists():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 from arq.worker import Worker
@@ -27,6 +28,7 @@ from deployer.targets.local.target import LocalTarget
 from store.migrate import upgrade
 
 log = logging.getLogger("autostack.serve")
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 async def _prepare_database(settings: Settings) -> None:
@@ -72,6 +74,22 @@ def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.Dep
     return api_deploy.DeployService(
         services.sessions, settings.data_dir, enqueue, runtime.target, runtime.hub, admin_token=admin
     )
+
+
+@contextlib.contextmanager
+def _cleanup_after_signal() -> Iterator[None]:
+    """Let `serve` clean up after SIGTERM/SIGINT: uvicorn re-raises the signal it caught once it
+    has stopped, which under the default handlers ends the process before the workers, the
+    apps' processes and the embedded Redis are stopped."""
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda number, _frame: caught.append(number)) for sig in _SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            log.info("stopping after signal %s", signal.Signals(caught[0]).name)
 
 
 async def _run_workers(workers: list[Worker]) -> None:
@@ -127,7 +145,8 @@ async def serve(settings: Settings) -> None:
             )
             try:
                 async with web_running(page, runtime.target.router):
-                    await server.serve()
+                    with _cleanup_after_signal():
+                        await server.serve()
             finally:
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
