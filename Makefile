@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migration
+.PHONY: install run test test-cluster lint migration
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The kubernetes target against a real control plane (etcd, kube-apiserver, controllers, kwok):
+# builds it once per machine into ~/.cache/autostack-cluster, starts it on loopback, runs
+# tests/kubernetes/cluster, stops it. Without Go it says it did not run and why.
+test-cluster: $(STAMP)
+	cluster/test.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

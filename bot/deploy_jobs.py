@@ -22,6 +22,7 @@ from deployer.operations import OperationError, destroy_environment
 from deployer.pipeline import recover_interrupted, run_deployment
 from deployer.source import TarballWriter
 from deployer.targets.base import Target
+from deployer.targets.local.router import Router
 from store.models import Deployment, Project
 
 log = logging.getLogger("autostack.deploy")
@@ -36,6 +37,8 @@ class DeployRuntime:
     target: Target
     work_dir: Path
     hub: ReporterHub
+    # the built-in router of the local target; a cluster routes with its Ingress instead
+    router: Router | None = None
 
 
 def _runtime(ctx: dict[str, Any]) -> tuple[Services, DeployRuntime]:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import uvicorn
 from arq.worker import Worker
@@ -27,8 +28,43 @@ from deployer.operations import restore
 from deployer.targets.local.target import LocalTarget
 from store.migrate import upgrade
 
+if TYPE_CHECKING:
+    from deployer.targets.kubernetes.options import KubernetesOptions
+
 log = logging.getLogger("autostack.serve")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def kubernetes_options(settings: Settings) -> KubernetesOptions:
+    """The kubernetes target's options from AUTOSTACK_TARGET=kubernetes settings."""
+    # the kubernetes client and boto3 cost ~1.2 s and tens of MB; only this target loads them
+    from deployer.targets.kubernetes.access import ClusterAccess
+    from deployer.targets.kubernetes.options import KubernetesOptions
+    from deployer.targets.kubernetes.render import ClusterStyle
+
+    cluster = settings.cluster
+    if cluster is None or not settings.apps_domain or not settings.preview_domain:
+        raise SettingsError(
+            "AUTOSTACK_TARGET=kubernetes needs APPS_DOMAIN and PREVIEW_DOMAIN (see docs/eks.md)"
+        )
+    access = ClusterAccess(
+        in_cluster=cluster.in_cluster,
+        kubeconfig=cluster.kubeconfig,
+        context=cluster.context,
+        eks_cluster=cluster.eks_cluster,
+        region=cluster.region,
+    )
+    style = ClusterStyle(
+        apps_domain=settings.apps_domain,
+        preview_domain=settings.preview_domain,
+        ingress_class=cluster.ingress_class,
+        ingress_annotations=cluster.ingress_annotations,
+        cluster_issuer=cluster.cert_issuer,
+        ingress_namespace=cluster.ingress_namespace,
+    )
+    return KubernetesOptions(
+        access, style, cluster.region, cluster.sources_bucket, cluster.ecr_prefix, cluster.ecr_keep
+    )
 
 
 async def _prepare_database(settings: Settings) -> None:
@@ -40,12 +76,6 @@ async def _prepare_database(settings: Settings) -> None:
 async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
     """The target deployments go to, started (router up, environments restored) and stopped."""
     settings = services.settings
-    if settings.target != "local":
-        raise SettingsError(
-            f"AUTOSTACK_TARGET={settings.target}: this build deploys to the local target only; "
-            "unset AUTOSTACK_TARGET"
-        )
-    target = LocalTarget(settings.data_dir, router_port=settings.router_port)
     hub = ReporterHub(
         services.sessions,
         services.apps,
@@ -53,11 +83,18 @@ async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
         lambda project_id: project_secrets(services.sessions, services.keyring, project_id),
         source_roots=(str(settings.data_dir),),
     )
+    if settings.cluster is not None:  # the cluster keeps running its environments: nothing to restore
+        from deployer.targets.kubernetes.options import make_target  # see kubernetes_options
+
+        cluster = await asyncio.to_thread(make_target, kubernetes_options(settings))
+        yield DeployRuntime(target=cluster, work_dir=settings.data_dir / "work", hub=hub)
+        return
+    target = LocalTarget(settings.data_dir, router_port=settings.router_port)
     await target.start_router()
     try:
         restored = await restore(services.sessions, target, env_provider(services.sessions, services.keyring))
         log.info("router on port %d; %d environments restored", target.router_port, len(restored))
-        yield DeployRuntime(target=target, work_dir=settings.data_dir / "work", hub=hub)
+        yield DeployRuntime(target=target, work_dir=settings.data_dir / "work", hub=hub, router=target.router)
     finally:
         await target.close()
 
@@ -114,7 +151,7 @@ async def serve(settings: Settings) -> None:
     try:
         async with deploy_runtime(services) as runtime:
             deploy = deploy_service(services, runtime)
-            page = web_state_for(services, deploy, runtime.target.router)
+            page = web_state_for(services, deploy, runtime.router)
             app = AutoStackApp(services, [*api_deploy.routes, web_mount(page)])
             app.web.state.deploy = deploy
             workers = [make_deploy_worker(services, runtime, handle_signals=False)]
@@ -140,11 +177,11 @@ async def serve(settings: Settings) -> None:
                 extra={
                     "database": "embedded" if settings.embedded_database else "external",
                     "queue": "embedded" if embedded else "external",
-                    "router_port": runtime.target.router_port,
+                    "router_port": runtime.router.port if runtime.router else None,
                 },
             )
             try:
-                async with web_running(page, runtime.target.router):
+                async with web_running(page, runtime.router):
                     with _cleanup_after_signal():
                         await server.serve()
             finally:

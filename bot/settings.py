@@ -91,6 +91,59 @@ def _private_key(env: Mapping[str, str]) -> str | None:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """The kubernetes target's settings (docs/eks.md §3); read only when AUTOSTACK_TARGET=kubernetes."""
+
+    region: str
+    sources_bucket: str
+    in_cluster: bool = False
+    kubeconfig: str | None = None
+    context: str | None = None
+    eks_cluster: str | None = None
+    ingress_class: str = "nginx"
+    ingress_namespace: str = "ingress-nginx"
+    ingress_annotations: tuple[tuple[str, str], ...] = ()
+    cert_issuer: str = "letsencrypt"
+    ecr_prefix: str = "autostack"
+    ecr_keep: int = 10
+
+
+def _cluster(env: Mapping[str, str]) -> ClusterSettings:
+    text = {k: env.get(k, "").strip() for k in ("AWS_REGION", "SOURCES_BUCKET", "EKS_CLUSTER", "KUBECONFIG")}
+    in_cluster = env.get("KUBE_IN_CLUSTER", "").strip() in ("1", "true", "yes")
+    ways = [
+        name for name, on in (("KUBE_IN_CLUSTER", in_cluster), ("EKS_CLUSTER", text["EKS_CLUSTER"])) if on
+    ]
+    if len(ways) > 1:
+        raise SettingsError(
+            "KUBE_IN_CLUSTER and EKS_CLUSTER are both set; keep the one way to reach the cluster"
+        )
+    for name in ("AWS_REGION", "SOURCES_BUCKET"):
+        if not text[name]:
+            raise SettingsError(f"AUTOSTACK_TARGET=kubernetes needs {name} (see docs/eks.md); it is not set")
+    annotations = []
+    for pair in _list(env, "INGRESS_ANNOTATIONS"):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"INGRESS_ANNOTATIONS: {pair!r} is not key=value")
+        annotations.append((key.strip(), value.strip()))
+    return ClusterSettings(
+        region=text["AWS_REGION"],
+        sources_bucket=text["SOURCES_BUCKET"],
+        in_cluster=in_cluster,
+        kubeconfig=text["KUBECONFIG"] or None,
+        context=env.get("KUBE_CONTEXT", "").strip() or None,
+        eks_cluster=text["EKS_CLUSTER"] or None,
+        ingress_class=env.get("INGRESS_CLASS", "").strip() or "nginx",
+        ingress_namespace=env.get("INGRESS_NAMESPACE", "").strip() or "ingress-nginx",
+        ingress_annotations=tuple(annotations),
+        cert_issuer=env.get("CERT_ISSUER", "").strip() or "letsencrypt",
+        ecr_prefix=env.get("ECR_PREFIX", "").strip() or "autostack",
+        ecr_keep=_int(env, "ECR_KEEP_IMAGES", 10, low=1, high=1000),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything AutoStack reads from its environment, typed and grouped."""
 
@@ -117,6 +170,7 @@ class Settings:
     aws_region: str | None = None
     relay_in_web: bool = True
     production_permission: str = "maintain"
+    cluster: ClusterSettings | None = None
 
     @property
     def embedded_database(self) -> bool:
@@ -198,6 +252,9 @@ class Settings:
             aws_region=env.get("AWS_REGION", "").strip() or None,
             relay_in_web=env.get("AUTOSTACK_RELAY_IN_WEB", "1").strip() not in ("0", "false", "no"),
             production_permission=_choice(env, "PRODUCTION_PERMISSION", "maintain", ("maintain", "admin")),
+            cluster=_cluster(env)
+            if _choice(env, "AUTOSTACK_TARGET", "local", TARGETS) == "kubernetes"
+            else None,
         )
 
     def require_webhook_secrets(self) -> tuple[str, ...]:

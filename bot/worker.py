@@ -176,6 +176,16 @@ def make_worker(
     )
 
 
+async def reconcile_cluster(ctx: dict[str, Any]) -> int:
+    """Remove environments the cluster has and the database does not; return how many."""
+    # the kubernetes client loads only where AUTOSTACK_TARGET=kubernetes (see bot.serve)
+    from deployer.targets.kubernetes.reconcile import reconcile
+
+    services, runtime = ctx["services"], ctx["deploy"]
+    reclaimed = await reconcile(services.sessions, runtime.target)
+    return len(reclaimed)
+
+
 def make_deploy_worker(
     services: Services,
     runtime: DeployRuntime,
@@ -206,4 +216,8 @@ def make_deploy_worker(
         poll_delay=poll_delay,
         keep_result=3600,
         ctx={},
+        # unique: one run per interval across however many deploy workers there are
+        cron_jobs=[cron(reconcile_cluster, minute=set(range(0, 60, 10)), run_at_startup=False, unique=True)]
+        if services.settings.cluster is not None
+        else [],
     )

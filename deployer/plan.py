@@ -28,6 +28,8 @@ class Plan:
     lockfiles: tuple[str, ...] = ()
     dockerfile: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    autoscale: dict[str, int] | None = None  # min, max, cpu (kubernetes target)
+    resources: dict[str, str] = field(default_factory=dict)  # cpu, memory per replica (kubernetes)
 
     def snapshot(self) -> dict[str, object]:
         """A JSON-safe copy stored on the deployment, so rollback knows how it ran."""
@@ -77,6 +79,8 @@ def make_plan(config: RepoConfig, detection: Detection) -> Plan:
         lockfiles=detection.lockfiles,
         dockerfile=build.dockerfile or ("Dockerfile" if detection.runtime == "docker" else None),
         env={k: _env_text(v) for k, v in config.env.items()},
+        autoscale=run.autoscale.model_dump() if run.autoscale else None,
+        resources={k: v for k, v in run.resources.model_dump().items() if v},
     )
 
 

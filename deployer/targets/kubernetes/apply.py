@@ -1,0 +1,137 @@
+"""Server-side apply of rendered objects, pruning by label, and teardown by label."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kubernetes import client, dynamic
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+from deployer.targets.kubernetes.errors import ClusterError, wrap_api_error
+
+FIELD_MANAGER = "autostack"
+# Every namespaced kind AutoStack creates for an environment (build Jobs and their source
+# ConfigMaps included); prune and teardown look only at these.
+ENVIRONMENT_KINDS = (
+    ("apps/v1", "Deployment"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("v1", "Service"),
+    ("batch/v1", "Job"),
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+    ("v1", "ServiceAccount"),
+)
+
+_API_VERSION = {kind: api_version for api_version, kind in ENVIRONMENT_KINDS}
+BUILD_KINDS = ("Job", "ConfigMap")
+
+
+class FieldConflict(ClusterError):
+    """Another field manager owns fields AutoStack wants to set; nothing was forced."""
+
+
+def selector_text(labels: dict[str, str]) -> str:
+    """`k=v,k=v` for a label selector."""
+    return ",".join(f"{k}={v}" for k, v in labels.items())
+
+
+class Cluster:
+    """The cluster operations the target needs, over the dynamic client (blocking calls)."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+        self._dynamic: dynamic.DynamicClient | None = None
+
+    @property
+    def dynamic(self) -> dynamic.DynamicClient:
+        """The dynamic client; discovery runs on first use, not at construction."""
+        if self._dynamic is None:
+            try:
+                self._dynamic = dynamic.DynamicClient(self.api)
+            except (ApiException, HTTPError) as exc:
+                raise wrap_api_error(exc, "discovering the cluster's APIs") from exc
+        return self._dynamic
+
+    def resource(self, api_version: str, kind: str) -> Any:
+        """The API resource of a kind."""
+        return self.dynamic.resources.get(api_version=api_version, kind=kind)
+
+    def apply(self, objects: list[dict[str, Any]]) -> None:
+        """Server-side apply each object as `autostack`; a conflict raises FieldConflict."""
+        for obj in objects:
+            meta = obj["metadata"]
+            what = f"{obj['kind']} {meta.get('namespace', '')}/{meta['name']}".replace(" /", " ")
+            try:
+                self.dynamic.server_side_apply(
+                    self.resource(obj["apiVersion"], obj["kind"]),
+                    body=obj,
+                    namespace=meta.get("namespace"),
+                    field_manager=FIELD_MANAGER,
+                    force_conflicts=False,
+                )
+            except ApiException as exc:
+                if exc.status == 409:
+                    raise FieldConflict(f"applying {what}: {_conflicts(exc)}; not forced") from exc
+                raise wrap_api_error(exc, f"applying {what}") from exc
+            except HTTPError as exc:
+                raise wrap_api_error(exc, f"applying {what}") from exc
+
+    def names(self, namespace: str, labels: dict[str, str]) -> set[tuple[str, str]]:
+        """(kind, name) of every environment object matching `labels` in `namespace`."""
+        found = set()
+        for api_version, kind in ENVIRONMENT_KINDS:
+            try:
+                items = self.resource(api_version, kind).get(
+                    namespace=namespace, label_selector=selector_text(labels)
+                )
+            except (ApiException, HTTPError) as exc:
+                raise wrap_api_error(exc, f"listing {kind}s in {namespace}") from exc
+            found |= {(kind, item.metadata.name) for item in items.items}
+        return found
+
+    def delete(self, namespace: str, kind: str, name: str) -> None:
+        """Delete one object (and, in the background, what it owns); gone already is fine."""
+        api_version = _API_VERSION[kind]
+        try:
+            self.resource(api_version, kind).delete(
+                name=name, namespace=namespace, body={"propagationPolicy": "Background"}
+            )
+        except ApiException as exc:
+            if exc.status != 404:
+                raise wrap_api_error(exc, f"deleting {kind} {namespace}/{name}") from exc
+        except HTTPError as exc:
+            raise wrap_api_error(exc, f"deleting {kind} {namespace}/{name}") from exc
+
+    def prune(self, namespace: str, labels: dict[str, str], keep: list[dict[str, Any]]) -> list[str]:
+        """Delete the environment's objects that the new render no longer contains.
+
+        Build Jobs and their sources are not part of the render; they go by their own TTL.
+        """
+        wanted = {(o["kind"], o["metadata"]["name"]) for o in keep}
+        stale = sorted(k for k in self.names(namespace, labels) - wanted if k[0] not in BUILD_KINDS)
+        for kind, name in stale:
+            self.delete(namespace, kind, name)
+        return [f"{k}/{n}" for k, n in stale]
+
+    def teardown(self, namespace: str, labels: dict[str, str]) -> list[str]:
+        """Delete every object of the environment, whatever rendered it."""
+        gone = sorted(self.names(namespace, labels))
+        for kind, name in gone:
+            self.delete(namespace, kind, name)
+        return [f"{k}/{n}" for k, n in gone]
+
+
+def _conflicts(exc: ApiException) -> str:
+    try:
+        body = json.loads(exc.body or "{}")
+    except ValueError:
+        return str(exc.reason)
+    causes = body.get("details", {}).get("causes", [])
+    if not causes:
+        return str(body.get("message", exc.reason))
+    return "; ".join(f"{c.get('field', '?')}: {c.get('message', '')}" for c in causes)

@@ -1,0 +1,227 @@
+"""AWS edges of the kubernetes target (the only module that imports boto3): EKS access and ECR."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.exceptions
+
+from deployer.targets.kubernetes.errors import ClusterError, ClusterTemporaryError
+
+TOKEN_PREFIX = "k8s-aws-v1."
+_CLUSTER_HEADER = "x-k8s-aws-id"
+# EKS accepts a token for 15 minutes after signing; `aws eks get-token` declares 14 so that a
+# token is never sent in its last minute. We do the same.
+TOKEN_LIFETIME = 14 * 60
+_TEMPORARY_CODES = {"ThrottlingException", "ServiceUnavailableException", "ServerException", "Throttling"}
+
+
+def _wrap(exc: Exception, doing: str) -> ClusterError:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    if code in _TEMPORARY_CODES or isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return ClusterTemporaryError(f"{doing}: {code or exc}")
+    return ClusterError(f"{doing}: {code or type(exc).__name__}: {exc}")
+
+
+def presigned_token(sts: Any, cluster_name: str) -> str:
+    """A bearer token for EKS, made exactly as `aws eks get-token` makes it.
+
+    A presigned STS GetCallerIdentity URL whose signature covers the `x-k8s-aws-id` header
+    naming the cluster, base64url-encoded without padding and prefixed `k8s-aws-v1.`.
+    """
+    events = sts.meta.events
+
+    def carry(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context[_CLUSTER_HEADER] = params.pop(_CLUSTER_HEADER)
+
+    def sign_header(request: Any, **_: Any) -> None:
+        request.headers[_CLUSTER_HEADER] = request.context[_CLUSTER_HEADER]
+
+    events.register("provide-client-params.sts.GetCallerIdentity", carry, unique_id="autostack-eks-id")
+    events.register("before-sign.sts.GetCallerIdentity", sign_header, unique_id="autostack-eks-header")
+    url = sts.generate_presigned_url(
+        "get_caller_identity", Params={_CLUSTER_HEADER: cluster_name}, ExpiresIn=60, HttpMethod="GET"
+    )
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+
+
+class EksToken:
+    """The current EKS bearer token, made again before the old one expires."""
+
+    def __init__(self, sts: Any, cluster_name: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.sts, self.cluster_name, self.clock = sts, cluster_name, clock
+        self._token, self._made = "", float("-inf")
+
+    def __call__(self) -> str:
+        """A token with at least a minute of validity left."""
+        if self.clock() - self._made >= TOKEN_LIFETIME:
+            self._token, self._made = presigned_token(self.sts, self.cluster_name), self.clock()
+        return self._token
+
+
+@dataclass(frozen=True, slots=True)
+class EksCluster:
+    """Where an EKS cluster's API answers and the CA that signs it."""
+
+    endpoint: str
+    ca_pem: bytes
+
+
+def describe_cluster(eks: Any, name: str) -> EksCluster:
+    """The endpoint and CA of an EKS cluster, from eks:DescribeCluster."""
+    try:
+        cluster = eks.describe_cluster(name=name)["cluster"]
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise _wrap(exc, f"describing EKS cluster {name}") from exc
+    return EksCluster(cluster["endpoint"], base64.b64decode(cluster["certificateAuthority"]["data"]))
+
+
+def eks_clients(region: str) -> tuple[Any, Any]:
+    """(sts, eks) clients from the default credential chain (IRSA on EKS), regional STS."""
+    session = boto3.session.Session(region_name=region)
+    sts = session.client("sts", endpoint_url=f"https://sts.{region}.amazonaws.com")
+    return sts, session.client("eks")
+
+
+def lifecycle_policy(keep: int) -> dict[str, Any]:
+    """Keep the last `keep` production and branch images, fewer previews; drop untagged ones.
+
+    ECR rules match tag prefixes, not each environment, so previews share one budget.
+    """
+    rules: list[dict[str, Any]] = [
+        {
+            "rulePriority": priority,
+            "description": f"keep the last {count} {prefix}* images",
+            "selection": {
+                "tagStatus": "tagged",
+                "tagPrefixList": [prefix],
+                "countType": "imageCountMoreThan",
+                "countNumber": count,
+            },
+            "action": {"type": "expire"},
+        }
+        for priority, (prefix, count) in enumerate(
+            [("production-", keep), ("branch-", keep * 3), ("pr-", keep * 5)], start=1
+        )
+    ]
+    rules.append(
+        {
+            "rulePriority": len(rules) + 1,
+            "description": "expire untagged layers a day after they lost their tag",
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": 1,
+            },
+            "action": {"type": "expire"},
+        }
+    )
+    return {"rules": rules}
+
+
+class Registry:
+    """ECR repositories of AutoStack's projects: one for images, one (mutable) for layer cache."""
+
+    def __init__(self, ecr: Any, prefix: str = "autostack", keep: int = 10) -> None:
+        self.ecr, self.prefix, self.keep = ecr, prefix, keep
+
+    def ensure(self, project: str) -> tuple[str, str]:
+        """Create the project's repositories if missing; return (image repo URI, cache repo URI).
+
+        Images get immutable tags and scan on push; the cache repository is mutable because
+        BuildKit rewrites `cache-<environment>` on every build.
+        """
+        images = self._repository(f"{self.prefix}/{project}", immutable=True)
+        cache = self._repository(f"{self.prefix}/{project}/cache", immutable=False)
+        try:
+            self.ecr.put_lifecycle_policy(
+                repositoryName=f"{self.prefix}/{project}",
+                lifecyclePolicyText=json.dumps(lifecycle_policy(self.keep)),
+            )
+        except botocore.exceptions.ClientError as exc:
+            raise _wrap(exc, f"setting the lifecycle policy of {self.prefix}/{project}") from exc
+        return images, cache
+
+    def _repository(self, name: str, *, immutable: bool) -> str:
+        try:
+            found = self.ecr.create_repository(
+                repositoryName=name,
+                imageTagMutability="IMMUTABLE" if immutable else "MUTABLE",
+                imageScanningConfiguration={"scanOnPush": immutable},
+                tags=[{"Key": "managed-by", "Value": "autostack"}],
+            )["repository"]
+        except botocore.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] != "RepositoryAlreadyExistsException":
+                raise _wrap(exc, f"creating ECR repository {name}") from exc
+            found = self.ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+        return str(found["repositoryUri"])
+
+    def docker_config(self) -> dict[str, Any]:
+        """A short-lived (12 h) `.dockerconfigjson` for the build Job to push with."""
+        try:
+            data = self.ecr.get_authorization_token()["authorizationData"][0]
+        except botocore.exceptions.ClientError as exc:
+            raise _wrap(exc, "getting an ECR push credential") from exc
+        host = data["proxyEndpoint"].removeprefix("https://")
+        return {"auths": {host: {"auth": data["authorizationToken"]}}}
+
+    def forget_environment(self, project: str, environment: str) -> int:
+        """Delete a destroyed environment's image tags now rather than at the next lifecycle run."""
+        name = f"{self.prefix}/{project}"
+        try:
+            pages = self.ecr.get_paginator("list_images").paginate(
+                repositoryName=name, filter={"tagStatus": "TAGGED"}
+            )
+            ids = [
+                i for page in pages for i in page["imageIds"] if i["imageTag"].startswith(f"{environment}-")
+            ]
+            for start in range(0, len(ids), 100):
+                self.ecr.batch_delete_image(repositoryName=name, imageIds=ids[start : start + 100])
+        except botocore.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] == "RepositoryNotFoundException":
+                return 0
+            raise _wrap(exc, f"deleting the images of {environment} in {name}") from exc
+        return len(ids)
+
+
+class S3Sources:
+    """Source tarballs for build Jobs in an S3 bucket, fetched by the Job through a presigned URL.
+
+    S3 rather than a ConfigMap: ConfigMaps stop at 1 MiB, and a presigned URL lets the build pod
+    fetch its source without any AWS credentials of its own.
+    """
+
+    def __init__(self, s3: Any, bucket: str, prefix: str = "sources") -> None:
+        self.s3, self.bucket, self.prefix = s3, bucket, prefix
+
+    def put(self, project: str, deployment_id: int, tarball: bytes) -> str:
+        """Upload the tarball; return a GET URL valid for an hour."""
+        key = f"{self.prefix}/{project}/{deployment_id}.tar.gz"
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=tarball)
+            return str(
+                self.s3.generate_presigned_url(
+                    "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=3600
+                )
+            )
+        except botocore.exceptions.ClientError as exc:
+            raise _wrap(
+                exc, f"uploading the source of deployment {deployment_id} to s3://{self.bucket}"
+            ) from exc
+
+
+def ecr_registry(region: str, prefix: str, keep: int) -> Registry:
+    """The ECR registry of the account the default credential chain names."""
+    return Registry(boto3.session.Session(region_name=region).client("ecr"), prefix, keep)
+
+
+def s3_sources(region: str, bucket: str) -> S3Sources:
+    """Build sources in `bucket`, with the default credential chain."""
+    return S3Sources(boto3.session.Session(region_name=region).client("s3"), bucket)

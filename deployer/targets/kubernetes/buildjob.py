@@ -1,0 +1,165 @@
+"""Image builds in the cluster: a rootless BuildKit Job per deployment, its digest, its cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+import shlex
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+from deployer.targets.base import LogFn, Site, TargetError
+from deployer.targets.kubernetes.apply import Cluster
+from deployer.targets.kubernetes.errors import wrap_api_error
+from deployer.targets.kubernetes.render import (
+    DEPLOYMENT,
+    KIND,
+    environment_kind,
+    environment_selector,
+    render_object,
+)
+
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+COMPONENT = "autostack.dev/component"
+POLL_SECONDS = 1.0
+BUILD_LOG_LINES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSpec:
+    """One image build: which source, which Dockerfile, where to push and cache."""
+
+    site: Site
+    namespace: str
+    image_repo: str  # <account>.dkr.ecr.<region>.amazonaws.com/autostack/<project>
+    cache_repo: str
+    source_url: str  # a presigned GET of the source tarball
+    dockerfile: str = "Dockerfile"
+    docker_config: dict[str, Any] = field(default_factory=dict)
+    timeout: int = 1800
+    buildkit_image: str = "moby/buildkit:v0.23.2-rootless"
+    fetch_image: str = "busybox:1.37"
+
+    @property
+    def tag(self) -> str:
+        """The image's immutable tag; lifecycle rules match its environment prefix."""
+        return f"{self.site.environment}-{self.site.deployment_id}"
+
+
+def build_script(spec: BuildSpec) -> str:
+    """The build container's shell script (pure): build, push, print the digest as the result."""
+    env = spec.site.environment
+    args = [
+        "buildctl-daemonless.sh",
+        "build",
+        "--frontend=dockerfile.v0",
+        "--local=context=/workspace",
+        "--local=dockerfile=/workspace",
+        f"--opt=filename={spec.dockerfile}",
+        f"--output=type=image,name={spec.image_repo}:{spec.tag},push=true",
+        f"--export-cache=type=registry,ref={spec.cache_repo}:{env},mode=max,image-manifest=true",
+        f"--import-cache=type=registry,ref={spec.cache_repo}:{env}",
+        f"--import-cache=type=registry,ref={spec.cache_repo}:production",
+        "--metadata-file=/tmp/build.json",
+    ]
+    digest = 'sed -n \'s/.*"containerimage.digest": *"\\(sha256:[0-9a-f]*\\)".*/\\1/p\' /tmp/build.json'
+    return f"set -e; {shlex.join(args)}; {digest} > /dev/termination-log"
+
+
+def build_objects(spec: BuildSpec) -> list[dict[str, Any]]:
+    """The registry credential Secret and the build Job (pure)."""
+    site = spec.site
+    view = {
+        "name": f"build-{site.deployment_id}",
+        "namespace": spec.namespace,
+        "labels": {
+            **environment_selector(site.project, site.environment),
+            DEPLOYMENT: str(site.deployment_id),
+            KIND: environment_kind(site.environment),
+            COMPONENT: "build",
+        },
+        "timeout": spec.timeout,
+        "source_url": spec.source_url,
+        "script": build_script(spec),
+        "buildkit_image": spec.buildkit_image,
+        "fetch_image": spec.fetch_image,
+        "registry_secret": f"{site.environment}-registry",
+        "docker_config_b64": base64.b64encode(json.dumps(spec.docker_config).encode()).decode(),
+    }
+    return [render_object("registry-secret", b=view), render_object("build-job", b=view)]
+
+
+async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
+    """Run the build Job to its end; return the pushed image's digest.
+
+    Cancelling the awaiting task (a superseded deployment) deletes the Job and its pod.
+    """
+    objects = build_objects(spec)
+    job = objects[-1]["metadata"]["name"]
+    await asyncio.to_thread(cluster.apply, objects)
+    await log(f"image build {spec.namespace}/{job} started")
+    batch, core = client.BatchV1Api(cluster.api), client.CoreV1Api(cluster.api)
+    deadline = time.monotonic() + spec.timeout + 60
+    try:
+        while time.monotonic() < deadline:
+            outcome = await asyncio.to_thread(_outcome, batch, core, spec.namespace, job)
+            if outcome is not None:
+                succeeded, message, pod = outcome
+                for line in await asyncio.to_thread(_build_log, core, spec.namespace, pod):
+                    await log(line)
+                if not succeeded:
+                    raise TargetError(
+                        f"image build failed: {message or 'the build container exited non-zero'}"
+                    )
+                if not DIGEST.match(message):
+                    raise TargetError(f"image build finished without a digest (it reported {message!r})")
+                await log(f"pushed {spec.image_repo}@{message}")
+                return message
+            await asyncio.sleep(POLL_SECONDS)
+        raise TargetError(f"image build {job} did not finish within {spec.timeout}s")
+    except asyncio.CancelledError:
+        await asyncio.to_thread(cluster.delete, spec.namespace, "Job", job)
+        raise
+
+
+def _build_log(core: client.CoreV1Api, namespace: str, pod: str | None) -> list[str]:
+    """The build container's log, forwarded into the deployment log once the build ends."""
+    if pod is None:
+        return []
+    try:
+        # unpreloaded: this client version hands preloaded logs back as the repr of bytes
+        response = core.read_namespaced_pod_log(
+            pod, namespace, container="buildkit", tail_lines=BUILD_LOG_LINES, _preload_content=False
+        )
+    except (ApiException, HTTPError) as exc:
+        return [f"(the build log could not be read: {getattr(exc, 'reason', exc)})"]
+    return response.data.decode(errors="replace").splitlines()
+
+
+def _outcome(
+    batch: client.BatchV1Api, core: client.CoreV1Api, namespace: str, job: str
+) -> tuple[bool, str, str | None] | None:
+    """(succeeded, termination message, pod name) once the Job has finished, else None."""
+    try:
+        status = batch.read_namespaced_job_status(job, namespace).status
+        finished = {c.type for c in status.conditions or [] if c.status == "True"} & {"Complete", "Failed"}
+        if not finished:
+            return None
+        pods = core.list_namespaced_pod(namespace, label_selector=f"batch.kubernetes.io/job-name={job}")
+    except (ApiException, HTTPError) as exc:
+        raise wrap_api_error(exc, f"reading build job {namespace}/{job}") from exc
+    ended = [
+        (pod.metadata.name, s.state.terminated.message or "")
+        for pod in pods.items
+        for s in pod.status.container_statuses or []
+        if s.state and s.state.terminated
+    ]
+    pod, message = ended[0] if ended else (None, "")
+    return "Complete" in finished, message.strip(), pod

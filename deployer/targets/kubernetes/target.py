@@ -1,0 +1,162 @@
+"""The kubernetes target: builds images in the cluster, applies rendered objects, watches rollouts."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from deployer.plan import Plan
+from deployer.targets.base import Artifact, LogFn, PhaseFn, Site, TargetError
+from deployer.targets.kubernetes import dockerfile
+from deployer.targets.kubernetes.apply import Cluster
+from deployer.targets.kubernetes.buildjob import BuildSpec, run_build
+from deployer.targets.kubernetes.render import (
+    ClusterStyle,
+    Workload,
+    environment_selector,
+    host_for,
+    namespace_for,
+    render,
+    render_object,
+)
+from deployer.targets.kubernetes.rollout import watch_rollout
+
+
+class SourceStore(Protocol):
+    """Where build Jobs fetch their source from (S3 in production)."""
+
+    def put(self, project: str, deployment_id: int, tarball: bytes) -> str:
+        """Store the tarball; return a URL the build pod can GET."""
+        ...
+
+
+class ImageRegistry(Protocol):
+    """The registry calls a build needs (ECR in production)."""
+
+    def ensure(self, project: str) -> tuple[str, str]:
+        """(image repository, cache repository) of the project, created if missing."""
+        ...
+
+    def docker_config(self) -> dict[str, Any]:
+        """A push credential as `.dockerconfigjson` content."""
+        ...
+
+    def forget_environment(self, project: str, environment: str) -> int:
+        """Delete a destroyed environment's image tags."""
+        ...
+
+
+@dataclass(eq=False)
+class KubeRelease:
+    """An applied render whose rollout is still to be watched."""
+
+    site: Site
+    namespace: str
+    url: str
+
+    @property
+    def address(self) -> str:
+        """The environment's public URL (Service and Ingress route by readiness)."""
+        return self.url
+
+    async def stop(self) -> None:
+        """Nothing to stop: with maxUnavailable 0 the previous ReplicaSet is still serving."""
+
+
+def tarball(folder: Path, extra: dict[str, str]) -> bytes:
+    """A gzipped tar of `folder` plus generated files (the Dockerfile), minus .git."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(folder, arcname=".", filter=lambda info: None if info.name.startswith("./.git") else info)
+        for name, text in extra.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class KubernetesTarget:
+    """Implements `Target` on a Kubernetes cluster (EKS in production)."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        style: ClusterStyle,
+        registry: ImageRegistry,
+        sources: SourceStore,
+        *,
+        build_timeout: int = 1800,
+    ) -> None:
+        self.cluster, self.style, self.registry, self.sources = cluster, style, registry, sources
+        self.build_timeout = build_timeout
+
+    def url_for(self, project: str, environment: str) -> str:
+        """https://<host> of the environment (PRODUCT.md §2)."""
+        return f"https://{host_for(project, environment, self.style)}"
+
+    async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
+        """Build and push the image in the cluster; the artifact is the image by digest."""
+        await phase("build")
+        namespace = namespace_for(site.project, self.style)
+        images, cache = await asyncio.to_thread(self.registry.ensure, site.project)
+        extra = {}
+        if plan.dockerfile is None:
+            extra[dockerfile.GENERATED_NAME] = dockerfile.generate(plan)
+            await log(f"no Dockerfile in the repository: using one generated for {plan.framework}")
+        data = await asyncio.to_thread(tarball, source / plan.root, extra)
+        url = await asyncio.to_thread(self.sources.put, site.project, site.deployment_id, data)
+        namespace_object = render_object("namespace", w={"namespace": namespace, "project": site.project})
+        await asyncio.to_thread(self.cluster.apply, [namespace_object])
+        spec = BuildSpec(
+            site=site,
+            namespace=namespace,
+            image_repo=images,
+            cache_repo=cache,
+            source_url=url,
+            dockerfile=plan.dockerfile or dockerfile.GENERATED_NAME,
+            docker_config=await asyncio.to_thread(self.registry.docker_config),
+            timeout=self.build_timeout,
+        )
+        digest = await run_build(self.cluster, spec, log)
+        image = f"{images}@{digest}"
+        return Artifact(image, facts={"image": image})
+
+    async def release(
+        self, site: Site, artifact: Artifact, plan: Plan, env: dict[str, str], log: LogFn
+    ) -> KubeRelease:
+        """Apply the environment's objects with the artifact's image, then prune what left the render."""
+        if "@sha256:" not in artifact.ref:
+            raise TargetError(f"{artifact.ref!r} is not an image digest; deploy the commit again")
+        objects = render(Workload(site, plan, artifact.ref, env), self.style)
+        namespace = namespace_for(site.project, self.style)
+        await asyncio.to_thread(self.cluster.apply, objects)
+        selector = environment_selector(site.project, site.environment)
+        pruned = await asyncio.to_thread(self.cluster.prune, namespace, selector, objects)
+        await log(
+            f"applied {len(objects)} objects to {namespace}"
+            + (f"; pruned {', '.join(pruned)}" if pruned else "")
+        )
+        return KubeRelease(site, namespace, self.url_for(site.project, site.environment))
+
+    async def health(self, release: KubeRelease, plan: Plan, log: LogFn) -> None:
+        """Watch the rollout until every new pod is available (readiness probes passed)."""
+        site = release.site
+        limit = plan.health_timeout + 60
+        await watch_rollout(
+            self.cluster.api, release.namespace, site.environment, site.deployment_id, limit, log
+        )
+
+    async def switch(self, site: Site, release: KubeRelease) -> str:
+        """Nothing to switch: the Service already routes to the new, Ready pods."""
+        return release.url
+
+    async def destroy(self, project: str, environment: str) -> None:
+        """Delete every object of the environment by label, and its image tags."""
+        namespace = namespace_for(project, self.style)
+        await asyncio.to_thread(self.cluster.teardown, namespace, environment_selector(project, environment))
+        await asyncio.to_thread(self.registry.forget_environment, project, environment)

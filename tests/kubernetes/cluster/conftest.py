@@ -1,0 +1,137 @@
+"""The cluster tier: a real control plane (cluster/up.sh) with kwok as the nodes.
+
+Runs only under `make test-cluster`, which sets AUTOSTACK_TEST_KUBECONFIG; elsewhere every test
+here is skipped with the reason and the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import os
+from pathlib import Path
+
+import boto3
+import pytest
+from kubernetes import client
+from moto import mock_aws
+
+from deployer.targets.base import Artifact, Site
+from deployer.targets.kubernetes.access import ClusterAccess, api_client
+from deployer.targets.kubernetes.apply import Cluster
+from deployer.targets.kubernetes.aws import Registry
+from deployer.targets.kubernetes.target import KubernetesTarget
+from tests.kubernetes.conftest import STYLE, example_plan
+
+KUBECONFIG = os.environ.get("AUTOSTACK_TEST_KUBECONFIG")
+HERE = Path(__file__).parent
+# kwok's Stages (cluster/kwok-stages.yaml) fail pods running exactly these images
+PULL_FAILURE = "registry.invalid/autostack/pull-failure@sha256:" + "e" * 64
+CRASH_LOOP = "registry.invalid/autostack/crash-loop@sha256:" + "c" * 64
+_projects = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    if KUBECONFIG:
+        return
+    skip = pytest.mark.skip(reason="cluster tier not run: no test control plane; run `make test-cluster`")
+    for item in items:
+        if HERE in Path(item.fspath).parents:
+            item.add_marker(skip)
+
+
+class Sources:
+    """Source store stand-in: kwok never runs the build pod, so the URL is never fetched."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, bytes] = {}
+
+    def put(self, project: str, deployment_id: int, tarball: bytes) -> str:
+        key = f"{project}/{deployment_id}"
+        self.stored[key] = tarball
+        return f"http://sources.invalid/{key}.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    return Cluster(api_client(ClusterAccess(kubeconfig=KUBECONFIG)))
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield Registry(boto3.client("ecr", region_name="eu-west-1"))
+
+
+@pytest.fixture
+def target(cluster, registry):
+    return KubernetesTarget(cluster, STYLE, registry, Sources(), build_timeout=60)
+
+
+@pytest.fixture
+def project():
+    """A project name of its own per test, so each test has its own namespace."""
+    return f"t{os.getpid()}-{next(_projects)}"
+
+
+def image(registry: Registry, project: str, n: int) -> str:
+    """An image reference by digest in the project's (moto) repository."""
+    repo, _ = registry.ensure(project)
+    return f"{repo}@sha256:{str(n) * 64}"
+
+
+class Deployer:
+    """Release + health + switch, as the pipeline runs them, collecting the log."""
+
+    def __init__(self, target: KubernetesTarget) -> None:
+        self.target, self.lines = target, []
+
+    async def log(self, line: str) -> None:
+        self.lines.append(line)
+
+    async def deploy(
+        self,
+        project: str,
+        environment: str,
+        deployment_id: int,
+        ref: str,
+        example: str = "flask",
+        **plan_changes,
+    ):
+        plan = dataclasses.replace(example_plan(example), health_timeout=20, **plan_changes)
+        site = Site(project, environment, deployment_id)
+        release = await self.target.release(site, Artifact(ref), plan, {"GREETING": "hi"}, self.log)
+        await self.target.health(release, plan, self.log)
+        return await self.target.switch(site, release)
+
+
+@pytest.fixture
+def deployer(target):
+    return Deployer(target)
+
+
+async def wait_for_pod(api: client.ApiClient, namespace: str, selector: str, seconds: float = 30):
+    """The first pod matching `selector`, waiting for it to exist."""
+    core = client.CoreV1Api(api)
+    for _ in range(int(seconds * 4)):
+        pods = await asyncio.to_thread(core.list_namespaced_pod, namespace, label_selector=selector)
+        if pods.items:
+            return pods.items[0]
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"no pod matching {selector} in {namespace} after {seconds}s")
+
+
+async def finish_build(api: client.ApiClient, namespace: str, deployment_id: int, annotation: dict[str, str]):
+    """Play the build pod's result: kwok completes it once annotated (cluster/kwok-stages.yaml)."""
+    pod = await wait_for_pod(
+        api, namespace, f"autostack.dev/component=build,autostack.dev/deployment={deployment_id}"
+    )
+    await asyncio.to_thread(
+        client.CoreV1Api(api).patch_namespaced_pod,
+        pod.metadata.name,
+        namespace,
+        {"metadata": {"annotations": annotation}},
+    )

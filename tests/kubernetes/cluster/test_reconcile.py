@@ -1,0 +1,34 @@
+"""The reconciler removes environments the database no longer has, and nothing else."""
+
+from __future__ import annotations
+
+from deployer.targets.kubernetes.reconcile import Reclaimed, reconcile
+from deployer.targets.kubernetes.render import namespace_for
+from store.models import Environment, Project
+from tests.kubernetes.cluster.conftest import image
+from tests.kubernetes.conftest import STYLE
+
+
+async def test_reconciler_removes_an_orphaned_preview_only(sessions, target, deployer, registry, project):
+    async with sessions.begin() as session:
+        row = Project(name=project)
+        session.add(row)
+        await session.flush()
+        session.add_all(
+            [
+                Environment(project_id=row.id, name="production", kind="production"),
+                Environment(project_id=row.id, name="pr-4", kind="preview"),
+                Environment(project_id=row.id, name="pr-3", kind="preview", state="destroyed"),
+            ]
+        )
+    for n, environment in enumerate(("production", "pr-3", "pr-4"), start=1):
+        await deployer.deploy(project, environment, n, image(registry, project, n))
+
+    reclaimed = await reconcile(sessions, target)
+
+    assert Reclaimed(project, "pr-3") in reclaimed
+    assert all(r.project != project or r.environment == "pr-3" for r in reclaimed)
+    namespace = namespace_for(project, STYLE)
+    assert target.cluster.names(namespace, {"autostack.dev/environment": "pr-3"}) == set()
+    for kept in ("production", "pr-4"):
+        assert ("Deployment", kept) in target.cluster.names(namespace, {"autostack.dev/environment": kept})

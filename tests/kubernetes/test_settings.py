@@ -1,0 +1,56 @@
+"""AUTOSTACK_TARGET=kubernetes settings: what they need, and the options serve builds from them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.serve import kubernetes_options
+from bot.settings import Settings, SettingsError
+
+BASE = {
+    "AUTOSTACK_TARGET": "kubernetes",
+    "AWS_REGION": "eu-west-1",
+    "SOURCES_BUCKET": "autostack-sources",
+    "EKS_CLUSTER": "prod",
+    "APPS_DOMAIN": "apps.example.com",
+    "PREVIEW_DOMAIN": "preview.example.com",
+}
+
+
+def _settings(tmp_path, **changes):
+    env = {**BASE, "AUTOSTACK_DATA_DIR": str(tmp_path), **changes}
+    return Settings.from_env({k: v for k, v in env.items() if v is not None}, dotenv=tmp_path / "none")
+
+
+def test_eks_settings_become_target_options(tmp_path):
+    options = kubernetes_options(
+        _settings(tmp_path, INGRESS_ANNOTATIONS="a.io/x=1, b.io/y=two", ECR_KEEP_IMAGES="5")
+    )
+    assert options.access.eks_cluster == "prod" and options.access.region == "eu-west-1"
+    assert options.style.ingress_annotations == (("a.io/x", "1"), ("b.io/y", "two"))
+    assert (options.style.ingress_class, options.style.cluster_issuer) == ("nginx", "letsencrypt")
+    assert (options.sources_bucket, options.ecr_keep) == ("autostack-sources", 5)
+
+
+def test_local_target_reads_no_cluster_settings(tmp_path):
+    assert _settings(tmp_path, AUTOSTACK_TARGET="local", AWS_REGION=None).cluster is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"AWS_REGION": None}, "AUTOSTACK_TARGET=kubernetes needs AWS_REGION"),
+        ({"SOURCES_BUCKET": None}, "needs SOURCES_BUCKET"),
+        ({"KUBE_IN_CLUSTER": "1"}, "KUBE_IN_CLUSTER and EKS_CLUSTER are both set"),
+        ({"INGRESS_ANNOTATIONS": "novalue"}, "INGRESS_ANNOTATIONS: 'novalue' is not key=value"),
+        ({"ECR_KEEP_IMAGES": "0"}, "ECR_KEEP_IMAGES=0 is out of range"),
+    ],
+)
+def test_bad_cluster_settings_stop_start_up(tmp_path, changes, message):
+    with pytest.raises(SettingsError, match=message):
+        _settings(tmp_path, **changes)
+
+
+def test_domains_are_required_for_the_cluster(tmp_path):
+    with pytest.raises(SettingsError, match="needs APPS_DOMAIN and PREVIEW_DOMAIN"):
+        kubernetes_options(_settings(tmp_path, PREVIEW_DOMAIN=None))
