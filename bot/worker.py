@@ -22,9 +22,10 @@ from bot.logs import delivery_id_var
 from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
 from bot.relay import relay, stale_deliveries
 from bot.services import Services
+from deployer.events import EnvironmentDestroyed
 from handlers.context import Context, HandlerSettings
 from handlers.router import DispatchResult, dispatch
-from store.models import Delivery, utcnow
+from store.models import AuditEvent, Delivery, Project, utcnow
 
 log = logging.getLogger("autostack.worker")
 
@@ -183,6 +184,21 @@ async def reconcile_cluster(ctx: dict[str, Any]) -> int:
 
     services, runtime = ctx["services"], ctx["deploy"]
     reclaimed = await reconcile(services.sessions, runtime.target)
+    for orphan in reclaimed:
+        async with services.sessions.begin() as session:
+            project = await session.scalar(select(Project).where(Project.name == orphan.project))
+            session.add(
+                AuditEvent(
+                    project_id=project.id if project else None,
+                    actor="autostack",
+                    action="environment.reclaimed",
+                    target=f"{orphan.project}/{orphan.environment}",
+                    details={"reason": "in the cluster but not active in the database"},
+                )
+            )
+        if project is not None:
+            # GitHub still shows the environment's Deployments as active until told otherwise
+            await runtime.hub.emit(EnvironmentDestroyed(project.id, orphan.environment))
     return len(reclaimed)
 
 

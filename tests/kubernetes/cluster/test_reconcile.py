@@ -32,3 +32,39 @@ async def test_reconciler_removes_an_orphaned_preview_only(sessions, target, dep
     assert target.cluster.names(namespace, {"autostack.dev/environment": "pr-3"}) == set()
     for kept in ("production", "pr-4"):
         assert ("Deployment", kept) in target.cluster.names(namespace, {"autostack.dev/environment": kept})
+
+
+async def test_reconciler_job_records_the_orphan_and_retires_its_github_deployments(
+    sessions, target, deployer, registry, project
+):
+    from types import SimpleNamespace
+
+    from sqlalchemy import select
+
+    from bot.worker import reconcile_cluster
+    from deployer.events import EnvironmentDestroyed
+    from store.models import AuditEvent
+
+    async with sessions.begin() as session:
+        row = Project(name=project)
+        session.add(row)
+        await session.flush()
+        project_id = row.id
+        session.add(Environment(project_id=row.id, name="pr-9", kind="preview", state="destroyed"))
+    await deployer.deploy(project, "pr-9", 1, image(registry, project, 1))
+    heard: list[object] = []
+
+    class Heard:
+        async def emit(self, event: object) -> None:
+            heard.append(event)
+
+    ctx = {
+        "services": SimpleNamespace(sessions=sessions),
+        "deploy": SimpleNamespace(target=target, hub=Heard()),
+    }
+    assert await reconcile_cluster(ctx) >= 1
+
+    assert EnvironmentDestroyed(project_id, "pr-9") in heard
+    async with sessions() as session:
+        events = (await session.scalars(select(AuditEvent).where(AuditEvent.project_id == project_id))).all()
+    assert [(e.action, e.target) for e in events] == [("environment.reclaimed", f"{project}/pr-9")]
