@@ -140,6 +140,9 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
+            # its own session: Ctrl-C in a terminal (or a signal to the whole group) must not stop
+            # it before serve has stopped the workers that use it
+            start_new_session=True,
         )
         deadline = time.monotonic() + wait_seconds
         while not self.socket.exists():
