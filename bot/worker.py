@@ -23,6 +23,7 @@ from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
 from bot.relay import relay, stale_deliveries
 from bot.services import Services
 from deployer.events import EnvironmentDestroyed
+from deployer.expiry import expire_idle_previews
 from handlers.context import Context, HandlerSettings
 from handlers.router import DispatchResult, dispatch
 from store.models import AuditEvent, Delivery, Project, utcnow
@@ -178,28 +179,44 @@ def make_worker(
 
 
 async def reconcile_cluster(ctx: dict[str, Any]) -> int:
-    """Remove environments the cluster has and the database does not; return how many."""
+    """Destroy previews idle past their TTL, then orphans (in the cluster, not in the database)."""
     # the kubernetes client loads only where AUTOSTACK_TARGET=kubernetes (see bot.serve)
     from deployer.targets.kubernetes.reconcile import reconcile
 
     services, runtime = ctx["services"], ctx["deploy"]
+    # the closed pull request's path, which also marks the preview's GitHub Deployments inactive
+    expired = await expire_idle_previews(services.sessions, runtime.target, runtime.hub)
+    for preview in expired:
+        idle = f"idle since {preview.last_activity_at:%Y-%m-%d %H:%M} UTC, longer than previews.ttl"
+        await _audit(services, preview.project, preview.environment, "environment.expired", idle)
     reclaimed = await reconcile(services.sessions, runtime.target)
     for orphan in reclaimed:
-        async with services.sessions.begin() as session:
-            project = await session.scalar(select(Project).where(Project.name == orphan.project))
-            session.add(
-                AuditEvent(
-                    project_id=project.id if project else None,
-                    actor="autostack",
-                    action="environment.reclaimed",
-                    target=f"{orphan.project}/{orphan.environment}",
-                    details={"reason": "in the cluster but not active in the database"},
-                )
-            )
-        if project is not None:
+        reason = "in the cluster but not active in the database"
+        project_id = await _audit(
+            services, orphan.project, orphan.environment, "environment.reclaimed", reason
+        )
+        if project_id is not None:
             # GitHub still shows the environment's Deployments as active until told otherwise
-            await runtime.hub.emit(EnvironmentDestroyed(project.id, orphan.environment))
-    return len(reclaimed)
+            await runtime.hub.emit(EnvironmentDestroyed(project_id, orphan.environment))
+    return len(expired) + len(reclaimed)
+
+
+async def _audit(
+    services: Services, project_name: str, environment: str, action: str, reason: str
+) -> int | None:
+    """Record what the reconciler did to an environment; return its project's id (None if gone)."""
+    async with services.sessions.begin() as session:
+        project = await session.scalar(select(Project).where(Project.name == project_name))
+        session.add(
+            AuditEvent(
+                project_id=project.id if project else None,
+                actor="autostack",
+                action=action,
+                target=f"{project_name}/{environment}",
+                details={"reason": reason},
+            )
+        )
+        return project.id if project else None
 
 
 def make_deploy_worker(

@@ -17,6 +17,9 @@ _ENV_KEY = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 _DURATION = r"^[1-9][0-9]*[mhd]$"
 _QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Mi|Gi|Ki)?$"
+# what a pattern asks for, in words people read better than the regular expression
+_PATTERN_WORDS = {_DURATION: "minutes, hours or days like 30m, 72h or 3d"}
+_DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
 
 class ConfigError(ValueError):
@@ -143,7 +146,9 @@ def _describe(error: Any) -> str:
     allowed = {
         "greater_than_equal": f"a number ≥ {ctx.get('ge')}",
         "less_than_equal": f"a number ≤ {ctx.get('le')}",
-        "string_pattern_mismatch": f"text matching {ctx.get('pattern')}",
+        "string_pattern_mismatch": _PATTERN_WORDS.get(
+            ctx.get("pattern", ""), f"text matching {ctx.get('pattern')}"
+        ),
         "string_too_short": "a non-empty string",
         "int_type": "a whole number",
         "bool_type": "true or false",
@@ -157,6 +162,13 @@ def _describe(error: Any) -> str:
     if kind == "scalar_type":
         allowed = "a string, number or boolean"
     return f"{key}: {shown} is not allowed; expected {allowed or error['msg']}"
+
+
+def duration_seconds(duration: str | None) -> int | None:
+    """Seconds in a validated duration such as 30m, 72h or 3d (pure); None stays None."""
+    if duration is None:
+        return None
+    return int(duration[:-1]) * _DURATION_SECONDS[duration[-1]]
 
 
 def parse_config(text: str, *, filename: str = "autostack.yml") -> RepoConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import PurePosixPath
 
-from deployer.config import ConfigError, RepoConfig
+from deployer.config import ConfigError, RepoConfig, duration_seconds
 from deployer.detect import Detection
 
 
@@ -30,6 +30,7 @@ class Plan:
     env: dict[str, str] = field(default_factory=dict)
     autoscale: dict[str, int] | None = None  # min, max, cpu (kubernetes target)
     resources: dict[str, str] = field(default_factory=dict)  # cpu, memory per replica (kubernetes)
+    preview_ttl: int | None = None  # seconds a preview may stay idle before it is destroyed
 
     def snapshot(self) -> dict[str, object]:
         """A JSON-safe copy stored on the deployment, so rollback knows how it ran."""
@@ -81,6 +82,7 @@ def make_plan(config: RepoConfig, detection: Detection) -> Plan:
         env={k: _env_text(v) for k, v in config.env.items()},
         autoscale=run.autoscale.model_dump() if run.autoscale else None,
         resources={k: v for k, v in run.resources.model_dump().items() if v},
+        preview_ttl=duration_seconds(config.previews.ttl),
     )
 
 

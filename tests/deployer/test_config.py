@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deployer.config import ConfigError, parse_config, schema_text
+from deployer.config import ConfigError, duration_seconds, parse_config, schema_text
 from deployer.detect import Detection
 from deployer.plan import Plan, make_plan
 
@@ -63,7 +63,7 @@ FLASK = Detection(
             "previews: {enabled: false, ttl: 7d, drafts: true}\nbranches: [staging]\n"
             "domains: [shop.example.com]\nrun: {replicas: 2, autoscale: {min: 2, max: 5, cpu: 70}, "
             "resources: {cpu: 500m, memory: 512Mi}}\n",
-            {"replicas": 2},
+            {"replicas": 2, "preview_ttl": 7 * 86400},
         ),
     ],
     ids=["empty", "run", "build", "env", "dockerfile", "everything"],
@@ -87,7 +87,10 @@ def test_valid_config_makes_plan(text, expected):
         ("run: {port: '80'}\n", 'run.port: "80" is not allowed; expected a whole number'),
         ("run: {replicas: 51}\n", "run.replicas: 51 is not allowed; expected a number ≤ 50"),
         ("run: {autoscale: {min: 3, max: 2}}\n", "run.autoscale: min (3) must not exceed max (2)"),
-        ("previews: {ttl: soon}\n", 'previews.ttl: "soon" is not allowed; expected text matching'),
+        (
+            "previews: {ttl: 3 days}\n",
+            'previews.ttl: "3 days" is not allowed; expected minutes, hours or days like 30m, 72h or 3d',
+        ),
         (
             "previews: {enabled: yes please}\n",
             'previews.enabled: "yes please" is not allowed; expected true or false',
@@ -127,6 +130,14 @@ def test_invalid_config_names_key_value_and_allowed(text, message):
 def test_root_outside_repository_is_refused(root):
     with pytest.raises(ConfigError, match="expected a folder inside the repository"):
         make_plan(parse_config(f"build: {{root: {root}}}\n"), FLASK)
+
+
+@pytest.mark.parametrize(
+    ("duration", "seconds"),
+    [(None, None), ("30m", 1800), ("72h", 259200), ("3d", 259200), ("1d", 86400)],
+)
+def test_duration_seconds(duration, seconds):
+    assert duration_seconds(duration) == seconds
 
 
 def test_published_schema_is_up_to_date():

@@ -17,6 +17,7 @@ from urllib3.exceptions import HTTPError
 
 from deployer.targets.base import LogFn, Site, TargetError
 from deployer.targets.kubernetes.apply import Cluster
+from deployer.targets.kubernetes.buildlog import BuildLogStream
 from deployer.targets.kubernetes.errors import wrap_api_error
 from deployer.targets.kubernetes.render import (
     DEPLOYMENT,
@@ -29,7 +30,6 @@ from deployer.targets.kubernetes.render import (
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 COMPONENT = "autostack.dev/component"
 POLL_SECONDS = 1.0
-BUILD_LOG_LINES = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,23 +97,25 @@ def build_objects(spec: BuildSpec) -> list[dict[str, Any]]:
 
 
 async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
-    """Run the build Job to its end; return the pushed image's digest.
+    """Run the build Job to its end, streaming its log; return the pushed image's digest.
 
-    Cancelling the awaiting task (a superseded deployment) deletes the Job and its pod.
+    Cancelling the awaiting task (a superseded deployment) stops the stream and deletes the Job
+    and its pod.
     """
     objects = build_objects(spec)
     job = objects[-1]["metadata"]["name"]
     await asyncio.to_thread(cluster.apply, objects)
     await log(f"image build {spec.namespace}/{job} started")
     batch, core = client.BatchV1Api(cluster.api), client.CoreV1Api(cluster.api)
+    stream = BuildLogStream(core, spec.namespace, job, log)
+    stream.start()
     deadline = time.monotonic() + spec.timeout + 60
     try:
         while time.monotonic() < deadline:
             outcome = await asyncio.to_thread(_outcome, batch, core, spec.namespace, job)
             if outcome is not None:
                 succeeded, message, pod = outcome
-                for line in await asyncio.to_thread(_build_log, core, spec.namespace, pod):
-                    await log(line)
+                await stream.finish(pod)
                 if not succeeded:
                     raise TargetError(
                         f"image build failed: {message or 'the build container exited non-zero'}"
@@ -127,20 +129,8 @@ async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
     except asyncio.CancelledError:
         await asyncio.to_thread(cluster.delete, spec.namespace, "Job", job)
         raise
-
-
-def _build_log(core: client.CoreV1Api, namespace: str, pod: str | None) -> list[str]:
-    """The build container's log, forwarded into the deployment log once the build ends."""
-    if pod is None:
-        return []
-    try:
-        # unpreloaded: this client version hands preloaded logs back as the repr of bytes
-        response = core.read_namespaced_pod_log(
-            pod, namespace, container="buildkit", tail_lines=BUILD_LOG_LINES, _preload_content=False
-        )
-    except (ApiException, HTTPError) as exc:
-        return [f"(the build log could not be read: {getattr(exc, 'reason', exc)})"]
-    return response.data.decode(errors="replace").splitlines()
+    finally:
+        await stream.cancel()  # idempotent: a no-op once finish() has run
 
 
 def _outcome(

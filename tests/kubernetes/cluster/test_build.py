@@ -8,6 +8,7 @@ from the termination message, cancelling) is real.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -17,7 +18,21 @@ from deployer.targets.kubernetes.render import namespace_for
 from tests.kubernetes.cluster.conftest import finish_build, wait_for_pod
 from tests.kubernetes.conftest import EXAMPLES, STYLE, example_plan
 
+ROOT = Path(__file__).parents[3]
 DIGEST = "sha256:" + "d" * 64
+# what kwok serves as the build container's log: the text after the CRI prefix of each line
+BUILD_LOG = [
+    line.split(" ", 3)[3] for line in (ROOT / "cluster" / "build.log").read_text().splitlines() if line
+]
+
+
+async def wait_for_line(lines: list[str], wanted: str, seconds: float = 30) -> None:
+    """Wait until `wanted` has been logged."""
+    for _ in range(int(seconds * 10)):
+        if wanted in lines:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{wanted!r} was not logged within {seconds}s; got {lines}")
 
 
 async def _phase(_name):
@@ -36,9 +51,27 @@ async def test_build_job_result_is_the_artifact_digest(target, project, deployer
     artifact = await asyncio.wait_for(build, 60)
     assert artifact.ref.endswith(f"/autostack/{project}@{DIGEST}")
     assert any("generated for flask" in line for line in deployer.lines)
-    assert "#5 CACHED" in deployer.lines  # the build container's log, forwarded (cluster/build.log)
     assert f"{project}/11" in target.sources.stored
     await deployer.deploy(project, "pr-1", 11, artifact.ref)
+
+
+async def test_build_log_is_streamed_while_the_job_runs(target, project, deployer):
+    build = asyncio.create_task(
+        target.build(
+            Site(project, "pr-4", 14), EXAMPLES / "flask", example_plan("flask"), deployer.log, _phase
+        )
+    )
+    # the build pod stays running until annotated, so these lines can only have come by streaming
+    await wait_for_line(deployer.lines, BUILD_LOG[-1])
+    assert not build.done()
+    await finish_build(
+        target.cluster.api, namespace_for(project, STYLE), 14, {"autostack.dev/test-digest": DIGEST}
+    )
+    await asyncio.wait_for(build, 60)
+    streamed = [line for line in deployer.lines if line in BUILD_LOG]
+    assert streamed == BUILD_LOG  # each line once, in order: the final tail read repeats none
+    pushed = next(i for i, line in enumerate(deployer.lines) if line.startswith("pushed "))
+    assert deployer.lines.index(BUILD_LOG[-1]) < pushed
 
 
 async def test_failed_build_reports_the_reason(target, project, deployer):
