@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.github.api import GitHubApps
 from bot.intake import Receive, Scope, Send, WebhookIntake
 from bot.services import Services
 from store.models import Delivery
@@ -87,6 +88,12 @@ class AutoStackApp:
             lifespan=self._lifespan if run_intake else None,
         )
         self.web.state.services = services
+
+    def use_app(self, app_id: int, private_key: str, webhook_secret: str) -> GitHubApps:
+        """Switch to an App registered at run time: accept only deliveries signed with its secret
+        and make GitHub calls as it; returns the App now in use."""
+        self.intake.use_secrets((webhook_secret,))
+        return self.services.use_app(app_id, private_key)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:

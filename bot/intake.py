@@ -94,6 +94,11 @@ class WebhookIntake:
         self._metrics = metrics
         self._max_bytes = max_bytes
 
+    def use_secrets(self, secrets: tuple[str, ...]) -> None:
+        """Verify deliveries with these secrets from now on (the setup page registered a new App,
+        whose deliveries are signed with its own secret)."""
+        self._secrets = tuple(secret.encode() for secret in secrets)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
             await respond(send, 405, {"error": "use POST"})

@@ -154,6 +154,7 @@ async def serve(settings: Settings) -> None:
             page = web_state_for(services, deploy, runtime.router)
             app = AutoStackApp(services, [*api_deploy.routes, web_mount(page)])
             app.web.state.deploy = deploy
+            page.use_app = app.use_app
             workers = [make_deploy_worker(services, runtime, handle_signals=False)]
             if embedded is not None:
                 workers.append(make_worker(services, handle_signals=False))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.deliveries import DeliveryWriter
 from bot.github.api import GitHubApps
-from bot.github.apps import github_apps
+from bot.github.apps import SwitchableApps, github_apps, registered_app
 from bot.metrics import Metrics
 from bot.queue import JobQueue
 from bot.relay import Relay
@@ -37,7 +37,7 @@ class Services:
     router: Router
     writer: DeliveryWriter
     relay: Relay
-    apps: GitHubApps
+    apps: SwitchableApps
     keyring: KeyRing
     permissions: PermissionCache = field(default_factory=PermissionCache)
     _queue: JobQueue | None = None
@@ -59,9 +59,14 @@ class Services:
             router=router or default_router(),
             writer=DeliveryWriter(engine, on_committed=relay.notify),
             relay=relay,
-            apps=github_apps(settings, dry_run=dry_run),
+            apps=SwitchableApps(github_apps(settings, dry_run=dry_run)),
             keyring=KeyRing(require_secret_keys(settings)),
         )
+
+    def use_app(self, app_id: int, private_key: str) -> GitHubApps:
+        """Make GitHub calls as this App from now on (registered by the setup page); returns it."""
+        self.apps.current = registered_app(app_id, private_key, self.settings.github_api_url)
+        return self.apps
 
     async def queue(self) -> JobQueue:
         """The job queue, connected on first use (so start-up survives Redis being down)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.github.api import GitHubApps
+from bot.github.api import GitHubAPI, GitHubApps, InstallationInfo
 from bot.github.dryrun import DryRunApps
 from bot.settings import Settings
 
@@ -22,3 +22,26 @@ def github_apps(settings: Settings, *, dry_run: bool = False) -> GitHubApps:
     from bot.github.app import GitHubApp
 
     return GitHubApp(settings.app_id, settings.private_key, base_url=settings.github_api_url)
+
+
+class SwitchableApps:
+    """The App every part of the process holds: it forwards to the current one, so an App the
+    setup page registers reaches the worker and the reporter without a restart."""
+
+    def __init__(self, current: GitHubApps) -> None:
+        self.current = current
+
+    def installation(self, installation_id: int) -> GitHubAPI:
+        """A client acting as the given installation of the current App."""
+        return self.current.installation(installation_id)
+
+    async def get_installation(self, installation_id: int) -> InstallationInfo:
+        """Look up an installation of the current App."""
+        return await self.current.get_installation(installation_id)
+
+
+def registered_app(app_id: int, private_key: str, api_url: str) -> GitHubApps:
+    """The real App for credentials the setup page stored."""
+    from bot.github.app import GitHubApp  # see github_apps: loaded only when an App is used
+
+    return GitHubApp(app_id, private_key, base_url=api_url)

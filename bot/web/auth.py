@@ -18,12 +18,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.github.api import GitHubApps
+from bot.github.errors import GitHubError
 from bot.settings import Settings
 from bot.web.context import audit, csrf_ok, current_viewer, refuse, render, web_state
 from bot.web.identity import GitHubUser, Identity, IdentityError, authorize_url
-from bot.web.roles import role_from_github
+from bot.web.roles import RANK, Role, role_from_github
 from bot.web.team_store import accept_invitation
-from store.models import Installation, Member, Team
+from store.models import Installation, Member, Project, Team
 
 LOCAL_ADMIN_ID = 0
 SECURITY_HEADERS = {
@@ -114,18 +116,46 @@ async def login_github(request: Request) -> Response:
     )
 
 
-async def _team_for(session: AsyncSession, identity: Identity, token: str, user: GitHubUser) -> Member | None:
-    """The user's membership: one they already have, else one their GitHub role gives them."""
+async def _repository_role(
+    session: AsyncSession, apps: GitHubApps | None, installation_id: int, login: str
+) -> Role | None:
+    """The best role the user's permission on the installation's projects gives (asked as the
+    installation, since the user's token cannot see other people's permissions)."""
+    if apps is None:
+        return None
+    repos = (
+        await session.scalars(select(Project.full_name).where(Project.installation_id == installation_id))
+    ).all()
+    github = apps.installation(installation_id)
+    best: Role | None = None
+    for repo in repos:
+        try:
+            role = role_from_github(None, await github.get_collaborator_permission(repo, login))
+        except GitHubError as exc:
+            raise IdentityError(f"asking GitHub for {login}'s permission on {repo} failed: {exc}") from exc
+        if role is not None and (best is None or RANK[role] > RANK[best]):
+            best = role
+    return best
+
+
+async def _team_for(
+    session: AsyncSession, identity: Identity, apps: GitHubApps | None, token: str, user: GitHubUser
+) -> Member | None:
+    """The user's membership: one they already have, else one their GitHub organisation role (or
+    ownership of a user account), failing that their repository permission, gives them."""
     member = await session.scalar(select(Member).where(Member.github_user_id == user.id).order_by(Member.id))
     if member is not None:
         return member
     for installation in (
         await session.scalars(select(Installation).where(Installation.deleted_at.is_(None)))
     ).all():
+        role: Role | None
         if installation.account_type == "Organization":
             role = role_from_github(await identity.org_role(token, installation.account_login), None)
         else:
             role = "owner" if installation.account_login.lower() == user.login.lower() else None
+        if role is None:
+            role = await _repository_role(session, apps, installation.id, user.login)
         if role is None:
             continue
         team = await session.scalar(select(Team).where(Team.installation_id == installation.id))
@@ -163,7 +193,7 @@ async def login_callback(request: Request) -> Response:
         invitation = request.session.pop("invitation", None)
         async with web.sessions.begin() as session:
             member = await accept_invitation(session, invitation, user) if invitation else None
-            member = member or await _team_for(session, identity, token, user)
+            member = member or await _team_for(session, identity, web.github, token, user)
             if member is not None:
                 audit(session, request, user.login, member.team_id, "login", user.login)
     except IdentityError as exc:
@@ -172,7 +202,11 @@ async def login_callback(request: Request) -> Response:
         await identity.close()
     if member is None:
         return refuse(
-            request, None, 403, f"{user.login} is in no team here; ask an admin for an invitation link"
+            request,
+            None,
+            403,
+            f"{user.login} is not a member of any organisation this App is installed on and has no "
+            "permission on its repositories, so is in no team here; ask an admin for an invitation link",
         )
     target = _safe_next(request.session.get("next"))
     _start_session(request, user.id, user.login, member.team_id)

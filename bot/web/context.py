@@ -18,6 +18,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from bot.api_deploy import DeployService
+from bot.github.api import GitHubApps
 from bot.settings import Settings
 from bot.web.roles import allows
 from store.encryption import KeyRing
@@ -40,6 +41,15 @@ class Mailer(Protocol):
 
 
 @dataclass
+class DnsZones(Protocol):
+    """The DNS provider holding customers' zones (Route53), where records can be made for them."""
+
+    async def zones(self) -> list[Any]: ...
+    async def upsert(self, zone: Any, records: list[Any]) -> None: ...
+    async def delete(self, zone: Any, records: list[Any]) -> int: ...
+
+
+@dataclass
 class OAuthClient:
     """The GitHub App's OAuth client; the setup page can fill it in at run time."""
 
@@ -58,6 +68,10 @@ class WebState:
     deploy: DeployService | None = None  # queue, target and events; None when nothing deploys
     routing: DomainRouting | None = None
     mailer: Mailer | None = None
+    dns_zones: DnsZones | None = None  # Route53 when AWS is configured
+    github: GitHubApps | None = None  # the App, to ask repository permissions; None: no App
+    # switches the server to an App the setup page registered: (app id, private key, webhook secret)
+    use_app: Callable[[int, str, str], GitHubApps] | None = None
     nameservers: tuple[str, int] | None = None  # a test's DNS server; None: the system resolver
     # the one-time local admin login (embedded defaults without OAuth); used once, then None
     login_token: str | None = field(default=None, repr=False)

@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.web.context import Viewer, WebState, audit, page, refuse, render, team_project, web_state
 from bot.web.dns_check import lookup, txt_name, txt_value, verdict
+from bot.web.route53 import Record, Route53Error, Zone, domain_records, zone_for
 from deployer.targets.local.router import hostname_for
 from store.models import Domain, Environment, Project, utcnow
 
@@ -27,6 +28,18 @@ CHECK_INTERVAL = 60.0
 def expected_cname(settings_domain: str | None, project: str, environment: str) -> str:
     """The host a CNAME must point to: the environment's own host name."""
     return hostname_for(project, environment, settings_domain or "localhost")
+
+
+def managed_records(web: WebState, domain: Domain, project: Project, zone: Zone) -> list[Record]:
+    """The records AutoStack makes in Route53 for a domain; a zone's apex cannot hold a CNAME,
+    so there only the TXT is made."""
+    target = expected_cname(web.settings.apps_domain, project.name, domain.environment)
+    records = domain_records(domain.hostname, txt_name(domain.hostname), txt_value(domain.token), target)
+    return records[:1] if domain.hostname == zone.name else records
+
+
+async def _zones(web: WebState) -> list[Zone]:
+    return await web.dns_zones.zones() if web.dns_zones is not None else []
 
 
 async def check_domain(web: WebState, domain: Domain, project: Project) -> None:
@@ -100,6 +113,15 @@ async def domains_page(
                 )
             )
         ).all()
+    route53: dict[int, str] = {}
+    try:
+        zones = await _zones(web)
+    except Route53Error as exc:
+        zones, error = [], error or str(exc)
+    for row in rows:
+        zone = zone_for(row.hostname, zones)
+        if zone is not None:
+            route53[row.id] = zone.name
     records = {
         row.id: (
             txt_name(row.hostname),
@@ -116,6 +138,7 @@ async def domains_page(
         project=project,
         rows=rows,
         records=records,
+        route53=route53,
         environments=envs or ["production"],
         error=error,
     )
@@ -196,16 +219,63 @@ async def domain_verify(request: Request, viewer: Viewer) -> Response:
     return RedirectResponse(f"/projects/{project.name}/domains", 303)
 
 
-async def domain_remove(request: Request, viewer: Viewer) -> Response:
-    """Remove the domain and its route."""
+async def domain_route53(request: Request, viewer: Viewer) -> Response:
+    """Create (UPSERT) the domain's TXT and CNAME in the Route53 zone it lives in."""
     web = web_state(request)
     async with web.sessions.begin() as session:
         found = await _owned(request, viewer, session)
         if found is None:
             return refuse(request, viewer, 404, "no such domain")
         project, domain = found
+        try:
+            zone = zone_for(domain.hostname, await _zones(web))
+            if zone is None:
+                return refuse(request, viewer, 404, f"no Route53 hosted zone holds {domain.hostname}")
+            records = managed_records(web, domain, project, zone)
+            await web.dns_zones.upsert(zone, records)  # type: ignore[union-attr]
+        except Route53Error as exc:
+            return await domains_page(request, viewer, str(exc), 502)
+        audit(
+            session,
+            request,
+            viewer.login,
+            viewer.team.id,
+            "domain.route53",
+            domain.hostname,
+            project.id,
+            zone=zone.name,
+            records=[f"{r.name} {r.type}" for r in records],
+        )
+    return RedirectResponse(f"/projects/{project.name}/domains", 303)
+
+
+async def domain_remove(request: Request, viewer: Viewer) -> Response:
+    """Remove the domain, its route and the Route53 records AutoStack made for it."""
+    web = web_state(request)
+    async with web.sessions.begin() as session:
+        found = await _owned(request, viewer, session)
+        if found is None:
+            return refuse(request, viewer, 404, "no such domain")
+        project, domain = found
+        removed = 0
+        try:
+            zone = zone_for(domain.hostname, await _zones(web))
+            if zone is not None:
+                removed = await web.dns_zones.delete(zone, managed_records(web, domain, project, zone))  # type: ignore[union-attr]
+        except Route53Error as exc:
+            # keep the domain so removing can be tried again: its records would be left behind
+            return await domains_page(request, viewer, str(exc), 502)
         await session.delete(domain)
-        audit(session, request, viewer.login, viewer.team.id, "domain.remove", domain.hostname, project.id)
+        audit(
+            session,
+            request,
+            viewer.login,
+            viewer.team.id,
+            "domain.remove",
+            domain.hostname,
+            project.id,
+            route53_records_removed=removed,
+        )
     if web.routing is not None:
         web.routing.remove(domain.hostname)
     return RedirectResponse(f"/projects/{project.name}/domains", 303)
@@ -215,5 +285,6 @@ routes = [
     page("/projects/{name}/domains", domains_page, "domains.view"),
     page("/projects/{name}/domains/add", domain_add, "domains.write", ("POST",)),
     page("/projects/{name}/domains/verify", domain_verify, "domains.write", ("POST",)),
+    page("/projects/{name}/domains/route53", domain_route53, "domains.write", ("POST",)),
     page("/projects/{name}/domains/remove", domain_remove, "domains.write", ("POST",)),
 ]

@@ -55,7 +55,8 @@ def deploy_permission(environment: str, action: str) -> str:
 
 def role_from_github(org_role: str | None, repo_permission: str | None) -> Role | None:
     """The role a first login gets: org admin → admin, org member → developer, else from the
-    best repository permission (admin/maintain → admin, write → developer, read → viewer)."""
+    best repository permission (admin/maintain → admin, write → developer, triage/read → viewer).
+    maintain gives admin because the PR commands let a maintainer promote production."""
     if org_role == "admin":
         return "admin"
     if org_role == "member":

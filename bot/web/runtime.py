@@ -14,6 +14,7 @@ from bot.web.auth import local_login_link
 from bot.web.context import OAuthClient, WebState
 from bot.web.domains import watch_domains
 from bot.web.mail import SesMailer
+from bot.web.route53 import Route53Zones
 from bot.web.setup import load_registered_app
 from bot.web.traffic import LocalDomainRouting, TrafficLog
 from deployer.targets.local.router import Router
@@ -22,12 +23,14 @@ log = logging.getLogger("autostack.web")
 
 
 def build_state(services: Services, deploy: DeployService, router: Router | None) -> WebState:
-    """The page's view of the server; SES mail when AWS_REGION is set (sender: autostack@<host>)."""
+    """The page's view of the server; SES mail (sender: autostack@<host>) and Route53 records
+    when AWS_REGION is set."""
     settings = services.settings
-    mailer = None
+    mailer, zones = None, None
     if settings.aws_region:
         host = settings.base_url.split("://", 1)[-1].split(":")[0].split("/")[0]
         mailer = SesMailer(settings.aws_region, f"autostack@{host}")
+        zones = Route53Zones()
     return WebState(
         settings=settings,
         sessions=services.sessions,
@@ -36,6 +39,9 @@ def build_state(services: Services, deploy: DeployService, router: Router | None
         deploy=deploy,
         routing=LocalDomainRouting(router) if router is not None else None,
         mailer=mailer,
+        dns_zones=zones,
+        # a dry run would answer "admin" for everyone's permission: only a real App is asked
+        github=services.apps if settings.github_app_configured else None,
     )
 
 

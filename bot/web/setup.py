@@ -38,17 +38,25 @@ def manifest(app_yml: dict[str, Any], base_url: str, webhook_path: str) -> dict[
     }
 
 
+def _use_app(web: WebState, values: dict[str, str]) -> None:
+    # webhooks and GitHub calls switch to the new App at once: setup must not need a restart
+    if web.use_app is not None:
+        web.github = web.use_app(int(values["app_id"]), values["private_key"], values["webhook_secret"])
+
+
 async def load_registered_app(web: WebState) -> None:
-    """Use the OAuth client a setup run stored, unless the environment configures one."""
-    if web.oauth.client_id:
-        return
+    """Use the App and OAuth client a setup run stored, unless the environment configures them."""
     async with web.sessions() as session:
         rows = {row.name: row for row in (await session.scalars(select(StoredSecret))).all()}
-    if "client_id" in rows and "client_secret" in rows:
-        web.oauth.client_id, web.oauth.client_secret = (
-            web.keyring.decrypt(rows[name].key_id, rows[name].ciphertext, stored_secret_context(name))
-            for name in ("client_id", "client_secret")
-        )
+    values = {
+        name: web.keyring.decrypt(row.key_id, row.ciphertext, stored_secret_context(name))
+        for name, row in rows.items()
+        if name in STORED
+    }
+    if not web.oauth.client_id and "client_id" in values and "client_secret" in values:
+        web.oauth.client_id, web.oauth.client_secret = values["client_id"], values["client_secret"]
+    if not web.settings.github_app_configured and {"app_id", "private_key", "webhook_secret"} <= set(values):
+        _use_app(web, values)
 
 
 async def setup_page(request: Request, viewer: Viewer) -> Response:
@@ -115,6 +123,7 @@ async def setup_callback(request: Request, viewer: Viewer) -> Response:
             app_id=data["id"],
         )
     web.oauth.client_id, web.oauth.client_secret = values["client_id"], values["client_secret"]
+    _use_app(web, values)
     return render(
         request, "setup.html", viewer, configured=True, registered=data.get("name"), app_id=data["id"]
     )

@@ -1,5 +1,7 @@
 """The local router's side of the web page: custom domains routed by Host header, and its
-request log written to the database in batches for the traffic analytics."""
+request log written to the database in batches for the traffic analytics, with each client's
+country from iptocc (the Regional Internet Registries' allocations, shipped in its wheel: offline,
+MIT/Apache-2.0; the registered country of the address block, right for ~95% of IPv4)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import logging
 import re
 from datetime import datetime
 
+from iptocc import country_code
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -90,8 +93,8 @@ class TrafficLog:
                         environment=site[1] if site else None,
                         status=hit.status,
                         duration_ms=hit.duration_ms,
-                        # an offline GeoIP database is not shipped yet: country stays unknown
-                        country=None,
+                        # looked up here, off the request path; private addresses have no country
+                        country=country_code(hit.client) if hit.client else None,
                     )
                 )
         return len(batch)

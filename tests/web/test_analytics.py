@@ -134,5 +134,18 @@ async def test_analytics_page_with_traffic(as_role, seeded, web):
     assert page.text.count("<svg") == 3
     assert "33%" in page.text  # 5xx rate
     assert "100%" in page.text  # success rate of the seeded deployments
+    assert "unknown 3" in page.text  # loopback has no country
     only_pr = await as_role("viewer").get("/projects/shop/analytics?environment=pr-1")
     assert only_pr.status_code == 200
+
+
+async def test_traffic_countries_from_the_offline_geoip_data(as_role, seeded, web):
+    router = Router()
+    log = TrafficLog(web.sessions, router)
+    for client in ("8.8.8.8", "8.8.4.4", "2001:4860:4860::8888", "1.0.16.1", "81.2.69.142", "10.0.0.7", None):
+        router.on_request(Hit("shop.localhost", 200, 5.0, client))
+    assert await log.flush() == 7
+    page = await as_role("viewer").get("/projects/shop/analytics?days=7")
+    assert page.status_code == 200
+    tile = page.text.split('<div class="tile"><b>')[-1].split("</b><span>countries")[0]
+    assert tile == "US 3, unknown 2, JP 1, GB 1"
