@@ -64,7 +64,11 @@ class PostgresInserter:
         self._idle: list[psycopg.AsyncConnection[Any]] = []
 
     async def __call__(self, deliveries: list[NewDelivery]) -> set[str]:
-        conn = self._idle.pop() if self._idle else await psycopg.AsyncConnection.connect(self._url)
+        conn = (
+            self._idle.pop()
+            if self._idle
+            else await psycopg.AsyncConnection.connect(self._url, connect_timeout=5)
+        )
         try:
             inserted: set[str] = set()
             async with conn.transaction(), conn.cursor(binary=True) as cursor:

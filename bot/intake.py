@@ -6,6 +6,7 @@ database (group commit) and answered 202; the relay queues it afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -17,6 +18,8 @@ from bot.deliveries import DeliveryWriter, NewDelivery, StoreUnavailable
 from bot.metrics import Metrics, event_label
 from bot.settings import GITHUB_WEBHOOK_MAX_BYTES
 from store.models import utcnow
+
+STORE_TIMEOUT = 9.0
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -156,8 +159,11 @@ class WebhookIntake:
             received_at=utcnow(),
         )
         try:
-            is_new = await self._writer.submit(delivery)
-        except StoreUnavailable:
+            # GitHub gives up after 10 s; answering 503 first lets it record a failed delivery
+            # to redeliver (if the row lands after all, the redelivery is a harmless duplicate)
+            async with asyncio.timeout(STORE_TIMEOUT):
+                is_new = await self._writer.submit(delivery)
+        except (StoreUnavailable, TimeoutError):
             self._metrics.deliveries.labels(event_label(event), "unavailable").inc()
             await respond(send, 503, {"error": "cannot store the delivery now; redeliver it later"})
             return
