@@ -200,15 +200,24 @@ class DeliveryWriter:
         finally:
             self._slots.release()
 
+    @staticmethod
+    def _fail(batch: list[tuple[NewDelivery, asyncio.Future[bool]]], exc: BaseException) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(StoreUnavailable(exc.__class__.__name__))
+
     async def _store(self, batch: list[tuple[NewDelivery, asyncio.Future[bool]]]) -> None:
         unique = list({delivery.delivery_id: delivery for delivery, _ in reversed(batch)}.values())
         try:
             inserted = await self._insert(unique)
         except (SQLAlchemyError, OSError, psycopg.Error) as exc:
             log.error("storing %d deliveries failed: %s", len(batch), exc.__class__.__name__)
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(StoreUnavailable(str(exc.__class__.__name__)))
+            self._fail(batch, exc)
+            return
+        except Exception as exc:
+            # anything else is a bug, but the senders must still hear "try again", not hang
+            log.exception("storing %d deliveries failed unexpectedly", len(batch))
+            self._fail(batch, exc)
             return
         fresh = set(inserted)
         for delivery, future in batch:

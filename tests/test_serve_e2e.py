@@ -12,7 +12,7 @@ from store.db import sync_url
 from store.models import Delivery, Project
 from tests.conftest import SECRET, WEBHOOKS
 from tests.processes import autostack_env, run_cli, running
-from tests.servers import free_port
+from tests.servers import free_ports
 
 INSTALLATION = WEBHOOKS / "installation" / "created.payload.json"
 
@@ -76,7 +76,7 @@ def _send_and_check(base: str, env: dict[str, str], database_url: str) -> None:
 
 
 def test_serve_on_embedded_defaults(tmp_path: Path):
-    port, router = free_port(), free_port()
+    port, router = free_ports(2)
     data = tmp_path / "data"
     env = autostack_env(
         PORT=str(port), ROUTER_PORT=str(router), AUTOSTACK_DATA_DIR=str(data), WEBHOOK_SECRET=SECRET
@@ -99,7 +99,7 @@ def test_serve_and_worker_on_postgres_and_redis(tmp_path: Path, pg_admin_url: st
         conn.execute(f'CREATE DATABASE "{name}"')
     database_url = pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
     redis.Redis.from_url(redis_url_real).flushdb()
-    port, router = free_port(), free_port()
+    port, router = free_ports(2)
     env = autostack_env(
         PORT=str(port),
         ROUTER_PORT=str(router),
