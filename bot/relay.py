@@ -108,15 +108,25 @@ class Relay:
                     next_sweep = loop.time() + self._sweep_every
                     ids.update(await stale_deliveries(self._engine, received_for=self._received_for))
                 if ids:
-                    if self._queue is None:
-                        self._queue = await self._connect()
-                    await relay(self._engine, self._queue, sorted(ids))
+                    await relay(self._engine, await self._ensure_queue(), sorted(ids))
             except (RedisError, OSError) as exc:
                 # the rows stay "received"; the next sweep picks them up
                 log.warning("queue unreachable, %d deliveries wait in the outbox: %s", len(ids), exc)
                 await self._drop_queue()
             except SQLAlchemyError as exc:
                 log.warning("database unreachable while relaying: %s", exc.__class__.__name__)
+
+    async def _ensure_queue(self) -> JobQueue:
+        if self._queue is None:
+            connecting = asyncio.ensure_future(self._connect())
+            try:
+                self._queue = await asyncio.shield(connecting)
+            except asyncio.CancelledError:
+                # stopped while connecting: the connection still opens, and must be closed
+                with contextlib.suppress(RedisError, OSError):
+                    await (await connecting).close()
+                raise
+        return self._queue
 
     async def _drop_queue(self) -> None:
         if self._queue is not None:
