@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,6 +145,29 @@ def _cluster(env: Mapping[str, str]) -> ClusterSettings:
 
 
 @dataclass(frozen=True)
+class PrometheusSettings:
+    """A Prometheus server scraping ingress-nginx: the analytics page's traffic comes from it."""
+
+    url: str
+    token: str | None = field(default=None, repr=False)
+    # "exported_namespace" when the scrape does not honour the metric's own labels (ServiceMonitor
+    # without honorLabels): Prometheus then renames the metric's namespace label
+    namespace_label: str = "namespace"
+
+
+def _prometheus(env: Mapping[str, str]) -> PrometheusSettings | None:
+    url = env.get("PROMETHEUS_URL", "").strip().rstrip("/")
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"PROMETHEUS_URL={url!r} must be an http(s) URL, e.g. http://prometheus:9090")
+    label = env.get("PROMETHEUS_NAMESPACE_LABEL", "").strip() or "namespace"
+    if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
+        raise SettingsError(f"PROMETHEUS_NAMESPACE_LABEL={label!r} is not a label name; e.g. namespace")
+    return PrometheusSettings(url, env.get("PROMETHEUS_TOKEN", "").strip() or None, label)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything AutoStack reads from its environment, typed and grouped."""
 
@@ -171,6 +195,7 @@ class Settings:
     relay_in_web: bool = True
     production_permission: str = "maintain"
     cluster: ClusterSettings | None = None
+    prometheus: PrometheusSettings | None = None
 
     @property
     def embedded_database(self) -> bool:
@@ -255,6 +280,7 @@ class Settings:
             cluster=_cluster(env)
             if _choice(env, "AUTOSTACK_TARGET", "local", TARGETS) == "kubernetes"
             else None,
+            prometheus=_prometheus(env),
         )
 
     def require_webhook_secrets(self) -> tuple[str, ...]:

@@ -69,11 +69,35 @@ def test_dotenv_is_read_and_the_environment_wins(tmp_path):
         ({"AUTOSTACK_TARGET": "heroku"}, "AUTOSTACK_TARGET='heroku' is not one of: local, kubernetes"),
         ({"WEBHOOK_PATH": "hooks"}, "WEBHOOK_PATH='hooks' must start with '/'"),
         ({"GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL='api.github.com' must be an http(s) URL"),
+        ({"PROMETHEUS_URL": "prometheus:9090"}, "PROMETHEUS_URL='prometheus:9090' must be an http(s) URL"),
+        (
+            {"PROMETHEUS_URL": "http://p:9090", "PROMETHEUS_NAMESPACE_LABEL": "exported-namespace"},
+            "PROMETHEUS_NAMESPACE_LABEL='exported-namespace' is not a label name",
+        ),
     ],
 )
 def test_bad_values_name_the_setting_and_the_fix(tmp_path, env, named):
     with pytest.raises(SettingsError, match="^" + named.replace("(", r"\(").replace(")", r"\)")):
         Settings.from_env(env, dotenv=tmp_path / "none")
+
+
+def test_prometheus_is_optional_and_its_token_secret(tmp_path):
+    assert Settings.from_env({}, dotenv=tmp_path / "none").prometheus is None
+    settings = Settings.from_env(
+        {
+            "PROMETHEUS_URL": "http://prometheus.monitoring:9090/",
+            "PROMETHEUS_TOKEN": "s3cret",
+            "PROMETHEUS_NAMESPACE_LABEL": "exported_namespace",
+        },
+        dotenv=tmp_path / "none",
+    )
+    assert settings.prometheus is not None
+    assert settings.prometheus.url == "http://prometheus.monitoring:9090"
+    assert (settings.prometheus.token, settings.prometheus.namespace_label) == (
+        "s3cret",
+        "exported_namespace",
+    )
+    assert "s3cret" not in repr(settings)
 
 
 def test_malformed_dotenv_line_is_named(tmp_path):

@@ -1,21 +1,55 @@
 """The analytics page of a project (optionally one environment): deployments, timings, DORA,
-traffic from the router's request log, and a health score; charts are server-side SVG."""
+traffic (from ingress-nginx's metrics in Prometheus when PROMETHEUS_URL is set, else from the
+router's request log), and a health score; charts are server-side SVG."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from markupsafe import Markup
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.web import charts, stats
+from bot.settings import PrometheusSettings
+from bot.web import charts, promql, stats
 from bot.web.context import Viewer, page, refuse, render, team_project, web_state
+from bot.web.prometheus import Prometheus, PrometheusError, ingress_traffic
 from store.models import Deployment, Environment, RequestHit, utcnow
 
 PERIODS = (7, 30, 90)
 MAX_HITS = 200_000
+NO_TRAFFIC = stats.Traffic(0, None, None, [])
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficView:
+    """The traffic part of the page: figures, requests per day, where they came from, and what is
+    missing (countries from Prometheus) or went wrong (Prometheus down)."""
+
+    figures: stats.Traffic
+    per_day: list[tuple[date, int, int]]
+    source: str
+    error: str | None = None
+    note: str | None = None
+
+
+async def from_prometheus(
+    settings: PrometheusSettings, project: str, environment: str | None, dates: Sequence[date]
+) -> TrafficView:
+    """Traffic from ingress-nginx's metrics; when Prometheus fails the page says so and why."""
+    source = "ingress-nginx metrics in Prometheus"
+    try:
+        async with Prometheus(settings) as prometheus:
+            found = await ingress_traffic(
+                prometheus, settings.namespace_label, project, environment, dates, utcnow().timestamp()
+            )
+    except PrometheusError as exc:
+        empty = [(day, 0, 0) for day in dates]
+        return TrafficView(NO_TRAFFIC, empty, source, error=f"traffic is unavailable: {exc}")
+    return TrafficView(found.traffic, found.per_day, source, note=promql.NO_COUNTRIES)
 
 
 async def analytics(request: Request, viewer: Viewer) -> Response:
@@ -28,6 +62,7 @@ async def analytics(request: Request, viewer: Viewer) -> Response:
     days = days if days in PERIODS else 30
     environment = request.query_params.get("environment") or None
     since = utcnow() - timedelta(days=days)
+    prometheus = web_state(request).settings.prometheus
     async with web_state(request).sessions() as session:
         project = await team_project(session, viewer, request.path_params["name"])
         if project is None:
@@ -49,7 +84,11 @@ async def analytics(request: Request, viewer: Viewer) -> Response:
             query = query.where(Deployment.environment == environment)
             hits = hits.where(RequestHit.environment == environment)
         runs = [stats.Run(*row) for row in await session.execute(query)]
-        requests = [stats.Request(*row) for row in await session.execute(hits.limit(MAX_HITS))]
+        requests = (
+            [stats.Request(*row) for row in await session.execute(hits.limit(MAX_HITS))]
+            if prometheus is None  # with Prometheus, the router's log is not where traffic is
+            else []
+        )
         envs = (
             await session.scalars(
                 select(Environment.name).where(
@@ -58,7 +97,11 @@ async def analytics(request: Request, viewer: Viewer) -> Response:
             )
         ).all()
     dates = stats.days_back(utcnow().date(), days)
-    traffic = stats.traffic(requests)
+    traffic = (
+        await from_prometheus(prometheus, project.name, environment, dates)
+        if prometheus is not None
+        else TrafficView(stats.traffic(requests), stats.requests_per_day(requests, dates), "the router's log")
+    )
     return render(
         request,
         "analytics.html",
@@ -75,13 +118,12 @@ async def analytics(request: Request, viewer: Viewer) -> Response:
         deploy_p50=stats.percentile([s for r in runs if (s := stats.deploy_seconds(r)) is not None], 0.5),
         deploy_p90=stats.percentile([s for r in runs if (s := stats.deploy_seconds(r)) is not None], 0.9),
         dora=stats.dora(runs, days),
-        traffic=traffic,
-        health=stats.health_score(traffic, runs),
+        traffic=traffic.figures,
+        traffic_view=traffic,
+        health=stats.health_score(traffic.figures, runs),
         deploys_chart=Markup(charts.bars("Deployments per day (failed in red)", stats.per_day(runs, dates))),
         build_chart=Markup(charts.lines("Build time per day", stats.timing_trend(runs, dates))),
-        traffic_chart=Markup(
-            charts.bars("Requests per day (5xx in red)", stats.requests_per_day(requests, dates))
-        ),
+        traffic_chart=Markup(charts.bars("Requests per day (5xx in red)", traffic.per_day)),
     )
 
 
