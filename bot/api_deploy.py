@@ -45,6 +45,8 @@ class DeployService:
     sink: EventSink
     admin_token: str | None = None
     max_upload_bytes: int = 512 * 1024 * 1024
+    # asks the deploy worker to route an environment's custom domains now (verified or removed)
+    domains_changed: Callable[[str, str], Awaitable[None]] | None = None
 
 
 def _error(status: int, message: str) -> JSONResponse:

@@ -21,7 +21,7 @@ from deployer.events import Queued
 from deployer.operations import OperationError, destroy_environment
 from deployer.pipeline import recover_interrupted, run_deployment
 from deployer.source import TarballWriter
-from deployer.targets.base import Target
+from deployer.targets.base import Target, TargetError
 from deployer.targets.local.router import Router
 from store.models import Deployment, Project
 
@@ -108,6 +108,17 @@ async def refresh_pr_comment_job(ctx: dict[str, Any], project_id: int, pr_number
     await runtime.hub.refresh_comment(project_id, f"pr-{pr_number}")
 
 
+async def refresh_domains_job(ctx: dict[str, Any], project: str, environment: str) -> bool:
+    """arq job: route an environment's verified custom domains now (one was verified or removed)."""
+    _, runtime = _runtime(ctx)
+    try:
+        await runtime.target.refresh_domains(project, environment)
+    except TargetError as exc:
+        log.warning("routing the custom domains of %s/%s failed: %s", project, environment, exc)
+        return False
+    return True
+
+
 async def recover(services: Services, runtime: DeployRuntime) -> None:
     """At start-up: fail deployments a dead process left in progress, and report them."""
     failed = await recover_interrupted(services.sessions, runtime.hub)
@@ -119,4 +130,5 @@ DEPLOY_FUNCTIONS = {
     "run_deployment": run_deployment_job,
     "destroy_environment": destroy_environment_job,
     "refresh_pr_comment": refresh_pr_comment_job,
+    "refresh_domains": refresh_domains_job,
 }

@@ -86,7 +86,7 @@ async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
     if settings.cluster is not None:  # the cluster keeps running its environments: nothing to restore
         from deployer.targets.kubernetes.options import make_target  # see kubernetes_options
 
-        cluster = await asyncio.to_thread(make_target, kubernetes_options(settings))
+        cluster = await asyncio.to_thread(make_target, kubernetes_options(settings), services.sessions)
         yield DeployRuntime(target=cluster, work_dir=settings.data_dir / "work", hub=hub)
         return
     target = LocalTarget(settings.data_dir, router_port=settings.router_port)
@@ -107,9 +107,18 @@ def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.Dep
         queue = await services.queue()
         await queue.enqueue("run_deployment", deployment_id, job_id=f"deployment-{deployment_id}")
 
+    async def domains_changed(project: str, environment: str) -> None:
+        await (await services.queue()).enqueue("refresh_domains", project, environment)
+
     admin = local_secret(settings.data_dir, "admin-token") if settings.embedded_database else None
     return api_deploy.DeployService(
-        services.sessions, settings.data_dir, enqueue, runtime.target, runtime.hub, admin_token=admin
+        services.sessions,
+        settings.data_dir,
+        enqueue,
+        runtime.target,
+        runtime.hub,
+        admin_token=admin,
+        domains_changed=domains_changed,
     )
 
 

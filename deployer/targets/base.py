@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -11,6 +12,13 @@ from deployer.plan import Plan
 
 LogFn = Callable[[str], Awaitable[None]]
 PhaseFn = Callable[[str], Awaitable[None]]
+# (project, environment) → the environment's verified custom domains (deployer.domains reads them)
+DomainSource = Callable[[str, str], Awaitable[tuple[str, ...]]]
+
+
+async def no_domains(_project: str, _environment: str) -> tuple[str, ...]:
+    """The domain source when none is configured: no custom domains."""
+    return ()
 
 
 class TargetError(RuntimeError):
@@ -33,6 +41,16 @@ class Artifact:
     ref: str  # a local build folder, or an image digest on kubernetes
     cache_hit: bool = False
     facts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateState:
+    """A custom domain's TLS certificate as the target sees it: `state` is one of issued,
+    pending, failed, none, unavailable (cert-manager missing or unreadable) or http (no TLS)."""
+
+    state: str
+    detail: str = ""
+    not_after: datetime | None = None
 
 
 class Release(Protocol):
@@ -75,4 +93,14 @@ class Target(Protocol):
 
     def url_for(self, project: str, environment: str) -> str:
         """The public URL of an environment."""
+        ...
+
+    async def certificates(
+        self, project: str, environment: str, hostnames: Sequence[str]
+    ) -> dict[str, CertificateState]:
+        """The certificate state of each of the environment's custom `hostnames`."""
+        ...
+
+    async def refresh_domains(self, project: str, environment: str) -> None:
+        """Route the environment's verified custom domains now (after one is verified or removed)."""
         ...

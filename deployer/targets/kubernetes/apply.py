@@ -94,6 +94,18 @@ class Cluster:
             found |= {(kind, item.metadata.name) for item in items.items}
         return found
 
+    def get(self, namespace: str, kind: str, name: str) -> dict[str, Any] | None:
+        """One environment object as a dict; None when it does not exist."""
+        try:
+            found = self.resource(_API_VERSION[kind], kind).get(name=name, namespace=namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise wrap_api_error(exc, f"reading {kind} {namespace}/{name}") from exc
+        except HTTPError as exc:
+            raise wrap_api_error(exc, f"reading {kind} {namespace}/{name}") from exc
+        return dict(found.to_dict())
+
     def delete(self, namespace: str, kind: str, name: str) -> None:
         """Delete one object (and, in the background, what it owns); gone already is fine."""
         api_version = _API_VERSION[kind]

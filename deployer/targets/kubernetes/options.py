@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from deployer.domains import verified_domains
+from deployer.targets.base import no_domains
 from deployer.targets.kubernetes.access import ClusterAccess, api_client
 from deployer.targets.kubernetes.apply import Cluster
 from deployer.targets.kubernetes.aws import ecr_registry, s3_sources
@@ -24,12 +28,16 @@ class KubernetesOptions:
     build_timeout: int = 1800
 
 
-def make_target(options: KubernetesOptions) -> KubernetesTarget:
-    """A KubernetesTarget connected as `options` say (EKS describe happens here, once)."""
+def make_target(
+    options: KubernetesOptions, sessions: async_sessionmaker[AsyncSession] | None = None
+) -> KubernetesTarget:
+    """A KubernetesTarget connected as `options` say (EKS describe happens here, once); its
+    Ingresses carry the verified custom domains read from `sessions`."""
     return KubernetesTarget(
         Cluster(api_client(options.access)),
         options.style,
         ecr_registry(options.region, options.ecr_prefix, options.ecr_keep),
         s3_sources(options.region, options.sources_bucket),
         build_timeout=options.build_timeout,
+        domains=verified_domains(sessions) if sessions is not None else no_domains,
     )

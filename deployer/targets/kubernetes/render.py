@@ -26,6 +26,7 @@ PROJECT, ENVIRONMENT, DEPLOYMENT, KIND = (
 # Frameworks whose servers write next to their code at run time (Next.js' .next/cache; a
 # Dockerfile we know nothing about) keep a writable root filesystem; the rest get /tmp only.
 WRITABLE_ROOT = frozenset({"nextjs", "docker"})
+NAMESPACE_PREFIX = "autostack-"  # one namespace per project; the web page's traffic queries match it
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined, autoescape=False
 )
@@ -41,7 +42,7 @@ class ClusterStyle:
     ingress_annotations: tuple[tuple[str, str], ...] = ()
     cluster_issuer: str = "letsencrypt"
     ingress_namespace: str = "ingress-nginx"
-    namespace_prefix: str = "autostack-"
+    namespace_prefix: str = NAMESPACE_PREFIX
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,28 +75,41 @@ def host_for(project: str, environment: str, style: ClusterStyle) -> str:
     return f"{environment.removeprefix('branch-')}--{project}.{style.preview_domain}"
 
 
+def tls_secret_for(environment: str) -> str:
+    """The Ingress' TLS secret; cert-manager's ingress-shim names its Certificate after it."""
+    return f"{environment}-tls"
+
+
 def environment_selector(project: str, environment: str) -> dict[str, str]:
     """The labels that select every object of one environment (prune and teardown use them)."""
     return {**MANAGED_BY, PROJECT: project, ENVIRONMENT: environment}
 
 
-def _view(w: Workload, style: ClusterStyle) -> dict[str, Any]:
-    site, plan = w.site, w.plan
+def _site_view(site: Site, domains: tuple[str, ...], style: ClusterStyle) -> dict[str, Any]:
+    """What the templates need that comes from the site alone (all the Ingress needs)."""
     selector = environment_selector(site.project, site.environment)
-    env = dict(sorted(w.env.items()))
     return {
         "project": site.project,
         "namespace": namespace_for(site.project, style),
         "name": site.environment,
         "kind": environment_kind(site.environment),
         "secret_name": f"{site.environment}-env",
-        "tls_secret": f"{site.environment}-tls",
+        "tls_secret": tls_secret_for(site.environment),
         "selector": selector,
         "labels": {
             **selector,
             DEPLOYMENT: str(site.deployment_id),
             KIND: environment_kind(site.environment),
         },
+        "hosts": [host_for(site.project, site.environment, style), *sorted(set(domains))],
+    }
+
+
+def _view(w: Workload, style: ClusterStyle) -> dict[str, Any]:
+    plan = w.plan
+    env = dict(sorted(w.env.items()))
+    return {
+        **_site_view(w.site, w.domains, style),
         "image": w.image,
         "port": plan.port,
         "replicas": plan.replicas,
@@ -110,7 +124,6 @@ def _view(w: Workload, style: ClusterStyle) -> dict[str, Any]:
         "env_b64": {k: base64.b64encode(v.encode()).decode() for k, v in env.items()},
         # a changed variable changes the pod template, so pods restart with the new values
         "env_digest": hashlib.sha256(repr(env).encode()).hexdigest(),
-        "hosts": [host_for(site.project, site.environment, style), *sorted(set(w.domains))],
     }
 
 
@@ -132,6 +145,13 @@ def render(w: Workload, style: ClusterStyle) -> list[dict[str, Any]]:
         yaml.safe_load(_env.get_template(f"{name}.yaml.j2").render(w=view, s=style))
         for name in template_names(w)
     ]
+
+
+def render_ingress(site: Site, domains: tuple[str, ...], style: ClusterStyle) -> dict[str, Any]:
+    """The environment's Ingress alone, exactly as `render` makes it (a domain refresh applies it)."""
+    return yaml.safe_load(
+        _env.get_template("ingress.yaml.j2").render(w=_site_view(site, domains, style), s=style)
+    )
 
 
 def render_yaml(w: Workload, style: ClusterStyle) -> str:

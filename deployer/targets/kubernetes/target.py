@@ -5,23 +5,37 @@ from __future__ import annotations
 import asyncio
 import io
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from deployer.plan import Plan
-from deployer.targets.base import Artifact, LogFn, PhaseFn, Site, TargetError
+from deployer.targets.base import (
+    Artifact,
+    CertificateState,
+    DomainSource,
+    LogFn,
+    PhaseFn,
+    Site,
+    TargetError,
+    no_domains,
+)
 from deployer.targets.kubernetes import dockerfile
-from deployer.targets.kubernetes.apply import Cluster
+from deployer.targets.kubernetes.apply import Cluster, FieldConflict
 from deployer.targets.kubernetes.buildjob import BuildSpec, run_build
+from deployer.targets.kubernetes.certificates import certificate_states
 from deployer.targets.kubernetes.render import (
+    DEPLOYMENT,
     ClusterStyle,
     Workload,
     environment_selector,
     host_for,
     namespace_for,
     render,
+    render_ingress,
     render_object,
+    tls_secret_for,
 )
 from deployer.targets.kubernetes.rollout import watch_rollout
 
@@ -91,13 +105,24 @@ class KubernetesTarget:
         sources: SourceStore,
         *,
         build_timeout: int = 1800,
+        domains: DomainSource = no_domains,
     ) -> None:
         self.cluster, self.style, self.registry, self.sources = cluster, style, registry, sources
         self.build_timeout = build_timeout
+        self.domains = domains
 
     def url_for(self, project: str, environment: str) -> str:
         """https://<host> of the environment (PRODUCT.md §2)."""
         return f"https://{host_for(project, environment, self.style)}"
+
+    async def certificates(
+        self, project: str, environment: str, hostnames: Sequence[str]
+    ) -> dict[str, CertificateState]:
+        """cert-manager's view of each host's certificate, in the project's namespace."""
+        namespace = namespace_for(project, self.style)
+        return await asyncio.to_thread(
+            certificate_states, self.cluster, namespace, hostnames, tls_secret_for(environment)
+        )
 
     async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
         """Build and push the image in the cluster; the artifact is the image by digest."""
@@ -132,7 +157,10 @@ class KubernetesTarget:
         """Apply the environment's objects with the artifact's image, then prune what left the render."""
         if "@sha256:" not in artifact.ref:
             raise TargetError(f"{artifact.ref!r} is not an image digest; deploy the commit again")
-        objects = render(Workload(site, plan, artifact.ref, env), self.style)
+        domains = await self.domains(site.project, site.environment)
+        objects = render(Workload(site, plan, artifact.ref, env, domains), self.style)
+        if domains:
+            await log(f"custom domains: {', '.join(domains)}")
         namespace = namespace_for(site.project, self.style)
         await asyncio.to_thread(self.cluster.apply, objects)
         selector = environment_selector(site.project, site.environment)
@@ -142,6 +170,27 @@ class KubernetesTarget:
             + (f"; pruned {', '.join(pruned)}" if pruned else "")
         )
         return KubeRelease(site, namespace, self.url_for(site.project, site.environment))
+
+    async def refresh_domains(self, project: str, environment: str) -> None:
+        """Server-side apply the environment's Ingress alone with its verified domains, read now;
+        an environment with no Ingress (never released, or destroyed) is left to its next release."""
+        namespace = namespace_for(project, self.style)
+        for attempt in range(2):
+            current = await asyncio.to_thread(self.cluster.get, namespace, "Ingress", environment)
+            if current is None:
+                return
+            meta = current["metadata"]
+            # the deployment label stays the running release's; the uid is a precondition, so an
+            # Ingress deleted meanwhile (environment destroyed) is not brought back by this apply
+            site = Site(project, environment, int((meta.get("labels") or {}).get(DEPLOYMENT, "0")))
+            ingress = render_ingress(site, await self.domains(project, environment), self.style)
+            ingress["metadata"]["uid"] = meta["uid"]
+            try:
+                await asyncio.to_thread(self.cluster.apply, [ingress])
+                return
+            except FieldConflict:
+                if attempt:  # replaced twice while refreshing, or another manager owns the fields
+                    raise
 
     async def health(self, release: KubeRelease, plan: Plan, log: LogFn) -> None:
         """Watch the rollout until every new pod is available (readiness probes passed)."""

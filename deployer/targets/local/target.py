@@ -7,13 +7,14 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from deployer.plan import Plan
-from deployer.targets.base import Artifact, LogFn, PhaseFn, Site, TargetError
+from deployer.targets.base import Artifact, CertificateState, LogFn, PhaseFn, Site, TargetError
 from deployer.targets.local.builder import DOCKER_NEEDS_KUBERNETES, LocalBuilder, runtime_env
 from deployer.targets.local.router import Router, hostname_for
 from deployer.targets.local.runner import Supervisor, free_port
@@ -70,6 +71,16 @@ class LocalTarget:
     def url_for(self, project: str, environment: str) -> str:
         """http://<host>:<router port> for the environment."""
         return f"http://{hostname_for(project, environment, self.domain)}:{self.router_port}"
+
+    async def certificates(
+        self, project: str, environment: str, hostnames: Sequence[str]
+    ) -> dict[str, CertificateState]:
+        """No certificates here: the local router serves plain http."""
+        return {host: CertificateState("http", "served over http by the local router") for host in hostnames}
+
+    async def refresh_domains(self, project: str, environment: str) -> None:
+        """Nothing to do: the router aliases custom domains by Host header, kept in step with the
+        database by each web process (bot.web.domain_checks.RouteSync), not per release."""
 
     async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
         """Install and build into a folder of its own; dependencies come from the cache."""
