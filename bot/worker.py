@@ -1,4 +1,5 @@
-"""The arq worker: turns queued deliveries into handler runs, and sweeps the outbox.
+"""The arq worker: turns queued deliveries into handler runs, sweeps the outbox, and checks
+pending custom domains once a minute.
 
 `handle_delivery` is idempotent on the delivery's stored state, so a job that runs twice
 (a worker killed mid-job, a sweep racing the relay) has one effect.
@@ -22,6 +23,7 @@ from bot.logs import delivery_id_var
 from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
 from bot.relay import relay, stale_deliveries
 from bot.services import Services
+from bot.web.domain_checks import DnsCheck, verify_pending
 from deployer.events import EnvironmentDestroyed
 from deployer.expiry import expire_idle_previews
 from handlers.context import Context, HandlerSettings
@@ -148,6 +150,21 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     return added
 
 
+async def check_domains(ctx: dict[str, Any]) -> int:
+    """Cron job: check every pending custom domain's DNS; return how many got verified.
+
+    Verification is written to the database only: each web process routes verified domains
+    from there (bot.web.domain_checks.RouteSync), so it does not matter which worker runs it."""
+    services: Services = ctx["services"]
+    verified = await verify_pending(services.sessions, ctx["domain_check"])
+    if verified:
+        # the deploy worker holds the target: it puts the domains on the cluster's Ingress
+        queue = await services.queue()
+        for project, environment in sorted(set(verified)):
+            await queue.enqueue("refresh_domains", project, environment)
+    return len(verified)
+
+
 def make_worker(
     services: Services,
     *,
@@ -155,17 +172,25 @@ def make_worker(
     handle_signals: bool = True,
     job_timeout: int = JOB_TIMEOUT,
     poll_delay: float = 0.1,
+    nameservers: tuple[str, int] | None = None,
 ) -> Worker:
-    """An arq worker for deliveries (and the outbox sweeper), with `services` in its context."""
+    """An arq worker for deliveries (the outbox sweeper and the domain check), with `services` in
+    its context; `nameservers` is a test's DNS server (None: the system resolver)."""
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["services"] = services
+        ctx["domain_check"] = DnsCheck(services.settings.apps_domain, nameservers)
         # deliveries stranded while no worker ran are queued before new work starts
         await sweep_outbox(ctx)
 
     return Worker(
         functions=[handle_delivery],
-        cron_jobs=[cron(sweep_outbox, second={0, 30}, run_at_startup=False, unique=True)],
+        # unique: a scheduled run is queued under one job id, so it runs once across all workers
+        cron_jobs=[
+            cron(sweep_outbox, second={0, 30}, run_at_startup=False, unique=True),
+            # every minute, off the sweeper's seconds so the two do not start together
+            cron(check_domains, second=15, run_at_startup=False, unique=True),
+        ],
         redis_settings=redis_settings(services.redis_url),
         on_startup=on_startup,
         burst=burst,

@@ -8,7 +8,20 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.web import analytics, api, auth, deployments, domains, envvars, projects, setup, team
+from bot.web import (
+    analytics,
+    api,
+    api_deploys,
+    api_domains,
+    api_env,
+    auth,
+    deployments,
+    domains,
+    envvars,
+    projects,
+    setup,
+    team,
+)
 from bot.web.context import WebState
 
 STATIC = Path(__file__).parent / "static"
@@ -26,6 +39,9 @@ def page_routes() -> list[BaseRoute]:
         *analytics.routes,
         *setup.routes,
         *api.routes,
+        *api_deploys.routes,
+        *api_env.routes,
+        *api_domains.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -47,6 +47,7 @@ class DnsZones(Protocol):
     async def zones(self) -> list[Any]: ...
     async def upsert(self, zone: Any, records: list[Any]) -> None: ...
     async def delete(self, zone: Any, records: list[Any]) -> int: ...
+    async def load_balancer(self, dns_name: str) -> Any: ...
 
 
 @dataclass
@@ -76,6 +77,15 @@ class WebState:
     # the one-time local admin login (embedded defaults without OAuth); used once, then None
     login_token: str | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ActionError(Exception):
+    """A change refused or failed, shared by the page and the API: `status` is the HTTP answer
+    and the message says what was wrong."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""A deployment's page with its live log (Server-Sent Events), and the deploy actions:
-redeploy, rollback, promote, destroy — with the same permissions as the PR commands."""
+"""A deployment's page with its live log (Server-Sent Events), and the deploy action buttons:
+redeploy, rollback, promote, destroy (deploy_actions, shared with the JSON API)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from bot.api_deploy import DeployService, follow
-from bot.web.context import Viewer, audit, page, refuse, render, team_project, web_state
-from bot.web.roles import deploy_permission
-from deployer.operations import OperationError, destroy_environment, promote, queue_deployment, rollback
-from store.models import Deployment, DeploymentLog, Environment, Project
+from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
+from bot.web.deploy_actions import environment_action, promote_deployment
+from store.models import Deployment, DeploymentLog, Project
 
 LOG_TAIL = 2000
 
@@ -71,57 +70,15 @@ async def deployment_events(request: Request, viewer: Viewer) -> Response:
     )
 
 
-async def _enqueue(request: Request, deployment_id: int) -> Response:
-    service = web_state(request).deploy
-    if service is not None:
-        await service.enqueue(deployment_id)
-    return RedirectResponse(f"/deployments/{deployment_id}", 303)
-
-
 async def _environment_action(request: Request, viewer: Viewer, action: str) -> Response:
     name, env_name = request.path_params["name"], request.path_params["env"]
-    needed = "environments.destroy" if action == "destroy" else deploy_permission(env_name, action)
-    if not viewer.may(needed):
-        return refuse(request, viewer, 403, f"{action} of {env_name} needs the admin role")
-    web = web_state(request)
-    async with web.sessions.begin() as session:
-        project = await team_project(session, viewer, name)
-        env = project and await session.scalar(
-            select(Environment).where(Environment.project_id == project.id, Environment.name == env_name)
-        )
-        if project is None or env is None:
-            return refuse(request, viewer, 404, f"{name} has no environment {env_name!r}")
-        current = await session.get(Deployment, env.current_deployment_id or 0)
-        if action == "redeploy":
-            env.redeploy_needed = False
-        audit(session, request, viewer.login, viewer.team.id, action, f"{name}/{env_name}", project.id)
     try:
-        if action == "rollback":
-            deployment_id = await rollback(web.sessions, name, env_name, actor=viewer.login)
-        elif action == "destroy":
-            if web.deploy is None:
-                return refuse(request, viewer, 503, "this server runs no deploy target")
-            service = web.deploy
-            await destroy_environment(web.sessions, service.target, service.sink, name, env_name)
-            return RedirectResponse(f"/projects/{name}", 303)
-        else:
-            if current is None:
-                return refuse(request, viewer, 409, f"{env_name} has nothing deployed to redeploy")
-            deployment_id = await queue_deployment(
-                web.sessions,
-                name,
-                env_name,
-                trigger="web",
-                actor=viewer.login,
-                source=current.source,
-                commit_sha=current.commit_sha,
-                ref=current.ref,
-                commit_message=current.commit_message,
-                commit_time=current.commit_time,
-            )
-    except OperationError as exc:
-        return refuse(request, viewer, 409, str(exc))
-    return await _enqueue(request, deployment_id)
+        deployment_id = await environment_action(request, viewer, name, env_name, action)
+    except ActionError as exc:
+        return refuse(request, viewer, exc.status, str(exc))
+    if deployment_id is None:
+        return RedirectResponse(f"/projects/{name}", 303)
+    return RedirectResponse(f"/deployments/{deployment_id}", 303)
 
 
 async def redeploy(request: Request, viewer: Viewer) -> Response:
@@ -141,25 +98,11 @@ async def destroy(request: Request, viewer: Viewer) -> Response:
 
 async def promote_action(request: Request, viewer: Viewer) -> Response:
     """Put this (preview) deployment's build into production."""
-    found = await _deployment(request, viewer)
-    if found is None:
-        return refuse(request, viewer, 404, "no such deployment")
-    web = web_state(request)
     try:
-        deployment_id = await promote(web.sessions, found[0].id, actor=viewer.login)
-    except OperationError as exc:
-        return refuse(request, viewer, 409, str(exc))
-    async with web.sessions.begin() as session:
-        audit(
-            session,
-            request,
-            viewer.login,
-            viewer.team.id,
-            "promote",
-            f"deployment {found[0].id}",
-            found[1].id,
-        )
-    return await _enqueue(request, deployment_id)
+        deployment_id = await promote_deployment(request, viewer, request.path_params["id"])
+    except ActionError as exc:
+        return refuse(request, viewer, exc.status, str(exc))
+    return RedirectResponse(f"/deployments/{deployment_id}", 303)
 
 
 _ENV = "/projects/{name}/environments/{env}"

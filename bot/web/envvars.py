@@ -1,4 +1,5 @@
-"""A project's environment variables: list (secrets masked), add, bulk paste of `.env`, delete.
+"""A project's environment variables: list (secrets masked), add, bulk paste of `.env`, delete
+(the changes shared with the JSON API).
 
 A secret's value is write-only: it is never decrypted for the page. A change marks the
 environments it applies to "redeploy needed", and the page offers the redeploy.
@@ -6,11 +7,12 @@ environments it applies to "redeploy needed", and the page offers the redeploy.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.web.context import Viewer, audit, page, refuse, render, team_project, web_state
+from bot.web.context import ActionError, Viewer, audit, page, refuse, render, team_project, web_state
 from deployer.envvars import SCOPES, EnvVarError, set_env_var
 from store.encryption import env_var_context
 from store.models import Environment, EnvVar, Project
@@ -103,29 +105,25 @@ async def mark_stale(request: Request, project: Project, scope: str) -> None:
         )
 
 
-async def env_set(request: Request, viewer: Viewer) -> Response:
-    """Add or replace variables: one (key, value) or a pasted `.env` block, in one scope."""
-    form = await request.form()
-    scope, secret = str(form.get("scope", "all")), form.get("secret") == "on"
-    try:
-        pairs = (
-            parse_dotenv(str(form["bulk"]))
-            if form.get("bulk")
-            else [(str(form.get("key", "")).strip(), str(form.get("value", "")))]
-        )
-    except DotenvError as exc:
-        return await env_page(request, viewer, str(exc), 400)
+async def _project(session: AsyncSession, viewer: Viewer, name: str) -> Project:
+    project = await team_project(session, viewer, name)
+    if project is None:
+        raise ActionError(404, f"no project {name!r} in your team")
+    return project
+
+
+async def set_env_vars(
+    request: Request, viewer: Viewer, name: str, pairs: list[tuple[str, str]], scope: str, secret: bool
+) -> None:
+    """Add or replace variables in one scope (page and API); all or none are stored."""
     web = web_state(request)
     async with web.sessions.begin() as session:
-        project = await team_project(session, viewer, request.path_params["name"])
-        if project is None:
-            return refuse(request, viewer, 404, "no such project")
+        project = await _project(session, viewer, name)
         try:
             for key, value in pairs:
                 await set_env_var(session, web.keyring, project.id, key, value, scope=scope, secret=secret)
         except EnvVarError as exc:
-            await session.rollback()
-            return await env_page(request, viewer, str(exc), 400)
+            raise ActionError(400, str(exc)) from exc
         keys = ", ".join(key for key, _ in pairs)
         audit(
             session,
@@ -139,23 +137,59 @@ async def env_set(request: Request, viewer: Viewer) -> Response:
             secret=secret,
         )
     await mark_stale(request, project, scope)
-    return RedirectResponse(f"/projects/{project.name}/env", 303)
+
+
+async def delete_env_var(request: Request, viewer: Viewer, name: str, key: str, scope: str | None) -> str:
+    """Remove one variable (page and API); without `scope` the key's only one. Returns its scope."""
+    async with web_state(request).sessions.begin() as session:
+        project = await _project(session, viewer, name)
+        query = select(EnvVar).where(EnvVar.project_id == project.id, EnvVar.key == key)
+        rows = (await session.scalars(query if scope is None else query.where(EnvVar.scope == scope))).all()
+        if not rows:
+            raise ActionError(404, f"{name} has no variable {key}" + (f" in scope {scope}" if scope else ""))
+        if len(rows) > 1:
+            scopes = ", ".join(sorted(row.scope for row in rows))
+            raise ActionError(409, f"{key} is set in scopes {scopes}; say which scope to delete")
+        scope = rows[0].scope
+        await session.delete(rows[0])
+        audit(session, request, viewer.login, viewer.team.id, "env.delete", key, project.id, scope=scope)
+    await mark_stale(request, project, scope)
+    return scope
+
+
+async def _answer(request: Request, viewer: Viewer, error: ActionError) -> Response:
+    if error.status == 404 and error.args[0].startswith("no project"):
+        return refuse(request, viewer, 404, str(error))
+    return await env_page(request, viewer, str(error), error.status)
+
+
+async def env_set(request: Request, viewer: Viewer) -> Response:
+    """Add or replace variables: one (key, value) or a pasted `.env` block, in one scope."""
+    form = await request.form()
+    scope, secret = str(form.get("scope", "all")), form.get("secret") == "on"
+    try:
+        pairs = (
+            parse_dotenv(str(form["bulk"]))
+            if form.get("bulk")
+            else [(str(form.get("key", "")).strip(), str(form.get("value", "")))]
+        )
+        await set_env_vars(request, viewer, request.path_params["name"], pairs, scope, secret)
+    except DotenvError as exc:
+        return await env_page(request, viewer, str(exc), 400)
+    except ActionError as exc:
+        return await _answer(request, viewer, exc)
+    return RedirectResponse(f"/projects/{request.path_params['name']}/env", 303)
 
 
 async def env_delete(request: Request, viewer: Viewer) -> Response:
     """Remove one variable (key and scope)."""
     form = await request.form()
-    key, scope = str(form.get("key", "")), str(form.get("scope", ""))
-    async with web_state(request).sessions.begin() as session:
-        project = await team_project(session, viewer, request.path_params["name"])
-        if project is None:
-            return refuse(request, viewer, 404, "no such project")
-        await session.execute(
-            delete(EnvVar).where(EnvVar.project_id == project.id, EnvVar.key == key, EnvVar.scope == scope)
-        )
-        audit(session, request, viewer.login, viewer.team.id, "env.delete", key, project.id, scope=scope)
-    await mark_stale(request, project, scope)
-    return RedirectResponse(f"/projects/{project.name}/env", 303)
+    key, scope = str(form.get("key", "")), str(form.get("scope", "")) or None
+    try:
+        await delete_env_var(request, viewer, request.path_params["name"], key, scope)
+    except ActionError as exc:
+        return await _answer(request, viewer, exc)
+    return RedirectResponse(f"/projects/{request.path_params['name']}/env", 303)
 
 
 async def env_view(request: Request, viewer: Viewer) -> Response:

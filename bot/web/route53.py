@@ -1,11 +1,14 @@
 """Route53 for custom domains: find the hosted zone a domain lives in, create its verification
-TXT and its CNAME to the environment's host, and take them away again (boto3 stays in here)."""
+TXT and its CNAME to the environment's host (at a zone apex: A/AAAA aliases of the ingress load
+balancer), and take them away again (boto3 stays in here and in elb.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 from typing import Any
+
+from bot.web.elb import LoadBalancer, LoadBalancerError, LoadBalancers, bare_name
 
 
 class Route53Error(Exception):
@@ -20,25 +23,42 @@ class Zone:
     name: str
 
 
+class NoLoadBalancer(Route53Error):
+    """No load balancer answers to the ingress host, so no alias can be made for a zone apex."""
+
+
 @dataclass(frozen=True)
 class Record:
-    """One record set AutoStack manages: TXT values are stored quoted, as Route53 wants them."""
+    """One record set AutoStack manages: TXT values are stored quoted, as Route53 wants them; with
+    `alias_zone` it is an alias whose value is the load balancer's DNS name."""
 
     name: str
     type: str
     value: str
+    alias_zone: str | None = None
 
     def change(self, action: str) -> dict[str, Any]:
         """The change_resource_record_sets entry for this record."""
-        return {
-            "Action": action,
-            "ResourceRecordSet": {
-                "Name": self.name,
-                "Type": self.type,
-                "TTL": 300,
-                "ResourceRecords": [{"Value": self.value}],
-            },
-        }
+        record: dict[str, Any] = {"Name": self.name, "Type": self.type}
+        if self.alias_zone is not None:
+            record["AliasTarget"] = {
+                "HostedZoneId": self.alias_zone,
+                "DNSName": self.value,
+                "EvaluateTargetHealth": False,
+            }
+        else:
+            record.update(TTL=300, ResourceRecords=[{"Value": self.value}])
+        return {"Action": action, "ResourceRecordSet": record}
+
+    def matches(self, found: dict[str, Any]) -> bool:
+        """Whether a record set read from Route53 is this one (same name, type and value)."""
+        if found["Name"].rstrip(".").lower() != self.name.lower() or found["Type"] != self.type:
+            return False
+        if self.alias_zone is not None:
+            # Route53 may keep an ELB alias with the "dualstack." prefix and a trailing dot
+            return bare_name(found.get("AliasTarget", {}).get("DNSName", "")) == bare_name(self.value)
+        values = [v["Value"].rstrip(".") for v in found.get("ResourceRecords", [])]
+        return values == [self.value.rstrip(".")]
 
 
 def zone_for(hostname: str, zones: list[Zone]) -> Zone | None:
@@ -53,16 +73,25 @@ def domain_records(hostname: str, txt_host: str, txt_value: str, target: str) ->
     return [Record(txt_host, "TXT", f'"{txt_value}"'), Record(hostname, "CNAME", target)]
 
 
+def apex_records(hostname: str, txt_host: str, txt_value: str, balancer: LoadBalancer) -> list[Record]:
+    """The TXT and, as a CNAME cannot sit at a zone apex, A (and AAAA when the load balancer
+    serves IPv6) aliases of the ingress load balancer."""
+    kinds = ("A", "AAAA") if balancer.dualstack else ("A",)
+    aliases = [Record(hostname, kind, balancer.dns_name, balancer.zone_id) for kind in kinds]
+    return [Record(txt_host, "TXT", f'"{txt_value}"'), *aliases]
+
+
 class Route53Zones:
     """The account's hosted zones; every SDK call runs in a thread because boto3 blocks."""
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: Any = None, load_balancers: LoadBalancers | None = None) -> None:
         if client is None:
             # boto3 costs ~25 MB of memory; only a server configured for AWS loads it
             import boto3
 
             client = boto3.client("route53")
         self._client = client
+        self._balancers = load_balancers or LoadBalancers()
 
     async def _call(self, what: str, method: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -84,6 +113,20 @@ class Route53Zones:
             if not page.get("IsTruncated"):
                 return found
             kwargs = {"Marker": page["NextMarker"]}
+
+    async def load_balancer(self, dns_name: str) -> LoadBalancer:
+        """The load balancer whose DNS name is `dns_name`, or NoLoadBalancer saying none is."""
+        try:
+            found = await self._balancers.find(dns_name)
+        except LoadBalancerError as exc:
+            raise Route53Error(str(exc)) from exc
+        if found is None:
+            raise NoLoadBalancer(
+                f"no load balancer (ELBv2 or classic) is named {dns_name}, so AutoStack cannot make "
+                "an alias for the zone apex; point *.APPS_DOMAIN at the ingress load balancer with a "
+                "CNAME, or create the apex's ALIAS record yourself"
+            )
+        return found
 
     async def upsert(self, zone: Zone, records: list[Record]) -> None:
         """Create the records, or overwrite what is there under the same name and type."""
@@ -111,9 +154,7 @@ class Route53Zones:
                 MaxItems="1",
             )
             for found in page["ResourceRecordSets"]:
-                values = [v["Value"].rstrip(".") for v in found.get("ResourceRecords", [])]
-                same_name = found["Name"].rstrip(".").lower() == record.name.lower()
-                if same_name and found["Type"] == record.type and values == [record.value.rstrip(".")]:
+                if record.matches(found):
                     # deleted as found: a DELETE must match the TTL too, which someone may have changed
                     present.append(found)
         if present:

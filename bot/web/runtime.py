@@ -1,5 +1,6 @@
 """The web page inside `autostack serve`: its state built from the services, and its
-background jobs (domain verification, the router's request log)."""
+background tasks (custom domains kept routed, the router's request log). Domains are checked by
+the worker's cron job (bot.worker.check_domains), once per minute whatever the replica count."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from bot.api_deploy import DeployService
 from bot.services import Services
 from bot.web.auth import local_login_link
 from bot.web.context import OAuthClient, WebState
-from bot.web.domains import watch_domains
+from bot.web.domain_checks import RouteSync
+from bot.web.elb import LoadBalancers
 from bot.web.mail import SesMailer
 from bot.web.route53 import Route53Zones
 from bot.web.setup import load_registered_app
@@ -30,7 +32,7 @@ def build_state(services: Services, deploy: DeployService, router: Router | None
     if settings.aws_region:
         host = settings.base_url.split("://", 1)[-1].split(":")[0].split("/")[0]
         mailer = SesMailer(settings.aws_region, f"autostack@{host}")
-        zones = Route53Zones()
+        zones = Route53Zones(load_balancers=LoadBalancers(settings.aws_region))
     return WebState(
         settings=settings,
         sessions=services.sessions,
@@ -53,7 +55,10 @@ async def running(state: WebState, router: Router | None) -> AsyncIterator[None]
         state.login_token, link = local_login_link(state.settings.base_url)
         # printed, not logged: it is a credential, and logs are kept and shipped
         print(f"AutoStack: sign in once with {link}", flush=True)
-    tasks = [asyncio.create_task(watch_domains(state), name="domain-verification")]
+    tasks: list[asyncio.Task[None]] = []
+    if state.routing is not None:
+        sync = RouteSync(state.sessions, state.routing)
+        tasks.append(asyncio.create_task(sync.run(), name="domain-routes"))
     if router is not None:
         tasks.append(asyncio.create_task(TrafficLog(state.sessions, router).run(), name="request-log"))
     try:

@@ -6,26 +6,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dnslib import CNAME, QTYPE, RR, TXT
+from dnslib import AAAA, CNAME, QTYPE, RR, SOA, TXT, A
 from dnslib.server import DNSServer
 
 from tests.servers import free_port
 
+RDATA = {
+    "TXT": TXT,
+    "CNAME": CNAME,
+    "A": A,
+    "AAAA": AAAA,
+    "SOA": lambda name: SOA(name, f"hostmaster.{name}", (1, 3600, 600, 86400, 60)),
+}
+
 
 class Zone:
-    """Records by (name, type); answers NXDOMAIN-free empty replies for the rest."""
+    """Records by (name, type), one value or a list (A records); empty replies for the rest."""
 
     def __init__(self) -> None:
-        self.records: dict[tuple[str, str], str] = {}
+        self.records: dict[tuple[str, str], str | list[str]] = {}
 
     def resolve(self, request: Any, handler: Any) -> Any:
         reply = request.reply()
         name = str(request.q.qname).rstrip(".").lower()
         kind = QTYPE[request.q.qtype]
         value = self.records.get((name, kind))
-        if value is not None:
-            rdata = TXT(value) if kind == "TXT" else CNAME(value)
-            reply.add_answer(RR(request.q.qname, request.q.qtype, rdata=rdata, ttl=1))
+        for one in [value] if isinstance(value, str) else value or []:
+            reply.add_answer(RR(request.q.qname, request.q.qtype, rdata=RDATA[kind](one), ttl=1))
         return reply
 
 

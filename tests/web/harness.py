@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from base64 import b64encode
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -18,18 +19,27 @@ from bot.settings import Settings
 from bot.web import web_app
 from bot.web.auth import session_key
 from bot.web.context import OAuthClient, WebState
+from deployer.targets.base import CertificateState
 from store.encryption import KeyRing
 from store.models import Deployment, DeploymentLog, Environment, Member, Project, Team, utcnow
 
 
 @dataclass
 class FakeTarget:
-    """Records what the deploy actions asked the target to do."""
+    """Records what the deploy actions asked the target to do; answers certificates from `certs`
+    (a host it has none for is "none"; `certs_error` is raised instead when set)."""
 
     destroyed: list[tuple[str, str]] = field(default_factory=list)
+    certs: dict[str, CertificateState] = field(default_factory=dict)
+    certs_error: Exception | None = None
 
     async def destroy(self, project: str, environment: str) -> None:
         self.destroyed.append((project, environment))
+
+    async def certificates(self, project: str, environment: str, hostnames: Sequence[str]):
+        if self.certs_error is not None:
+            raise self.certs_error
+        return {host: self.certs.get(host, CertificateState("none")) for host in hostnames}
 
 
 @dataclass

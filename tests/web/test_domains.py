@@ -1,15 +1,16 @@
-"""Domains: DNS verdicts, verification against a local DNS server, routing, removal."""
+"""Domains: DNS verdicts (TXT, CNAME, apex A records), verification against a local DNS server,
+routing kept in step with the database, removal."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from bot.web.dns_check import Records, lookup, txt_value, verdict
-from bot.web.domains import verify_pending
+from bot.web.dns_check import Records, canonical_name, lookup, txt_value, verdict
+from bot.web.domain_checks import DnsCheck, RouteSync, verify_pending
 from bot.web.traffic import LocalDomainRouting, site_of
 from deployer.targets.local.router import Router
-from store.models import Domain
+from store.models import AuditEvent, Domain
 from tests.web.dns_server import dns_server
 
 CSRF = "test-csrf"
@@ -33,6 +34,54 @@ CSRF = "test-csrf"
 )
 def test_verdict(method, records, missing):
     assert verdict(method, "a.example.com", "tok", "shop.apps.example.net", records) == missing
+
+
+INGRESS = ("192.0.2.1", "192.0.2.2")
+WANTED = "ALIAS/ANAME example.com → shop.apps.example.net (or A records 192.0.2.1, 192.0.2.2)"
+
+
+@pytest.mark.parametrize(
+    ("method", "records", "ingress", "missing"),
+    [
+        ("alias", Records(a=("192.0.2.2", "192.0.2.1")), INGRESS, None),
+        ("cname", Records(a=INGRESS, apex=True), INGRESS, None),
+        # a flattened CNAME off the apex proves it just as well
+        ("cname", Records(a=INGRESS), INGRESS, None),
+        ("alias", Records(cname="shop.apps.example.net."), INGRESS, None),
+        ("alias", Records(a=("192.0.2.1",)), INGRESS, f"{WANTED} not found (it answers 192.0.2.1)"),
+        (
+            "alias",
+            Records(a=("192.0.2.1", "192.0.2.2", "198.51.100.7")),
+            INGRESS,
+            f"{WANTED} not found (it answers 192.0.2.1, 192.0.2.2, 198.51.100.7)",
+        ),
+        ("alias", Records(), INGRESS, f"{WANTED} not found"),
+        ("cname", Records(apex=True), INGRESS, f"{WANTED} not found"),
+        (
+            "alias",
+            Records(a=INGRESS),
+            (),
+            "ALIAS/ANAME example.com → shop.apps.example.net cannot be checked: "
+            "shop.apps.example.net has no A records yet",
+        ),
+        (
+            "alias",
+            Records(),
+            (),
+            "ALIAS/ANAME example.com → shop.apps.example.net cannot be checked: "
+            "shop.apps.example.net has no A records yet",
+        ),
+        (
+            "txt",
+            Records(a=INGRESS, apex=True),
+            INGRESS,
+            'TXT _autostack.example.com = "autostack-verify=tok" not found',
+        ),
+        ("txt", Records(txt=(txt_value("tok"),), apex=True), (), None),
+    ],
+)
+def test_apex_verdict(method, records, ingress, missing):
+    assert verdict(method, "example.com", "tok", "shop.apps.example.net", records, ingress) == missing
 
 
 @pytest.mark.parametrize(
@@ -66,6 +115,15 @@ async def test_lookup_reads_txt_and_cname():
         assert (await lookup("a.example.com", address)).txt == ("autostack-verify=abc",)
         assert (await lookup("b.example.com", address)).cname == "shop.localhost."
         assert await lookup("c.example.com", address) == Records()
+        zone.records[("example.com", "A")] = ["192.0.2.2", "192.0.2.1"]
+        zone.records[("example.com", "SOA")] = "ns.example.com"
+        apex = await lookup("example.com", address, addresses=True)
+        assert apex == Records(a=("192.0.2.1", "192.0.2.2"), apex=True)
+        assert (await lookup("b.example.com", address, addresses=True)).apex is False
+        zone.records[("shop.localhost", "CNAME")] = "ingress.example.net"
+        zone.records[("ingress.example.net", "CNAME")] = "LB-1.us-east-1.elb.amazonaws.com"
+        assert await canonical_name("shop.localhost", address) == "lb-1.us-east-1.elb.amazonaws.com"
+        assert await canonical_name("c.example.com", address) == "c.example.com"
 
 
 async def test_domain_pending_then_verified_and_routed(as_role, seeded, web):
@@ -81,7 +139,7 @@ async def test_domain_pending_then_verified_and_routed(as_role, seeded, web):
         web.nameservers = address
         page = (await admin.get("/projects/shop/domains")).text
         assert "pending" in page and "_autostack.www.example.com" in page
-        assert await verify_pending(web) == 0
+        assert await verify_pending(web.sessions, DnsCheck.of(web)) == []
         async with web.sessions() as session:
             domain = (await session.scalars(select(Domain))).one()
         assert "not found" in domain.last_error
@@ -103,3 +161,50 @@ async def test_bad_or_duplicate_domain_is_explained(as_role, seeded):
     await admin.post("/projects/shop/domains/add", data={"csrf": CSRF, "hostname": "x.example.com"})
     again = await admin.post("/projects/shop/domains/add", data={"csrf": CSRF, "hostname": "x.example.com"})
     assert again.status_code == 409
+
+
+async def test_an_apex_added_as_cname_is_verified_by_its_a_records(as_role, seeded, web):
+    admin = as_role("admin")
+    await admin.post(
+        "/projects/shop/domains/add", data={"csrf": CSRF, "hostname": "example.com", "verification": "cname"}
+    )
+    with dns_server() as (zone, address):
+        web.nameservers = address
+        zone.records[("example.com", "SOA")] = "ns.example.com"
+        zone.records[("shop.localhost", "A")] = ["192.0.2.1", "192.0.2.2"]
+        zone.records[("example.com", "A")] = "192.0.2.1"
+        assert await verify_pending(web.sessions, DnsCheck.of(web)) == []
+        page = (await admin.get("/projects/shop/domains")).text
+        # found to be a zone apex: the page now asks for an ALIAS rather than an impossible CNAME
+        assert "example.com ALIAS/ANAME shop.localhost" in page and "CNAME shop.localhost" not in page
+        assert "it answers 192.0.2.1" in page
+        zone.records[("example.com", "A")] = ["192.0.2.2", "192.0.2.1"]
+        assert len(await verify_pending(web.sessions, DnsCheck.of(web))) == 1
+    async with web.sessions() as session:
+        domain = (await session.scalars(select(Domain))).one()
+        event = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "domain.verified"))
+        ).one()
+    assert (domain.state, domain.verification) == ("verified", "alias")
+    assert (event.actor, event.team_id, event.target) == ("autostack", seeded.team_id, "example.com")
+
+
+async def test_routes_follow_the_database_in_every_process(as_role, seeded, web):
+    # two processes' routers: a domain verified by the worker reaches both, a removal leaves both
+    routers = [Router(), Router()]
+    syncs = [RouteSync(web.sessions, LocalDomainRouting(router)) for router in routers]
+    admin = as_role("admin")
+    await admin.post("/projects/shop/domains/add", data={"csrf": CSRF, "hostname": "www.example.com"})
+    with dns_server() as (zone, address):
+        async with web.sessions() as session:
+            token = (await session.scalars(select(Domain.token))).one()
+        zone.records[("_autostack.www.example.com", "TXT")] = txt_value(token)
+        assert len(await verify_pending(web.sessions, DnsCheck(None, address))) == 1
+    for sync, router in zip(syncs, routers, strict=True):
+        assert "www.example.com" not in router.aliases
+        await sync.sync()
+        assert router.aliases["www.example.com"] == "shop.localhost"
+    await admin.post("/projects/shop/domains/remove", data={"csrf": CSRF, "hostname": "www.example.com"})
+    for sync, router in zip(syncs, routers, strict=True):
+        await sync.sync()
+        assert "www.example.com" not in router.aliases

@@ -31,7 +31,13 @@ CASES = [
 
 
 def concrete(path: str, seeded) -> str:
-    values = {"name": "shop", "env": "pr-1", "id:int": str(seeded.preview_deployment_id), "key": "API_VAR"}
+    values = {
+        "name": "shop",
+        "env": "pr-1",
+        "id:int": str(seeded.preview_deployment_id),
+        "key": "API_VAR",
+        "hostname": "m.example.com",
+    }
     return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], path)
 
 
@@ -79,8 +85,17 @@ async def test_api_without_key_is_401(as_role, seeded):
     assert (await client.get("/api/v1/projects")).status_code == 401
 
 
-async def test_openapi_document_lists_every_api_route():
-    from bot.web.api import SPEC
-
-    assert "/api/v1/projects/{name}/env/{key}" in SPEC["paths"]
-    assert SPEC["paths"]["/api/v1/projects/{name}/env/{key}"]["put"]["x-autostack-permission"] == "env.write"
+async def test_openapi_document_lists_every_api_route(as_role, seeded):
+    client = as_role("viewer")
+    client.cookies.clear()
+    served = await client.get("/api/v1/openapi.json")
+    assert served.status_code == 200
+    spec = served.json()
+    api_routes = [r for r in GUARDED if r.path.startswith("/api/v1/")]
+    assert len(api_routes) == 14
+    for route in api_routes:
+        path = route.path.replace("{id:int}", "{id}")
+        for method in route.methods - {"HEAD"}:
+            operation = spec["paths"][path][method.lower()]
+            assert operation["x-autostack-permission"] == route.permission, path
+            assert {p["name"] for p in operation["parameters"]} == set(re.findall(r"\{(\w+)", path))

@@ -1,0 +1,114 @@
+"""The JSON API's deployments: list them, and the deploy actions (redeploy, rollback, promote,
+destroy) with the permissions of the pull-request commands and the page's buttons."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.web.api import PROJECT, api, json_object
+from bot.web.context import ActionError, Viewer, team_project, web_state
+from bot.web.deploy_actions import environment_action, promote_deployment
+from store.models import Deployment
+
+_ROLLBACK_BODY = {
+    "type": "object",
+    "properties": {"deployment": {"type": "integer", "description": "default: the previous live one"}},
+}
+
+
+async def list_deployments(request: Request, viewer: Viewer) -> Response:
+    """A project's latest 50 deployments."""
+    async with web_state(request).sessions() as session:
+        project = await team_project(session, viewer, request.path_params["name"])
+        if project is None:
+            raise ActionError(404, f"no project {request.path_params['name']!r} in this key's team")
+        rows = (
+            await session.scalars(
+                select(Deployment)
+                .where(Deployment.project_id == project.id)
+                .order_by(Deployment.id.desc())
+                .limit(50)
+            )
+        ).all()
+    return JSONResponse(
+        [
+            {
+                "id": d.id,
+                "environment": d.environment,
+                "state": d.state,
+                "commit": d.commit_sha,
+                "url": d.url,
+                "created_at": d.created_at.isoformat(),
+            }
+            for d in rows
+        ]
+    )
+
+
+def _queued(request: Request, deployment_id: int, environment: str) -> Response:
+    page = f"{web_state(request).settings.base_url}/deployments/{deployment_id}"
+    return JSONResponse(
+        {"deployment": deployment_id, "environment": environment, "state": "queued", "page": page},
+        status_code=202,
+    )
+
+
+async def _on_environment(request: Request, viewer: Viewer, action: str, to: int | None = None) -> Response:
+    name, env = request.path_params["name"], request.path_params["env"]
+    deployment_id = await environment_action(request, viewer, name, env, action, to)
+    if deployment_id is None:
+        return JSONResponse({"destroyed": f"{name}/{env}"})
+    return _queued(request, deployment_id, env)
+
+
+async def redeploy(request: Request, viewer: Viewer) -> Response:
+    """Build the environment's current commit again."""
+    return await _on_environment(request, viewer, "redeploy")
+
+
+async def rollback(request: Request, viewer: Viewer) -> Response:
+    """Put an earlier live build back: {"deployment": N}, or the previous one without a body."""
+    to = (await json_object(request, required=False)).get("deployment")
+    if to is not None and (not isinstance(to, int) or isinstance(to, bool)):
+        raise ActionError(400, f"deployment {to!r} is not a deployment number")
+    return await _on_environment(request, viewer, "rollback", to)
+
+
+async def destroy(request: Request, viewer: Viewer) -> Response:
+    """Stop the environment's app and mark it destroyed."""
+    return await _on_environment(request, viewer, "destroy")
+
+
+async def promote(request: Request, viewer: Viewer) -> Response:
+    """Put this (preview) deployment's build into production."""
+    deployment_id = await promote_deployment(request, viewer, request.path_params["id"])
+    return _queued(request, deployment_id, "production")
+
+
+_ENV = f"{PROJECT}/environments/{{env}}"
+routes = [
+    api(
+        f"{PROJECT}/deployments", list_deployments, "deployments.view", "GET", "List a project's deployments"
+    ),
+    api(f"{_ENV}/redeploy", redeploy, "deployments.redeploy", "POST", "Redeploy an environment", status=202),
+    api(
+        f"{_ENV}/rollback",
+        rollback,
+        "deployments.rollback",
+        "POST",
+        "Roll an environment back",
+        body=_ROLLBACK_BODY,
+        status=202,
+    ),
+    api(_ENV, destroy, "environments.destroy", "DELETE", "Destroy an environment"),
+    api(
+        "/api/v1/deployments/{id:int}/promote",
+        promote,
+        "deployments.promote",
+        "POST",
+        "Promote a deployment to production",
+        status=202,
+    ),
+]

@@ -1,0 +1,209 @@
+"""Changes to a project's custom domains, shared by the page and the JSON API: add, check now,
+create the Route53 records, remove. Each writes the activity log, or raises ActionError."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from bot.web.context import ActionError, Viewer, WebState, audit, team_project, web_state
+from bot.web.dns_check import METHODS, canonical_name, txt_name, txt_value
+from bot.web.domain_checks import DnsCheck, check_domain, expected_cname
+from bot.web.elb import LoadBalancer
+from bot.web.route53 import NoLoadBalancer, Record, Route53Error, Zone, apex_records, domain_records, zone_for
+from store.models import Domain, Environment, Project
+
+log = logging.getLogger("autostack.web.domains")
+HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+async def zones(web: WebState) -> list[Zone]:
+    """The Route53 hosted zones, none when AWS is not configured."""
+    return await web.dns_zones.zones() if web.dns_zones is not None else []
+
+
+async def planned_records(
+    web: WebState, domain: Domain, project: Project, zone: Zone, *, removing: bool = False
+) -> list[Record]:
+    """The records AutoStack makes in Route53 for a domain: TXT and CNAME, or at the zone's apex
+    TXT and aliases of the ingress load balancer (the end of the environment host's CNAMEs)."""
+    target = expected_cname(web.settings.apps_domain, project.name, domain.environment)
+    proof = (txt_name(domain.hostname), txt_value(domain.token))
+    if domain.hostname != zone.name:
+        return domain_records(domain.hostname, *proof, target)
+    ingress = await canonical_name(target, web.nameservers)
+    if removing:
+        # aliases are matched by name and target: no load balancer lookup needed to remove them
+        return apex_records(domain.hostname, *proof, LoadBalancer(ingress, "", dualstack=True))
+    balancer = await web.dns_zones.load_balancer(ingress)  # type: ignore[union-attr]
+    return apex_records(domain.hostname, *proof, balancer)
+
+
+async def _project(session: AsyncSession, viewer: Viewer, name: str) -> Project:
+    project = await team_project(session, viewer, name)
+    if project is None:
+        raise ActionError(404, f"no project {name!r} in your team")
+    return project
+
+
+async def _domain(session: AsyncSession, viewer: Viewer, name: str, hostname: str) -> tuple[Project, Domain]:
+    project = await _project(session, viewer, name)
+    domain = await session.scalar(
+        select(Domain).where(Domain.project_id == project.id, Domain.hostname == hostname.lower())
+    )
+    if domain is None:
+        raise ActionError(404, f"{name} has no domain {hostname!r}")
+    return project, domain
+
+
+async def _is_route53_apex(web: WebState, hostname: str) -> bool:
+    try:
+        zone = zone_for(hostname, await zones(web))
+    except Route53Error as exc:
+        # only a hint for the instructions: adding the domain does not depend on it
+        log.warning("could not tell whether %s is a zone apex: %s", hostname, exc)
+        return False
+    return zone is not None and zone.name == hostname
+
+
+async def add_domain(
+    request: Request, viewer: Viewer, name: str, hostname: str, environment: str, method: str
+) -> Domain:
+    """Add a pending domain to an environment (method: txt, cname, or alias for a zone apex)."""
+    hostname = hostname.strip().lower().rstrip(".")
+    if not HOSTNAME.match(hostname):
+        raise ActionError(400, f"{hostname!r} is not a domain name like app.example.com")
+    if method not in METHODS:
+        raise ActionError(400, f"verification {method!r} is not one of {', '.join(METHODS)}")
+    web = web_state(request)
+    if method == "cname" and await _is_route53_apex(web, hostname):
+        method = "alias"  # a CNAME cannot exist at the apex of a zone
+    try:
+        async with web.sessions.begin() as session:
+            project = await _project(session, viewer, name)
+            known = await session.scalar(
+                select(Environment.id).where(
+                    Environment.project_id == project.id, Environment.name == environment
+                )
+            )
+            if known is None and environment != "production":
+                raise ActionError(400, f"{name} has no environment {environment!r}")
+            domain = Domain(
+                project_id=project.id,
+                environment=environment,
+                hostname=hostname,
+                verification=method,
+                token=secrets.token_hex(16),
+            )
+            session.add(domain)
+            audit(
+                session,
+                request,
+                viewer.login,
+                viewer.team.id,
+                "domain.add",
+                hostname,
+                project.id,
+                environment=environment,
+            )
+    except IntegrityError:
+        raise ActionError(409, f"{hostname} is already attached to a project") from None
+    return domain
+
+
+async def verify_domain(request: Request, viewer: Viewer, name: str, hostname: str) -> Domain:
+    """Check one domain's DNS now; route it here at once when it is proven."""
+    web = web_state(request)
+    async with web.sessions.begin() as session:
+        project, domain = await _domain(session, viewer, name, hostname)
+        was = domain.state
+        await check_domain(DnsCheck.of(web), domain, project, web.routing)
+        audit(
+            session,
+            request,
+            viewer.login,
+            viewer.team.id,
+            "domain.verify",
+            domain.hostname,
+            project.id,
+            state=domain.state,
+        )
+    if domain.state == "verified" and was != "verified":
+        await _domains_changed(web, project.name, domain.environment)
+    return domain
+
+
+async def create_records(
+    request: Request, viewer: Viewer, name: str, hostname: str
+) -> tuple[Zone, list[Record]]:
+    """Create (UPSERT) the domain's records in the Route53 zone it lives in."""
+    web = web_state(request)
+    async with web.sessions.begin() as session:
+        project, domain = await _domain(session, viewer, name, hostname)
+        try:
+            zone = zone_for(domain.hostname, await zones(web))
+            if zone is None or web.dns_zones is None:
+                raise ActionError(404, f"no Route53 hosted zone holds {domain.hostname}")
+            records = await planned_records(web, domain, project, zone)
+            await web.dns_zones.upsert(zone, records)
+        except NoLoadBalancer as exc:
+            raise ActionError(409, str(exc)) from exc
+        except Route53Error as exc:
+            raise ActionError(502, str(exc)) from exc
+        audit(
+            session,
+            request,
+            viewer.login,
+            viewer.team.id,
+            "domain.route53",
+            domain.hostname,
+            project.id,
+            zone=zone.name,
+            records=[f"{r.name} {r.type}" for r in records],
+        )
+    return zone, records
+
+
+async def remove_domain(request: Request, viewer: Viewer, name: str, hostname: str) -> int:
+    """Remove the domain, its route and the Route53 records AutoStack made for it; return how
+    many records went."""
+    web = web_state(request)
+    async with web.sessions.begin() as session:
+        project, domain = await _domain(session, viewer, name, hostname)
+        removed = 0
+        try:
+            zone = zone_for(domain.hostname, await zones(web))
+            if zone is not None and web.dns_zones is not None:
+                planned = await planned_records(web, domain, project, zone, removing=True)
+                removed = await web.dns_zones.delete(zone, planned)
+        except Route53Error as exc:
+            # the domain is kept so removing can be tried again: its records would be left behind
+            raise ActionError(502, str(exc)) from exc
+        await session.delete(domain)
+        audit(
+            session,
+            request,
+            viewer.login,
+            viewer.team.id,
+            "domain.remove",
+            domain.hostname,
+            project.id,
+            route53_records_removed=removed,
+        )
+    if web.routing is not None:
+        web.routing.remove(domain.hostname)
+    if domain.state == "verified":
+        await _domains_changed(web, project.name, domain.environment)
+    return removed
+
+
+async def _domains_changed(web: WebState, project: str, environment: str) -> None:
+    # the cluster's Ingress follows at once rather than at the next deploy
+    if web.deploy is not None and web.deploy.domains_changed is not None:
+        await web.deploy.domains_changed(project, environment)

@@ -1,0 +1,185 @@
+"""The JSON API's changes as a script sees them: answers, rows stored or removed, deployments
+queued, and the same activity log entries as the page writes (who: the key; from where: its IP)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.web.team_store import token_hash
+from store.models import ApiToken, AuditEvent, Deployment, Domain, Environment, EnvVar, utcnow
+from tests.web.dns_server import dns_server
+
+
+@pytest.fixture
+async def call(as_role, seeded, web):
+    """A request with the API key of a given role: call(role, method, path, json=...)."""
+    async with web.sessions.begin() as session:
+        for role in ("viewer", "developer", "admin"):
+            session.add(
+                ApiToken(team_id=seeded.team_id, name=f"ci-{role}", token_hash=token_hash(role), role=role)
+            )
+    client = as_role("viewer")
+    client.cookies.clear()
+
+    async def send(role: str, method: str, path: str, **kwargs) -> httpx.Response:
+        return await client.request(method, path, headers={"authorization": f"Bearer {role}"}, **kwargs)
+
+    return send
+
+
+async def activity(web, action: str) -> list[AuditEvent]:
+    async with web.sessions() as session:
+        return list((await session.scalars(select(AuditEvent).where(AuditEvent.action == action))).all())
+
+
+async def test_env_var_delete(call, web):
+    env = "/api/v1/projects/shop/env"
+    await call("developer", "PUT", f"{env}/REGION", json={"value": "eu", "scope": "production"})
+    await call("developer", "PUT", f"{env}/REGION", json={"value": "us", "scope": "preview"})
+    both = await call("developer", "DELETE", f"{env}/REGION")
+    assert both.status_code == 409
+    assert both.json() == {"error": "REGION is set in scopes preview, production; say which scope to delete"}
+    deleted = await call("developer", "DELETE", f"{env}/REGION?scope=preview")
+    assert deleted.status_code == 200 and deleted.json() == {"deleted": "REGION", "scope": "preview"}
+    async with web.sessions() as session:
+        assert [(r.key, r.scope) for r in (await session.scalars(select(EnvVar))).all()] == [
+            ("REGION", "production")
+        ]
+    [event] = await activity(web, "env.delete")
+    assert (event.actor, event.target, event.details, event.source_ip) == (
+        "api:ci-developer",
+        "REGION",
+        {"scope": "preview"},
+        "127.0.0.1",
+    )
+    assert (await call("developer", "DELETE", f"{env}/REGION")).status_code == 200
+    gone = await call("developer", "DELETE", f"{env}/REGION")
+    assert gone.status_code == 404 and gone.json() == {"error": "shop has no variable REGION"}
+    assert (await call("viewer", "DELETE", f"{env}/REGION")).status_code == 403
+    unknown = await call("developer", "DELETE", "/api/v1/projects/nope/env/REGION")
+    assert unknown.status_code == 404 and unknown.json() == {"error": "no project 'nope' in your team"}
+
+
+async def test_domain_add_verify_remove(call, web):
+    domains = "/api/v1/projects/shop/domains"
+    added = await call("admin", "POST", domains, json={"hostname": "WWW.Example.com"})
+    assert added.status_code == 201
+    shown = added.json()
+    assert shown["state"] == "pending" and shown["dns"]["name"] == "_autostack.www.example.com"
+    assert (await call("admin", "POST", domains, json={"hostname": "www.example.com"})).status_code == 409
+    bad = await call("admin", "POST", domains, json={"hostname": "not a domain"})
+    assert bad.status_code == 400 and "is not a domain name" in bad.json()["error"]
+    no_env = await call("admin", "POST", domains, json={"hostname": "x.example.com", "environment": "pr-9"})
+    assert no_env.status_code == 400 and no_env.json() == {"error": "shop has no environment 'pr-9'"}
+    assert (await call("admin", "POST", domains, content="[")).status_code == 400
+    assert (await call("developer", "POST", domains, json={"hostname": "y.example.com"})).status_code == 403
+
+    with dns_server() as (zone, address):
+        web.nameservers = address
+        pending = await call("admin", "POST", f"{domains}/www.example.com/verify")
+        assert pending.status_code == 200 and pending.json()["state"] == "pending"
+        assert "not found" in pending.json()["last_error"]
+        zone.records[("_autostack.www.example.com", "TXT")] = shown["txt"]
+        verified = await call("admin", "POST", f"{domains}/www.example.com/verify")
+    assert verified.json()["state"] == "verified" and verified.json()["last_error"] is None
+    assert [e.details["state"] for e in await activity(web, "domain.verify")] == ["pending", "verified"]
+    missing = await call("admin", "POST", f"{domains}/other.example.com/verify")
+    assert missing.status_code == 404 and missing.json() == {
+        "error": "shop has no domain 'other.example.com'"
+    }
+    no_zone = await call("admin", "POST", f"{domains}/www.example.com/route53")
+    assert no_zone.json() == {"error": "no Route53 hosted zone holds www.example.com"}
+
+    removed = await call("admin", "DELETE", f"{domains}/www.example.com")
+    assert removed.status_code == 200
+    assert removed.json() == {"removed": "www.example.com", "route53_records_removed": 0}
+    async with web.sessions() as session:
+        assert (await session.scalars(select(Domain))).all() == []
+    [event] = await activity(web, "domain.remove")
+    assert (event.actor, event.target, event.source_ip) == ("api:ci-admin", "www.example.com", "127.0.0.1")
+
+
+async def test_redeploy_queues_a_deployment_with_the_pr_command_permissions(call, seeded, web):
+    env = "/api/v1/projects/shop/environments"
+    queued = await call("developer", "POST", f"{env}/pr-1/redeploy")
+    assert queued.status_code == 202
+    new_id = queued.json()["deployment"]
+    assert queued.json()["state"] == "queued" and web.extra["enqueued"] == [new_id]
+    async with web.sessions() as session:
+        row = await session.get(Deployment, new_id)
+    assert (row.environment, row.state, row.commit_sha, row.actor) == (
+        "pr-1",
+        "queued",
+        "a" * 40,
+        "api:ci-developer",
+    )
+    [event] = await activity(web, "redeploy")
+    assert (event.target, event.details, event.source_ip) == (
+        "shop/pr-1",
+        {"deployment": new_id},
+        "127.0.0.1",
+    )
+
+    refused = await call("developer", "POST", f"{env}/production/redeploy")
+    assert refused.status_code == 403 and "needs the admin role" in refused.json()["error"]
+    assert (await call("admin", "POST", f"{env}/production/redeploy")).status_code == 202
+    assert (await call("viewer", "POST", f"{env}/pr-1/redeploy")).status_code == 403
+    unknown = await call("developer", "POST", f"{env}/pr-9/redeploy")
+    assert unknown.status_code == 404 and unknown.json() == {"error": "shop has no environment 'pr-9'"}
+
+
+async def test_rollback_to_an_earlier_build(call, seeded, web):
+    path = "/api/v1/projects/shop/environments/pr-1/rollback"
+    nothing = await call("developer", "POST", path)
+    assert nothing.status_code == 409
+    assert nothing.json() == {"error": "pr-1 has no earlier live deployment to roll back to"}
+    async with web.sessions.begin() as session:
+        earlier = Deployment(
+            project_id=seeded.project_id,
+            environment_id=seeded.preview_id,
+            environment="pr-1",
+            trigger="push",
+            state="superseded",
+            commit_sha="b" * 40,
+            artifact="old",
+            ready_at=utcnow() - timedelta(days=1),
+        )
+        session.add(earlier)
+    assert (await call("developer", "POST", path, json={"deployment": "x"})).status_code == 400
+    rolled = await call("developer", "POST", path, json={"deployment": earlier.id})
+    assert rolled.status_code == 202
+    async with web.sessions() as session:
+        row = await session.get(Deployment, rolled.json()["deployment"])
+    assert (row.trigger, row.source_deployment_id, row.commit_sha) == ("rollback", earlier.id, "b" * 40)
+    assert [e.actor for e in await activity(web, "rollback")] == ["api:ci-developer"]
+
+
+async def test_promote_and_destroy(call, seeded, web):
+    promote = f"/api/v1/deployments/{seeded.preview_deployment_id}/promote"
+    assert (await call("developer", "POST", promote)).status_code == 403
+    promoted = await call("admin", "POST", promote)
+    assert promoted.status_code == 202 and promoted.json()["environment"] == "production"
+    async with web.sessions() as session:
+        row = await session.get(Deployment, promoted.json()["deployment"])
+    assert (row.environment, row.trigger, row.source_deployment_id) == (
+        "production",
+        "promote",
+        seeded.preview_deployment_id,
+    )
+    assert web.extra["enqueued"] == [row.id]
+    assert (await call("admin", "POST", "/api/v1/deployments/999999/promote")).status_code == 404
+
+    assert (await call("developer", "DELETE", "/api/v1/projects/shop/environments/pr-1")).status_code == 403
+    destroyed = await call("admin", "DELETE", "/api/v1/projects/shop/environments/pr-1")
+    assert destroyed.status_code == 200 and destroyed.json() == {"destroyed": "shop/pr-1"}
+    assert web.deploy.target.destroyed == [("shop", "pr-1")]
+    async with web.sessions() as session:
+        assert (await session.get(Environment, seeded.preview_id)).state == "destroyed"
+    assert [(e.action, e.actor) for e in await activity(web, "destroy")] == [("destroy", "api:ci-admin")]
+    assert [e.target for e in await activity(web, "promote")] == [
+        f"deployment {seeded.preview_deployment_id}"
+    ]
