@@ -37,6 +37,12 @@ def sync_url(url: str) -> URL:
     return _with_driver(url, _SYNC_DRIVERS)
 
 
+def plain_dsn(engine: AsyncEngine) -> str:
+    """The engine's PostgreSQL URL without the SQLAlchemy driver name, password included, for the
+    asyncpg connections of the delivery hot path."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers (web page) run beside the writer (intake); the busy timeout makes
     # concurrent writers wait instead of failing with "database is locked".
