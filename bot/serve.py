@@ -166,6 +166,8 @@ async def serve(settings: Settings) -> None:
                     host=settings.host,
                     port=settings.port,
                     http="httptools",
+                    # live logs stream over server-sent events: the websockets package stays unloaded
+                    ws="none",
                     lifespan="on",
                     access_log=False,
                     log_config=None,
