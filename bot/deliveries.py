@@ -5,25 +5,35 @@ the row is durably committed (True: new, False: a delivery id seen before). Few 
 flight at a time (one on SQLite, three on PostgreSQL), so while they commit the next one
 gathers: under load each fsync carries many deliveries, and with one request in flight the
 latency is a single insert.
+
+A delivery not stored within `answer_within` seconds (8: GitHub gives up after 10) fails with
+StoreUnavailable, so the intake answers 503 and GitHub records a delivery to redeliver; the
+insert itself goes on (bounded by the statement timeout), and if the row lands after all the
+redelivery is a harmless duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import psycopg
+import asyncpg
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from store.db import plain_dsn
 from store.models import Delivery
 
 log = logging.getLogger("autostack.deliveries")
+
+WATCHDOG_TICK = 0.5
+# a batch insert that takes this long is cancelled on the server, freeing its slot
+STATEMENT_TIMEOUT = 30.0
 
 
 class StoreUnavailable(Exception):
@@ -43,60 +53,52 @@ class NewDelivery:
     received_at: datetime
 
 
+# one statement per batch: the arrays travel in asyncpg's binary format, and ON CONFLICT keeps a
+# redelivered id out without aborting the rest of the batch
 _PG_INSERT = (
     "INSERT INTO deliveries (delivery_id, event, action, installation_id, repository_id, payload,"
     " received_at, state, attempts, handled)"
-    " VALUES (%s, %s, %s, %s, %s, %b, %s, 'received', 0, '[]') ON CONFLICT (delivery_id) DO NOTHING"
-    " RETURNING delivery_id"
+    " SELECT *, 'received', 0, '[]'::jsonb FROM unnest($1::varchar[], $2::varchar[], $3::varchar[],"
+    " $4::bigint[], $5::bigint[], $6::bytea[], $7::timestamptz[])"
+    " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id"
 )
 
 
 class PostgresInserter:
-    """Inserts batches over a few psycopg connections of its own, outside SQLAlchemy's pool.
+    """Inserts batches over a few asyncpg connections of its own, outside SQLAlchemy's pool.
 
-    This is the hot path: psycopg's pipelined executemany sends one Bind/Execute per row in a
-    single round trip, several times cheaper than one multi-VALUES statement or an array
-    unnest, and a dedicated connection skips the pool's checkout and pre-ping.
+    This is the hot path. Measured here per row, batches of 8 to 128: psycopg's pipelined
+    executemany costs 60-190 µs of client CPU and its array unnest 260-450 µs; asyncpg's unnest
+    26-48 µs, since its protocol and array codecs are compiled. One statement is one implicit
+    transaction, committed (synchronous_commit) before it answers.
     """
 
     def __init__(self, url: str) -> None:
         self._url = url
-        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._idle: list[asyncpg.Connection] = []
 
     async def __call__(self, deliveries: list[NewDelivery]) -> set[str]:
         conn = (
             self._idle.pop()
             if self._idle
-            else await psycopg.AsyncConnection.connect(self._url, connect_timeout=5)
+            else await asyncpg.connect(self._url, timeout=5, command_timeout=STATEMENT_TIMEOUT)
         )
         try:
-            inserted: set[str] = set()
-            async with conn.transaction(), conn.cursor(binary=True) as cursor:
-                await cursor.executemany(
-                    _PG_INSERT,
-                    [
-                        (
-                            d.delivery_id,
-                            d.event,
-                            d.action,
-                            d.installation_id,
-                            d.repository_id,
-                            d.payload,
-                            d.received_at,
-                        )
-                        for d in deliveries
-                    ],
-                    returning=True,
-                )
-                while True:
-                    inserted.update(row[0] for row in await cursor.fetchall())
-                    if not cursor.nextset():
-                        break
+            rows = await conn.fetch(
+                _PG_INSERT,
+                [d.delivery_id for d in deliveries],
+                [d.event for d in deliveries],
+                [d.action for d in deliveries],
+                [d.installation_id for d in deliveries],
+                [d.repository_id for d in deliveries],
+                [d.payload for d in deliveries],
+                [d.received_at for d in deliveries],
+            )
         except BaseException:
-            await conn.close()
+            conn.terminate()
             raise
         self._idle.append(conn)
-        return inserted
+        return {row[0] for row in rows}
 
     async def close(self) -> None:
         """Close the idle connections."""
@@ -151,29 +153,53 @@ class DeliveryWriter:
         on_committed: Callable[[list[str]], None] | None = None,
         max_batch: int = 512,
         max_in_flight: int = 3,
+        answer_within: float = 8.0,
     ) -> None:
         self._engine = engine
         postgres = engine.dialect.name == "postgresql"
-        self._insert = (
-            PostgresInserter(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
-            if postgres
-            else SQLAlchemyInserter(engine)
-        )
+        self._insert = PostgresInserter(plain_dsn(engine)) if postgres else SQLAlchemyInserter(engine)
         self._on_committed = on_committed
         self._max_batch = max_batch
+        self._answer_within = answer_within
         # SQLite has one writer; PostgreSQL commits a few batches at once, so one gathers
         # while the others wait for their fsync
         self._slots = asyncio.Semaphore(max_in_flight if postgres else 1)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._pending: list[tuple[NewDelivery, asyncio.Future[bool]]] = []
+        # every unanswered delivery in arrival order, for the watchdog: one timer for all of
+        # them, not one per request (a timer each cost more CPU than the insert's share)
+        self._unanswered: deque[tuple[float, asyncio.Future[bool]]] = deque()
+        self._watchdog: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
 
     async def submit(self, delivery: NewDelivery) -> bool:
         """Store one delivery; True when it is new. Raises StoreUnavailable on database failure."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
         self._pending.append((delivery, future))
+        self._unanswered.append((loop.time(), future))
+        if self._watchdog is None:
+            self._watchdog = loop.call_later(WATCHDOG_TICK, self._expire)
         self._wake.set()
         return await future
+
+    def _expire(self) -> None:
+        """Answer "unavailable" to each delivery still unanswered after `answer_within` seconds,
+        whether it waits for a batch or its batch is still committing."""
+        loop = asyncio.get_running_loop()
+        limit = loop.time() - self._answer_within
+        expired = 0
+        while self._unanswered:
+            since, future = self._unanswered[0]
+            if not future.done():
+                if since > limit:
+                    break
+                future.set_exception(StoreUnavailable("TimeoutError"))
+                expired += 1
+            self._unanswered.popleft()
+        if expired:
+            log.error("%d deliveries not stored within %.1f s: answered 503", expired, self._answer_within)
+        self._watchdog = loop.call_later(WATCHDOG_TICK, self._expire) if self._unanswered else None
 
     async def run(self) -> None:
         """Commit whatever has gathered, batch after batch, until cancelled."""
@@ -192,6 +218,8 @@ class DeliveryWriter:
             for task in list(self._in_flight):
                 task.cancel()
             await asyncio.gather(*self._in_flight, return_exceptions=True)
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             await self._insert.close()
 
     async def _commit(self, batch: list[tuple[NewDelivery, asyncio.Future[bool]]]) -> None:
@@ -210,7 +238,7 @@ class DeliveryWriter:
         unique = list({delivery.delivery_id: delivery for delivery, _ in reversed(batch)}.values())
         try:
             inserted = await self._insert(unique)
-        except (SQLAlchemyError, OSError, psycopg.Error) as exc:
+        except (SQLAlchemyError, OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.error("storing %d deliveries failed: %s", len(batch), exc.__class__.__name__)
             self._fail(batch, exc)
             return

@@ -2,16 +2,97 @@
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-_EVENT_NAME = re.compile(r"^[a-z_]{1,64}$")
+# GitHub's webhook events. The event header of an unsigned request is anybody's text: a label
+# per distinct value would let a flood of them grow /metrics (and memory) without bound.
+GITHUB_EVENTS = frozenset(
+    [
+        "branch_protection_configuration",
+        "branch_protection_rule",
+        "check_run",
+        "check_suite",
+        "code_scanning_alert",
+        "commit_comment",
+        "create",
+        "custom_property",
+        "custom_property_values",
+        "delete",
+        "dependabot_alert",
+        "deploy_key",
+        "deployment",
+        "deployment_protection_rule",
+        "deployment_review",
+        "deployment_status",
+        "discussion",
+        "discussion_comment",
+        "fork",
+        "github_app_authorization",
+        "gollum",
+        "installation",
+        "installation_repositories",
+        "installation_target",
+        "issue_comment",
+        "issues",
+        "label",
+        "marketplace_purchase",
+        "member",
+        "membership",
+        "merge_group",
+        "meta",
+        "milestone",
+        "org_block",
+        "organization",
+        "package",
+        "page_build",
+        "personal_access_token_request",
+        "ping",
+        "project",
+        "project_card",
+        "project_column",
+        "projects_v2",
+        "projects_v2_item",
+        "projects_v2_status_update",
+        "public",
+        "pull_request",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "pull_request_review_thread",
+        "push",
+        "registry_package",
+        "release",
+        "repository",
+        "repository_advisory",
+        "repository_dispatch",
+        "repository_import",
+        "repository_ruleset",
+        "repository_vulnerability_alert",
+        "secret_scanning_alert",
+        "secret_scanning_alert_location",
+        "secret_scanning_scan",
+        "security_advisory",
+        "security_and_analysis",
+        "sponsorship",
+        "star",
+        "status",
+        "sub_issues",
+        "team",
+        "team_add",
+        "watch",
+        "workflow_dispatch",
+        "workflow_job",
+        "workflow_run",
+    ]
+)
 
 
 def event_label(event: str | None) -> str:
     """A bounded label value for an event name taken from a request header."""
-    return event if event and _EVENT_NAME.match(event) else "invalid"
+    if not event:
+        return "invalid"
+    return event if event in GITHUB_EVENTS else "other"
 
 
 class Metrics:
@@ -19,6 +100,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._delivery_counters: dict[tuple[str, str], Any] = {}
         self.deliveries = Counter(
             "autostack_webhook_deliveries",
             "Webhook deliveries received, by event and outcome (accepted, duplicate, rejected).",
@@ -40,6 +122,15 @@ class Metrics:
             "Deliveries stored but not yet queued.",
             registry=self.registry,
         )
+
+    def count_delivery(self, event: str | None, outcome: str) -> None:
+        """Count one delivery by event and outcome (accepted, duplicate, rejected, unavailable)."""
+        key = (event_label(event), outcome)
+        child = self._delivery_counters.get(key)
+        if child is None:
+            # labels() takes a lock and builds a key each time; the intake counts every request
+            child = self._delivery_counters[key] = self.deliveries.labels(*key)
+        child.inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

@@ -21,7 +21,7 @@ from bot.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover
 from bot.github.webhook_models import typed_event
 from bot.logs import delivery_id_var
 from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
-from bot.relay import relay, stale_deliveries
+from bot.relay import marker, relay, stale_deliveries
 from bot.services import Services
 from bot.web.domain_checks import DnsCheck, verify_pending
 from deployer.events import EnvironmentDestroyed
@@ -144,7 +144,7 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
         received_for=timedelta(seconds=10),
         stuck_for=timedelta(seconds=JOB_TIMEOUT + 60),
     )
-    added = await relay(services.engine, queue, stale)
+    added = await relay(queue, marker(services.engine), stale)
     if added:
         log.info("sweeper queued %d deliveries left behind", added)
     return added
@@ -250,7 +250,7 @@ def make_deploy_worker(
     *,
     burst: bool = False,
     handle_signals: bool = True,
-    poll_delay: float = 0.1,
+    poll_delay: float = 0.5,
     max_jobs: int = 4,
 ) -> Worker:
     """An arq worker for the deploy queue, holding the target the jobs deploy to."""

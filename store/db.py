@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
-_ASYNC_DRIVERS = {"postgresql": "postgresql+psycopg", "sqlite": "sqlite+aiosqlite"}
+_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 _SYNC_DRIVERS = {"postgresql": "postgresql+psycopg", "sqlite": "sqlite"}
 
 
@@ -35,6 +35,12 @@ def async_url(url: str) -> URL:
 def sync_url(url: str) -> URL:
     """The URL with the blocking driver used by migrations."""
     return _with_driver(url, _SYNC_DRIVERS)
+
+
+def plain_dsn(engine: AsyncEngine) -> str:
+    """The engine's PostgreSQL URL without the SQLAlchemy driver name, password included, for the
+    asyncpg connections of the delivery hot path."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

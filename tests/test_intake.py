@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import time
 import uuid
+from collections.abc import Iterator
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.app import AutoStackApp
 from bot.services import Services
@@ -165,3 +171,48 @@ async def test_many_concurrent_deliveries_are_each_stored_once(backend, tmp_path
         for delivery_id in ids:
             await h.wait_for_state(delivery_id, "queued")
         assert await (await h.services.queue()).depth() == 200
+
+
+@contextlib.contextmanager
+def table_locked(database_url: str) -> Iterator[None]:
+    """Hold an exclusive lock on the deliveries table (on SQLite: the whole database)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(url.database or "", isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+    else:
+        conn = psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        conn.execute("LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+async def test_store_slower_than_the_deadline_answers_503_and_the_redelivery_is_stored_once(
+    backend, tmp_path
+):
+    delivery_id = str(uuid.uuid4())
+    headers = signed_headers(PUSH, "push", delivery_id)
+    async with running(backend.settings(tmp_path), relay=False) as h:
+        h.services.writer._answer_within = 0.5
+        with table_locked(backend.database_url):
+            started = time.monotonic()
+            blocked = await h.post(PUSH, headers)
+            waited = time.monotonic() - started
+        assert blocked.status_code == 503
+        assert waited < 3
+        redelivered = await h.post(PUSH, headers)
+        assert redelivered.status_code in (200, 202)
+        assert [row.delivery_id for row in await h.deliveries()] == [delivery_id]
+
+
+async def test_made_up_event_names_share_one_metrics_label(backend, tmp_path):
+    async with running(backend.settings(tmp_path)) as h:
+        for n in range(20):
+            headers = signed_headers(PUSH, f"made_up_{n}", secret="not-the-secret")
+            assert (await h.post(PUSH, headers)).status_code == 401
+        metrics = h.services.metrics.render().decode()
+    assert 'autostack_webhook_deliveries_total{event="other",outcome="rejected"} 20.0' in metrics
+    assert "made_up" not in metrics
