@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
+if TYPE_CHECKING:
+    import dns.asyncresolver
 
-_NOTHING = (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers, dns.exception.Timeout)
 METHODS = ("txt", "cname", "alias")
 
 
@@ -74,6 +73,10 @@ def _listed(addresses: tuple[str, ...]) -> str:
 
 
 def _resolver(nameserver: tuple[str, int] | None, lifetime: float) -> dns.asyncresolver.Resolver:
+    # imported on first use: dnspython is a few MB that web processes which never check a
+    # domain (the check runs in the worker) need not carry
+    import dns.asyncresolver
+
     resolver = dns.asyncresolver.Resolver(configure=nameserver is None)
     if nameserver is not None:
         resolver.nameservers = [nameserver[0]]
@@ -83,9 +86,12 @@ def _resolver(nameserver: tuple[str, int] | None, lifetime: float) -> dns.asyncr
 
 
 async def _answer(resolver: dns.asyncresolver.Resolver, name: str, kind: str) -> list[object]:
+    import dns.exception
+    import dns.resolver
+
     try:
         return list(await resolver.resolve(name, kind))
-    except _NOTHING:
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers, dns.exception.Timeout):
         return []
 
 
