@@ -13,7 +13,7 @@ import redis
 from sqlalchemy import func, select
 
 from bot.queue import JobQueue
-from bot.relay import relay, stale_deliveries
+from bot.relay import marker, relay, stale_deliveries
 from store.db import create_engine
 from store.models import Delivery
 
@@ -24,7 +24,7 @@ async def drain(database_url: str, redis_url: str) -> int:
     relayed = 0
     try:
         while ids := await stale_deliveries(engine, received_for=timedelta(0)):
-            await relay(engine, queue, ids)
+            await relay(queue, marker(engine), ids)
             relayed += len(ids)
         async with engine.connect() as conn:
             states = dict(
