@@ -119,7 +119,7 @@ class Metrics:
         )
         self.outbox_pending = Gauge(
             "autostack_outbox_pending",
-            "Deliveries stored but not yet queued.",
+            "Deliveries stored and not yet picked up by a worker (queued, or waiting for the relay).",
             registry=self.registry,
         )
 

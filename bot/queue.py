@@ -43,6 +43,18 @@ end
 return added
 """
 
+# Which of these delivery ids have neither a job nor a result: the sweep asks first, so a page
+# of deliveries that are queued already costs one round trip and no job serialization.
+_UNQUEUED = """
+local missing = {}
+for i = 3, #ARGV do
+  if redis.call('EXISTS', ARGV[1] .. ARGV[i], ARGV[2] .. ARGV[i]) == 0 then
+    missing[#missing + 1] = ARGV[i]
+  end
+end
+return missing
+"""
+
 
 def redis_settings(url: str) -> RedisSettings:
     """arq's connection settings for a redis://, rediss:// or unix:// URL."""
@@ -58,6 +70,7 @@ class JobQueue:
     def __init__(self, redis: ArqRedis) -> None:
         self.redis = redis
         self._enqueue_many = redis.register_script(_ENQUEUE_MANY)
+        self._unqueued = redis.register_script(_UNQUEUED)
 
     @classmethod
     async def connect(cls, url: str) -> JobQueue:
@@ -78,6 +91,13 @@ class JobQueue:
         for delivery_id in delivery_ids:
             argv += [delivery_id, serialize_job(HANDLE_DELIVERY, (delivery_id,), {}, None, now_ms)]
         return int(await self._enqueue_many(keys=[default_queue_name], args=argv))
+
+    async def enqueue_missing(self, delivery_ids: list[str]) -> int:
+        """Queue the deliveries among these that have no job yet (the sweep: most have one)."""
+        if not delivery_ids:
+            return 0
+        missing = await self._unqueued(args=[job_key_prefix, result_key_prefix, *delivery_ids])
+        return await self.enqueue_deliveries([m.decode() if isinstance(m, bytes) else m for m in missing])
 
     async def depth(self) -> int:
         """How many jobs wait in the queue."""

@@ -1,9 +1,13 @@
 """The transactional outbox relay: stored deliveries become arq jobs, off the request path.
 
-The intake only commits deliveries; this relay turns them into `handle_delivery` jobs and
-marks them queued. If Redis is down they stay `received` in the database and the periodic
-sweep (here and in the worker's cron) queues them once Redis is back. Enqueueing is
-idempotent (job id = delivery id), so several relays and sweeps may overlap safely.
+The intake only commits deliveries; the committed rows in state `received` are the outbox, and
+this relay turns them into `handle_delivery` jobs (job id = delivery id). Nothing is written
+back: arq's job and result keys already say which deliveries are queued, and enqueueing an id
+twice is a no-op, so a row stays `received` until a worker claims it. Writing a `queued` mark
+per row cost PostgreSQL a second, index-updating write of every delivery. If Redis is down,
+or the process dies between commit and relay, the periodic sweep (here and in the worker's
+cron) queues what is still `received` once Redis is back. Several relays and sweeps may
+overlap safely.
 """
 
 from __future__ import annotations
@@ -12,93 +16,74 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-import asyncpg
 from redis.exceptions import RedisError
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.queue import JobQueue
-from store.db import plain_dsn
 from store.models import Delivery, utcnow
 
 log = logging.getLogger("autostack.relay")
 
 SWEEP_BATCH = 1000
-_MARK_QUEUED_PG = (
-    "UPDATE deliveries SET state = 'queued', enqueued_at = $2"
-    " WHERE delivery_id = ANY($1::varchar[]) AND state = 'received'"
-)
-
-MarkQueued = Callable[[list[str]], Awaitable[None]]
+RETRY_LIMIT = 100_000
 
 
-async def stale_deliveries(
-    engine: AsyncEngine, *, received_for: timedelta, stuck_for: timedelta | None = None
-) -> list[str]:
-    """Ids of deliveries never queued after `received_for`, or queued/processing for `stuck_for`."""
-    now = utcnow()
-    condition = (Delivery.state == "received") & (Delivery.received_at < now - received_for)
-    if stuck_for is not None:
-        stuck = Delivery.state.in_(("queued", "processing")) & (Delivery.received_at < now - stuck_for)
-        condition = or_(condition, stuck)
-    query = select(Delivery.delivery_id).where(condition).order_by(Delivery.received_at)
-    async with engine.connect() as conn:
-        return list((await conn.scalars(query.limit(SWEEP_BATCH))).all())
+class OutboxSweep:
+    """Pages through the deliveries no worker has picked up yet, oldest first.
 
+    Each call goes on from where the previous page ended and starts over after the last one,
+    so rows the relay never queued are reached even behind a backlog of queued ones."""
 
-def marker(engine: AsyncEngine) -> MarkQueued:
-    """Marks deliveries queued through the engine: for the occasional sweep, and on SQLite."""
+    def __init__(
+        self, engine: AsyncEngine, *, received_for: timedelta, stuck_for: timedelta | None = None
+    ) -> None:
+        self._engine = engine
+        self._received_for = received_for
+        self._stuck_for = stuck_for
+        self._after: tuple[datetime, str] | None = None
 
-    async def mark(delivery_ids: list[str]) -> None:
-        async with engine.begin() as conn:
-            await conn.execute(
-                update(Delivery)
-                .where(Delivery.delivery_id.in_(delivery_ids), Delivery.state == "received")
-                .values(state="queued", enqueued_at=utcnow())
+    async def next_page(self) -> list[str]:
+        """Ids `received` for `received_for`, or queued/processing for `stuck_for` (a job lost
+        with Redis's data, or a worker that died without arq noticing)."""
+        now = utcnow()
+        condition = (Delivery.state == "received") & (Delivery.received_at < now - self._received_for)
+        if self._stuck_for is not None:
+            stuck = Delivery.state.in_(("queued", "processing")) & (
+                Delivery.received_at < now - self._stuck_for
             )
+            condition = or_(condition, stuck)
+        query = select(Delivery.received_at, Delivery.delivery_id).where(condition)
+        if self._after is not None:
+            at, delivery_id = self._after
+            # spelled out rather than as a row comparison, so the (state, received_at) index
+            # bounds the scan
+            query = query.where(
+                Delivery.received_at >= at,
+                or_(Delivery.received_at > at, Delivery.delivery_id > delivery_id),
+            )
+        query = query.order_by(Delivery.received_at, Delivery.delivery_id).limit(SWEEP_BATCH)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        self._after = (rows[-1][0], rows[-1][1]) if len(rows) == SWEEP_BATCH else None
+        return [delivery_id for _, delivery_id in rows]
 
-    return mark
-
-
-class PostgresMarker:
-    """Marks deliveries queued over an asyncpg connection of its own: the relay runs up to fifty
-    times a second under load, and through SQLAlchemy and psycopg each UPDATE cost ~1 ms of CPU."""
-
-    def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._conn: asyncpg.Connection | None = None
-
-    async def __call__(self, delivery_ids: list[str]) -> None:
-        if self._conn is None:
-            self._conn = await asyncpg.connect(self._dsn, timeout=5)
-        try:
-            await self._conn.execute(_MARK_QUEUED_PG, delivery_ids, utcnow())
-        except BaseException:
-            conn, self._conn = self._conn, None
-            conn.terminate()
-            raise
-
-    async def close(self) -> None:
-        """Close the connection, if one is open."""
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await conn.close()
-
-
-async def relay(queue: JobQueue, mark: MarkQueued, delivery_ids: list[str]) -> int:
-    """Enqueue these deliveries and mark those still `received` as queued; returns jobs added."""
-    if not delivery_ids:
-        return 0
-    added = await queue.enqueue_deliveries(delivery_ids)
-    await mark(delivery_ids)
-    return added
+    @property
+    def done(self) -> bool:
+        """True when the last page reached the end (the next one starts over)."""
+        return self._after is None
 
 
 class Relay:
-    """Background task: relays freshly committed deliveries at once, and sweeps stale ones."""
+    """Background task: relays freshly committed deliveries at once; sweeps the outbox at start
+    and after Redis failed it, until a sweep has gone through every stale row.
+
+    It does not sweep the rest of the time: a row it was told about is queued, or its failure
+    starts a sweep; rows a dead process left behind are the start-up sweep's and the worker's
+    cron sweep's. Sweeping a backlog every few seconds would only re-check queued jobs."""
 
     def __init__(
         self,
@@ -109,15 +94,12 @@ class Relay:
         received_for: timedelta = timedelta(seconds=5),
         pause: float = 0.02,
     ) -> None:
-        self._engine = engine
         self._connect = connect
         self._queue: JobQueue | None = None
         self._sweep_every = sweep_every
-        self._received_for = received_for
         self._pause = pause
-        self._mark = (
-            PostgresMarker(plain_dsn(engine)) if engine.dialect.name == "postgresql" else marker(engine)
-        )
+        self._sweep = OutboxSweep(engine, received_for=received_for)
+        self._sweeping = True
         self._ids: set[str] = set()
         self._wake = asyncio.Event()
 
@@ -137,21 +119,26 @@ class Relay:
             self._wake.clear()
             ids, self._ids = self._ids, set()
             try:
-                if loop.time() >= next_sweep:
+                if self._sweeping and loop.time() >= next_sweep:
                     next_sweep = loop.time() + self._sweep_every
-                    ids.update(await stale_deliveries(self._engine, received_for=self._received_for))
+                    stale = await self._sweep.next_page()
+                    await (await self._ensure_queue()).enqueue_missing(stale)
+                    self._sweeping = not self._sweep.done
                 if ids:
-                    await relay(await self._ensure_queue(), self._mark, sorted(ids))
-                    # under load, gather what commits meanwhile: one Lua call and one UPDATE
-                    # then carry a few dozen deliveries instead of one commit's worth
+                    await (await self._ensure_queue()).enqueue_deliveries(sorted(ids))
+                    # under load, gather what commits meanwhile: one Lua call then carries a few
+                    # dozen deliveries instead of one commit's worth
                     await asyncio.sleep(self._pause)
             except (RedisError, OSError) as exc:
-                # the rows stay "received"; the next sweep picks them up
+                # the rows stay "received"; the sweep picks them up once Redis answers again
                 log.warning("queue unreachable, %d deliveries wait in the outbox: %s", len(ids), exc)
+                self._sweeping = True
+                if len(self._ids) + len(ids) <= RETRY_LIMIT:
+                    # tried again at the next sweep time; past the limit only the sweep finds them
+                    self._ids.update(ids)
                 await self._drop_queue()
-            except (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                # the jobs were queued, or stay "received" for the sweep: queueing is idempotent
-                log.warning("database unreachable while relaying: %s", exc.__class__.__name__)
+            except SQLAlchemyError as exc:
+                log.warning("database unreachable while sweeping: %s", exc.__class__.__name__)
 
     async def _ensure_queue(self) -> JobQueue:
         if self._queue is None:
@@ -174,7 +161,5 @@ class Relay:
                 log.debug("closing a broken queue connection failed", exc_info=True)
 
     async def close(self) -> None:
-        """Close the queue and database connections, if open."""
+        """Close the queue connection, if one is open."""
         await self._drop_queue()
-        if isinstance(self._mark, PostgresMarker):
-            await self._mark.close()

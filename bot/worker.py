@@ -21,7 +21,7 @@ from bot.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover
 from bot.github.webhook_models import typed_event
 from bot.logs import delivery_id_var
 from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
-from bot.relay import marker, relay, stale_deliveries
+from bot.relay import OutboxSweep
 from bot.services import Services
 from bot.web.domain_checks import DnsCheck, verify_pending
 from deployer.events import EnvironmentDestroyed
@@ -139,12 +139,15 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     """Cron job: queue deliveries the relay missed (Redis was down) or that got stuck."""
     services: Services = ctx["services"]
     queue: JobQueue = await services.queue()
-    stale = await stale_deliveries(
-        services.engine,
-        received_for=timedelta(seconds=10),
-        stuck_for=timedelta(seconds=JOB_TIMEOUT + 60),
+    sweep = ctx.setdefault(
+        "outbox_sweep",
+        OutboxSweep(
+            services.engine,
+            received_for=timedelta(seconds=10),
+            stuck_for=timedelta(seconds=JOB_TIMEOUT + 60),
+        ),
     )
-    added = await relay(queue, marker(services.engine), stale)
+    added = await queue.enqueue_missing(await sweep.next_page())
     if added:
         log.info("sweeper queued %d deliveries left behind", added)
     return added

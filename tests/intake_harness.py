@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from arq.constants import job_key_prefix, result_key_prefix
 from sqlalchemy import select
 
 from bot.app import AutoStackApp
@@ -41,6 +42,14 @@ class Harness:
                     row = await session.get(Delivery, delivery_id)
                 if row is not None and row.state in states:
                     return row
+                await asyncio.sleep(0.05)
+
+    async def wait_for_job(self, delivery_id: str, timeout: float = 10.0) -> None:
+        """Wait until the relay has queued the delivery: its arq job (or, once run, its result)
+        exists."""
+        redis = (await self.services.queue()).redis
+        async with asyncio.timeout(timeout):
+            while not await redis.exists(job_key_prefix + delivery_id, result_key_prefix + delivery_id):
                 await asyncio.sleep(0.05)
 
     async def run_worker_until_idle(self, **kwargs: Any) -> None:

@@ -128,7 +128,7 @@ async def test_redelivery_is_acknowledged_once_and_queued_once(backend, tmp_path
     delivery_id = str(uuid.uuid4())
     async with running(backend.settings(tmp_path)) as h:
         first = await h.post(PUSH, signed_headers(PUSH, "push", delivery_id))
-        await h.wait_for_state(delivery_id, "queued")
+        await h.wait_for_job(delivery_id)
         second = await h.post(PUSH, signed_headers(PUSH, "push", delivery_id))
         assert (first.status_code, second.status_code) == (202, 200)
         assert second.json()["status"] == "duplicate"
@@ -169,7 +169,7 @@ async def test_many_concurrent_deliveries_are_each_stored_once(backend, tmp_path
         assert statuses.count(200) == 50
         assert {d.delivery_id for d in await h.deliveries()} == set(ids)
         for delivery_id in ids:
-            await h.wait_for_state(delivery_id, "queued")
+            await h.wait_for_job(delivery_id)
         assert await (await h.services.queue()).depth() == 200
 
 

@@ -42,7 +42,7 @@ async def test_installation_created_creates_installation_team_and_projects(backe
     delivery_id = str(uuid.uuid4())
     async with running(backend.settings(tmp_path)) as h:
         assert (await h.post(body, signed_headers(body, "installation", delivery_id))).status_code == 202
-        await h.wait_for_state(delivery_id, "queued")
+        await h.wait_for_job(delivery_id)
         await h.run_worker_until_idle()
         row = await h.wait_for_state(delivery_id, "done")
         assert row.handled == ["handlers.installation.on_installed"]
@@ -70,7 +70,7 @@ async def test_routing_by_event_and_action_and_unknown_events_ignored(backend, t
         for name, (event, body) in sent.items():
             assert (await h.post(body, signed_headers(body, event, ids[name]))).status_code == 202
         for delivery_id in ids.values():
-            await h.wait_for_state(delivery_id, "queued")
+            await h.wait_for_job(delivery_id)
         await h.run_worker_until_idle()
         states = {name: (await h.wait_for_state(ids[name], "done", "ignored")).state for name in ids}
     assert sorted(recorder.runs) == sorted([("push", ids["push"]), ("pull_request.opened", ids["opened"])])
@@ -84,7 +84,7 @@ async def test_redelivered_delivery_runs_its_handler_once(backend, tmp_path):
     async with running(backend.settings(tmp_path), recorder.router) as h:
         for _ in range(3):
             await h.post(body, signed_headers(body, "push", delivery_id))
-        await h.wait_for_state(delivery_id, "queued")
+        await h.wait_for_job(delivery_id)
         await h.run_worker_until_idle()
         await h.post(body, signed_headers(body, "push", delivery_id))
         # even a job for it enqueued again by hand changes nothing
@@ -111,7 +111,7 @@ async def test_transient_failure_is_retried_and_finished_handlers_are_not_rerun(
     delivery_id = str(uuid.uuid4())
     async with running(backend.settings(tmp_path), router) as h:
         await h.post(body, signed_headers(body, "push", delivery_id))
-        await h.wait_for_state(delivery_id, "queued")
+        await h.wait_for_job(delivery_id)
         # arq defers the retry by retry_delay(1) = 2 s; burst mode waits for deferred jobs
         await h.run_worker_until_idle()
         row = await h.wait_for_state(delivery_id, "done")
@@ -135,7 +135,7 @@ async def test_permanent_failure_is_recorded_and_other_handlers_still_run(backen
     delivery_id = str(uuid.uuid4())
     async with running(backend.settings(tmp_path), router) as h:
         await h.post(body, signed_headers(body, "push", delivery_id))
-        await h.wait_for_state(delivery_id, "queued")
+        await h.wait_for_job(delivery_id)
         await h.run_worker_until_idle()
         row = await h.wait_for_state(delivery_id, "failed")
     assert ran == [delivery_id]
@@ -154,7 +154,7 @@ async def test_redis_down_at_intake_then_back_delivery_is_processed(backend, tmp
         h.services.relay._sweep_every = 0.2
         from datetime import timedelta
 
-        h.services.relay._received_for = timedelta(0)
+        h.services.relay._sweep._received_for = timedelta(0)
         response = await h.post(body, signed_headers(body, "push", delivery_id))
         assert response.status_code == 202
         await asyncio.sleep(0.5)
@@ -162,7 +162,7 @@ async def test_redis_down_at_intake_then_back_delivery_is_processed(backend, tmp
         assert row.state == "received"
         redis_server.start()
         try:
-            await h.wait_for_state(delivery_id, "queued")
+            await h.wait_for_job(delivery_id)
             await h.run_worker_until_idle()
             await h.wait_for_state(delivery_id, "done")
         finally:
@@ -229,7 +229,7 @@ async def test_worker_killed_mid_job_the_job_runs_again(backend, tmp_path):
     marker = tmp_path / "marker"
     async with running(backend.settings(tmp_path)) as h:
         await h.post(body, signed_headers(body, "push", delivery_id))
-        await h.wait_for_state(delivery_id, "queued")
+        await h.wait_for_job(delivery_id)
         env = {**os.environ, "PYTHONPATH": os.getcwd()}
         args = [sys.executable, "-c", WORKER_SCRIPT, backend.database_url, backend.redis_url, str(marker)]
         doomed = subprocess.Popen([*args, "hang"], env=env)

@@ -27,7 +27,7 @@ from bot.deploy_jobs import DeployRuntime
 from bot.queue import DEPLOY_QUEUE, JobQueue
 from bot.reporter.comment import MARKER
 from bot.reporter.hub import ReporterHub
-from bot.worker import TERMINAL, make_deploy_worker
+from bot.worker import make_deploy_worker
 from deployer.envvars import project_secrets
 from deployer.targets.local.router import hostname_for
 from deployer.targets.local.target import LocalTarget
@@ -104,7 +104,7 @@ class E2E:
         response = await self.post(event, body, delivery_id)
         assert response.status_code == 202, response.text
         delivered = response.json()["delivery"]
-        await self.intake.wait_for_state(delivered, "queued", "processing", *TERMINAL)
+        await self.intake.wait_for_job(delivered)
         await self.settle()
         row = await self.delivery(delivered)
         assert row.state == "done", (row.state, row.error)
