@@ -9,12 +9,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.env_values import SettingsError, choice_value, int_value, list_value, read_dotenv
+from bot.integration_settings import (
+    ClusterSettings,
+    PrometheusSettings,
+    cluster_settings,
+    prometheus_settings,
+)
 from store.db import DatabaseURLError, async_url
 
 log = logging.getLogger("autostack.settings")
@@ -22,52 +28,6 @@ log = logging.getLogger("autostack.settings")
 GITHUB_WEBHOOK_MAX_BYTES = 25 * 1024 * 1024
 TARGETS = ("local", "kubernetes")
 LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal")
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names it and says how to fix it."""
-
-
-def read_dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a `.env` file; comments, blank lines and `export ` prefixes allowed."""
-    values: dict[str, str] = {}
-    for number, raw in enumerate(path.read_text().splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").strip()
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got {raw!r}")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value.replace("\\n", "\n")
-    return values
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={value} is out of range; use {low}..{high}")
-    return value
-
-
-def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
-    value = env.get(name, "").strip().lower() or default
-    if value not in allowed:
-        raise SettingsError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
-    return value
-
-
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
 def _private_key(env: Mapping[str, str]) -> str | None:
@@ -89,82 +49,6 @@ def _private_key(env: Mapping[str, str]) -> str | None:
             "(or set PRIVATE_KEY_PATH to its file)"
         )
     return inline
-
-
-@dataclass(frozen=True)
-class ClusterSettings:
-    """The kubernetes target's settings (docs/eks.md §3); read only when AUTOSTACK_TARGET=kubernetes."""
-
-    region: str
-    sources_bucket: str
-    in_cluster: bool = False
-    kubeconfig: str | None = None
-    context: str | None = None
-    eks_cluster: str | None = None
-    ingress_class: str = "nginx"
-    ingress_namespace: str = "ingress-nginx"
-    ingress_annotations: tuple[tuple[str, str], ...] = ()
-    cert_issuer: str = "letsencrypt"
-    ecr_prefix: str = "autostack"
-    ecr_keep: int = 10
-
-
-def _cluster(env: Mapping[str, str]) -> ClusterSettings:
-    text = {k: env.get(k, "").strip() for k in ("AWS_REGION", "SOURCES_BUCKET", "EKS_CLUSTER", "KUBECONFIG")}
-    in_cluster = env.get("KUBE_IN_CLUSTER", "").strip() in ("1", "true", "yes")
-    ways = [
-        name for name, on in (("KUBE_IN_CLUSTER", in_cluster), ("EKS_CLUSTER", text["EKS_CLUSTER"])) if on
-    ]
-    if len(ways) > 1:
-        raise SettingsError(
-            "KUBE_IN_CLUSTER and EKS_CLUSTER are both set; keep the one way to reach the cluster"
-        )
-    for name in ("AWS_REGION", "SOURCES_BUCKET"):
-        if not text[name]:
-            raise SettingsError(f"AUTOSTACK_TARGET=kubernetes needs {name} (see docs/eks.md); it is not set")
-    annotations = []
-    for pair in _list(env, "INGRESS_ANNOTATIONS"):
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise SettingsError(f"INGRESS_ANNOTATIONS: {pair!r} is not key=value")
-        annotations.append((key.strip(), value.strip()))
-    return ClusterSettings(
-        region=text["AWS_REGION"],
-        sources_bucket=text["SOURCES_BUCKET"],
-        in_cluster=in_cluster,
-        kubeconfig=text["KUBECONFIG"] or None,
-        context=env.get("KUBE_CONTEXT", "").strip() or None,
-        eks_cluster=text["EKS_CLUSTER"] or None,
-        ingress_class=env.get("INGRESS_CLASS", "").strip() or "nginx",
-        ingress_namespace=env.get("INGRESS_NAMESPACE", "").strip() or "ingress-nginx",
-        ingress_annotations=tuple(annotations),
-        cert_issuer=env.get("CERT_ISSUER", "").strip() or "letsencrypt",
-        ecr_prefix=env.get("ECR_PREFIX", "").strip() or "autostack",
-        ecr_keep=_int(env, "ECR_KEEP_IMAGES", 10, low=1, high=1000),
-    )
-
-
-@dataclass(frozen=True)
-class PrometheusSettings:
-    """A Prometheus server scraping ingress-nginx: the analytics page's traffic comes from it."""
-
-    url: str
-    token: str | None = field(default=None, repr=False)
-    # "exported_namespace" when the scrape does not honour the metric's own labels (ServiceMonitor
-    # without honorLabels): Prometheus then renames the metric's namespace label
-    namespace_label: str = "namespace"
-
-
-def _prometheus(env: Mapping[str, str]) -> PrometheusSettings | None:
-    url = env.get("PROMETHEUS_URL", "").strip().rstrip("/")
-    if not url:
-        return None
-    if not url.startswith(("http://", "https://")):
-        raise SettingsError(f"PROMETHEUS_URL={url!r} must be an http(s) URL, e.g. http://prometheus:9090")
-    label = env.get("PROMETHEUS_NAMESPACE_LABEL", "").strip() or "namespace"
-    if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
-        raise SettingsError(f"PROMETHEUS_NAMESPACE_LABEL={label!r} is not a label name; e.g. namespace")
-    return PrometheusSettings(url, env.get("PROMETHEUS_TOKEN", "").strip() or None, label)
 
 
 @dataclass(frozen=True)
@@ -257,30 +141,32 @@ class Settings:
             data_dir=data_dir,
             database_url=database_url,
             redis_url=redis_url,
-            webhook_secrets=_list(env, "WEBHOOK_SECRET"),
+            webhook_secrets=list_value(env, "WEBHOOK_SECRET"),
             webhook_path=webhook_path,
             host=env.get("HOST", "").strip() or "127.0.0.1",
-            port=_int(env, "PORT", 3000, low=1, high=65535),
-            log_level=_choice(env, "LOG_LEVEL", "info", LOG_LEVELS),
-            log_format=_choice(env, "LOG_FORMAT", "json", ("json", "pretty")),
+            port=int_value(env, "PORT", 3000, low=1, high=65535),
+            log_level=choice_value(env, "LOG_LEVEL", "info", LOG_LEVELS),
+            log_format=choice_value(env, "LOG_FORMAT", "json", ("json", "pretty")),
             app_id=int(app_id_raw) if app_id_raw else None,
             private_key=_private_key(env),
             client_id=env.get("GITHUB_CLIENT_ID", "").strip() or None,
             client_secret=env.get("GITHUB_CLIENT_SECRET", "").strip() or None,
             github_api_url=api_url,
             public_url=env.get("AUTOSTACK_URL", "").strip() or None,
-            secret_keys=_list(env, "SECRET_KEY"),
-            target=_choice(env, "AUTOSTACK_TARGET", "local", TARGETS),
+            secret_keys=list_value(env, "SECRET_KEY"),
+            target=choice_value(env, "AUTOSTACK_TARGET", "local", TARGETS),
             apps_domain=env.get("APPS_DOMAIN", "").strip() or None,
             preview_domain=env.get("PREVIEW_DOMAIN", "").strip() or None,
-            router_port=_int(env, "ROUTER_PORT", 8080, low=1, high=65535),
+            router_port=int_value(env, "ROUTER_PORT", 8080, low=1, high=65535),
             aws_region=env.get("AWS_REGION", "").strip() or None,
             relay_in_web=env.get("AUTOSTACK_RELAY_IN_WEB", "1").strip() not in ("0", "false", "no"),
-            production_permission=_choice(env, "PRODUCTION_PERMISSION", "maintain", ("maintain", "admin")),
-            cluster=_cluster(env)
-            if _choice(env, "AUTOSTACK_TARGET", "local", TARGETS) == "kubernetes"
+            production_permission=choice_value(
+                env, "PRODUCTION_PERMISSION", "maintain", ("maintain", "admin")
+            ),
+            cluster=cluster_settings(env)
+            if choice_value(env, "AUTOSTACK_TARGET", "local", TARGETS) == "kubernetes"
             else None,
-            prometheus=_prometheus(env),
+            prometheus=prometheus_settings(env),
         )
 
     def require_webhook_secrets(self) -> tuple[str, ...]:
