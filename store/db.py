@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -61,7 +62,16 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(target)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(target, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    dsn = target.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def connect() -> asyncpg.Connection:
+        # asyncpg reads libpq's DSN parameters itself (sslmode, sslrootcert, application_name, …);
+        # handed over by SQLAlchemy as keyword arguments they would be refused
+        return await asyncpg.connect(dsn, timeout=10)
+
+    return create_async_engine(
+        target, async_creator=connect, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
