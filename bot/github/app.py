@@ -8,8 +8,9 @@ from datetime import datetime
 
 from bot.github.api import InstallationInfo
 from bot.github.auth import AppCredentials, InstallationToken, InstallationTokens
-from bot.github.client import InstallationClient, call_once, github_session
+from bot.github.client import InstallationClient
 from bot.github.ratelimit import RetryPolicy
+from bot.github.session import call_once, github_session
 
 
 class GitHubApp:
