@@ -16,7 +16,7 @@ from bot.github.api import Annotation, CheckAction, CheckOutput
 from bot.github.app import GitHubApp
 from bot.github.auth import AppCredentials
 from bot.github.errors import GitHubPermanentError, GitHubTemporaryError
-from tests.github_standin.handlers import add_comment
+from tests.github_standin.comments import add_comment
 from tests.github_standin.state import State
 
 REPO = "octo-org/shop"

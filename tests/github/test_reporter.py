@@ -12,7 +12,7 @@ from bot.reporter.sticky import StickyComments
 from deployer.events import EnvironmentDestroyed, Finished, LogLine, PhaseStarted, Queued
 from deployer.masking import Masker
 from tests.github.seed import REPO, T0, add_deployment, finish_row, seed_environment
-from tests.github_standin.handlers import add_comment
+from tests.github_standin.comments import add_comment
 from tests.github_standin.state import State
 
 BASE = "https://autostack.example.com"

@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.github_standin.handlers import HANDLERS, Answer, Refusal
+from tests.github_standin.answers import Answer, Refusal
 from tests.github_standin.openapi import OpenAPI, github_openapi
+from tests.github_standin.routes import HANDLERS
 from tests.github_standin.state import Call, State
 
 CODELOAD = "/_codeload/"

@@ -33,8 +33,8 @@ from deployer.targets.local.router import hostname_for
 from deployer.targets.local.target import LocalTarget
 from store.models import Delivery, Deployment, DeploymentLog, Environment, Project
 from tests.conftest import Backend, signed_headers
+from tests.github_standin.comments import add_comment
 from tests.github_standin.fixtures import APP_ID, AppKeys
-from tests.github_standin.handlers import add_comment
 from tests.github_standin.server import StandInServer
 from tests.github_standin.state import State
 from tests.handlers.doubles import REPO, pr_comment, validated
