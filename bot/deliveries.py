@@ -157,7 +157,7 @@ class DeliveryWriter:
     ) -> None:
         self._engine = engine
         postgres = engine.dialect.name == "postgresql"
-        self._insert = PostgresInserter(plain_dsn(engine)) if postgres else SQLAlchemyInserter(engine)
+        self._insert = PostgresInserter(plain_dsn(engine.url)) if postgres else SQLAlchemyInserter(engine)
         self._on_committed = on_committed
         self._max_batch = max_batch
         self._answer_within = answer_within

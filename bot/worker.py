@@ -139,14 +139,7 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     """Cron job: queue deliveries the relay missed (Redis was down) or that got stuck."""
     services: Services = ctx["services"]
     queue: JobQueue = await services.queue()
-    sweep = ctx.setdefault(
-        "outbox_sweep",
-        OutboxSweep(
-            services.engine,
-            received_for=timedelta(seconds=10),
-            stuck_for=timedelta(seconds=JOB_TIMEOUT + 60),
-        ),
-    )
+    sweep: OutboxSweep = ctx["outbox_sweep"]
     added = await queue.enqueue_missing(await sweep.next_page())
     if added:
         log.info("sweeper queued %d deliveries left behind", added)
@@ -183,6 +176,10 @@ def make_worker(
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["services"] = services
         ctx["domain_check"] = DnsCheck(services.settings.apps_domain, nameservers)
+        # one cursor for the worker's life, so each run goes on where the last page ended
+        ctx["outbox_sweep"] = OutboxSweep(
+            services.engine, received_for=timedelta(seconds=10), stuck_for=timedelta(seconds=JOB_TIMEOUT + 60)
+        )
         # deliveries stranded while no worker ran are queued before new work starts
         await sweep_outbox(ctx)
 

@@ -38,10 +38,10 @@ def sync_url(url: str) -> URL:
     return _with_driver(url, _SYNC_DRIVERS)
 
 
-def plain_dsn(engine: AsyncEngine) -> str:
-    """The engine's PostgreSQL URL without the SQLAlchemy driver name, password included, for the
-    asyncpg connections of the delivery hot path."""
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+def plain_dsn(url: URL) -> str:
+    """A PostgreSQL URL without the SQLAlchemy driver name, password included: what asyncpg and
+    libpq parse themselves."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -62,7 +62,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(target)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    dsn = target.set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = plain_dsn(target)
 
     async def connect() -> asyncpg.Connection:
         # asyncpg reads libpq's DSN parameters itself (sslmode, sslrootcert, application_name, …);

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import AutoStackApp
 from bot.services import Services
+from store.db import plain_dsn
 from tests.conftest import SECRET, payload_bytes, signed_headers
 from tests.intake_harness import running
 
@@ -181,7 +182,7 @@ def table_locked(database_url: str) -> Iterator[None]:
         conn = sqlite3.connect(url.database or "", isolation_level=None)
         conn.execute("BEGIN EXCLUSIVE")
     else:
-        conn = psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        conn = psycopg.connect(plain_dsn(url))
         conn.execute("LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE")
     try:
         yield

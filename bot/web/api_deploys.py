@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.web.api import PROJECT, api, json_object
-from bot.web.context import ActionError, Viewer, team_project, web_state
+from bot.web.context import ActionError, Viewer, owned_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
 from store.models import Deployment
 
@@ -21,9 +21,7 @@ _ROLLBACK_BODY = {
 async def list_deployments(request: Request, viewer: Viewer) -> Response:
     """A project's latest 50 deployments."""
     async with web_state(request).sessions() as session:
-        project = await team_project(session, viewer, request.path_params["name"])
-        if project is None:
-            raise ActionError(404, f"no project {request.path_params['name']!r} in this key's team")
+        project = await owned_project(session, viewer, request.path_params["name"], "this key's team")
         rows = (
             await session.scalars(
                 select(Deployment)

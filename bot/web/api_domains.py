@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.web.api import PROJECT, api, json_object
-from bot.web.context import ActionError, Viewer, WebState, team_project, web_state
+from bot.web.context import Viewer, WebState, owned_project, web_state
 from bot.web.dns_check import METHODS, txt_name, txt_value
 from bot.web.domain_actions import add_domain, create_records, remove_domain, verify_domain
 from bot.web.domain_checks import expected_cname
@@ -56,9 +56,7 @@ async def list_domains(request: Request, viewer: Viewer) -> Response:
     """A project's domains, their state and the DNS record each one needs."""
     web, name = web_state(request), request.path_params["name"]
     async with web.sessions() as session:
-        project = await team_project(session, viewer, name)
-        if project is None:
-            raise ActionError(404, f"no project {name!r} in this key's team")
+        project = await owned_project(session, viewer, name, "this key's team")
         rows = (
             await session.scalars(
                 select(Domain).where(Domain.project_id == project.id).order_by(Domain.hostname)

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.web.api import PROJECT, api, json_object
-from bot.web.context import ActionError, Viewer, team_project, web_state
+from bot.web.context import ActionError, Viewer, owned_project, web_state
 from bot.web.envvars import delete_env_var, set_env_vars
 from store.encryption import env_var_context
 from store.models import EnvVar
@@ -27,9 +27,7 @@ async def list_env(request: Request, viewer: Viewer) -> Response:
     """A project's variables; secret values are never returned."""
     web = web_state(request)
     async with web.sessions() as session:
-        project = await team_project(session, viewer, request.path_params["name"])
-        if project is None:
-            raise ActionError(404, f"no project {request.path_params['name']!r} in this key's team")
+        project = await owned_project(session, viewer, request.path_params["name"], "this key's team")
         rows = (await session.scalars(select(EnvVar).where(EnvVar.project_id == project.id))).all()
     return JSONResponse(
         [

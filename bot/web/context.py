@@ -219,3 +219,13 @@ def audit(
 async def team_project(session: AsyncSession, viewer: Viewer, name: str) -> Project | None:
     """The project called `name` if the viewer's team may see it."""
     return await session.scalar(select(Project).where(Project.name == name, projects_of(viewer.team)))
+
+
+async def owned_project(
+    session: AsyncSession, viewer: Viewer, name: str, whose: str = "your team"
+) -> Project:
+    """The project called `name` in the viewer's team; ActionError 404 naming it otherwise."""
+    project = await team_project(session, viewer, name)
+    if project is None:
+        raise ActionError(404, f"no project {name!r} in {whose}")
+    return project

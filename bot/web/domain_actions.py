@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from bot.web.context import ActionError, Viewer, WebState, audit, team_project, web_state
+from bot.web.context import ActionError, Viewer, WebState, audit, owned_project, web_state
 from bot.web.dns_check import METHODS, canonical_name, txt_name, txt_value
 from bot.web.domain_checks import DnsCheck, check_domain, expected_cname
 from bot.web.elb import LoadBalancer
@@ -45,15 +45,8 @@ async def planned_records(
     return apex_records(domain.hostname, *proof, balancer)
 
 
-async def _project(session: AsyncSession, viewer: Viewer, name: str) -> Project:
-    project = await team_project(session, viewer, name)
-    if project is None:
-        raise ActionError(404, f"no project {name!r} in your team")
-    return project
-
-
 async def _domain(session: AsyncSession, viewer: Viewer, name: str, hostname: str) -> tuple[Project, Domain]:
-    project = await _project(session, viewer, name)
+    project = await owned_project(session, viewer, name)
     domain = await session.scalar(
         select(Domain).where(Domain.project_id == project.id, Domain.hostname == hostname.lower())
     )
@@ -86,7 +79,7 @@ async def add_domain(
         method = "alias"  # a CNAME cannot exist at the apex of a zone
     try:
         async with web.sessions.begin() as session:
-            project = await _project(session, viewer, name)
+            project = await owned_project(session, viewer, name)
             known = await session.scalar(
                 select(Environment.id).where(
                     Environment.project_id == project.id, Environment.name == environment

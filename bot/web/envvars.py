@@ -8,11 +8,20 @@ environments it applies to "redeploy needed", and the page offers the redeploy.
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.web.context import ActionError, Viewer, audit, page, refuse, render, team_project, web_state
+from bot.web.context import (
+    ActionError,
+    Viewer,
+    audit,
+    owned_project,
+    page,
+    refuse,
+    render,
+    team_project,
+    web_state,
+)
 from deployer.envvars import SCOPES, EnvVarError, set_env_var
 from store.encryption import env_var_context
 from store.models import Environment, EnvVar, Project
@@ -105,20 +114,13 @@ async def mark_stale(request: Request, project: Project, scope: str) -> None:
         )
 
 
-async def _project(session: AsyncSession, viewer: Viewer, name: str) -> Project:
-    project = await team_project(session, viewer, name)
-    if project is None:
-        raise ActionError(404, f"no project {name!r} in your team")
-    return project
-
-
 async def set_env_vars(
     request: Request, viewer: Viewer, name: str, pairs: list[tuple[str, str]], scope: str, secret: bool
 ) -> None:
     """Add or replace variables in one scope (page and API); all or none are stored."""
     web = web_state(request)
     async with web.sessions.begin() as session:
-        project = await _project(session, viewer, name)
+        project = await owned_project(session, viewer, name)
         try:
             for key, value in pairs:
                 await set_env_var(session, web.keyring, project.id, key, value, scope=scope, secret=secret)
@@ -142,7 +144,7 @@ async def set_env_vars(
 async def delete_env_var(request: Request, viewer: Viewer, name: str, key: str, scope: str | None) -> str:
     """Remove one variable (page and API); without `scope` the key's only one. Returns its scope."""
     async with web_state(request).sessions.begin() as session:
-        project = await _project(session, viewer, name)
+        project = await owned_project(session, viewer, name)
         query = select(EnvVar).where(EnvVar.project_id == project.id, EnvVar.key == key)
         rows = (await session.scalars(query if scope is None else query.where(EnvVar.scope == scope))).all()
         if not rows:
