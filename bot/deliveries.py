@@ -3,7 +3,7 @@
 The intake hands each verified delivery to `DeliveryWriter.submit`, which resolves only once
 the row is durably committed (True: new, False: a delivery id seen before). Few batches are in
 flight at a time (one on SQLite, three on PostgreSQL), so while they commit the next one
-gathers: under load each fsync carries many deliveries, and with one request in flight the
+gathers: under load each commit carries many deliveries, and with one request in flight the
 latency is a single insert.
 
 A delivery not stored within `answer_within` seconds (8: GitHub gives up after 10) fails with
@@ -145,7 +145,7 @@ async def _insert_rows(conn: AsyncConnection, deliveries: list[NewDelivery]) -> 
 
 
 class DeliveryWriter:
-    """Stores deliveries in batches; `run()` is the background task that commits them."""
+    """Stores deliveries in batches while `run()` runs; cancelling `run()` stops it."""
 
     def __init__(
         self,
@@ -162,15 +162,18 @@ class DeliveryWriter:
         self._max_batch = max_batch
         self._answer_within = answer_within
         # SQLite has one writer; PostgreSQL commits a few batches at once, so one gathers
-        # while the others wait for their fsync
-        self._slots = asyncio.Semaphore(max_in_flight if postgres else 1)
-        self._in_flight: set[asyncio.Task[None]] = set()
+        # while the others wait for their commit
+        self._max_in_flight = max_in_flight if postgres else 1
+        self._committers: set[asyncio.Task[None]] = set()
+        self._busy = 0
+        # a committer created but not yet run takes everything submitted before it runs
+        self._gathering = False
+        self._running = False
         self._pending: list[tuple[NewDelivery, asyncio.Future[bool]]] = []
         # every unanswered delivery in arrival order, for the watchdog: one timer for all of
         # them, not one per request (a timer each cost more CPU than the insert's share)
         self._unanswered: deque[tuple[float, asyncio.Future[bool]]] = deque()
         self._watchdog: asyncio.TimerHandle | None = None
-        self._wake = asyncio.Event()
 
     async def submit(self, delivery: NewDelivery) -> bool:
         """Store one delivery; True when it is new. Raises StoreUnavailable on database failure."""
@@ -180,8 +183,19 @@ class DeliveryWriter:
         self._unanswered.append((loop.time(), future))
         if self._watchdog is None:
             self._watchdog = loop.call_later(WATCHDOG_TICK, self._expire)
-        self._wake.set()
+        self._start_committer()
         return await future
+
+    def _start_committer(self) -> None:
+        # Started straight from submit rather than by waking a writer task: under load every
+        # hop through the event loop waits behind a whole iteration of other requests, and
+        # each millisecond a batch waits idles the server while its senders wait too.
+        if self._running and not self._gathering and self._busy < self._max_in_flight:
+            self._gathering = True
+            self._busy += 1
+            task = asyncio.create_task(self._commit_pending())
+            self._committers.add(task)
+            task.add_done_callback(self._committers.discard)
 
     def _expire(self) -> None:
         """Answer "unavailable" to each delivery still unanswered after `answer_within` seconds,
@@ -202,31 +216,31 @@ class DeliveryWriter:
         self._watchdog = loop.call_later(WATCHDOG_TICK, self._expire) if self._unanswered else None
 
     async def run(self) -> None:
-        """Commit whatever has gathered, batch after batch, until cancelled."""
+        """Commit submissions until cancelled, then cancel the batches still committing."""
+        self._running = True
         try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._pending:
-                    await self._slots.acquire()
-                    batch = self._pending[: self._max_batch]
-                    del self._pending[: self._max_batch]
-                    task = asyncio.create_task(self._commit(batch))
-                    self._in_flight.add(task)
-                    task.add_done_callback(self._in_flight.discard)
+            self._start_committer()
+            await asyncio.get_running_loop().create_future()
         finally:
-            for task in list(self._in_flight):
+            self._running = False
+            for task in list(self._committers):
                 task.cancel()
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+            await asyncio.gather(*self._committers, return_exceptions=True)
             if self._watchdog is not None:
                 self._watchdog.cancel()
             await self._insert.close()
 
-    async def _commit(self, batch: list[tuple[NewDelivery, asyncio.Future[bool]]]) -> None:
+    async def _commit_pending(self) -> None:
+        """Commit batch after batch while deliveries wait: a committer that finishes a batch
+        starts the next one in the same step."""
         try:
-            await self._store(batch)
+            self._gathering = False
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                await self._store(batch)
         finally:
-            self._slots.release()
+            self._busy -= 1
 
     @staticmethod
     def _fail(batch: list[tuple[NewDelivery, asyncio.Future[bool]]], exc: BaseException) -> None:
