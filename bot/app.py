@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.github.api import GitHubApps
 from bot.intake import Receive, Scope, Send, WebhookIntake
@@ -88,6 +89,9 @@ class AutoStackApp:
             lifespan=self._lifespan if run_intake else None,
         )
         self.web.state.services = services
+        # the client address behind a trusted proxy matters to the pages (activity log), not
+        # to the intake: uvicorn's own proxy-header pass is off, so deliveries skip it
+        self._pages = ProxyHeadersMiddleware(self.web, trusted_hosts=services.settings.forwarded_allow_ips)
 
     def use_app(self, app_id: int, private_key: str, webhook_secret: str) -> GitHubApps:
         """Switch to an App registered at run time: accept only deliveries signed with its secret
@@ -107,4 +111,4 @@ class AutoStackApp:
         if scope["type"] == "http" and scope["path"] == self.webhook_path:
             await self.intake(scope, receive, send)
         else:
-            await self.web(scope, receive, send)
+            await self._pages(scope, receive, send)

@@ -178,6 +178,8 @@ async def serve(settings: Settings) -> None:
                     # live logs stream over server-sent events: the websockets package stays unloaded
                     ws="none",
                     lifespan="on",
+                    # AutoStackApp applies X-Forwarded-* to the pages itself
+                    proxy_headers=False,
                     access_log=False,
                     log_config=None,
                     server_header=False,

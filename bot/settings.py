@@ -62,6 +62,7 @@ class Settings:
     webhook_path: str = "/api/github/webhooks"
     host: str = "127.0.0.1"
     port: int = 3000
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     log_level: str = "info"
     log_format: str = "json"
     app_id: int | None = None
@@ -145,6 +146,7 @@ class Settings:
             webhook_path=webhook_path,
             host=env.get("HOST", "").strip() or "127.0.0.1",
             port=int_value(env, "PORT", 3000, low=1, high=65535),
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1",
             log_level=choice_value(env, "LOG_LEVEL", "info", LOG_LEVELS),
             log_format=choice_value(env, "LOG_FORMAT", "json", ("json", "pretty")),
             app_id=int(app_id_raw) if app_id_raw else None,
