@@ -113,7 +113,8 @@ class Relay:
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
         while True:
-            timeout = max(0.0, next_sweep - loop.time())
+            # between sweeps only a notification wakes it
+            timeout = max(0.0, next_sweep - loop.time()) if self._sweeping else None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()

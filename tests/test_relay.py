@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
 
 from bot import relay as relay_module
-from bot.relay import OutboxSweep
+from bot.queue import JobQueue
+from bot.relay import OutboxSweep, Relay
 from bot.services import Services
 from store.models import Delivery, utcnow
 
@@ -69,4 +73,33 @@ async def test_sweep_takes_deliveries_stuck_past_the_job_timeout(backend, tmp_pa
         assert await sweep.next_page() == [old]
         assert await OutboxSweep(services.engine, received_for=timedelta(seconds=5)).next_page() == []
     finally:
+        await services.close()
+
+
+async def test_an_idle_relay_waits_without_spinning(sqlite_backend, tmp_path):
+    # once its start-up sweep is done, only a notification (or a Redis failure) wakes the relay:
+    # it used to poll with a zero timeout, burning a whole core on an idle server
+    services = Services.build(sqlite_backend.settings(tmp_path), sqlite_backend.redis_url)
+    relay = Relay(services.engine, lambda: JobQueue.connect(sqlite_backend.redis_url), sweep_every=0.05)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.3)  # the first sweep, and several sweep intervals, go by
+        cpu_before = time.process_time()
+        await asyncio.sleep(1.0)
+        idle_cpu = time.process_time() - cpu_before
+        assert idle_cpu < 0.3, f"the idle relay used {idle_cpu:.2f} s of CPU in 1 s"
+
+        delivery_id = (await _received(services, 1, timedelta(0)))[0]
+        relay.notify([delivery_id])
+        queue = await services.queue()
+        for _ in range(100):
+            if await queue.depth() == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert await queue.depth() == 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await relay.close()
         await services.close()
