@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from bot.deliveries import DeliveryWriter, NewDelivery, StoreUnavailable
+from bot.delivery_facts import DeliveryFacts, delivery_facts, json_object
 from bot.metrics import Metrics
 from bot.settings import GITHUB_WEBHOOK_MAX_BYTES
 from store.models import utcnow
@@ -74,11 +75,6 @@ def signature_valid(secrets: tuple[bytes, ...], body: bytes, header: bytes | Non
     return matched
 
 
-def _object_id(obj: Any) -> int | None:
-    value = obj.get("id") if isinstance(obj, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 class WebhookIntake:
     """ASGI endpoint for `POST <webhook path>`."""
 
@@ -126,32 +122,26 @@ class WebhookIntake:
             self._rejected(event)
             await respond(send, 400, {"error": "X-GitHub-Event and X-GitHub-Delivery are required"})
             return
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            payload = None
-        if not isinstance(payload, dict):
+        facts = delivery_facts(body)
+        if facts is None:
             self._rejected(event)
             await respond(send, 400, {"error": "body is not a JSON object"})
             return
         if event == "ping":
             self._metrics.count_delivery("ping", "accepted")
-            await respond(send, 200, {"msg": "pong", "zen": payload.get("zen")})
+            await respond(send, 200, {"msg": "pong", "zen": (json_object(body) or {}).get("zen")})
             return
-        await self._store(send, event, delivery_id, payload, body)
+        await self._store(send, event, delivery_id, facts, body)
 
     async def _store(
-        self, send: Send, event: str, delivery_id: str, payload: dict[str, Any], body: bytes
+        self, send: Send, event: str, delivery_id: str, facts: DeliveryFacts, body: bytes
     ) -> None:
-        action = payload.get("action")
-        installation = payload.get("installation") or {}
-        repository = payload.get("repository") or {}
         delivery = NewDelivery(
             delivery_id=delivery_id,
             event=event,
-            action=action if isinstance(action, str) else None,
-            installation_id=_object_id(installation),
-            repository_id=_object_id(repository),
+            action=facts.action,
+            installation_id=facts.installation_id,
+            repository_id=facts.repository_id,
             payload=body,
             received_at=utcnow(),
         )
