@@ -155,7 +155,6 @@ class DeliveryWriter:
         max_in_flight: int = 3,
         answer_within: float = 8.0,
     ) -> None:
-        self._engine = engine
         postgres = engine.dialect.name == "postgresql"
         self._insert = PostgresInserter(plain_dsn(engine.url)) if postgres else SQLAlchemyInserter(engine)
         self._on_committed = on_committed
@@ -165,6 +164,7 @@ class DeliveryWriter:
         # while the others wait for their commit
         self._max_in_flight = max_in_flight if postgres else 1
         self._committers: set[asyncio.Task[None]] = set()
+        # counted here, not read off `_committers`: a finished task leaves that set one hop late
         self._busy = 0
         # a committer created but not yet run takes everything submitted before it runs
         self._gathering = False
