@@ -1,6 +1,15 @@
 """GitHub event handlers, one module per event family, composed in a fixed order."""
 
-from handlers import check_run, comments, delete, installation, pull_request, push, repository
+from handlers import (
+    check_run,
+    check_suite,
+    comments,
+    delete,
+    installation,
+    pull_request,
+    push,
+    repository,
+)
 from handlers.router import Router, compose
 
 
@@ -18,5 +27,6 @@ def default_router() -> Router:
             pull_request.router,
             comments.router,
             check_run.router,
+            check_suite.router,
         ]
     )

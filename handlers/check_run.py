@@ -6,18 +6,39 @@ the check run reports (its `external_id`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from handlers.commands.execute import Feedback, execute
 from handlers.commands.spec import Call, Invocation
 from handlers.context import Context
-from handlers.project_lookup import project_for
+from handlers.project_lookup import ProjectRef, project_for
 from handlers.router import Router
 from store.models import Deployment
 
 router = Router()
 CHECK_PREFIX = "AutoStack / "
 BUTTONS = ("redeploy", "rollback", "promote")
+
+
+async def run_for(
+    ctx: Context, project: ProjectRef, deployment: Deployment, pulls: list[dict[str, Any]], command: str
+) -> None:
+    """Run `command` for the deployment a check run reports, as the delivery's sender; replies go
+    to its pull request (or the first of `pulls`, the check's pull requests)."""
+    if ctx.github is None:
+        return
+    pr_number = deployment.pr_number or (pulls[0]["number"] if pulls else None)
+    call = Call(
+        ctx,
+        project,
+        (ctx.payload.get("sender") or {}).get("login", ""),
+        pr_number=pr_number,
+        deployment_id=deployment.id,
+        environment=deployment.environment,
+    )
+    await execute(call, (Invocation(command),), Feedback(ctx.github, project.repo, pr_number, None, ctx.log))
 
 
 async def _run(ctx: Context, command: str) -> None:
@@ -35,17 +56,7 @@ async def _run(ctx: Context, command: str) -> None:
     if deployment is None:
         ctx.log.info("check run %s reports no deployment of %s", check.get("id"), project.name)
         return
-    pulls = check.get("pull_requests") or []
-    pr_number = deployment.pr_number or (pulls[0]["number"] if pulls else None)
-    call = Call(
-        ctx,
-        project,
-        (ctx.payload.get("sender") or {}).get("login", ""),
-        pr_number=pr_number,
-        deployment_id=deployment.id,
-        environment=deployment.environment,
-    )
-    await execute(call, (Invocation(command),), Feedback(ctx.github, project.repo, pr_number, None, ctx.log))
+    await run_for(ctx, project, deployment, check.get("pull_requests") or [], command)
 
 
 @router.on("check_run.rerequested")

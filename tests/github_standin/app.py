@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.github_standin.answers import Answer, Refusal
+from tests.github_standin.manifests import manifest_errors, refusal_body
 from tests.github_standin.openapi import OpenAPI, github_openapi
 from tests.github_standin.routes import HANDLERS
 from tests.github_standin.state import Call, State
@@ -56,9 +57,10 @@ def _check_token(state: State, header: str) -> int | None:
     return None
 
 
-def _oauth(state: State, path: str, query: dict[str, str], form: dict[str, str]) -> Response:
-    """github.com's OAuth web flow (not part of the REST API): authorize as `state.oauth_login`
-    without a consent page, and exchange the code for a user token like GitHub does."""
+def _oauth(state: State, spec: OpenAPI, path: str, query: dict[str, str], form: dict[str, str]) -> Response:
+    """github.com's web flows (not part of the REST API): OAuth, authorizing as `state.oauth_login`
+    without a consent page and exchanging the code for a user token like GitHub does; and the
+    App manifest form, refusing what GitHub's manifest rules refuse."""
     if path == "/login/oauth/authorize":
         if query.get("client_id") not in state.oauth_clients or state.oauth_login is None:
             return _error(404, "Not Found")
@@ -79,7 +81,14 @@ def _oauth(state: State, path: str, query: dict[str, str], form: dict[str, str])
         return JSONResponse({"access_token": token, "token_type": "bearer", "scope": ""})
     if path == MANIFEST_FORM:
         # GitHub shows the new App's page; the stand-in creates it at once and goes back
-        manifest = json.loads(form.get("manifest", "{}"))
+        try:
+            manifest = json.loads(form.get("manifest", ""))
+        except ValueError:
+            manifest = None
+        errors = manifest_errors(manifest, spec)
+        if errors:
+            state.violations.append(f"{MANIFEST_FORM}: " + "; ".join(errors))
+            return JSONResponse(refusal_body(errors), status_code=422)
         code = secrets.token_hex(10)
         state.manifest_codes[code] = manifest
         return RedirectResponse(f"{manifest['redirect_url']}?code={code}&state={query.get('state', '')}", 302)
@@ -94,7 +103,7 @@ def build_app(state: State, openapi: OpenAPI | None = None) -> Starlette:
         method, path = request.method, request.url.path
         if path.startswith(OAUTH) or path == MANIFEST_FORM:
             form = {key: str(value) for key, value in (await request.form()).items()}
-            response = _oauth(state, path, dict(request.query_params), form)
+            response = _oauth(state, spec, path, dict(request.query_params), form)
             with state.lock:
                 state.calls.append(Call(method, path, None, response.status_code, dict(request.query_params)))
             return response

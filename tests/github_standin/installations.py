@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from tests.github_standin.answers import Answer, iso
+from tests.github_standin.manifests import manifest_errors, refusal_body
 from tests.github_standin.openapi import OpenAPI, Operation
 from tests.github_standin.state import State
 
@@ -43,10 +44,18 @@ def manifest_conversion(
     manifest = state.manifest_codes.pop(params["code"], None)
     if manifest is None:
         return Answer(404, {"message": "Not Found"})
+    errors = manifest_errors(manifest, spec)
+    if errors:
+        state.violations.append(f"POST /app-manifests/{{code}}/conversions: {'; '.join(errors)}")
+        return Answer(422, refusal_body(errors))
     data = spec.example(op, 201)
+    # metadata: read comes with every App that has any repository permission
+    permissions = {"metadata": "read", **manifest.get("default_permissions", {})}
     data.update(
         id=state.app_id,
         name=manifest.get("name", "AutoStack"),
+        permissions=permissions,
+        events=list(manifest.get("default_events", [])),
         client_id="Iv1.standin" + secrets.token_hex(4),
         client_secret=secrets.token_hex(20),
         webhook_secret=secrets.token_hex(20),

@@ -19,7 +19,7 @@ PERMISSIONS = {
     "statuses": "write",
     "deployments": "write",
     "pull_requests": "write",
-    "issues": "write",
+    "issues": "read",
     "contents": "read",
     "metadata": "read",
     "members": "read",
@@ -30,9 +30,6 @@ EVENTS = {
     "issue_comment",
     "check_run",
     "check_suite",
-    "installation",
-    "installation_repositories",
-    "create",
     "delete",
     "repository",
 }

@@ -1,0 +1,52 @@
+"""check_suite: GitHub's "Re-run all checks" re-runs every AutoStack check run in the suite.
+
+GitHub sends `check_suite.rerequested` only to the App that owns the suite, so the suite is
+AutoStack's: its check runs are the ones reporting deployments of the suite's head commit.
+Each environment's latest such deployment is redeployed, as "Re-run" on its check run does.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.check_run import run_for
+from handlers.context import Context
+from handlers.project_lookup import project_for
+from handlers.router import Router
+from store.models import Deployment
+
+router = Router()
+
+
+def latest_per_environment(deployments: list[Deployment]) -> list[Deployment]:
+    """The newest deployment of each environment, in the order they were made."""
+    latest: dict[str, Deployment] = {}
+    for deployment in sorted(deployments, key=lambda d: d.id):
+        latest.pop(deployment.environment, None)
+        latest[deployment.environment] = deployment
+    return list(latest.values())
+
+
+@router.on("check_suite.rerequested")
+async def on_rerun_all(ctx: Context) -> None:
+    """ "Re-run all checks": redeploy the suite's commit in every environment it was reported in."""
+    suite = ctx.payload["check_suite"]
+    head_sha = suite.get("head_sha")
+    project = await project_for(ctx)
+    if project is None or ctx.github is None or not head_sha:
+        return
+    async with ctx.sessions() as session:
+        reported = (
+            await session.scalars(
+                select(Deployment).where(
+                    Deployment.project_id == project.id,
+                    Deployment.commit_sha == head_sha,
+                    Deployment.check_run_id.is_not(None),
+                )
+            )
+        ).all()
+    if not reported:
+        ctx.log.info("check suite %s reports no deployment of %s", suite.get("id"), project.name)
+        return
+    for deployment in latest_per_environment(list(reported)):
+        await run_for(ctx, project, deployment, suite.get("pull_requests") or [], "redeploy")
