@@ -1,4 +1,4 @@
-"""`autostack.yml` (PRODUCT.md §5): raw YAML → strict validated model → errors naming the key.
+"""`autostack.yml` (docs/product.md §5): raw YAML → strict validated model → errors naming the key.
 
 The pydantic models below are the single declaration of the file's shape: validation, the
 error messages and the published JSON Schema (`docs/autostack.schema.json`) all come from them.

@@ -1,4 +1,4 @@
-"""issue_comment: commands in pull request comments (PRODUCT.md §4)."""
+"""issue_comment: commands in pull request comments (docs/product.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Environment names (PRODUCT.md §2): `production`, `pr-<n>`, `branch-<slug>`. Pure."""
+"""Environment names (docs/product.md §2): `production`, `pr-<n>`, `branch-<slug>`. Pure."""
 
 from __future__ import annotations
 

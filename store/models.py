@@ -148,7 +148,7 @@ class Environment(Base):
 
 
 class Deployment(Base):
-    """One immutable attempt to put a commit into an environment (PRODUCT.md §2)."""
+    """One immutable attempt to put a commit into an environment (docs/product.md §2)."""
 
     __tablename__ = "deployments"
     __table_args__ = (

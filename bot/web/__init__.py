@@ -1,4 +1,4 @@
-"""The web page (PRODUCT.md §7): one Starlette app mounted under AutoStack's own routes."""
+"""The web page (docs/product.md §7): one Starlette app mounted under AutoStack's own routes."""
 
 from __future__ import annotations
 

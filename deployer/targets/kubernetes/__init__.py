@@ -1,1 +1,1 @@
-"""The kubernetes target (PRODUCT.md §6): the only package that imports the `kubernetes` client."""
+"""The kubernetes target (docs/product.md §6): the only package that imports the `kubernetes` client."""

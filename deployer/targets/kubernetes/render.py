@@ -57,7 +57,7 @@ class Workload:
 
 
 def environment_kind(environment: str) -> str:
-    """production | preview | branch, from the environment's name (PRODUCT.md §2)."""
+    """production | preview | branch, from the environment's name (docs/product.md §2)."""
     if environment == "production":
         return "production"
     return "branch" if environment.startswith("branch-") else "preview"

@@ -112,7 +112,7 @@ class KubernetesTarget:
         self.domains = domains
 
     def url_for(self, project: str, environment: str) -> str:
-        """https://<host> of the environment (PRODUCT.md §2)."""
+        """https://<host> of the environment (docs/product.md §2)."""
         return f"https://{host_for(project, environment, self.style)}"
 
     async def certificates(
