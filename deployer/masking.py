@@ -80,26 +80,50 @@ class Masker:
         last = lines.flush()
         return "\n".join([*out, last] if last is not None else out)
 
-    def straddling(self, before: str, after: str) -> tuple[int, int]:
-        """Where a secret spans the end of `before` and the start of `after`.
+    def straddling(self, before: str, after: str) -> tuple[int, int, int]:
+        """Where a secret spans the end of `before` and the start of `after`'s text.
 
-        Returns (cut, keep): mask `before[cut:]` and `after[:keep]`; (len(before), 0) if none.
+        The next line may repeat a log prefix (`[app] `, a timestamp) or indent before going on;
+        that is skipped. Returns (cut, start, end): mask `before[cut:]` and `after[start:end]`;
+        (len(before), 0, 0) if none.
         """
-        cut, keep = len(before), 0
+        found = (len(before), 0, 0)
+        if not self._shapes:
+            return found
         offset = max(0, len(before) - self.reach + 1)
         tail = before[offset:]
-        joined, boundary = tail + after[: self.reach - 1], len(tail)
-        for shape in self._shapes:
-            first, second = shape.halves
-            if first not in joined and second not in joined:
-                continue
-            position = 0
-            while (found := shape.regex.search(joined, position)) is not None and found.start() < boundary:
-                if found.end() > boundary:
-                    cut = min(cut, offset + found.start())
-                    keep = max(keep, found.end() - boundary)
-                position = found.start() + 1
-        return cut, keep
+        for skip in sorted({0, len(after) - len(after.lstrip()), _repeated_prefix(before, after)}):
+            joined, boundary = tail + after[skip : skip + self.reach - 1], len(tail)
+            for shape in self._shapes:
+                first, second = shape.halves
+                if first not in joined and second not in joined:
+                    continue
+                position = 0
+                while (
+                    match := shape.regex.search(joined, position)
+                ) is not None and match.start() < boundary:
+                    if match.end() > boundary:
+                        cut = min(found[0], offset + match.start())
+                        found = (cut, skip, max(found[2], skip + match.end() - boundary))
+                    position = match.start() + 1
+            if found[2]:
+                return found
+        return found
+
+
+def _repeated_prefix(before: str, after: str) -> int:
+    """How much of `after`'s start is a log prefix it shares with `before` (ends on a space)."""
+    common = next(
+        (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+        min(len(before), len(after)),
+    )
+    if common == 0:
+        return 0
+    # a timestamp shares only its first digits: take the rest of that word
+    end = common if after[common - 1].isspace() else after.find(" ", common)
+    if end < 0:
+        return 0
+    return len(after) - len(after[end:].lstrip())
 
 
 class LineMasker:
@@ -125,9 +149,9 @@ class LineMasker:
         held, self._held = self._held, line
         if held is None:
             return None
-        cut, keep = self._masker.straddling(held, line)
-        if keep:
-            self._held = MASK + line[keep:]
+        cut, start, end = self._masker.straddling(held, line)
+        if end:
+            self._held = line[:start] + MASK + line[end:]
             return self._masker.mask(held[:cut]) + MASK
         return self._masker.mask(held)
 

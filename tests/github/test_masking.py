@@ -129,6 +129,13 @@ def _stream(secrets: list[str], lines: list[str]) -> list[str]:
         (["hunter", "unrelated"], ["hunter", "unrelated"]),
         ([], []),
         (PEM.splitlines(), [MASK] * 4),
+        # the next line repeats a log prefix, a timestamp or an indent before the second half
+        ([f"[app] key {SECRET[:9]}", f"[app] {SECRET[9:]} ok"], [f"[app] key {MASK}", f"[app] {MASK} ok"]),
+        (
+            [f"10:00:00.123 a {SECRET[:9]}", f"10:00:00.124 {SECRET[9:]}"],
+            [f"10:00:00.123 a {MASK}", f"10:00:00.124 {MASK}"],
+        ),
+        ([f"key {SECRET[:9]}", f"    {SECRET[9:]}"], [f"key {MASK}", f"    {MASK}"]),
         # two halves, then a whole one, then halves again: each boundary is looked at
         ([SECRET[:5], SECRET[5:] + " " + SECRET[:12], SECRET[12:]], [MASK, f"{MASK} {MASK}", MASK]),
     ],
