@@ -66,6 +66,7 @@ def leaks(secret: str, text: str) -> list[str]:
     raw = secret.encode()
     needles = {secret, secret[: len(secret) // 2 + 1], secret[len(secret) // 2 :]}
     needles |= {
+        json.dumps(secret, ensure_ascii=False)[1:-1],
         json.dumps(secret)[1:-1],
         urllib.parse.quote(secret, safe=""),
         urllib.parse.quote_plus(secret),

@@ -45,7 +45,7 @@ def needles(secret: str) -> dict[str, set[str]]:
         "two halves": {secret[:half], secret[half:]},
         "wrapped": {secret[:7], secret[7:]},
         **cores,
-        "json-escaped": {json.dumps(secret)[1:-1]},
+        "json-escaped": {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]},
         "url-quoted": {urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)},
     }
 
