@@ -1,4 +1,8 @@
-"""Structured logs: one JSON object per line, carrying the delivery or deployment id."""
+"""Structured logs: one JSON object per line, carrying the delivery or deployment id.
+
+Every line is masked last, after formatting, with every secret this process has masked
+anywhere else: the message, its arguments, extra fields and tracebacks alike.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import contextvars
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
+
+from deployer.masking import remembered
 
 delivery_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("delivery_id", default=None)
 deployment_id_var: contextvars.ContextVar[int | None] = contextvars.ContextVar("deployment_id", default=None)
@@ -54,16 +60,34 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class MaskingFormatter(logging.Formatter):
+    """Formats with `inner`, then masks the whole line (JSON escapes of a secret included)."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return remembered().mask(self.inner.format(record))
+
+
+def stream_handler(stream: TextIO, fmt: str = "json") -> logging.Handler:
+    """A handler writing AutoStack's log lines to `stream`, as JSON or as plain text, masked."""
+    out = logging.StreamHandler(stream)
+    out.addFilter(ContextFilter())
+    inner = (
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
+    out.setFormatter(MaskingFormatter(inner))
+    return out
+
+
 def configure(level: str = "info", fmt: str = "json") -> None:
     """Send every AutoStack log line to stderr, as JSON or as plain text."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(ContextFilter())
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [stream_handler(sys.stderr, fmt)]
     root.setLevel(_LEVELS.get(level, logging.INFO))
     for noisy in ("uvicorn.access", "httpx", "aiosqlite", "arq.worker"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,7 +1,12 @@
-"""A deployment's log: each line masked, numbered, emitted at once and stored in batches."""
+"""A deployment's log: each line masked, numbered, emitted and stored in batches.
+
+Lines pass through a `LineMasker`, so a line waits for the next one (at most `HOLD_SECONDS`)
+in case it ends with the first half of a secret the next line finishes.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -10,11 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from deployer.events import EventSink, LogLine
-from deployer.masking import Masker
+from deployer.masking import LineMasker, Masker
 from store.models import DeploymentLog
 
 log = logging.getLogger("autostack.deployer")
 _MAX_LINE = 4000
+HOLD_SECONDS = 0.2
 
 
 class DeploymentLogWriter:
@@ -33,6 +39,10 @@ class DeploymentLogWriter:
         self.sink = sink
         self._secrets = list(secrets)
         self.masker = Masker(self._secrets)
+        self._stream = LineMasker(self.masker)
+        self._held_stream = "build"
+        self._release: asyncio.TimerHandle | None = None
+        self._emitting: set[asyncio.Task[None]] = set()
         self.seq = start_seq
         self.lines: list[str] = []
         self._pending: list[DeploymentLog] = []
@@ -56,24 +66,57 @@ class DeploymentLogWriter:
         """Mask these values too from now on (the app's env vars, once known)."""
         self._secrets.extend(secrets)
         self.masker = Masker(self._secrets)
+        self._stream.use(self.masker)
 
     async def __call__(self, text: str, stream: str = "build") -> None:
-        """Record one line: mask, number, emit, queue for storage."""
-        masked = self.masker.mask(text)[:_MAX_LINE]
+        """Take one line: mask, number, emit, queue for storage (the previous line, if held)."""
+        self._cancel_release()
+        ready, ready_stream = self._stream.feed(text), self._held_stream
+        self._held_stream = stream
+        if ready is not None:
+            await self.sink.emit(self._add(ready, ready_stream))
+        if self._stream.holding:
+            self._release = asyncio.get_running_loop().call_later(HOLD_SECONDS, self._release_held)
+        if len(self._pending) >= 200:
+            await self._store()
+
+    async def flush(self) -> None:
+        """Release a held line, then store the lines not yet written."""
+        self._cancel_release()
+        if (held := self._stream.flush()) is not None:
+            await self.sink.emit(self._add(held, self._held_stream))
+        if self._emitting:
+            await asyncio.gather(*self._emitting)
+        await self._store()
+
+    async def _store(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        async with self.sessions.begin() as session:
+            session.add_all(pending)
+
+    def _add(self, masked: str, stream: str) -> LogLine:
+        """Number a masked line and queue it for storage; the event to emit for it."""
+        masked = masked[:_MAX_LINE]
         self.seq += 1
         now = datetime.now(UTC)
         self.lines.append(masked)
         self._pending.append(
             DeploymentLog(deployment_id=self.deployment_id, seq=self.seq, ts=now, stream=stream, line=masked)
         )
-        await self.sink.emit(LogLine(self.deployment_id, self.seq, now, masked, stream))
-        if len(self._pending) >= 200:
-            await self.flush()
+        return LogLine(self.deployment_id, self.seq, now, masked, stream)
 
-    async def flush(self) -> None:
-        """Store the lines not yet written."""
-        if not self._pending:
+    def _release_held(self) -> None:
+        """No next line came in time: the held one goes out as it is."""
+        self._release = None
+        if (held := self._stream.flush()) is None:
             return
-        pending, self._pending = self._pending, []
-        async with self.sessions.begin() as session:
-            session.add_all(pending)
+        task = asyncio.create_task(self.sink.emit(self._add(held, self._held_stream)))
+        self._emitting.add(task)
+        task.add_done_callback(self._emitting.discard)
+
+    def _cancel_release(self) -> None:
+        if self._release is not None:
+            self._release.cancel()
+            self._release = None

@@ -248,7 +248,12 @@ async def restore(sessions: Sessions, target: Target, env_for: EnvProvider = no_
             plan = Plan.from_snapshot(deployment.config)
             app_env = await env_for(project, env)
             release = await target.release(
-                site, Artifact(deployment.artifact or ""), plan, app_env.values, quiet
+                site,
+                Artifact(deployment.artifact or ""),
+                plan,
+                app_env.values,
+                quiet,
+                secrets=app_env.secrets,
             )
             try:
                 await target.health(release, plan, quiet)

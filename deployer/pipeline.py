@@ -146,7 +146,9 @@ class _Run:
         app_env = await self.env_for(self.claim.project, self.claim.environment)
         self.log.add_secrets(app_env.secrets)
         await self.enter("start", "deploying")
-        self.release = await self.target.release(self.site, artifact, plan, app_env.values, self.log)
+        self.release = await self.target.release(
+            self.site, artifact, plan, app_env.values, self.log, secrets=app_env.secrets
+        )
         await self.enter("health")
         await self.target.health(self.release, plan, self.log)
         await self.enter("switch")
@@ -157,6 +159,8 @@ class _Run:
 
     async def run(self) -> tuple[str, str | None, dict[str, object]]:
         values: dict[str, object] = {}
+        # a secret a build prints (one in the source, or a tool echoing it) is masked from the start
+        self.log.add_secrets((await self.env_for(self.claim.project, self.claim.environment)).secrets)
         if self.deployment.source_deployment_id:
             plan, artifact, facts = await self.reuse()
         else:

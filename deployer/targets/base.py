@@ -74,9 +74,16 @@ class Target(Protocol):
         ...
 
     async def release(
-        self, site: Site, artifact: Artifact, plan: Plan, env: dict[str, str], log: LogFn
+        self,
+        site: Site,
+        artifact: Artifact,
+        plan: Plan,
+        env: dict[str, str],
+        log: LogFn,
+        secrets: Sequence[str] = (),
     ) -> Release:
-        """Start the artifact with its environment, without sending it traffic yet."""
+        """Start the artifact with its environment, without sending it traffic yet; `secrets`
+        (values of `env`) are masked in whatever of its output the target forwards."""
         ...
 
     async def health(self, release: Release, plan: Plan, log: LogFn) -> None:

@@ -152,9 +152,17 @@ class KubernetesTarget:
         return Artifact(image, facts={"image": image})
 
     async def release(
-        self, site: Site, artifact: Artifact, plan: Plan, env: dict[str, str], log: LogFn
+        self,
+        site: Site,
+        artifact: Artifact,
+        plan: Plan,
+        env: dict[str, str],
+        log: LogFn,
+        secrets: Sequence[str] = (),
     ) -> KubeRelease:
-        """Apply the environment's objects with the artifact's image, then prune what left the render."""
+        """Apply the environment's objects with the artifact's image, then prune what left the render.
+
+        `secrets` is unused: the app's output stays in its pods, AutoStack forwards none of it."""
         if "@sha256:" not in artifact.ref:
             raise TargetError(f"{artifact.ref!r} is not an image digest; deploy the commit again")
         domains = await self.domains(site.project, site.environment)

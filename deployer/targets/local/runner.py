@@ -1,4 +1,8 @@
-"""A supervised app process on a free port: restarted with backoff when it crashes."""
+"""A supervised app process on a free port: restarted with backoff when it crashes.
+
+Its output is masked here, before it reaches the deployment log, the tail kept for error
+messages or, once the deployment is over, AutoStack's own log.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,16 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
-from deployer.targets.local.commands import kill_group, pump_lines
+from deployer.masking import LineMasker, Masker
+from deployer.targets.local.commands import kill_group
 
 log = logging.getLogger(__name__)
 LineFn = Callable[[str], Awaitable[None]]
+# A line that might hold the first half of a split secret waits this long for the next one.
+HOLD_SECONDS = 0.2
 
 
 def free_port() -> int:
@@ -37,11 +44,13 @@ class Supervisor:
         name: str,
         on_line: LineFn | None = None,
         max_backoff: float = 30.0,
+        secrets: Iterable[str] = (),
     ) -> None:
         self.command, self.cwd, self.env, self.port, self.name = command, cwd, env, port, name
         self.on_line = on_line
         self.max_backoff = max_backoff
         self.tail: collections.deque[str] = collections.deque(maxlen=20)
+        self._lines = LineMasker(Masker(secrets))
         self.restarts = 0
         self.process: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
@@ -73,7 +82,23 @@ class Supervisor:
             start_new_session=True,
         )
 
-    async def _line(self, text: str) -> None:
+    async def _pump(self, stream: asyncio.StreamReader) -> None:
+        """Forward the output line by line, masked; a held line goes out after a pause."""
+        while True:
+            try:
+                async with asyncio.timeout(HOLD_SECONDS if self._lines.holding else None):
+                    raw = await stream.readline()
+            except TimeoutError:
+                await self._line(self._lines.flush())
+                continue
+            if not raw:
+                break
+            await self._line(self._lines.feed(raw.decode(errors="replace").rstrip("\r\n")))
+        await self._line(self._lines.flush())
+
+    async def _line(self, text: str | None) -> None:
+        if text is None:
+            return
         self.tail.append(text)
         if self.on_line is not None:
             await self.on_line(text)
@@ -85,7 +110,7 @@ class Supervisor:
         while not self._stopping:
             process = self.process
             assert process is not None and process.stdout is not None
-            await pump_lines(process.stdout, self._line)
+            await self._pump(process.stdout)
             code = await process.wait()
             if self._stopping:
                 return

@@ -87,7 +87,13 @@ class LocalTarget:
         return await self.builder.build(site.project, site.deployment_id, source, plan, log, phase)
 
     async def release(
-        self, site: Site, artifact: Artifact, plan: Plan, env: dict[str, str], log: LogFn
+        self,
+        site: Site,
+        artifact: Artifact,
+        plan: Plan,
+        env: dict[str, str],
+        log: LogFn,
+        secrets: Sequence[str] = (),
     ) -> LocalRelease:
         """Start the built app on a free port with PORT, AUTOSTACK_ENVIRONMENT and its env."""
         if plan.runtime == "docker":
@@ -116,6 +122,7 @@ class LocalTarget:
             port=port,
             name=f"{site.project}/{site.environment}#{site.deployment_id}",
             on_line=log,
+            secrets=secrets,
         )
         await supervisor.start()
         return LocalRelease(supervisor, artifact.ref)
