@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Protocol
 
-from deployer.extract import ArchiveError, extract_archive
+from deployer.archive_plan import ArchiveError
+from deployer.extract import extract_archive
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".autostack", ".next"}
