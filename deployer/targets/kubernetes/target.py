@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from deployer.plan import Plan
@@ -82,10 +83,27 @@ class KubeRelease:
 
 
 def tarball(folder: Path, extra: dict[str, str]) -> bytes:
-    """A gzipped tar of `folder` plus generated files (the Dockerfile), minus .git."""
+    """A gzipped tar of `folder` plus generated files (the Dockerfile), minus .git.
+
+    The build pod unpacks it with busybox tar into /workspace, so each name appears once (a
+    generated file replaces the repository's own) and links that lead out of `folder` are left
+    out: in the pod they would point into the fetch container instead of the repository.
+    """
+    root = folder.resolve()
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        parts = PurePosixPath(info.name).parts  # "./a/b" -> ("a", "b")
+        if parts[:1] == (".git",) or (len(parts) == 1 and parts[0] in extra):
+            return None
+        if info.issym():
+            resolved = os.path.realpath(root.joinpath(*parts))
+            if os.path.commonpath([root, resolved]) != str(root):
+                return None
+        return info
+
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        tar.add(folder, arcname=".", filter=lambda info: None if info.name.startswith("./.git") else info)
+        tar.add(root, arcname=".", filter=keep)
         for name, text in extra.items():
             data = text.encode()
             info = tarfile.TarInfo(name)
