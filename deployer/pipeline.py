@@ -21,7 +21,7 @@ from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_con
 from deployer.deploylog import DeploymentLogWriter
 from deployer.detect import DetectError, detect
 from deployer.events import EventSink, Finished, PhaseStarted
-from deployer.plan import Plan, make_plan
+from deployer.plan import Plan, make_plan, safe_root
 from deployer.source import SourceError, TarballWriter, copy_folder, extract_tarball, fetch_tarball
 from deployer.state import OUTCOMES, phase_seconds
 from deployer.targets.base import Artifact, Release, Site, Target, TargetError
@@ -93,7 +93,8 @@ class _Run:
         await self.enter("config")
         config = await asyncio.to_thread(_read_config, src)
         await self.enter("detect")
-        detection = await asyncio.to_thread(detect, src / config.build.root)
+        # checked before detection reads anything, so a root of ../.. never looks outside the source
+        detection = await asyncio.to_thread(detect, src / safe_root(config.build.root))
         plan = make_plan(config, detection)
         await self.log(f"detected {plan.framework}: {plan.reason}")
         started = time.monotonic()
