@@ -162,7 +162,7 @@ class LocalTarget:
         self.live[host] = release
         if previous is not None and previous is not release:
             if previous_upstream is not None:
-                await self.router.drain(previous_upstream)
+                await self.router.retire(previous_upstream)
             await previous.stop()
         await asyncio.to_thread(self._prune, site.project, {r.artifact for r in self.live.values()})
         return self.url_for(site.project, site.environment)
@@ -184,7 +184,7 @@ class LocalTarget:
         release = self.live.pop(host, None)
         if release is not None:
             if upstream is not None:
-                await self.router.drain(upstream, limit_seconds=5)
+                await self.router.retire(upstream, limit_seconds=5)
             await release.stop()
 
 
