@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -258,3 +259,33 @@ def test_destroyed_environment_images_forgotten_in_both_image_repositories():
     }
     assert left == {"autostack/shop": ["production-3"], "autostack/shop/untrusted": ["pr-8-4"]}
     assert registry.forget_environment("gone", "pr-1") == 0
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _documented_policies() -> list[dict]:
+    """The JSON policies docs/eks.md shows: the builder role's trust, then its permissions."""
+    return [
+        json.loads(block.split("```", 1)[0]) for block in (DOCS / "eks.md").read_text().split("```json\n")[1:]
+    ]
+
+
+def _actions(policy: dict) -> set[str]:
+    return {
+        a
+        for s in policy["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+
+
+def test_documented_builder_role_allows_what_every_build_session_asks_for():
+    trust, permissions = _documented_policies()
+    assert _actions(trust) == {"sts:AssumeRole"}
+    registry = _registry()
+    for untrusted in (False, True):
+        assert _actions(registry.ensure("shop", untrusted=untrusted).session_policy()) <= _actions(
+            permissions
+        )
+    own = _actions(json.loads((DOCS / "iam-policy.json").read_text()))
+    assert "sts:AssumeRole" in own and own.isdisjoint({*PUSH, "ecr:GetAuthorizationToken"})

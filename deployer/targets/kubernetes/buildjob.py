@@ -114,7 +114,8 @@ async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
     try:
         await asyncio.to_thread(cluster.apply, [secret, job_object])
         await asyncio.to_thread(_owned_by_job, cluster, secret, job)
-    except BaseException:
+    except BaseException:  # a Job left without its owned credential would wait for it in vain
+        await asyncio.to_thread(cluster.delete, spec.namespace, "Job", job)
         await asyncio.to_thread(cluster.delete, spec.namespace, "Secret", credential)
         raise
     await log(f"image build {spec.namespace}/{job} started")

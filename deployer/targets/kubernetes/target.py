@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import tarfile
 from collections.abc import Sequence
@@ -130,9 +129,7 @@ class KubernetesTarget:
         """Build and push the image in the cluster; the artifact is the image by digest."""
         await phase("build")
         namespace = namespace_for(site.project, self.style)
-        repos = await asyncio.to_thread(
-            functools.partial(self.registry.ensure, untrusted=site.untrusted), site.project
-        )
+        repos = await asyncio.to_thread(self.registry.ensure, site.project, untrusted=site.untrusted)
         credential = await asyncio.to_thread(
             self.registry.push_credential, repos, site.project, site.deployment_id
         )
