@@ -18,8 +18,9 @@ from moto.sts.models import sts_backends
 
 from deployer.targets.base import Site, TargetError
 from deployer.targets.kubernetes.buildjob import BuildSpec, build_objects
-from deployer.targets.kubernetes.ecr import Registry, ecr_with
+from deployer.targets.kubernetes.ecr import Registry
 from deployer.targets.kubernetes.pushscope import session_name
+from tests.kubernetes.conftest import Signed
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 BUILDER = f"arn:aws:iam::{ACCOUNT}:role/autostack-builder"
@@ -47,27 +48,6 @@ def aws(monkeypatch):
         yield
 
 
-class Signed:
-    """Each ECR token request: the access key that signed it, and the token it got back."""
-
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.tokens: list[dict] = []
-
-    def watch(self, ecr):
-        def sent(request, **_):
-            header = request.headers["Authorization"]
-            header = header.decode() if isinstance(header, bytes) else header
-            self.keys.append(header.split("Credential=")[1].split("/")[0])
-
-        def answered(parsed, **_):
-            self.tokens.append(parsed["authorizationData"][0])
-
-        ecr.meta.events.register("before-send.ecr.GetAuthorizationToken", sent)
-        ecr.meta.events.register("after-call.ecr.GetAuthorizationToken", answered)
-        return ecr
-
-
 @pytest.fixture
 def signed():
     return Signed()
@@ -78,7 +58,7 @@ def _registry(signed: Signed | None = None, **changes) -> Registry:
     options = {"sts": boto3.client("sts", region_name=REGION), "builder_role": BUILDER, **changes}
     if signed is not None:
         signed.watch(ecr)
-        options["ecr_for"] = lambda creds, region, url: signed.watch(ecr_with(creds, region, url))
+        options["ecr_for"] = signed.client
     return Registry(ecr, **options)
 
 
@@ -187,9 +167,7 @@ def test_build_secret_holds_the_scoped_sessions_token_not_autostacks(signed):
     )
     secret, job = build_objects(spec)
     mounted = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
-    assert mounted == {
-        "auths": {f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com": {"auth": token["authorizationToken"]}}
-    }
+    assert mounted == {"auths": {f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com": {"auth": token}}}
     pod = job["spec"]["template"]["spec"]
     secrets = [v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v]
     assert secrets == [secret["metadata"]["name"]] == ["build-42-registry"]

@@ -17,38 +17,15 @@ from kubernetes.client.exceptions import ApiException
 from moto.sts.models import sts_backends
 
 from deployer.targets.base import Site, TargetError
-from deployer.targets.kubernetes.ecr import Registry, ecr_with
+from deployer.targets.kubernetes.ecr import Registry
 from deployer.targets.kubernetes.render import namespace_for
 from deployer.targets.kubernetes.target import KubernetesTarget
 from tests.kubernetes.cluster.conftest import BUILDER_ROLE, Deployer, Sources, finish_build, image
-from tests.kubernetes.conftest import EXAMPLES, STYLE, example_plan
+from tests.kubernetes.conftest import EXAMPLES, STYLE, Signed, example_plan
 
 DIGEST = "sha256:" + "b" * 64
 SUCCEED = {"autostack.dev/test-digest": DIGEST}
 FAIL = {"autostack.dev/test-build-failure": "RUN make: exit code 2"}
-
-
-class Signed:
-    """The access key of each ECR token request made through build sessions, and its token."""
-
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.tokens: list[str] = []
-
-    def client(self, credentials, region, endpoint_url):
-        ecr = ecr_with(credentials, region, endpoint_url)
-
-        def sent(request, **_):
-            header = request.headers["Authorization"]
-            header = header.decode() if isinstance(header, bytes) else header
-            self.keys.append(header.split("Credential=")[1].split("/")[0])
-
-        def answered(parsed, **_):
-            self.tokens.append(parsed["authorizationData"][0]["authorizationToken"])
-
-        ecr.meta.events.register("before-send.ecr.GetAuthorizationToken", sent)
-        ecr.meta.events.register("after-call.ecr.GetAuthorizationToken", answered)
-        return ecr
 
 
 @pytest.fixture
