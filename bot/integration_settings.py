@@ -25,6 +25,8 @@ class ClusterSettings:
     cert_issuer: str = "letsencrypt"
     ecr_prefix: str = "autostack"
     ecr_keep: int = 10
+    build_role_arn: str | None = None
+    build_credential_seconds: int = 2700
 
 
 def cluster_settings(env: Mapping[str, str]) -> ClusterSettings:
@@ -60,7 +62,19 @@ def cluster_settings(env: Mapping[str, str]) -> ClusterSettings:
         cert_issuer=env.get("CERT_ISSUER", "").strip() or "letsencrypt",
         ecr_prefix=env.get("ECR_PREFIX", "").strip() or "autostack",
         ecr_keep=int_value(env, "ECR_KEEP_IMAGES", 10, low=1, high=1000),
+        build_role_arn=_role_arn(env.get("BUILD_ROLE_ARN", "").strip()),
+        # STS's floor, and the one-hour cap AWS puts on a session assumed from an assumed role
+        build_credential_seconds=int_value(env, "BUILD_CREDENTIAL_SECONDS", 2700, low=900, high=3600),
     )
+
+
+def _role_arn(text: str) -> str | None:
+    if text and not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", text):
+        raise SettingsError(
+            f"BUILD_ROLE_ARN={text!r} is not an IAM role ARN; "
+            "e.g. arn:aws:iam::123456789012:role/autostack-builder"
+        )
+    return text or None
 
 
 @dataclass(frozen=True)

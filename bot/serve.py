@@ -64,7 +64,14 @@ def kubernetes_options(settings: Settings) -> KubernetesOptions:
         ingress_namespace=cluster.ingress_namespace,
     )
     return KubernetesOptions(
-        access, style, cluster.region, cluster.sources_bucket, cluster.ecr_prefix, cluster.ecr_keep
+        access,
+        style,
+        cluster.region,
+        cluster.sources_bucket,
+        cluster.ecr_prefix,
+        cluster.ecr_keep,
+        builder_role=cluster.build_role_arn,
+        build_credential_seconds=cluster.build_credential_seconds,
     )
 
 

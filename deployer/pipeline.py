@@ -73,7 +73,9 @@ class _Run:
         self.id = self.deployment.id
         self.work = work_dir / str(self.id)
         self.fetch, self.env_for = fetch, env_for
-        self.site = Site(claim.project.name, claim.environment.name, self.id)
+        self.site = Site(
+            claim.project.name, claim.environment.name, self.id, untrusted=claim.environment.untrusted
+        )
         self.release: Release | None = None
         self.log = DeploymentLogWriter(sessions, self.id, sink)
         self.phase = ""

@@ -32,6 +32,8 @@ class Site:
     project: str
     environment: str
     deployment_id: int
+    # a fork's pull request: its build must not be able to write what trusted builds read
+    untrusted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,8 @@
-"""EKS tokens and ECR repositories against moto (no AWS account, no network)."""
+"""EKS tokens and cluster lookup against moto (no AWS account, no network); ECR is test_ecr.py."""
 
 from __future__ import annotations
 
 import base64
-import json
 from urllib.parse import parse_qs, urlparse
 
 import boto3
@@ -14,7 +13,6 @@ from deployer.targets.kubernetes.aws import (
     TOKEN_LIFETIME,
     TOKEN_PREFIX,
     EksToken,
-    Registry,
     describe_cluster,
     eks_clients,
     presigned_token,
@@ -90,41 +88,3 @@ def test_describe_cluster_gives_endpoint_and_ca():
 def test_describe_missing_cluster_is_permanent():
     with pytest.raises(ClusterError, match="describing EKS cluster nope: ResourceNotFoundException"):
         describe_cluster(boto3.client("eks", region_name=REGION), "nope")
-
-
-def test_repositories_created_once_with_scan_immutability_and_lifecycle():
-    ecr = boto3.client("ecr", region_name=REGION)
-    registry = Registry(ecr, keep=5)
-    images, cache = registry.ensure("shop")
-    assert registry.ensure("shop") == (images, cache)
-    assert images.endswith("/autostack/shop") and cache.endswith("/autostack/shop/cache")
-    repos = {r["repositoryName"]: r for r in ecr.describe_repositories()["repositories"]}
-    assert repos["autostack/shop"]["imageTagMutability"] == "IMMUTABLE"
-    assert repos["autostack/shop"]["imageScanningConfiguration"] == {"scanOnPush": True}
-    assert repos["autostack/shop/cache"]["imageTagMutability"] == "MUTABLE"
-    policy = json.loads(ecr.get_lifecycle_policy(repositoryName="autostack/shop")["lifecyclePolicyText"])
-    kept = {
-        r["selection"].get("tagPrefixList", ["untagged"])[0]: r["selection"]["countNumber"]
-        for r in policy["rules"]
-    }
-    assert kept == {"production-": 5, "branch-": 15, "pr-": 25, "untagged": 1}
-
-
-def test_push_credential_and_environment_images_forgotten():
-    ecr = boto3.client("ecr", region_name=REGION)
-    registry = Registry(ecr)
-    registry.ensure("shop")
-    for tag in ("pr-7-1", "pr-7-2", "production-3"):
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"digest": "sha256:" + tag[-1] * 64},
-            "layers": [],
-        }
-        ecr.put_image(repositoryName="autostack/shop", imageManifest=json.dumps(manifest), imageTag=tag)
-    assert registry.forget_environment("shop", "pr-7") == 2
-    left = [i["imageTag"] for i in ecr.list_images(repositoryName="autostack/shop")["imageIds"]]
-    assert left == ["production-3"]
-    assert registry.forget_environment("gone", "pr-1") == 0
-    (host,) = registry.docker_config()["auths"]
-    assert ".dkr.ecr." in host

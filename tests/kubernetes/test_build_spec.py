@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import shlex
 
 import kubernetes_validate
 import pytest
@@ -34,6 +35,24 @@ def test_build_objects_validate_and_carry_the_environment_labels():
     assert job["spec"]["template"]["metadata"]["labels"]["autostack.dev/component"] == "build"
     assert job["spec"]["backoffLimit"] == 0
     assert json.loads(base64.b64decode(secret["data"][".dockerconfigjson"])) == SPEC.docker_config
+
+
+def test_fork_build_exports_only_to_its_own_cache_and_reads_production():
+    fork = dataclasses.replace(
+        SPEC,
+        image_repo=REPO + "/untrusted",
+        cache_repo=REPO + "/untrusted/cache",
+        production_cache=REPO + "/cache",
+    )
+    args = shlex.split(build_script(fork).split(";")[1])
+    assert [a for a in args if a.startswith("--export-cache")] == [
+        f"--export-cache=type=registry,ref={REPO}/untrusted/cache:pr-7,mode=max,image-manifest=true"
+    ]
+    assert [a for a in args if a.startswith("--import-cache")] == [
+        f"--import-cache=type=registry,ref={REPO}/untrusted/cache:pr-7",
+        f"--import-cache=type=registry,ref={REPO}/cache:production",
+    ]
+    assert f"--output=type=image,name={REPO}/untrusted:pr-7-42,push=true" in args
 
 
 def test_build_pushes_an_immutable_tag_and_caches_per_environment_then_production():

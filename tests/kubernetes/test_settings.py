@@ -32,6 +32,14 @@ def test_eks_settings_become_target_options(tmp_path):
     assert (options.sources_bucket, options.ecr_keep) == ("autostack-sources", 5)
 
 
+def test_builder_role_and_its_session_length_reach_the_target_options(tmp_path):
+    role = "arn:aws:iam::123456789012:role/autostack-builder"
+    options = kubernetes_options(_settings(tmp_path, BUILD_ROLE_ARN=role, BUILD_CREDENTIAL_SECONDS="900"))
+    assert (options.builder_role, options.build_credential_seconds) == (role, 900)
+    unset = kubernetes_options(_settings(tmp_path))
+    assert (unset.builder_role, unset.build_credential_seconds) == (None, 2700)
+
+
 def test_local_target_reads_no_cluster_settings(tmp_path):
     assert _settings(tmp_path, AUTOSTACK_TARGET="local", AWS_REGION=None).cluster is None
 
@@ -44,6 +52,19 @@ def test_local_target_reads_no_cluster_settings(tmp_path):
         ({"KUBE_IN_CLUSTER": "1"}, "KUBE_IN_CLUSTER and EKS_CLUSTER are both set"),
         ({"INGRESS_ANNOTATIONS": "novalue"}, "INGRESS_ANNOTATIONS: 'novalue' is not key=value"),
         ({"ECR_KEEP_IMAGES": "0"}, "ECR_KEEP_IMAGES=0 is out of range"),
+        (
+            {"BUILD_ROLE_ARN": "autostack-builder"},
+            "BUILD_ROLE_ARN='autostack-builder' is not an IAM role ARN",
+        ),
+        (
+            {"BUILD_ROLE_ARN": "arn:aws:iam::123456789012:user/ci"},
+            "BUILD_ROLE_ARN='arn:aws:iam::123456789012:user/ci' is not an IAM role ARN",
+        ),
+        (
+            {"BUILD_CREDENTIAL_SECONDS": "3601"},
+            r"BUILD_CREDENTIAL_SECONDS=3601 is out of range; use 900\.\.3600",
+        ),
+        ({"BUILD_CREDENTIAL_SECONDS": "600"}, "BUILD_CREDENTIAL_SECONDS=600 is out of range"),
     ],
 )
 def test_bad_cluster_settings_stop_start_up(tmp_path, changes, message):

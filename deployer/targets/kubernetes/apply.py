@@ -29,6 +29,8 @@ ENVIRONMENT_KINDS = (
 
 _API_VERSION = {kind: api_version for api_version, kind in ENVIRONMENT_KINDS}
 BUILD_KINDS = ("Job", "ConfigMap")
+# what a build creates (its Job, its credential Secret) carries this label; prune leaves it alone
+BUILD_COMPONENT = ("autostack.dev/component", "build")
 
 
 class FieldConflict(ClusterError):
@@ -81,14 +83,16 @@ class Cluster:
             except HTTPError as exc:
                 raise wrap_api_error(exc, f"applying {what}") from exc
 
-    def names(self, namespace: str, labels: dict[str, str]) -> set[tuple[str, str]]:
-        """(kind, name) of every environment object matching `labels` in `namespace`."""
+    def names(
+        self, namespace: str, labels: dict[str, str], unless: tuple[str, str] | None = None
+    ) -> set[tuple[str, str]]:
+        """(kind, name) of every environment object matching `labels` in `namespace`, except
+        those labelled `unless` (a key and value)."""
+        selector = selector_text(labels) + (f",{unless[0]}!={unless[1]}" if unless else "")
         found = set()
         for api_version, kind in ENVIRONMENT_KINDS:
             try:
-                items = self.resource(api_version, kind).get(
-                    namespace=namespace, label_selector=selector_text(labels)
-                )
+                items = self.resource(api_version, kind).get(namespace=namespace, label_selector=selector)
             except (ApiException, HTTPError) as exc:
                 raise wrap_api_error(exc, f"listing {kind}s in {namespace}") from exc
             found |= {(kind, item.metadata.name) for item in items.items}
@@ -122,10 +126,12 @@ class Cluster:
     def prune(self, namespace: str, labels: dict[str, str], keep: list[dict[str, Any]]) -> list[str]:
         """Delete the environment's objects that the new render no longer contains.
 
-        Build Jobs and their sources are not part of the render; they go by their own TTL.
+        Build Jobs, their sources and credentials are not part of the render: a Job goes by its
+        own TTL, its credential with the build, even when another deployment releases meanwhile.
         """
         wanted = {(o["kind"], o["metadata"]["name"]) for o in keep}
-        stale = sorted(k for k in self.names(namespace, labels) - wanted if k[0] not in BUILD_KINDS)
+        found = self.names(namespace, labels, unless=BUILD_COMPONENT)
+        stale = sorted(k for k in found - wanted if k[0] not in BUILD_KINDS)
         for kind, name in stale:
             self.delete(namespace, kind, name)
         return [f"{k}/{n}" for k, n in stale]

@@ -1,9 +1,8 @@
-"""AWS edges of the kubernetes target (the only module that imports boto3): EKS access and ECR."""
+"""AWS edges of the kubernetes target: EKS access and S3 sources (ECR is in ecr.py)."""
 
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,8 @@ TOKEN_LIFETIME = 14 * 60
 _TEMPORARY_CODES = {"ThrottlingException", "ServiceUnavailableException", "ServerException", "Throttling"}
 
 
-def _wrap(exc: Exception, doing: str) -> ClusterError:
+def aws_error(exc: Exception, doing: str) -> ClusterError:
+    """A boto3 failure as a ClusterError naming what was being done; throttling is temporary."""
     code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
     if code in _TEMPORARY_CODES or isinstance(exc, botocore.exceptions.EndpointConnectionError):
         return ClusterTemporaryError(f"{doing}: {code or exc}")
@@ -78,7 +78,7 @@ def describe_cluster(eks: Any, name: str) -> EksCluster:
     try:
         cluster = eks.describe_cluster(name=name)["cluster"]
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        raise _wrap(exc, f"describing EKS cluster {name}") from exc
+        raise aws_error(exc, f"describing EKS cluster {name}") from exc
     return EksCluster(cluster["endpoint"], base64.b64decode(cluster["certificateAuthority"]["data"]))
 
 
@@ -87,108 +87,6 @@ def eks_clients(region: str) -> tuple[Any, Any]:
     session = boto3.session.Session(region_name=region)
     sts = session.client("sts", endpoint_url=f"https://sts.{region}.amazonaws.com")
     return sts, session.client("eks")
-
-
-def lifecycle_policy(keep: int) -> dict[str, Any]:
-    """Keep the last `keep` production and branch images, fewer previews; drop untagged ones.
-
-    ECR rules match tag prefixes, not each environment, so previews share one budget.
-    """
-    rules: list[dict[str, Any]] = [
-        {
-            "rulePriority": priority,
-            "description": f"keep the last {count} {prefix}* images",
-            "selection": {
-                "tagStatus": "tagged",
-                "tagPrefixList": [prefix],
-                "countType": "imageCountMoreThan",
-                "countNumber": count,
-            },
-            "action": {"type": "expire"},
-        }
-        for priority, (prefix, count) in enumerate(
-            [("production-", keep), ("branch-", keep * 3), ("pr-", keep * 5)], start=1
-        )
-    ]
-    rules.append(
-        {
-            "rulePriority": len(rules) + 1,
-            "description": "expire untagged layers a day after they lost their tag",
-            "selection": {
-                "tagStatus": "untagged",
-                "countType": "sinceImagePushed",
-                "countUnit": "days",
-                "countNumber": 1,
-            },
-            "action": {"type": "expire"},
-        }
-    )
-    return {"rules": rules}
-
-
-class Registry:
-    """ECR repositories of AutoStack's projects: one for images, one (mutable) for layer cache."""
-
-    def __init__(self, ecr: Any, prefix: str = "autostack", keep: int = 10) -> None:
-        self.ecr, self.prefix, self.keep = ecr, prefix, keep
-
-    def ensure(self, project: str) -> tuple[str, str]:
-        """Create the project's repositories if missing; return (image repo URI, cache repo URI).
-
-        Images get immutable tags and scan on push; the cache repository is mutable because
-        BuildKit rewrites `cache-<environment>` on every build.
-        """
-        images = self._repository(f"{self.prefix}/{project}", immutable=True)
-        cache = self._repository(f"{self.prefix}/{project}/cache", immutable=False)
-        try:
-            self.ecr.put_lifecycle_policy(
-                repositoryName=f"{self.prefix}/{project}",
-                lifecyclePolicyText=json.dumps(lifecycle_policy(self.keep)),
-            )
-        except botocore.exceptions.ClientError as exc:
-            raise _wrap(exc, f"setting the lifecycle policy of {self.prefix}/{project}") from exc
-        return images, cache
-
-    def _repository(self, name: str, *, immutable: bool) -> str:
-        try:
-            found = self.ecr.create_repository(
-                repositoryName=name,
-                imageTagMutability="IMMUTABLE" if immutable else "MUTABLE",
-                imageScanningConfiguration={"scanOnPush": immutable},
-                tags=[{"Key": "managed-by", "Value": "autostack"}],
-            )["repository"]
-        except botocore.exceptions.ClientError as exc:
-            if exc.response["Error"]["Code"] != "RepositoryAlreadyExistsException":
-                raise _wrap(exc, f"creating ECR repository {name}") from exc
-            found = self.ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
-        return str(found["repositoryUri"])
-
-    def docker_config(self) -> dict[str, Any]:
-        """A short-lived (12 h) `.dockerconfigjson` for the build Job to push with."""
-        try:
-            data = self.ecr.get_authorization_token()["authorizationData"][0]
-        except botocore.exceptions.ClientError as exc:
-            raise _wrap(exc, "getting an ECR push credential") from exc
-        host = data["proxyEndpoint"].removeprefix("https://")
-        return {"auths": {host: {"auth": data["authorizationToken"]}}}
-
-    def forget_environment(self, project: str, environment: str) -> int:
-        """Delete a destroyed environment's image tags now rather than at the next lifecycle run."""
-        name = f"{self.prefix}/{project}"
-        try:
-            pages = self.ecr.get_paginator("list_images").paginate(
-                repositoryName=name, filter={"tagStatus": "TAGGED"}
-            )
-            ids = [
-                i for page in pages for i in page["imageIds"] if i["imageTag"].startswith(f"{environment}-")
-            ]
-            for start in range(0, len(ids), 100):
-                self.ecr.batch_delete_image(repositoryName=name, imageIds=ids[start : start + 100])
-        except botocore.exceptions.ClientError as exc:
-            if exc.response["Error"]["Code"] == "RepositoryNotFoundException":
-                return 0
-            raise _wrap(exc, f"deleting the images of {environment} in {name}") from exc
-        return len(ids)
 
 
 class S3Sources:
@@ -212,14 +110,9 @@ class S3Sources:
                 )
             )
         except botocore.exceptions.ClientError as exc:
-            raise _wrap(
+            raise aws_error(
                 exc, f"uploading the source of deployment {deployment_id} to s3://{self.bucket}"
             ) from exc
-
-
-def ecr_registry(region: str, prefix: str, keep: int) -> Registry:
-    """The ECR registry of the account the default credential chain names."""
-    return Registry(boto3.session.Session(region_name=region).client("ecr"), prefix, keep)
 
 
 def s3_sources(region: str, bucket: str) -> S3Sources:

@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from deployer.targets.base import LogFn, Site, TargetError
-from deployer.targets.kubernetes.apply import Cluster
+from deployer.targets.kubernetes.apply import BUILD_COMPONENT, Cluster
 from deployer.targets.kubernetes.buildlog import BuildLogStream
 from deployer.targets.kubernetes.errors import wrap_api_error
 from deployer.targets.kubernetes.render import (
@@ -28,7 +28,6 @@ from deployer.targets.kubernetes.render import (
 )
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-COMPONENT = "autostack.dev/component"
 POLL_SECONDS = 1.0
 
 
@@ -39,10 +38,11 @@ class BuildSpec:
     site: Site
     namespace: str
     image_repo: str  # <account>.dkr.ecr.<region>.amazonaws.com/autostack/<project>
-    cache_repo: str
+    cache_repo: str  # exported to as :<environment>
     source_url: str  # a presigned GET of the source tarball
     dockerfile: str = "Dockerfile"
-    docker_config: dict[str, Any] = field(default_factory=dict)
+    docker_config: dict[str, Any] = field(default_factory=dict, repr=False)
+    production_cache: str = ""  # read as :production; the cache_repo unless a fork builds
     timeout: int = 1800
     buildkit_image: str = "moby/buildkit:v0.23.2-rootless"
     fetch_image: str = "busybox:1.37"
@@ -65,16 +65,23 @@ def build_script(spec: BuildSpec) -> str:
         f"--opt=filename={spec.dockerfile}",
         f"--output=type=image,name={spec.image_repo}:{spec.tag},push=true",
         f"--export-cache=type=registry,ref={spec.cache_repo}:{env},mode=max,image-manifest=true",
-        f"--import-cache=type=registry,ref={spec.cache_repo}:{env}",
-        f"--import-cache=type=registry,ref={spec.cache_repo}:production",
+        *(f"--import-cache=type=registry,ref={ref}" for ref in _cache_imports(spec)),
         "--metadata-file=/tmp/build.json",
     ]
     digest = 'sed -n \'s/.*"containerimage.digest": *"\\(sha256:[0-9a-f]*\\)".*/\\1/p\' /tmp/build.json'
     return f"set -e; {shlex.join(args)}; {digest} > /dev/termination-log"
 
 
+def _cache_imports(spec: BuildSpec) -> list[str]:
+    refs = [
+        f"{spec.cache_repo}:{spec.site.environment}",
+        f"{spec.production_cache or spec.cache_repo}:production",
+    ]
+    return list(dict.fromkeys(refs))
+
+
 def build_objects(spec: BuildSpec) -> list[dict[str, Any]]:
-    """The registry credential Secret and the build Job (pure)."""
+    """The build's own registry credential Secret and the build Job (pure)."""
     site = spec.site
     view = {
         "name": f"build-{site.deployment_id}",
@@ -83,14 +90,14 @@ def build_objects(spec: BuildSpec) -> list[dict[str, Any]]:
             **environment_selector(site.project, site.environment),
             DEPLOYMENT: str(site.deployment_id),
             KIND: environment_kind(site.environment),
-            COMPONENT: "build",
+            BUILD_COMPONENT[0]: BUILD_COMPONENT[1],
         },
         "timeout": spec.timeout,
         "source_url": spec.source_url,
         "script": build_script(spec),
         "buildkit_image": spec.buildkit_image,
         "fetch_image": spec.fetch_image,
-        "registry_secret": f"{site.environment}-registry",
+        "registry_secret": f"build-{site.deployment_id}-registry",
         "docker_config_b64": base64.b64encode(json.dumps(spec.docker_config).encode()).decode(),
     }
     return [render_object("registry-secret", b=view), render_object("build-job", b=view)]
@@ -102,9 +109,15 @@ async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
     Cancelling the awaiting task (a superseded deployment) stops the stream and deletes the Job
     and its pod.
     """
-    objects = build_objects(spec)
-    job = objects[-1]["metadata"]["name"]
-    await asyncio.to_thread(cluster.apply, objects)
+    secret, job_object = build_objects(spec)
+    job, credential = job_object["metadata"]["name"], secret["metadata"]["name"]
+    try:
+        await asyncio.to_thread(cluster.apply, [secret, job_object])
+        await asyncio.to_thread(_owned_by_job, cluster, secret, job)
+    except BaseException:  # a Job left without its owned credential would wait for it in vain
+        await asyncio.to_thread(cluster.delete, spec.namespace, "Job", job)
+        await asyncio.to_thread(cluster.delete, spec.namespace, "Secret", credential)
+        raise
     await log(f"image build {spec.namespace}/{job} started")
     batch, core = client.BatchV1Api(cluster.api), client.CoreV1Api(cluster.api)
     stream = BuildLogStream(core, spec.namespace, job, log)
@@ -131,6 +144,19 @@ async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
         raise
     finally:
         await stream.cancel()  # idempotent: a no-op once finish() has run
+        # the push credential lives only as long as the build does, whatever its outcome
+        await asyncio.to_thread(cluster.delete, spec.namespace, "Secret", credential)
+
+
+def _owned_by_job(cluster: Cluster, secret: dict[str, Any], job: str) -> None:
+    """Make the Job own its credential Secret, so that the garbage collector deletes the Secret
+    with the Job even when AutoStack stops before it can delete it itself."""
+    namespace = secret["metadata"]["namespace"]
+    found = cluster.get(namespace, "Job", job)
+    if found is None:
+        raise TargetError(f"build job {namespace}/{job} vanished as it was created")
+    owner = {"apiVersion": "batch/v1", "kind": "Job", "name": job, "uid": found["metadata"]["uid"]}
+    cluster.apply([{**secret, "metadata": {**secret["metadata"], "ownerReferences": [owner]}}])
 
 
 def _outcome(

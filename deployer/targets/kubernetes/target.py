@@ -9,7 +9,7 @@ import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Protocol
 
 from deployer.plan import Plan
 from deployer.targets.base import (
@@ -26,6 +26,7 @@ from deployer.targets.kubernetes import dockerfile
 from deployer.targets.kubernetes.apply import Cluster, FieldConflict
 from deployer.targets.kubernetes.buildjob import BuildSpec, run_build
 from deployer.targets.kubernetes.certificates import certificate_states
+from deployer.targets.kubernetes.pushscope import NO_BUILDER_ROLE, BuildRepositories, PushCredential
 from deployer.targets.kubernetes.render import (
     DEPLOYMENT,
     ClusterStyle,
@@ -52,12 +53,12 @@ class SourceStore(Protocol):
 class ImageRegistry(Protocol):
     """The registry calls a build needs (ECR in production)."""
 
-    def ensure(self, project: str) -> tuple[str, str]:
-        """(image repository, cache repository) of the project, created if missing."""
+    def ensure(self, project: str, *, untrusted: bool = False) -> BuildRepositories:
+        """The repositories a (fork's, when `untrusted`) build of the project uses, created if missing."""
         ...
 
-    def docker_config(self) -> dict[str, Any]:
-        """A push credential as `.dockerconfigjson` content."""
+    def push_credential(self, repos: BuildRepositories, project: str, deployment_id: int) -> PushCredential:
+        """A credential for one build that can push to `repos` and read its cache, nothing else."""
         ...
 
     def forget_environment(self, project: str, environment: str) -> int:
@@ -146,7 +147,12 @@ class KubernetesTarget:
         """Build and push the image in the cluster; the artifact is the image by digest."""
         await phase("build")
         namespace = namespace_for(site.project, self.style)
-        images, cache = await asyncio.to_thread(self.registry.ensure, site.project)
+        repos = await asyncio.to_thread(self.registry.ensure, site.project, untrusted=site.untrusted)
+        credential = await asyncio.to_thread(
+            self.registry.push_credential, repos, site.project, site.deployment_id
+        )
+        if not credential.scoped:
+            await log(f"warning: {NO_BUILDER_ROLE}")
         extra = {}
         if plan.dockerfile is None:
             extra[dockerfile.GENERATED_NAME] = dockerfile.generate(plan)
@@ -158,15 +164,16 @@ class KubernetesTarget:
         spec = BuildSpec(
             site=site,
             namespace=namespace,
-            image_repo=images,
-            cache_repo=cache,
+            image_repo=repos.images.uri,
+            cache_repo=repos.cache.uri,
             source_url=url,
             dockerfile=plan.dockerfile or dockerfile.GENERATED_NAME,
-            docker_config=await asyncio.to_thread(self.registry.docker_config),
+            docker_config=credential.docker_config,
             timeout=self.build_timeout,
+            production_cache=repos.production_cache.uri,
         )
         digest = await run_build(self.cluster, spec, log)
-        image = f"{images}@{digest}"
+        image = f"{repos.images.uri}@{digest}"
         return Artifact(image, facts={"image": image})
 
     async def release(

@@ -20,7 +20,7 @@ from moto import mock_aws
 from deployer.targets.base import Artifact, Site
 from deployer.targets.kubernetes.access import ClusterAccess, api_client
 from deployer.targets.kubernetes.apply import Cluster
-from deployer.targets.kubernetes.aws import Registry
+from deployer.targets.kubernetes.ecr import Registry
 from deployer.targets.kubernetes.target import KubernetesTarget
 from tests.kubernetes.conftest import STYLE, example_plan
 
@@ -30,6 +30,7 @@ HERE = Path(__file__).parent
 PULL_FAILURE = "registry.invalid/autostack/pull-failure@sha256:" + "e" * 64
 CRASH_LOOP = "registry.invalid/autostack/crash-loop@sha256:" + "c" * 64
 _projects = itertools.count(1)
+BUILDER_ROLE = "arn:aws:iam::123456789012:role/autostack-builder"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -63,7 +64,11 @@ def registry(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        yield Registry(boto3.client("ecr", region_name="eu-west-1"))
+        yield Registry(
+            boto3.client("ecr", region_name="eu-west-1"),
+            sts=boto3.client("sts", region_name="eu-west-1"),
+            builder_role=BUILDER_ROLE,
+        )
 
 
 @pytest.fixture
@@ -79,8 +84,7 @@ def project():
 
 def image(registry: Registry, project: str, n: int) -> str:
     """An image reference by digest in the project's (moto) repository."""
-    repo, _ = registry.ensure(project)
-    return f"{repo}@sha256:{str(n) * 64}"
+    return f"{registry.ensure(project).images.uri}@sha256:{str(n) * 64}"
 
 
 class Deployer:
