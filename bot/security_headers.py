@@ -25,6 +25,7 @@ NO_STORE: Header = (b"cache-control", b"no-store")
 HSTS: Header = (b"strict-transport-security", b"max-age=31536000")
 STATIC_PREFIX = "/static/"
 _ERROR_BODY = b'{"error": "internal error; see the server log"}'
+_ADDED_NAMES = frozenset(name for name, _ in (*COMMON, API_CSP, NO_STORE, HSTS))
 
 
 def page_csp(form_action: str) -> Header:
@@ -63,16 +64,19 @@ class SecurityHeaders:
 
     def headers_for(self, headers: list[Header], scope: Scope) -> list[Header]:
         """`headers` plus each security header the answer does not set itself."""
-        present = set()
-        html = False
+        html = clash = False
         for name, value in headers:
             name = name.lower()
-            present.add(name)
             if name == b"content-type":
                 html = value.startswith(b"text/html")
+            elif name in _ADDED_NAMES:
+                clash = True
         # read at answer time: the pages' proxy-header pass has set the scheme by then
-        key = (html, scope.get("scheme") == "https", scope["path"].startswith(STATIC_PREFIX))
-        return [*headers, *(header for header in self._added[key] if header[0] not in present)]
+        added = self._added[html, scope.get("scheme") == "https", scope["path"].startswith(STATIC_PREFIX)]
+        if not clash:
+            return [*headers, *added]
+        present = {name.lower() for name, _ in headers}
+        return [*headers, *(header for header in added if header[0] not in present)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,7 +88,7 @@ class SecurityHeaders:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = self.headers_for(list(message.get("headers", ())), scope)
+                message["headers"] = self.headers_for(message.get("headers", ()), scope)
             await send(message)
 
         try:
