@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import resource
+import time
 from asyncio import TimerHandle, Transport
 from typing import Any, ClassVar
 
@@ -32,6 +33,7 @@ log = logging.getLogger("autostack.http")
 BODY_GRACE_BYTES = 64 * 1024
 # files `serve` needs besides client sockets: database, Redis, the apps' pipes, logs
 FILE_RESERVE = 1024
+REFUSAL_LOG_INTERVAL = 10.0
 
 _HEADERS, _BODY, _APP = "headers", "body", "app"
 _REFUSAL_HEADERS = b"".join(name + b": " + value + b"\r\n" for name, value in plain_headers())
@@ -41,6 +43,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with header and body deadlines and size and socket caps."""
 
     limits: ClassVar[HttpLimits] = HttpLimits()
+    _refused: ClassVar[int] = 0
+    _refusals_logged_at: ClassVar[float] = float("-inf")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,10 +60,23 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
-            log.warning("refusing a connection: %d are open already", self.limits.max_connections)
             self._refuse(503, "too many open connections; retry later")
+            self._log_refusal()
             return
         self._arm(self.limits.header_timeout, self._header_timed_out)
+
+    @classmethod
+    def _log_refusal(cls) -> None:
+        # a flood refuses thousands a second: one line per interval, with the count
+        cls._refused += 1
+        now = time.monotonic()
+        if now - cls._refusals_logged_at >= REFUSAL_LOG_INTERVAL:
+            log.warning(
+                "refused %d connections: HTTP_MAX_CONNECTIONS=%d are open",
+                cls._refused,
+                cls.limits.max_connections,
+            )
+            cls._refused, cls._refusals_logged_at = 0, now
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -4,6 +4,7 @@ bounded time, and a signed delivery sent meanwhile is still taken."""
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 
@@ -67,6 +68,23 @@ def test_a_body_trickled_past_the_body_timeout_gets_408_and_nothing_is_stored(gu
     # the same delivery sent at a normal pace is taken: nothing of the slow one was kept
     again = httpx.post(f"{guarded.base}{WEBHOOKS}", content=BODY, headers=headers)
     assert again.status_code == 202, again.text
+    assert delivery in guarded.delivery_ids()
+
+
+def test_a_body_arriving_at_a_real_rate_is_taken_even_past_the_body_timeout(guarded: Served):
+    # 512 KB at about 256 KB/s: twice the body timeout, within its grace of a second per 64 KiB
+    body = json.dumps({"action": "created", "padding": "x" * 512_000}).encode()
+    delivery = f"steady-body-{uuid.uuid4()}"
+    with connect(guarded.port) as sock:
+        sock.sendall(_request_head(signed_headers(body, "installation", delivery), len(body)))
+        started = time.monotonic()
+        for offset in range(0, len(body), 16_384):
+            sock.sendall(body[offset : offset + 16_384])
+            time.sleep(0.07)
+        assert time.monotonic() - started > 2 * BODY_TIMEOUT
+        sock.settimeout(5)
+        answer = sock.recv(4096)
+    assert status_of(answer) == 202, answer
     assert delivery in guarded.delivery_ids()
 
 
