@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator, Sequence
 
@@ -18,7 +19,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.github.api import GitHubApps
 from bot.intake import Receive, Scope, Send, WebhookIntake
+from bot.security_headers import SecurityHeaders
 from bot.services import Services
+from bot.web.auth import web_url_of
 from store.models import Delivery
 
 log = logging.getLogger("autostack.app")
@@ -55,9 +58,24 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"database": database, "queue": queue}, status_code=status)
 
 
+def bearer_matches(authorization: str | None, token: str) -> bool:
+    """True when an `Authorization` header is `Bearer <token>`; compared in constant time."""
+    scheme, _, given = (authorization or "").partition(" ")
+    matched = hmac.compare_digest(given.strip().encode(), token.encode())
+    return scheme.lower() == "bearer" and matched
+
+
 async def metrics(request: Request) -> Response:
-    """Prometheus text exposition, with queue depth and outbox size read now."""
+    """Prometheus text exposition, with queue depth and outbox size read now; behind
+    METRICS_TOKEN when it is set."""
     services: Services = request.app.state.services
+    token = services.settings.metrics_token
+    if token is not None and not bearer_matches(request.headers.get("authorization"), token):
+        return JSONResponse(
+            {"error": "/metrics needs Authorization: Bearer <METRICS_TOKEN>"},
+            status_code=401,
+            headers={"www-authenticate": 'Bearer realm="metrics"'},
+        )
     with contextlib.suppress(RedisError, OSError, TimeoutError):
         async with asyncio.timeout(PROBE_TIMEOUT):
             services.metrics.queue_depth.set(await (await services.queue()).depth())
@@ -92,6 +110,12 @@ class AutoStackApp:
         # the client address behind a trusted proxy matters to the pages (activity log), not
         # to the intake: uvicorn's own proxy-header pass is off, so deliveries skip it
         self._pages = ProxyHeadersMiddleware(self.web, trusted_hosts=services.settings.forwarded_allow_ips)
+        settings = services.settings
+        self._answer = SecurityHeaders(
+            self._route,
+            form_action=web_url_of(settings.github_api_url),
+            always_https=settings.base_url.startswith("https://"),
+        )
 
     def use_app(self, app_id: int, private_key: str, webhook_secret: str) -> GitHubApps:
         """Switch to an App registered at run time: accept only deliveries signed with its secret
@@ -108,7 +132,13 @@ class AutoStackApp:
             await self.services.stop_intake()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == self.webhook_path:
+        if scope["type"] == "http":
+            await self._answer(scope, receive, send)
+        else:
+            await self._pages(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == self.webhook_path:
             await self.intake(scope, receive, send)
         else:
             await self._pages(scope, receive, send)

@@ -16,6 +16,7 @@ from arq.worker import Worker
 from bot import api_deploy
 from bot.app import AutoStackApp
 from bot.deploy_jobs import DeployRuntime
+from bot.http_limits import fit_open_file_limit, guarded_protocol
 from bot.queue import EmbeddedRedis
 from bot.reporter.hub import ReporterHub
 from bot.services import Services
@@ -176,12 +177,15 @@ async def serve(settings: Settings) -> None:
             if embedded is not None:
                 workers.append(make_worker(services, handle_signals=False))
             background = asyncio.create_task(_run_workers(workers), name="workers")
+            limits = fit_open_file_limit(settings.http)
             server = uvicorn.Server(
                 uvicorn.Config(
                     app,
                     host=settings.host,
                     port=settings.port,
-                    http="httptools",
+                    # httptools with header and body deadlines and socket and header-size caps
+                    http=guarded_protocol(limits),
+                    timeout_keep_alive=limits.keepalive_timeout,  # type: ignore[arg-type]
                     # live logs stream over server-sent events: the websockets package stays unloaded
                     ws="none",
                     lifespan="on",

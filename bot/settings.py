@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.env_values import SettingsError, choice_value, int_value, list_value, read_dotenv
+from bot.http_settings import HttpLimits, http_limits
 from bot.integration_settings import (
     ClusterSettings,
     PrometheusSettings,
@@ -81,6 +82,8 @@ class Settings:
     production_permission: str = "maintain"
     cluster: ClusterSettings | None = None
     prometheus: PrometheusSettings | None = None
+    http: HttpLimits = field(default_factory=HttpLimits)
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def embedded_database(self) -> bool:
@@ -169,6 +172,8 @@ class Settings:
             if choice_value(env, "AUTOSTACK_TARGET", "local", TARGETS) == "kubernetes"
             else None,
             prometheus=prometheus_settings(env),
+            http=http_limits(env),
+            metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
         )
 
     def require_webhook_secrets(self) -> tuple[str, ...]:

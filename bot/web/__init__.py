@@ -47,10 +47,11 @@ def page_routes() -> list[BaseRoute]:
 
 
 def web_app(state: WebState) -> Starlette:
-    """The web page as an ASGI app, with its session and security-header middleware."""
+    """The web page as an ASGI app, with its session middleware (AutoStackApp adds the security
+    headers around everything)."""
     app = Starlette(
         routes=page_routes(),
-        middleware=auth.middleware(state.settings, auth.web_url_of(state.settings.github_api_url)),
+        middleware=auth.middleware(state.settings),
     )
     app.state.web = state
     return app

@@ -1,5 +1,5 @@
-"""Signing in and out: GitHub OAuth (the App's client), the one-time local admin link, the
-signed session cookie and the security headers every page is served with."""
+"""Signing in and out: GitHub OAuth (the App's client), the one-time local admin link and the
+signed session cookie (the security headers are bot/security_headers.py's, for every answer)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.github.api import GitHubApps
 from bot.github.errors import GitHubError
@@ -28,41 +26,6 @@ from bot.web.team_store import accept_invitation
 from store.models import Installation, Member, Project, Team
 
 LOCAL_ADMIN_ID = 0
-SECURITY_HEADERS = {
-    # no inline scripts anywhere: the one script is a static file
-    "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "form-action 'self' https://github.com; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-    "x-frame-options": "DENY",
-}
-
-
-class SecurityHeaders:
-    """Adds the security headers to every response of the wrapped app."""
-
-    def __init__(self, app: ASGIApp, form_action: str = "https://github.com") -> None:
-        self.app = app
-        self.headers = dict(SECURITY_HEADERS)
-        self.headers["content-security-policy"] = self.headers["content-security-policy"].replace(
-            "https://github.com", form_action
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
 
 
 def session_key(settings: Settings) -> str:
@@ -70,10 +33,9 @@ def session_key(settings: Settings) -> str:
     return hmac.new(settings.secret_keys[0].encode(), b"autostack session", hashlib.sha256).hexdigest()
 
 
-def middleware(settings: Settings, web_url: str) -> list[Middleware]:
-    """Security headers and the signed session cookie (Secure when served over https)."""
+def middleware(settings: Settings) -> list[Middleware]:
+    """The signed session cookie (Secure when served over https)."""
     return [
-        Middleware(SecurityHeaders, form_action=web_url),
         Middleware(
             SessionMiddleware,
             secret_key=session_key(settings),

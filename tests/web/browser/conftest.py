@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from bot.security_headers import SecurityHeaders
 from bot.web import web_app
 from bot.web.context import OAuthClient, WebState
 from store.db import create_engine, sessionmaker
@@ -68,7 +69,13 @@ def served(tmp_path: Path, github_standin, github_standin_server) -> Iterator[Se
     state = harness.web_state(sessions, tmp_path, port=port, github_api_url=github_standin_server.url)
     state.oauth = OAuthClient(CLIENT_ID, CLIENT_SECRET)
     server = uvicorn.Server(
-        uvicorn.Config(web_app(state), log_level="warning", lifespan="off", access_log=False)
+        uvicorn.Config(
+            # with the headers serve adds, so a page the CSP would break fails here
+            SecurityHeaders(web_app(state), form_action=github_standin_server.url, always_https=False),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+        )
     )
 
     async def serve() -> None:
