@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
@@ -100,12 +101,26 @@ async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
         return
     target = LocalTarget(settings.data_dir, router_port=settings.router_port)
     await target.start_router()
+    # restored in the background, so /healthz and the page answer while apps start again
+    restoring = asyncio.create_task(_restore(services, target), name="restore-environments")
     try:
-        restored = await restore(services.sessions, target, env_provider(services.sessions, services.keyring))
-        log.info("router on port %d; %d environments restored", target.router_port, len(restored))
         yield DeployRuntime(target=target, work_dir=settings.data_dir / "work", hub=hub, router=target.router)
     finally:
+        restoring.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await restoring
         await target.close()
+
+
+async def _restore(services: Services, target: LocalTarget) -> None:
+    started = time.monotonic()
+    restored = await restore(services.sessions, target, env_provider(services.sessions, services.keyring))
+    log.info(
+        "router on port %d; %d environments restored in %.1f s",
+        target.router_port,
+        len(restored),
+        time.monotonic() - started,
+    )
 
 
 def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.DeployService:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,10 @@ from deployer.records import Sessions
 from deployer.state import IN_PROGRESS, advance
 from deployer.targets.base import Artifact, Site, Target, TargetError
 from store.models import Deployment, Environment, Project, utcnow
+
+# apps restored at once after a restart: enough to overlap health checks, few enough not to
+# start a burst of installs on a two-core machine
+RESTORE_CONCURRENCY = 4
 
 log = logging.getLogger("autostack.deployer")
 
@@ -225,8 +230,17 @@ async def destroy_environment(
     await sink.emit(EnvironmentDestroyed(project_id, environment))
 
 
-async def restore(sessions: Sessions, target: Target, env_for: EnvProvider = no_env) -> list[str]:
-    """Start every active environment's current build again (serve calls this at start-up)."""
+async def restore(
+    sessions: Sessions,
+    target: Target,
+    env_for: EnvProvider = no_env,
+    *,
+    concurrency: int = RESTORE_CONCURRENCY,
+) -> list[str]:
+    """Start every active environment's current build again (serve calls this at start-up).
+
+    Environments start `concurrency` at a time, so fifteen apps do not wait on one another's
+    health checks; the URLs come back in the order of the rows."""
     async with sessions() as session:
         rows = (
             await session.execute(
@@ -236,32 +250,55 @@ async def restore(sessions: Sessions, target: Target, env_for: EnvProvider = no_
                 .where(Environment.state == "active")
             )
         ).all()
-    restored = []
-    for env, project, deployment in rows:
-        site = Site(project.name, env.name, deployment.id)
-        extra = {"deployment_id": deployment.id}
+    gate = asyncio.Semaphore(concurrency)
 
-        async def quiet(_line: str) -> None:
-            return None
+    async def one(env: Environment, project: Project, deployment: Deployment) -> str | None:
+        async with gate:
+            return await _restore_one(sessions, target, env_for, env, project, deployment)
 
+    urls = await asyncio.gather(*(one(env, project, deployment) for env, project, deployment in rows))
+    return [url for url in urls if url is not None]
+
+
+async def _restore_one(
+    sessions: Sessions,
+    target: Target,
+    env_for: EnvProvider,
+    env: Environment,
+    project: Project,
+    deployment: Deployment,
+) -> str | None:
+    site = Site(project.name, env.name, deployment.id)
+    extra = {"deployment_id": deployment.id}
+
+    async def quiet(_line: str) -> None:
+        return None
+
+    try:
+        plan = Plan.from_snapshot(deployment.config)
+        app_env = await env_for(project, env)
+        release = await target.release(
+            site,
+            Artifact(deployment.artifact or ""),
+            plan,
+            app_env.values,
+            quiet,
+            secrets=app_env.secrets,
+        )
         try:
-            plan = Plan.from_snapshot(deployment.config)
-            app_env = await env_for(project, env)
-            release = await target.release(
-                site,
-                Artifact(deployment.artifact or ""),
-                plan,
-                app_env.values,
-                quiet,
-                secrets=app_env.secrets,
+            await target.health(release, plan, quiet)
+        except TargetError:
+            await release.stop()
+            raise
+        async with sessions() as session:
+            current = await session.scalar(
+                select(Environment.current_deployment_id).where(Environment.id == env.id)
             )
-            try:
-                await target.health(release, plan, quiet)
-            except TargetError:
-                await release.stop()
-                raise
-            await target.switch(site, release)
-            restored.append(target.url_for(project.name, env.name))
-        except (TargetError, KeyError, TypeError) as exc:
-            log.warning("could not restore %s/%s: %s", project.name, env.name, exc, extra=extra)
-    return restored
+        if current != deployment.id:  # a deploy went live while this one was starting: keep it
+            await release.stop()
+            return None
+        await target.switch(site, release)
+    except (TargetError, KeyError, TypeError) as exc:
+        log.warning("could not restore %s/%s: %s", project.name, env.name, exc, extra=extra)
+        return None
+    return target.url_for(project.name, env.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 
 import httpx
@@ -124,5 +125,41 @@ async def test_restart_restores_apps_and_fails_interrupted_deployments(
         assert await restore(sessions, fresh) == [fresh.url_for("demo", "production")]
         assert "Hello from a static site" in (await deployer.get()).text
         assert live.state == "ready"
+    finally:
+        await fresh.close()
+
+
+def _slow_starting_app(folder, marks) -> None:
+    """An app that notes when it was started, then takes 2 s before it listens."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "index.html").write_text("<h1>slow start</h1>")
+    start = f"date +%s.%N >> {marks}; sleep 2; exec {sys.executable} -m http.server $PORT --bind 127.0.0.1"
+    (folder / "autostack.yml").write_text(
+        f'build:\n  install: "true"\n  start: "{start}"\nrun:\n  healthcheck: {{path: /, timeout: 30}}\n'
+    )
+
+
+async def test_restore_starts_environments_side_by_side(deployer, sessions, tmp_path, cache_dir):
+    marks = tmp_path / "starts.txt"
+    names = ["one", "two", "three"]
+    for name in names:
+        folder = tmp_path / "apps" / name
+        _slow_starting_app(folder, marks)
+        assert (await deployer.deploy(folder, project=name)).state == "ready"
+    await deployer.target.close()
+    marks.write_text("")
+
+    fresh = LocalTarget(tmp_path / "data", cache_dir=cache_dir, router_port=0)
+    await fresh.start_router()
+    deployer.target = fresh
+    try:
+        restored = await restore(sessions, fresh)
+        assert sorted(restored) == sorted(fresh.url_for(name, "production") for name in names)
+        starts = [float(line) for line in marks.read_text().split()]
+        assert len(starts) == 3
+        # one after another, each would start only after the previous one's 2 s of sleep
+        assert max(starts) - min(starts) < 1.5, starts
+        for name in names:
+            assert "slow start" in (await deployer.get(project=name)).text
     finally:
         await fresh.close()
