@@ -3,37 +3,47 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run test test-cluster lint migration
+.PHONY: install install-dev run test test-cluster lint migration
 
+# Runtime dependencies only, without byte-compiling them: the first run is mostly this step,
+# and Python compiles just the modules a process imports (a local server never loads most of
+# the kubernetes client).
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --no-deps -e .
 	@touch $(STAMP)
 
+# The test and dev tools on top (pytest, ruff, moto, playwright, kubernetes-validate, ...).
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
+	@touch $(DEV_STAMP)
+
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 run: $(STAMP)
 	$(BIN)/autostack serve
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
 # The kubernetes target against a real control plane (etcd, kube-apiserver, controllers, kwok):
 # builds it once per machine into ~/.cache/autostack-cluster, starts it on loopback, runs
 # tests/kubernetes/cluster, stops it. Without Go it says it did not run and why.
-test-cluster: $(STAMP)
+test-cluster: $(DEV_STAMP)
 	cluster/test.sh
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # A new Alembic revision from the difference between store/models.py and the migrations:
 #   make migration MESSAGE="add domains.cert_state"
-migration: $(STAMP)
+migration: $(DEV_STAMP)
 	@test -n "$(MESSAGE)" || { echo 'usage: make migration MESSAGE="what changed"'; exit 2; }
 	$(BIN)/python -c "import sys, tempfile; from alembic import command; from store.migrate import alembic_config, upgrade; \
 	  url = f'sqlite:///{tempfile.mkdtemp()}/x.db'; upgrade(url); \
