@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 import orjson
@@ -14,6 +16,7 @@ from bot.delivery_facts import (
     check_headers,
     delivery_facts,
     json_object,
+    too_deep,
 )
 from tests.conftest import payload_bytes
 
@@ -166,3 +169,29 @@ def test_headers_that_do_not_fit_their_column_are_refused(event, delivery_id, re
 )
 def test_headers_github_sends_are_accepted(event, delivery_id):
     check_headers(event, delivery_id)
+
+
+_LEAVES = ['a"]}\\', "[[{{", 'x\\"[', 1, None, "é]", [], {}, ["]"], {"{": "}"}]
+
+
+def _random_json(rng: random.Random, depth: int) -> object:
+    """A random value nesting exactly `depth` levels: a spine of arrays and objects with shallow
+    siblings whose strings hold brackets, quotes and backslashes."""
+    value: object = rng.choice(_LEAVES[:6])
+    for level in range(depth):
+        # a container beside the innermost value would add a level
+        siblings = [rng.choice(_LEAVES[:6] if level == 0 else _LEAVES) for _ in range(rng.randint(0, 2))]
+        value = (
+            [*siblings, value]
+            if rng.random() < 0.5
+            else {"[k": value, **{f"s{i}}}": s for i, s in enumerate(siblings)}}
+        )
+    return value
+
+
+@pytest.mark.parametrize("depth", [1, 2, 30, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, MAX_DEPTH + 40])
+@pytest.mark.parametrize("seed", range(6))
+def test_nesting_scan_agrees_with_the_true_depth(seed, depth):
+    # wide siblings, past the bracket count under which the scan is skipped
+    body = json.dumps([[[] for _ in range(600)], _random_json(random.Random(seed), depth - 1)]).encode()
+    assert too_deep(body) == (max(depth, 3) > MAX_DEPTH)
