@@ -10,6 +10,11 @@ A delivery not stored within `answer_within` seconds (8: GitHub gives up after 1
 StoreUnavailable, so the intake answers 503 and GitHub records a delivery to redeliver; the
 insert itself goes on (bounded by the statement timeout), and if the row lands after all the
 redelivery is a harmless duplicate.
+
+The intake checks every value it stores against its column first (bot.delivery_facts), so a
+batch should never fail on one delivery's data. Should one still, the batch is stored again
+row by row: only the row the database refuses fails (DeliveryRefused, answered 422), and its
+neighbours are stored.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from datetime import datetime
 
 import asyncpg
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store.db import plain_dsn
@@ -38,6 +43,31 @@ STATEMENT_TIMEOUT = 30.0
 
 class StoreUnavailable(Exception):
     """The database could not take the delivery; the sender should try again later."""
+
+
+class DeliveryRefused(Exception):
+    """The database refused this delivery's values; sending it again cannot help."""
+
+
+# Errors caused by a row's values rather than by the database being unavailable. asyncpg's
+# client-side "invalid input for query argument" and a str that cannot be encoded are
+# ValueErrors; sqlite3 raises OverflowError for an int past 64 bits.
+_VALUE_ERRORS = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    DataError,
+    IntegrityError,
+    ValueError,
+    OverflowError,
+)
+_UNAVAILABLE = (SQLAlchemyError, OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def refusal(exc: BaseException) -> str:
+    """What the database said about a refused row, short enough for an answer (no SQL or data)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    detail = str(cause).splitlines()[0][:200] if str(cause) else ""
+    return f"{type(cause).__name__}: {detail}" if detail else type(cause).__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +124,10 @@ class PostgresInserter:
                 [d.payload for d in deliveries],
                 [d.received_at for d in deliveries],
             )
+        except _VALUE_ERRORS:
+            # the statement failed on its input; the connection itself is fine
+            self._idle.append(conn)
+            raise
         except BaseException:
             conn.terminate()
             raise
@@ -250,9 +284,21 @@ class DeliveryWriter:
 
     async def _store(self, batch: list[tuple[NewDelivery, asyncio.Future[bool]]]) -> None:
         unique = list({delivery.delivery_id: delivery for delivery, _ in reversed(batch)}.values())
+        refused: dict[str, BaseException] = {}
         try:
-            inserted = await self._insert(unique)
-        except (SQLAlchemyError, OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            try:
+                inserted = await self._insert(unique)
+            except _VALUE_ERRORS as exc:
+                if len(unique) == 1:
+                    inserted, refused = set(), {unique[0].delivery_id: exc}
+                else:
+                    log.warning(
+                        "a batch of %d deliveries was refused (%s): storing them one by one",
+                        len(unique),
+                        refusal(exc),
+                    )
+                    inserted, refused = await self._insert_each(unique)
+        except _UNAVAILABLE as exc:
             log.error("storing %d deliveries failed: %s", len(batch), exc.__class__.__name__)
             self._fail(batch, exc)
             return
@@ -261,12 +307,29 @@ class DeliveryWriter:
             log.exception("storing %d deliveries failed unexpectedly", len(batch))
             self._fail(batch, exc)
             return
+        for delivery_id, exc in refused.items():
+            log.error("delivery %s refused by the database: %s", delivery_id, refusal(exc))
         fresh = set(inserted)
         for delivery, future in batch:
             # the first of repeated ids in one batch is the new one; the others are duplicates
             is_new = delivery.delivery_id in fresh
             fresh.discard(delivery.delivery_id)
-            if not future.done():
+            if future.done():
+                continue
+            if delivery.delivery_id in refused:
+                future.set_exception(DeliveryRefused(refusal(refused[delivery.delivery_id])))
+            else:
                 future.set_result(is_new)
         if inserted and self._on_committed is not None:
             self._on_committed(sorted(inserted))
+
+    async def _insert_each(self, deliveries: list[NewDelivery]) -> tuple[set[str], dict[str, BaseException]]:
+        """Insert one row per statement: (ids inserted, ids refused with the error)."""
+        inserted: set[str] = set()
+        refused: dict[str, BaseException] = {}
+        for delivery in deliveries:
+            try:
+                inserted |= await self._insert([delivery])
+            except _VALUE_ERRORS as exc:
+                refused[delivery.delivery_id] = exc
+        return inserted, refused

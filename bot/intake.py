@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from bot.deliveries import DeliveryWriter, NewDelivery, StoreUnavailable
-from bot.delivery_facts import DeliveryFacts, delivery_facts, json_object
+from bot.deliveries import DeliveryRefused, DeliveryWriter, NewDelivery, StoreUnavailable
+from bot.delivery_facts import BadDelivery, DeliveryFacts, check_headers, delivery_facts, json_object
 from bot.metrics import Metrics
 from bot.settings import GITHUB_WEBHOOK_MAX_BYTES
 from store.models import utcnow
@@ -118,14 +118,12 @@ class WebhookIntake:
             await respond(send, 401, {"error": "missing or wrong X-Hub-Signature-256"})
             return
         delivery_id = headers.get(b"x-github-delivery", b"").decode("latin-1").strip()
-        if not event or not delivery_id or len(delivery_id) > 64:
+        try:
+            check_headers(event, delivery_id)
+            facts = delivery_facts(body)
+        except BadDelivery as exc:
             self._rejected(event)
-            await respond(send, 400, {"error": "X-GitHub-Event and X-GitHub-Delivery are required"})
-            return
-        facts = delivery_facts(body)
-        if facts is None:
-            self._rejected(event)
-            await respond(send, 400, {"error": "body is not a JSON object"})
+            await respond(send, 400, {"error": str(exc)})
             return
         if event == "ping":
             self._metrics.count_delivery("ping", "accepted")
@@ -150,6 +148,10 @@ class WebhookIntake:
         except StoreUnavailable:
             self._metrics.count_delivery(event, "unavailable")
             await respond(send, 503, {"error": "cannot store the delivery now; redeliver it later"})
+            return
+        except DeliveryRefused as exc:
+            self._metrics.count_delivery(event, "rejected")
+            await respond(send, 422, {"error": f"the database refused this delivery: {exc}"})
             return
         outcome = "accepted" if is_new else "duplicate"
         self._metrics.count_delivery(event, outcome)

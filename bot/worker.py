@@ -56,7 +56,9 @@ async def _claim(services: Services, delivery_id: str) -> Delivery | None:
         return row
 
 
-async def _finish(services: Services, delivery_id: str, result: DispatchResult, *, retrying: bool) -> str:
+async def _finish(
+    services: Services, delivery_id: str, result: DispatchResult, *, retrying: bool, ignored_because: str
+) -> str:
     errors = {**result.permanent, **result.temporary}
     if result.ignored:
         state = "ignored"
@@ -66,15 +68,35 @@ async def _finish(services: Services, delivery_id: str, result: DispatchResult, 
         state = "failed"
     else:
         state = "done"
+    # an ignored delivery has no error; its `error` column says why nothing handled it
+    reason = "; ".join(f"{name}: {error}" for name, error in errors.items()) or None
+    await _record(
+        services, delivery_id, state, ignored_because if state == "ignored" else reason, result.done
+    )
+    return state
+
+
+async def _record(
+    services: Services, delivery_id: str, state: str, reason: str | None, handled: list[str]
+) -> None:
     async with services.sessions.begin() as session:
         row = await session.get(Delivery, delivery_id)
         assert row is not None
         row.state = state
-        row.handled = result.done
-        row.error = "; ".join(f"{name}: {error}" for name, error in errors.items()) or None
+        row.handled = handled
+        row.error = reason
         if state in TERMINAL:
             row.finished_at = utcnow()
-    return state
+
+
+def _payload(raw: bytes) -> dict[str, Any] | str:
+    """The stored payload parsed, or why it cannot be (rows stored before the intake checked
+    nesting, say): no retry would parse it, so the delivery fails at once."""
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return f"the stored payload does not parse: {exc}"
+    return payload if isinstance(payload, dict) else "the stored payload is not a JSON object"
 
 
 async def process_delivery(
@@ -89,7 +111,12 @@ async def process_delivery(
             return "missing"
         if row.state in TERMINAL:
             return row.state
-        payload = orjson.loads(row.payload)
+        payload = _payload(row.payload)
+        if isinstance(payload, str):
+            log.error("delivery %s failed: %s", delivery_id, payload)
+            await _record(services, delivery_id, "failed", payload, row.handled)
+            return "failed"
+        typed = typed_event(row.event, payload)
         ctx = Context(
             delivery_id=delivery_id,
             event=row.event,
@@ -98,14 +125,17 @@ async def process_delivery(
             sessions=services.sessions,
             jobs=jobs if jobs is not None else await services.queue(),
             log=logging.LoggerAdapter(logging.getLogger("autostack.handlers"), {"delivery_id": delivery_id}),
-            model=typed_event(row.event, payload),
+            model=typed.model,
             github=services.apps.installation(row.installation_id) if row.installation_id else None,
             settings=HandlerSettings(production_permission=services.settings.production_permission),
             permissions=services.permissions,
         )
         result = await dispatch(services.router, ctx, skip=row.handled)
         retrying = bool(result.temporary) and job_try < MAX_TRIES
-        state = await _finish(services, delivery_id, result, retrying=retrying)
+        # an event githubkit does not know (GHES's cache_sync, say) is still handled if a route
+        # asks for it; with none it ends here, never left processing
+        unhandled = f"no handler for {ctx.key}" + (f"; {typed.problem}" if typed.problem else "")
+        state = await _finish(services, delivery_id, result, retrying=retrying, ignored_because=unhandled)
         log.info(
             "delivery %s (%s) %s",
             delivery_id,

@@ -17,6 +17,7 @@ from deployer.records import Sessions
 from deployer.state import IN_PROGRESS, advance
 from deployer.targets.base import Artifact, Site, Target, TargetError
 from store.models import Deployment, Environment, Project, utcnow
+from store.upserts import get_or_create_environment, get_or_create_named_project
 
 # apps restored at once after a restart: enough to overlap health checks, few enough not to
 # start a burst of installs on a two-core machine
@@ -38,14 +39,7 @@ def environment_kind(name: str) -> str:
 
 async def environment_for(session: AsyncSession, project: Project, name: str) -> Environment:
     """The project's environment called `name`, created (empty) if it does not exist yet."""
-    environment = await session.scalar(
-        select(Environment).where(Environment.project_id == project.id, Environment.name == name)
-    )
-    if environment is None:
-        environment = Environment(project_id=project.id, name=name, kind=environment_kind(name))
-        session.add(environment)
-        await session.flush()
-    return environment
+    return await get_or_create_environment(session, project.id, name, environment_kind(name))
 
 
 async def add_deployment(
@@ -94,11 +88,7 @@ async def queue_deployment(
     With a `delivery_id`, a second call for the same delivery returns the first deployment.
     """
     async with sessions.begin() as session:
-        project = await session.scalar(select(Project).where(Project.name == project_name))
-        if project is None:
-            project = Project(name=project_name)
-            session.add(project)
-            await session.flush()
+        project = await get_or_create_named_project(session, project_name)
         env = await environment_for(session, project, environment)
         deployment = await add_deployment(
             session,

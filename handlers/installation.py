@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.context import Context
 from handlers.projects import archive_projects, upsert_project
 from handlers.router import Router
-from store.models import Installation, Project, Team, utcnow
+from store.models import Installation, Project, utcnow
+from store.upserts import get_or_create_installation, get_or_create_team
 
 router = Router()
 
@@ -17,16 +18,11 @@ async def _installation(session: AsyncSession, ctx: Context) -> Installation:
     """The delivery's installation row (and its team), created or refreshed from the payload."""
     data = ctx.payload["installation"]
     account = data.get("account") or {}
-    row = await session.get(Installation, data["id"])
-    if row is None:
-        row = Installation(id=data["id"], account_login=account.get("login", ""))
-        session.add(row)
-        await session.flush()
+    row = await get_or_create_installation(session, data["id"], account.get("login", ""))
     row.account_login = account.get("login", row.account_login)
     row.account_id = account.get("id", row.account_id)
     row.account_type = account.get("type", row.account_type)
-    if await session.scalar(select(Team.id).where(Team.installation_id == row.id)) is None:
-        session.add(Team(installation_id=row.id, name=row.account_login))
+    await get_or_create_team(session, row.id, row.account_login)
     return row
 
 

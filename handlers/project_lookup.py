@@ -9,7 +9,8 @@ from sqlalchemy import select
 from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
 from handlers.context import Context
 from handlers.projects import upsert_project
-from store.models import Installation, Project
+from store.models import Project
+from store.upserts import get_or_create_installation
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +34,8 @@ async def project_for(ctx: Context) -> ProjectRef | None:
             if ctx.installation_id is None:
                 return None
             # the installation event was missed (or predates AutoStack): adopt the repository
-            if await session.get(Installation, ctx.installation_id) is None:
-                owner = (repo.get("owner") or {}).get("login", "")
-                session.add(Installation(id=ctx.installation_id, account_login=owner))
-                await session.flush()
+            owner = (repo.get("owner") or {}).get("login", "")
+            await get_or_create_installation(session, ctx.installation_id, owner)
             project = await upsert_project(session, repo, ctx.installation_id)
         if project.archived_at is not None:
             ctx.log.info("project %s is archived; %s ignored", project.name, ctx.key)

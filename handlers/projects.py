@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
+from itertools import count
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Project, utcnow
+from store.upserts import get_or_create_repo_project
 
 _NOT_DNS = re.compile(r"[^a-z0-9-]+")
 
@@ -20,30 +23,20 @@ def project_slug(repo_name: str) -> str:
     return (slug or "app")[:63].rstrip("-")
 
 
-async def _free_name(session: AsyncSession, wanted: str, owner: str) -> str:
-    candidates = [wanted, project_slug(f"{wanted}-{owner}")]
-    for candidate in candidates:
-        if await session.scalar(select(Project.id).where(Project.name == candidate)) is None:
-            return candidate
-    suffix = 2
-    while True:
-        candidate = f"{candidates[1][:58]}-{suffix}"
-        if await session.scalar(select(Project.id).where(Project.name == candidate)) is None:
-            return candidate
-        suffix += 1
+def _names(wanted: str, owner: str) -> Iterator[str]:
+    """Names to try for a new project, in order: the repository's, then with its owner, then numbered."""
+    with_owner = project_slug(f"{wanted}-{owner}")
+    yield wanted
+    yield with_owner
+    for suffix in count(2):
+        yield f"{with_owner[:58]}-{suffix}"
 
 
 async def upsert_project(session: AsyncSession, repo: dict[str, Any], installation_id: int | None) -> Project:
     """The project of a repository, created on first sight and restored if it was archived."""
-    project = await session.scalar(select(Project).where(Project.github_repo_id == repo["id"]))
     full_name = repo.get("full_name") or repo["name"]
-    if project is None:
-        owner = full_name.split("/", 1)[0]
-        project = Project(
-            name=await _free_name(session, project_slug(repo["name"]), owner),
-            github_repo_id=repo["id"],
-        )
-        session.add(project)
+    owner = full_name.split("/", 1)[0]
+    project = await get_or_create_repo_project(session, repo["id"], _names(project_slug(repo["name"]), owner))
     project.full_name = full_name
     project.installation_id = installation_id
     project.private = bool(repo.get("private", True))

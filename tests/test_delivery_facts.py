@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 import orjson
 import pytest
 
-from bot.delivery_facts import DeliveryFacts, delivery_facts, json_object
+from bot.delivery_facts import (
+    MAX_DEPTH,
+    BadDelivery,
+    DeliveryFacts,
+    check_headers,
+    delivery_facts,
+    json_object,
+    too_deep,
+)
 from tests.conftest import payload_bytes
 
 WEBHOOKS = Path(__file__).parent / "fixtures" / "github-webhooks"
@@ -69,5 +79,119 @@ def test_every_fixture_agrees_with_a_full_parse(path):
     ],
 )
 def test_bodies(body, expected):
-    assert delivery_facts(body) == expected
+    if expected is None:
+        with pytest.raises(BadDelivery, match="not a JSON object"):
+            delivery_facts(body)
+    else:
+        assert delivery_facts(body) == expected
     assert (json_object(body) is None) == (expected is None)
+
+
+BIGINT_MAX = 9223372036854775807
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        (b'{"installation": {"id": 18446744073709551616}}', "installation.id out of range"),
+        (b'{"installation": {"id": 9223372036854775808}}', "installation.id out of range"),
+        (b'{"repository": {"id": -9223372036854775809}}', "repository.id out of range"),
+        (b'{"repository": {"id": 0}}', "repository.id out of range"),
+        (b'{"installation": {"id": -1}, "repository": {"id": 1}}', "installation.id out of range"),
+        # the full-parse path checks as well
+        (b'{"action": 5, "installation": {"id": 9223372036854775808}}', "installation.id out of range"),
+        (b'{"action": "' + b"a" * 65 + b'"}', "action longer than 64 characters"),
+        (('{"action": "' + "é" * 65 + '"}').encode(), "action longer than 64 characters"),
+        (b'{"action": "open\\u0000ed"}', "action contains a NUL character"),
+        (b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1), f"nested deeper than {MAX_DEPTH} levels"),
+        (b'{"a":' * 1000 + b"1" + b"}" * 1000, f"nested deeper than {MAX_DEPTH} levels"),
+        (b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", f"nested deeper than {MAX_DEPTH} levels"),
+    ],
+    ids=lambda v: v[:40] if isinstance(v, bytes) else v,
+)
+def test_values_that_do_not_fit_their_column_are_refused_naming_the_field(body, refused):
+    with pytest.raises(BadDelivery, match=refused):
+        delivery_facts(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"installation": {"id": 9223372036854775807}}', DeliveryFacts(None, BIGINT_MAX, None)),
+        (b'{"repository": {"id": 1}}', DeliveryFacts(None, None, 1)),
+        (b'{"action": "' + b"a" * 64 + b'"}', DeliveryFacts("a" * 64, None, None)),
+        # NUL elsewhere in the payload is stored: the payload column is bytes
+        (b'{"action": "x", "comment": {"body": "a\\u0000b"}}', DeliveryFacts("x", None, None)),
+        # exactly the limit, in arrays and in objects
+        (b'{"x":' + b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1) + b"}", DeliveryFacts(None, None, None)),
+        (b'{"a":' * MAX_DEPTH + b"1" + b"}" * MAX_DEPTH, DeliveryFacts(None, None, None)),
+        # brackets inside strings do not nest, escaped quotes included
+        (
+            b'{"x": "' + b"[{" * 2000 + b'\\\\", "y": "\\"' + b"[" * 600 + b'"}',
+            DeliveryFacts(None, None, None),
+        ),
+        # many brackets, shallow: the scan runs and passes
+        (b'{"x": [' + b"[]," * 5000 + b"[]]}", DeliveryFacts(None, None, None)),
+    ],
+    ids=lambda v: v[:40] if isinstance(v, bytes) else None,
+)
+def test_values_at_their_limits_are_kept(body, expected):
+    assert delivery_facts(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("event", "delivery_id", "refused"),
+    [
+        ("", "d1", "required"),
+        ("push", "", "required"),
+        ("p" * 65, "d1", "X-GitHub-Event must be 1 to 64"),
+        ("push\x00", "d1", "X-GitHub-Event"),
+        ("Push Event", "d1", "X-GitHub-Event"),
+        ("push", "d" * 65, "X-GitHub-Delivery must be 1 to 64"),
+        ("push", "a b", "X-GitHub-Delivery"),
+        ("push", "id\x00", "X-GitHub-Delivery"),
+        ("push", "idé", "X-GitHub-Delivery"),
+    ],
+)
+def test_headers_that_do_not_fit_their_column_are_refused(event, delivery_id, refused):
+    with pytest.raises(BadDelivery, match=refused):
+        check_headers(event, delivery_id)
+
+
+@pytest.mark.parametrize(
+    ("event", "delivery_id"),
+    [
+        ("push", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+        ("exemption_request_secret_scanning", "d-unsigned"),
+        ("e" * 64, "d" * 64),
+        ("cache_sync", "gh:1.2_3"),
+    ],
+)
+def test_headers_github_sends_are_accepted(event, delivery_id):
+    check_headers(event, delivery_id)
+
+
+_LEAVES = ['a"]}\\', "[[{{", 'x\\"[', 1, None, "é]", [], {}, ["]"], {"{": "}"}]
+
+
+def _random_json(rng: random.Random, depth: int) -> object:
+    """A random value nesting exactly `depth` levels: a spine of arrays and objects with shallow
+    siblings whose strings hold brackets, quotes and backslashes."""
+    value: object = rng.choice(_LEAVES[:6])
+    for level in range(depth):
+        # a container beside the innermost value would add a level
+        siblings = [rng.choice(_LEAVES[:6] if level == 0 else _LEAVES) for _ in range(rng.randint(0, 2))]
+        value = (
+            [*siblings, value]
+            if rng.random() < 0.5
+            else {"[k": value, **{f"s{i}}}": s for i, s in enumerate(siblings)}}
+        )
+    return value
+
+
+@pytest.mark.parametrize("depth", [1, 2, 30, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, MAX_DEPTH + 40])
+@pytest.mark.parametrize("seed", range(6))
+def test_nesting_scan_agrees_with_the_true_depth(seed, depth):
+    # wide siblings, past the bracket count under which the scan is skipped
+    body = json.dumps([[[] for _ in range(600)], _random_json(random.Random(seed), depth - 1)]).encode()
+    assert too_deep(body) == (max(depth, 3) > MAX_DEPTH)

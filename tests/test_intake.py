@@ -217,3 +217,117 @@ async def test_made_up_event_names_share_one_metrics_label(backend, tmp_path):
         metrics = h.services.metrics.render().decode()
     assert 'autostack_webhook_deliveries_total{event="other",outcome="rejected"} 20.0' in metrics
     assert "made_up" not in metrics
+
+
+def _with(payload: bytes, **fields: object) -> bytes:
+    """The payload with top-level fields replaced (values already JSON, as bytes)."""
+    import orjson
+
+    parsed = orjson.loads(payload)
+    body = orjson.dumps({k: v for k, v in parsed.items() if k not in fields})
+    extra = b",".join(orjson.dumps(k) + b":" + v for k, v in fields.items())  # type: ignore[operator]
+    return body[:-1] + b"," + extra + b"}"
+
+
+INSTALLATION = payload_bytes("installation/created")
+BAD_VALUES = [
+    (
+        "installation id 2**64",
+        "installation",
+        _with(INSTALLATION, installation=b'{"id":18446744073709551616}'),
+        "installation.id out of range",
+    ),
+    (
+        "installation id 2**63",
+        "installation",
+        _with(INSTALLATION, installation=b'{"id":9223372036854775808}'),
+        "installation.id out of range",
+    ),
+    (
+        "repository id below BIGINT",
+        "push",
+        _with(PUSH, repository=b'{"id":-9223372036854775809}'),
+        "repository.id out of range",
+    ),
+    (
+        "action of 65 characters",
+        "installation",
+        _with(INSTALLATION, action=b'"' + b"a" * 65 + b'"'),
+        "action longer than 64 characters",
+    ),
+    (
+        "action with NUL",
+        "installation",
+        _with(INSTALLATION, action=b'"crea\\u0000ted"'),
+        "action contains a NUL",
+    ),
+    ("nested 513 deep", "push", _with(PUSH, extra=b"[" * 512 + b"]" * 512), "nested deeper than 512 levels"),
+    ("nested 1000 deep", "push", _with(PUSH, extra=b"[" * 999 + b"]" * 999), "nested deeper than 512 levels"),
+]
+
+
+@pytest.mark.parametrize(("case", "event", "body", "refused"), BAD_VALUES, ids=[v[0] for v in BAD_VALUES])
+async def test_a_bad_value_is_refused_alone_and_its_neighbours_are_stored(
+    backend, tmp_path, case, event, body, refused
+):
+    import asyncio
+
+    bad_id = str(uuid.uuid4())
+    good = [str(uuid.uuid4()) for _ in range(120)]
+    async with running(backend.settings(tmp_path), relay=False) as h:
+        answers = await asyncio.gather(
+            *(h.post(PUSH, signed_headers(PUSH, "push", i)) for i in good[:60]),
+            h.post(body, signed_headers(body, event, bad_id)),
+            *(h.post(PUSH, signed_headers(PUSH, "push", i)) for i in good[60:]),
+        )
+        stored = {d.delivery_id for d in await h.deliveries()}
+    bad = answers.pop(60)
+    assert bad.status_code == 400, bad.text
+    assert refused in bad.json()["error"]
+    assert [r.status_code for r in answers] == [202] * 120
+    assert stored == set(good)
+
+
+@pytest.mark.parametrize(
+    ("case", "headers", "refused"),
+    [
+        ("event of 65 characters", {"x-github-event": "e" * 65}, "X-GitHub-Event must be 1 to 64"),
+        ("event with a space", {"x-github-event": "push event"}, "X-GitHub-Event"),
+        (
+            "delivery id of 65 characters",
+            {"x-github-delivery": "d" * 65},
+            "X-GitHub-Delivery must be 1 to 64",
+        ),
+        ("delivery id with a slash", {"x-github-delivery": "../d"}, "X-GitHub-Delivery"),
+    ],
+)
+async def test_a_bad_header_is_refused_alone_and_its_neighbours_are_stored(
+    backend, tmp_path, case, headers, refused
+):
+    import asyncio
+
+    good = [str(uuid.uuid4()) for _ in range(60)]
+    bad_headers = {**signed_headers(PUSH, "push"), **headers}
+    async with running(backend.settings(tmp_path), relay=False) as h:
+        bad, *answers = await asyncio.gather(
+            h.post(PUSH, bad_headers), *(h.post(PUSH, signed_headers(PUSH, "push", i)) for i in good)
+        )
+        stored = {d.delivery_id for d in await h.deliveries()}
+    assert bad.status_code == 400
+    assert refused in bad.json()["error"]
+    assert [r.status_code for r in answers] == [202] * 60
+    assert stored == set(good)
+
+
+async def test_nesting_at_the_limit_and_nul_in_the_payload_are_stored(backend, tmp_path):
+    bodies = {
+        "deep": _with(PUSH, extra=b"[" * 511 + b"]" * 511),
+        "nul": _with(PUSH, head_commit=b'{"id":"abc","message":"a\\u0000b"}'),
+    }
+    ids = {name: str(uuid.uuid4()) for name in bodies}
+    async with running(backend.settings(tmp_path), relay=False) as h:
+        for name, body in bodies.items():
+            response = await h.post(body, signed_headers(body, "push", ids[name]))
+            assert response.status_code == 202, (name, response.text)
+        stored = {d.delivery_id: d.payload for d in await h.deliveries()}
+    assert stored == {ids[name]: body for name, body in bodies.items()}
