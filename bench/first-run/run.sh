@@ -25,7 +25,9 @@ wait_healthz() { # port pid -> seconds waited, or fails when serve exits
 }
 
 one() { # variant round -> "variant seconds venv_mb"
-  local variant="$1" n="$2" dir="$work/$1-$2" port=$((port_base + n * 2 + ($1 == "before" ? 0 : 1)))
+  local variant="$1" n="$2" dir="$work/$1-$2" offset=0
+  [[ "$variant" == now ]] && offset=1
+  local port=$((port_base + n * 2 + offset))
   git clone -q "$root" "$dir"
   cp "$work/all.lock" "$dir/all.lock"
   export PIP_CACHE_DIR="$dir.pip-cache"
