@@ -126,11 +126,9 @@ def _stream(client: httpx.Client, method: str, url: str, as_json: bool, **kwargs
 
 def run(args: argparse.Namespace) -> int:
     """Run one of COMMANDS against the server; the exit status says whether it worked."""
-    project = getattr(args, "project", None) or (
-        project_name(args.path) if args.command == "deploy" else None
-    )
+    project = getattr(args, "project", None) or (project_name(args.path) if args.command == "deploy" else "")
     # the names go into the URL's path: a slash or dot-dot in one would reach another route
-    if project is not None and (problem := name_problem(project, getattr(args, "env", None))):
+    if project and (problem := name_problem(project, getattr(args, "env", None))):
         print(problem, file=sys.stderr)
         return 2
     headers = {"authorization": f"Bearer {token()}"}
@@ -168,8 +166,9 @@ def _rollback(client: httpx.Client, args: argparse.Namespace, project: str) -> i
     return _stream(client, "GET", f"{_V1}/deployments/{deployment}/logs", args.json, params={"follow": "1"})
 
 
-def _run(client: httpx.Client, args: argparse.Namespace, project: str | None) -> int:
-    if args.command == "deploy" and project is not None:
+def _run(client: httpx.Client, args: argparse.Namespace, project: str) -> int:
+    """`project` is "" only for `logs` and a plain `ls`, the commands without one."""
+    if args.command == "deploy":
         return _deploy(client, args, project)
     if args.command == "logs":
         return _stream(
@@ -179,7 +178,7 @@ def _run(client: httpx.Client, args: argparse.Namespace, project: str | None) ->
             args.json,
             params={"follow": "1" if args.follow else "0"},
         )
-    if args.command == "rollback" and project is not None:
+    if args.command == "rollback":
         return _rollback(client, args, project)
     if args.command == "destroy":
         response = client.delete(f"{_V1}/projects/{project}/environments/{args.env}")
