@@ -74,6 +74,7 @@ def row(
     changes: str = "",
     missing: str | None = None,
 ) -> Row:
+    """A Row; `changes` names the snapshot parts a success changes, space-separated."""
     return Row(method, route, path, own, other, admin_token, frozenset(changes.split()), missing)
 
 
@@ -307,7 +308,7 @@ async def world(backend, tmp_path: Path) -> AsyncIterator[World]:
 
     deploy = DeployService(
         services.sessions, tmp_path / "data", enqueue, FakeTarget(), FakeSink(), admin_token=ADMIN_TOKEN
-    )  # type: ignore[arg-type]
+    )
     page = build_state(services, deploy, None)
     page.dns_zones = zones
     app = serve_app(services, page)
