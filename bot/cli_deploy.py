@@ -1,4 +1,5 @@
-"""`autostack deploy | ls | logs | rollback | destroy`: talk HTTP to a running AutoStack.
+"""`autostack deploy | ls | logs | rollback | destroy`: talk HTTP to a running AutoStack's JSON
+API (`/api/v1`, the one the page's scripts use, checked by the key's team and role).
 
 bot/cli.py wires these in with `add_commands(subparsers)` and `run(args)` for COMMANDS.
 """
@@ -17,7 +18,10 @@ from typing import Any
 
 import httpx
 
+from bot.deploy_names import name_problem
+
 COMMANDS = ("deploy", "ls", "logs", "rollback", "destroy")
+_V1 = "/api/v1"
 _SKIP = {".git", "node_modules", ".venv", "venv", "__pycache__", ".autostack", ".next", "dist"}
 
 
@@ -103,68 +107,85 @@ def _print_events(lines: Iterator[str], as_json: bool) -> int:
     return 0 if state == "ready" else 1
 
 
+def _refused(response: httpx.Response) -> int:
+    try:
+        message = response.json().get("error", response.text)
+    except ValueError:
+        message = response.text
+    print(f"{message} (HTTP {response.status_code})", file=sys.stderr)
+    return 1
+
+
 def _stream(client: httpx.Client, method: str, url: str, as_json: bool, **kwargs: Any) -> int:
     with client.stream(method, url, **kwargs) as response:
         if response.status_code >= 400:
             response.read()
-            print(response.json().get("error", response.text), file=sys.stderr)
-            return 1
+            return _refused(response)
         return _print_events(response.iter_lines(), as_json)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one of COMMANDS against the server; the exit status says whether it worked."""
+    project = getattr(args, "project", None) or (project_name(args.path) if args.command == "deploy" else "")
+    # the names go into the URL's path: a slash or dot-dot in one would reach another route
+    if project and (problem := name_problem(project, getattr(args, "env", None))):
+        print(problem, file=sys.stderr)
+        return 2
     headers = {"authorization": f"Bearer {token()}"}
     with httpx.Client(base_url=args.server, headers=headers, timeout=httpx.Timeout(30, read=None)) as client:
         try:
-            return _run(client, args)
+            return _run(client, args, project)
         except httpx.ConnectError:
             print(f"cannot reach AutoStack at {args.server}; is `autostack serve` running?", file=sys.stderr)
             return 1
 
 
-def _run(client: httpx.Client, args: argparse.Namespace) -> int:
+def _deploy(client: httpx.Client, args: argparse.Namespace, project: str) -> int:
+    if not args.path.is_dir():
+        print(f"{args.path} is not a folder", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "source.tar.gz"
+        pack(args.path, archive)
+        return _stream(
+            client,
+            "POST",
+            f"{_V1}/projects/{project}/environments/{args.env}/deployments",
+            args.json,
+            content=archive.read_bytes(),
+            headers={"content-type": "application/gzip"},
+        )
+
+
+def _rollback(client: httpx.Client, args: argparse.Namespace, project: str) -> int:
+    body = {"deployment": args.deployment} if args.deployment else None
+    queued = client.post(f"{_V1}/projects/{project}/environments/{args.env}/rollback", json=body)
+    if queued.status_code >= 400:
+        return _refused(queued)
+    deployment = queued.json()["deployment"]
+    return _stream(client, "GET", f"{_V1}/deployments/{deployment}/logs", args.json, params={"follow": "1"})
+
+
+def _run(client: httpx.Client, args: argparse.Namespace, project: str) -> int:
+    """`project` is "" only for `logs` and a plain `ls`, the commands without one."""
     if args.command == "deploy":
-        if not args.path.is_dir():
-            print(f"{args.path} is not a folder", file=sys.stderr)
-            return 2
-        with tempfile.TemporaryDirectory() as tmp:
-            archive = Path(tmp) / "source.tar.gz"
-            pack(args.path, archive)
-            params = {"project": args.project or project_name(args.path), "env": args.env}
-            return _stream(
-                client,
-                "POST",
-                "/api/deployments",
-                args.json,
-                params=params,
-                content=archive.read_bytes(),
-                headers={"content-type": "application/gzip"},
-            )
+        return _deploy(client, args, project)
     if args.command == "logs":
         return _stream(
             client,
             "GET",
-            f"/api/deployments/{args.deployment}/logs",
+            f"{_V1}/deployments/{args.deployment}/logs",
             args.json,
             params={"follow": "1" if args.follow else "0"},
         )
     if args.command == "rollback":
-        params = {"deployment": str(args.deployment)} if args.deployment else {}
-        return _stream(
-            client,
-            "POST",
-            f"/api/projects/{args.project}/environments/{args.env}/rollback",
-            args.json,
-            params=params,
-        )
+        return _rollback(client, args, project)
     if args.command == "destroy":
-        response = client.delete(f"/api/projects/{args.project}/environments/{args.env}")
+        response = client.delete(f"{_V1}/projects/{project}/environments/{args.env}")
     else:
-        response = client.get("/api/deployments", params={"project": args.project} if args.project else {})
+        response = client.get(f"{_V1}/projects/{project}/deployments" if project else f"{_V1}/deployments")
     if response.status_code >= 400:
-        print(response.json().get("error", response.text), file=sys.stderr)
-        return 1
+        return _refused(response)
     if args.json or args.command == "destroy":
         print(json.dumps(response.json()))
         return 0

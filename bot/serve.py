@@ -23,6 +23,7 @@ from bot.reporter.hub import ReporterHub
 from bot.services import Services
 from bot.settings import Settings, SettingsError, local_secret, with_local_secrets
 from bot.web import mount as web_mount
+from bot.web.context import WebState
 from bot.web.runtime import build_state as web_state_for
 from bot.web.runtime import running as web_running
 from bot.worker import make_deploy_worker, make_worker
@@ -146,6 +147,13 @@ def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.Dep
     )
 
 
+def serve_app(services: Services, page: WebState) -> AutoStackApp:
+    """What `serve` answers HTTP with: intake, health, metrics, the pages and their JSON API."""
+    app = AutoStackApp(services, [web_mount(page)])
+    page.use_app = app.use_app
+    return app
+
+
 @contextlib.contextmanager
 def _cleanup_after_signal() -> Iterator[None]:
     """Let `serve` clean up after SIGTERM/SIGINT: uvicorn re-raises the signal it caught once it
@@ -185,9 +193,7 @@ async def serve(settings: Settings) -> None:
         async with deploy_runtime(services) as runtime:
             deploy = deploy_service(services, runtime)
             page = web_state_for(services, deploy, runtime.router)
-            app = AutoStackApp(services, [*api_deploy.routes, web_mount(page)])
-            app.web.state.deploy = deploy
-            page.use_app = app.use_app
+            app = serve_app(services, page)
             workers = [make_deploy_worker(services, runtime, handle_signals=False)]
             if embedded is not None:
                 workers.append(make_worker(services, handle_signals=False))

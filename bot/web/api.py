@@ -1,8 +1,11 @@
-"""The JSON API behind the page's actions, for scripts: bearer API keys (hashed, scoped to a
-team, checked by the deploy API's `authenticate`), the same role table, an OpenAPI document.
+"""The one JSON API, for the page's scripts, the CLI and anyone's: bearer API keys (hashed,
+scoped to a team, checked by the deploy API's `authenticate`), the pages' role table, an
+OpenAPI document.
 
-The resources live in api_deploys, api_env and api_domains; each route is made by `api()`,
-which checks the key and the role and turns an ActionError into {"error": "..."}."""
+The resources live in api_deploys, api_uploads, api_env and api_domains; each route is made by
+`api()`, which checks the key and the role and turns an ActionError into {"error": "..."}.
+The role is checked before the project is looked up, so a refusal (403) says nothing about
+which projects exist; another team's project is then answered exactly like a missing one (404)."""
 
 from __future__ import annotations
 
@@ -65,14 +68,16 @@ async def _viewer(request: Request) -> Viewer | None:
     holder = await authenticate(request, web.deploy)
     if holder is None:
         return None
+    if holder.team_id is None:
+        # the local admin token speaks for the local team, which sees every project
+        return Viewer(-1, f"api:{holder.name}", Team(name="local"), holder.role)
     async with web.sessions() as session:
-        team = await session.get(Team, holder.team_id) if holder.team_id is not None else None
-    # the local admin token speaks for the local team, which sees every project
-    return Viewer(-1, f"api:{holder.name}", team or Team(name="local"), holder.role)
+        team = await session.get(Team, holder.team_id)
+    return Viewer(-1, f"api:{holder.name}", team, holder.role) if team is not None else None
 
 
 def _operation(
-    path: str, permission: str, summary: str, body: dict[str, Any] | None, status: int
+    path: str, permission: str, summary: str, body: dict[str, Any] | None, body_type: str, status: int
 ) -> dict[str, Any]:
     names = re.findall(r"\{([^}:]+)(?::[^}]+)?\}", path)
     operation: dict[str, Any] = {
@@ -96,7 +101,7 @@ def _operation(
         },
     }
     if body is not None:
-        operation["requestBody"] = {"content": {"application/json": {"schema": body}}}
+        operation["requestBody"] = {"content": {body_type: {"schema": body}}}
     return operation
 
 
@@ -108,6 +113,7 @@ def api(
     summary: str,
     *,
     body: dict[str, Any] | None = None,
+    body_type: str = "application/json",
     status: int = 200,
 ) -> Route:
     """A JSON route checked like a page (token instead of cookie, no CSRF: no ambient credential)."""
@@ -115,7 +121,11 @@ def api(
     async def endpoint(request: Request) -> Response:
         viewer = await _viewer(request)
         if viewer is None:
-            return error(401, "missing or unknown API key; pass it as 'Authorization: Bearer <key>'")
+            return error(
+                401,
+                "missing or unknown API key; pass it as 'Authorization: Bearer <key>' (keys are made "
+                "on the team page; embedded, `serve` writes the local one to <data dir>/admin-token)",
+            )
         if not viewer.may(permission):
             return error(403, f"this key's role ({viewer.role}) may not do this ({permission})")
         try:
@@ -125,7 +135,7 @@ def api(
 
     spec_path = re.sub(r"\{([^}:]+):[^}]+\}", r"{\1}", path)
     SPEC["paths"].setdefault(spec_path, {})[method.lower()] = _operation(
-        path, permission, summary, body, status
+        path, permission, summary, body, body_type, status
     )
     route = Route(path, endpoint, methods=[method])
     route.permission = permission  # type: ignore[attr-defined]

@@ -1,21 +1,40 @@
-"""The JSON API's deployments: list them, and the deploy actions (redeploy, rollback, promote,
-destroy) with the permissions of the pull-request commands and the page's buttons."""
+"""The JSON API's deployments: list them (a project's, or the whole team's), and the deploy
+actions (redeploy, rollback, promote, destroy) with the permissions of the pull-request commands
+and the page's buttons."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.web.api import PROJECT, api, json_object
-from bot.web.context import ActionError, Viewer, owned_project, web_state
+from bot.web.context import ActionError, Viewer, owned_project, projects_of, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
-from store.models import Deployment
+from store.models import Deployment, Project
 
 _ROLLBACK_BODY = {
     "type": "object",
     "properties": {"deployment": {"type": "integer", "description": "default: the previous live one"}},
 }
+
+
+def _shown(d: Deployment, project: str) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "project": project,
+        "environment": d.environment,
+        "state": d.state,
+        "trigger": d.trigger,
+        "commit": d.commit_sha,
+        "framework": d.framework,
+        "url": d.url,
+        "reason": d.reason,
+        "created_at": d.created_at.isoformat(),
+        "build_seconds": d.build_seconds,
+    }
 
 
 async def list_deployments(request: Request, viewer: Viewer) -> Response:
@@ -30,19 +49,21 @@ async def list_deployments(request: Request, viewer: Viewer) -> Response:
                 .limit(50)
             )
         ).all()
-    return JSONResponse(
-        [
-            {
-                "id": d.id,
-                "environment": d.environment,
-                "state": d.state,
-                "commit": d.commit_sha,
-                "url": d.url,
-                "created_at": d.created_at.isoformat(),
-            }
-            for d in rows
-        ]
+    return JSONResponse([_shown(d, project.name) for d in rows])
+
+
+async def list_team_deployments(request: Request, viewer: Viewer) -> Response:
+    """The latest 50 deployments of all the team's projects (`autostack ls`)."""
+    query = (
+        select(Deployment, Project.name)
+        .join(Project, Project.id == Deployment.project_id)
+        .where(projects_of(viewer.team))
+        .order_by(Deployment.id.desc())
+        .limit(50)
     )
+    async with web_state(request).sessions() as session:
+        rows = (await session.execute(query)).all()
+    return JSONResponse([_shown(d, name) for d, name in rows])
 
 
 def _queued(request: Request, deployment_id: int, environment: str) -> Response:
@@ -87,6 +108,13 @@ async def promote(request: Request, viewer: Viewer) -> Response:
 
 _ENV = f"{PROJECT}/environments/{{env}}"
 routes = [
+    api(
+        "/api/v1/deployments",
+        list_team_deployments,
+        "deployments.view",
+        "GET",
+        "List the team's latest deployments",
+    ),
     api(
         f"{PROJECT}/deployments", list_deployments, "deployments.view", "GET", "List a project's deployments"
     ),

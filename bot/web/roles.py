@@ -2,6 +2,7 @@
 
 Deploy actions mirror the pull-request commands: a developer (GitHub write) may deploy and roll
 back previews, production needs an admin (GitHub maintain), as `handlers/permissions.py` says.
+A new project (a CLI upload under a name no project has) needs an admin too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ RANK = {role: rank for rank, role in enumerate(ROLES)}
 # permission name → the least role that holds it
 REQUIRED: dict[str, Role] = {
     "projects.view": "viewer",
+    "projects.create": "admin",
     "deployments.view": "viewer",
     "deployments.redeploy": "developer",
     "deployments.rollback": "developer",

@@ -7,11 +7,17 @@ import asyncio
 
 import pytest
 import uvicorn
-from starlette.applications import Starlette
+from sqlalchemy import select
 
 from bot import cli_deploy
-from bot.api_deploy import DeployService, routes
+from bot.api_deploy import DeployService
+from bot.web import web_app
+from bot.web.context import OAuthClient, WebState
+from bot.web.team_store import token_hash
 from deployer.pipeline import run_deployment
+from store.encryption import KeyRing
+from store.models import ApiToken, Deployment, Installation, Project, Team
+from tests.web.harness import settings_for
 
 pytestmark = pytest.mark.slow
 TOKEN = "test-admin-token"
@@ -19,6 +25,7 @@ TOKEN = "test-admin-token"
 
 @pytest.fixture
 async def server(deployer, tmp_path, monkeypatch):
+    """The page's app (and its /api/v1) over a real local target, with the local admin token."""
     tasks: list[asyncio.Task] = []
 
     async def enqueue(deployment_id: int) -> None:
@@ -34,11 +41,16 @@ async def server(deployer, tmp_path, monkeypatch):
             )
         )
 
-    app = Starlette(routes=routes)
-    app.state.deploy = DeployService(
+    settings = settings_for(tmp_path / "data")
+    deploy = DeployService(
         deployer.sessions, tmp_path / "data", enqueue, deployer.target, deployer.sink, admin_token=TOKEN
     )
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning")
+    state = WebState(
+        settings, deployer.sessions, KeyRing(settings.secret_keys), OAuthClient(None), deploy=deploy
+    )
+    config = uvicorn.Config(
+        web_app(state), host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning"
+    )
     web = uvicorn.Server(config)
     task = asyncio.create_task(web.serve())
     while not web.started:
@@ -88,9 +100,56 @@ async def test_bad_token_and_bad_names_are_refused(server, app_copy, monkeypatch
         await asyncio.to_thread(
             _cli, "deploy", str(app_copy("static")), "--env", "staging!", "--server", server
         )
-        == 1
+        == 2
     )
     assert "environment 'staging!' is not allowed" in capsys.readouterr().err
     monkeypatch.setenv("AUTOSTACK_TOKEN", "wrong")
     assert await asyncio.to_thread(_cli, "ls", "--server", server) == 1
-    assert "missing or unknown API token" in capsys.readouterr().err
+    assert "missing or unknown API key" in capsys.readouterr().err
+    assert (
+        await asyncio.to_thread(_cli, "destroy", "production", "--project", "../x", "--server", server) == 2
+    )
+    assert "project '../x' is not allowed" in capsys.readouterr().err
+
+
+async def _team_key(deployer, role: str, installation: int) -> str:
+    async with deployer.sessions.begin() as session:
+        session.add(Installation(id=installation, account_login=f"org-{installation}"))
+        await session.flush()
+        team = Team(name=f"org-{installation}", installation_id=installation)
+        session.add(team)
+        await session.flush()
+        key = f"key-{role}-{installation}"
+        session.add(ApiToken(team_id=team.id, name=f"ci-{role}", token_hash=token_hash(key), role=role))
+    return key
+
+
+async def test_team_keys_deploy_only_as_their_role_allows(server, deployer, app_copy, monkeypatch, capsys):
+    site = app_copy("static", "site")
+    monkeypatch.setenv("AUTOSTACK_TOKEN", await _team_key(deployer, "developer", 7))
+    refused = await asyncio.to_thread(_cli, "deploy", str(site), "--server", server)
+    assert refused == 1
+    assert (
+        "deploying to production needs the admin role (yours: developer) (HTTP 403)"
+        in capsys.readouterr().err
+    )
+    new = await asyncio.to_thread(_cli, "deploy", str(site), "--env", "preview", "--server", server)
+    assert new == 1
+    assert "no project 'site' in this key's team; only admin and owner keys" in capsys.readouterr().err
+
+    monkeypatch.setenv("AUTOSTACK_TOKEN", await _team_key(deployer, "admin", 8))
+    assert await asyncio.to_thread(_cli, "deploy", str(site), "--server", server) == 0
+    async with deployer.sessions() as session:
+        project = await session.scalar(select(Project).where(Project.name == "site"))
+        actors = (await session.scalars(select(Deployment.actor))).all()
+    assert project.installation_id == 8 and actors == ["api:ci-admin"]
+    assert "ready: http://site.localhost" in capsys.readouterr().out
+
+    monkeypatch.setenv("AUTOSTACK_TOKEN", await _team_key(deployer, "owner", 9))
+    assert await asyncio.to_thread(_cli, "ls", "--server", server) == 0
+    assert "site" not in capsys.readouterr().out
+    assert (
+        await asyncio.to_thread(_cli, "destroy", "production", "--project", "site", "--server", server) == 1
+    )
+    assert "site has no environment 'production' (HTTP 404)" in capsys.readouterr().err
+    assert (await deployer.get("site")).status_code == 200

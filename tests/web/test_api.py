@@ -3,14 +3,17 @@ queued, and the same activity log entries as the page writes (who: the key; from
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select
+from starlette.routing import Route
 
+from bot.web import page_routes
 from bot.web.team_store import token_hash
-from store.models import ApiToken, AuditEvent, Deployment, Domain, Environment, EnvVar, utcnow
+from store.models import ApiToken, AuditEvent, Deployment, Domain, Environment, EnvVar, Project, utcnow
 from tests.web.dns_server import dns_server
 
 
@@ -183,3 +186,49 @@ async def test_promote_and_destroy(call, seeded, web):
     assert [e.target for e in await activity(web, "promote")] == [
         f"deployment {seeded.preview_deployment_id}"
     ]
+
+
+async def test_an_upload_with_bad_names_or_too_big_leaves_nothing(call, web):
+    bad = await call("admin", "POST", "/api/v1/projects/shop/environments/staging!/deployments", content=b"x")
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "error": "environment 'staging!' is not allowed; use production, preview, pr-<number> or branch-<slug>"
+    }
+    web.deploy.max_upload_bytes = 10
+    big = await call(
+        "admin", "POST", "/api/v1/projects/fresh/environments/preview/deployments", content=b"x" * 11
+    )
+    assert big.status_code == 413 and big.json() == {"error": "upload is over 10 bytes"}
+    async with web.sessions() as session:
+        assert (await session.scalars(select(Project.name))).all() == ["shop"]
+    assert list((web.deploy.data_dir / "uploads").iterdir()) == []
+    assert web.extra["enqueued"] == []
+
+
+async def test_a_key_row_without_a_team_is_refused(as_role, seeded, web):
+    async with web.sessions.begin() as session:
+        session.add(ApiToken(team_id=None, name="stray", token_hash=token_hash("stray"), role="owner"))
+    client = as_role("viewer")
+    client.cookies.clear()
+    answer = await client.get("/api/v1/projects", headers={"authorization": "Bearer stray"})
+    assert answer.status_code == 401 and "missing or unknown API key" in answer.json()["error"]
+
+
+async def test_openapi_document_lists_every_api_route(as_role, seeded):
+    client = as_role("viewer")
+    client.cookies.clear()
+    served = await client.get("/api/v1/openapi.json")
+    assert served.status_code == 200
+    spec = served.json()
+    api_routes = [r for r in page_routes() if isinstance(r, Route) and r.path.startswith("/api/v1/")]
+    assert len(api_routes) == 18
+    for route in api_routes:
+        if route.path == "/api/v1/openapi.json":
+            continue
+        path = route.path.replace("{id:int}", "{id}")
+        for method in route.methods - {"HEAD"}:
+            operation = spec["paths"][path][method.lower()]
+            assert operation["x-autostack-permission"] == route.permission, path
+            assert {p["name"] for p in operation["parameters"]} == set(re.findall(r"\{(\w+)", path))
+    upload = spec["paths"]["/api/v1/projects/{name}/environments/{env}/deployments"]["post"]
+    assert list(upload["requestBody"]["content"]) == ["application/gzip"]
