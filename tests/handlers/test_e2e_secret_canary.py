@@ -1,6 +1,6 @@
 """End to end: a secret printed in every form, at build, at start and after going live,
 shows up in no output: deployment log, GitHub (check runs, comments, statuses, Deployments),
-the server's own log, and the raw bytes of the database file.
+the server's own log, the JSON API's answers, and the raw bytes of the database file.
 
 The app is tests/handlers/apps/canary/canary.py. The secret is set on the project the way the
 settings page does it (`set_env_var`, encrypted, `secret=True`); the build reads the same value
@@ -19,9 +19,12 @@ import sys
 import urllib.parse
 from pathlib import Path
 
+import httpx
 from sqlalchemy import select
 
 from bot.logs import stream_handler
+from bot.serve import deploy_service, serve_app
+from bot.web.runtime import build_state
 from deployer.envvars import set_env_var
 from store.models import Deployment, DeploymentLog
 from tests.handlers.doubles import push
@@ -60,6 +63,28 @@ def hits(outputs: dict[str, str | bytes]) -> dict[tuple[str, str], int]:
     return found
 
 
+async def api_answers(e2e: E2E, project: str, deployment_id: int) -> str:
+    """What the JSON API answers about the project, as `serve` wires it, read with the admin token."""
+    deploy = deploy_service(e2e.services, e2e.runtime)
+    app = serve_app(e2e.services, build_state(e2e.services, deploy, None))
+    headers = {"authorization": f"Bearer {deploy.admin_token}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://autostack.test"
+    ) as client:
+        answers = []
+        for path in (
+            "/api/v1/deployments",
+            f"/api/v1/projects/{project}/deployments",
+            f"/api/v1/projects/{project}/env",
+            f"/api/v1/deployments/{deployment_id}/logs",
+            "/api/v1/projects",
+        ):
+            response = await client.get(path, headers=headers)
+            assert response.status_code == 200, (path, response.text)
+            answers.append(response.text)
+    return "\n".join(answers)
+
+
 def canary_commit(e2e: E2E, sha: str) -> None:
     config = (
         "build:\n"
@@ -88,8 +113,9 @@ async def test_a_canary_secret_reaches_no_output(e2e: E2E, tmp_path: Path):
         deployment = (await e2e.deployments("production"))[-1]
         assert (deployment.commit_sha, deployment.state) == (CANARY_SHA, "ready"), deployment.reason
         # the app is live and keeps printing: wait for output made after the deployment ended
-        for _ in range(100):
-            if server_log.getvalue().count("canary tick") >= 3:
+        for _ in range(300):
+            seen = server_log.getvalue()
+            if seen.count("canary tick") >= 3 and "[live] plain: •••" in seen:
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.3)  # a held line is let go after 0.2 s
@@ -115,11 +141,13 @@ async def test_a_canary_secret_reaches_no_output(e2e: E2E, tmp_path: Path):
         ensure_ascii=False,
     )
     database = b"".join(p.read_bytes() for p in sorted(tmp_path.glob("autostack.db*")))
+    api = await api_answers(e2e, project.name, deployment.id)
 
     # the canary really ran in every phase, so zero hits below means masked, not missing
     assert deployment_log.count("[build] plain: •••") == 1 and "[start] plain: •••" in deployment_log
     assert "[live] plain: •••" in server_log.getvalue() and "canary tick 2" in server_log.getvalue()
     assert "[build] json:" in github and any(r.reason is None for r in rows)
+    assert "[build] plain: •••" in api
 
     outputs: dict[str, str | bytes] = {
         "deployment log": deployment_log,
@@ -129,7 +157,8 @@ async def test_a_canary_secret_reaches_no_output(e2e: E2E, tmp_path: Path):
         "github": github,
         "server log": server_log.getvalue(),
         "database file": database,
+        "api answers": api,
     }
     found = hits(outputs)
-    assert len(found) == 7 * 5
+    assert len(found) == 7 * 6
     assert {key: n for key, n in found.items() if n} == {}
