@@ -110,7 +110,7 @@ async def reconcile(
         if not await rows.renew_lease(engine, lease, clock(), LEASE_FOR):
             raise _LeaseLost
 
-    run = Run("done")
+    run = Run("failed")  # until it gets to the end; an unexpected error is counted as such
     reconciled_to: datetime | None = None
     try:
         oldest = read_back_to(started, window, lease.reconciled_to)
@@ -121,6 +121,7 @@ async def reconcile(
         stored = await rows.stored_guids(engine, guids)
         asked = await rows.asked_before(engine, guids - stored, stale_before)
         await _redeliver(engine, hooks, lost_deliveries(attempts, stored, asked), run, keep_lease, clock)
+        run.outcome = "done"
         reconciled_to = newest or lease.reconciled_to
     except GitHubTemporaryError as exc:
         log.warning("delivery reconciler: %s; trying again next interval", exc)

@@ -4,6 +4,7 @@ on a real port for the redeliveries, the worker processing them; on both backend
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import socket
 import time
@@ -15,9 +16,10 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from bot.github.hook_deliveries import DeliveryAttempt
-from bot.redeliver import lost_deliveries, read_back_to, reconcile
-from store.models import AuditEvent, HookRedelivery, Installation, Team, utcnow
+from bot.redeliver import reconcile, reconcile_deliveries
+from bot.services import Services
+from bot.worker import make_worker
+from store.models import AuditEvent, HookRedelivery, Installation, Team
 from tests.conftest import SECRET, Backend, signed_headers
 from tests.github_standin.fixtures import APP_ID, AppKeys
 from tests.github_standin.hook_deliveries import record_attempt, redeliveries
@@ -251,40 +253,23 @@ async def test_an_app_github_does_not_know_ends_quietly(
     assert [c.status for c in github_standin.calls_to("GET", "/app/hook/deliveries$")] == [401]
 
 
-def attempt(guid: str, at: int, status: int, ident: int | None = None) -> DeliveryAttempt:
-    from datetime import UTC, datetime
-
-    return DeliveryAttempt(
-        id=ident or at,
-        guid=guid,
-        delivered_at=datetime.fromtimestamp(at, UTC),
-        redelivery=False,
-        status_code=status,
-        event="push",
-        action=None,
-        installation_id=None,
-    )
+async def test_the_cron_needs_an_app_and_a_non_zero_interval(sqlite_backend: Backend, tmp_path):
+    settings = sqlite_backend.settings(tmp_path)
+    async with running(settings) as harness:
+        assert await reconcile_deliveries({"services": harness.services}) == "no_app"
+        harness.services.settings = dataclasses.replace(settings, redeliver_interval=0)
+        assert await reconcile_deliveries({"services": harness.services}) == "off"
 
 
-@pytest.mark.parametrize(
-    ("attempts", "stored", "asked_before", "lost"),
-    [
-        ([attempt("a", 1, 503)], set(), set(), [1]),
-        ([attempt("a", 1, 503), attempt("a", 2, 0)], set(), set(), [2]),  # the newest failed attempt
-        ([attempt("a", 1, 503), attempt("a", 2, 200)], set(), set(), []),  # a later attempt succeeded
-        ([attempt("a", 2, 503), attempt("a", 1, 204)], set(), set(), []),  # any success counts
-        ([attempt("a", 1, 503)], {"a"}, set(), []),  # stored
-        ([attempt("a", 1, 503)], set(), {"a"}, []),  # asked for before
-        ([attempt("a", 1, 302), attempt("b", 1, 404)], set(), set(), [1, 1]),  # not 2xx is not OK
-        ([attempt("b", 5, 503), attempt("a", 3, 503)], set(), set(), [3, 5]),  # oldest first
-    ],
-)
-def test_which_deliveries_are_lost(attempts, stored, asked_before, lost):
-    assert [a.id for a in lost_deliveries(attempts, stored, asked_before)] == lost
-
-
-def test_a_run_reads_the_window_first_then_back_to_the_last_mark_with_an_overlap():
-    now = utcnow()
-    assert read_back_to(now, WINDOW, None) == now - WINDOW
-    assert read_back_to(now, WINDOW, now - timedelta(hours=1)) == now - timedelta(minutes=70)
-    assert read_back_to(now, WINDOW, now - timedelta(days=5)) == now - WINDOW
+async def test_long_running_workers_schedule_the_reconciler_once_across_workers(
+    sqlite_backend: Backend, tmp_path
+):
+    services = Services.build(sqlite_backend.settings(tmp_path), sqlite_backend.redis_url)
+    try:
+        crons = {job.name: job for job in make_worker(services, handle_signals=False).cron_jobs}
+        burst = {job.name for job in make_worker(services, burst=True, handle_signals=False).cron_jobs}
+    finally:
+        await services.close()
+    job = crons["cron:reconcile_deliveries"]
+    assert (job.unique, job.run_at_startup) == (True, True)
+    assert "cron:reconcile_deliveries" not in burst
