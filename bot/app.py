@@ -22,6 +22,7 @@ from bot.intake import Receive, Scope, Send, WebhookIntake
 from bot.security_headers import SecurityHeaders
 from bot.services import Services
 from bot.web.auth import web_url_of
+from store.hook_redeliveries import reconciler_counts
 from store.models import Delivery
 
 log = logging.getLogger("autostack.app")
@@ -83,6 +84,7 @@ async def metrics(request: Request) -> Response:
         async with asyncio.timeout(PROBE_TIMEOUT), services.engine.connect() as conn:
             pending = select(func.count()).select_from(Delivery).where(Delivery.state == "received")
             services.metrics.outbox_pending.set(await conn.scalar(pending) or 0)
+            services.metrics.reconciler.counts = await reconciler_counts(conn)
     return PlainTextResponse(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
 

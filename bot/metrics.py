@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 # GitHub's webhook events. The event header of an unsigned request is anybody's text: a label
 # per distinct value would let a flood of them grow /metrics (and memory) without bound.
@@ -95,6 +98,37 @@ def event_label(event: str | None) -> str:
     return event if event in GITHUB_EVENTS else "other"
 
 
+RECONCILER_OUTCOMES = ("done", "deferred", "no_app", "failed")
+
+
+class ReconcilerCounts(Collector):
+    """The delivery reconciler's counters. They live in the database (the reconciler runs in
+    whichever worker got the lease), so `/metrics` reads them into `counts` before rendering."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        runs = CounterMetricFamily(
+            "autostack_reconciler_runs",
+            "Delivery reconciler runs, by outcome (done, deferred, no_app, failed).",
+            labels=["outcome"],
+        )
+        for outcome in RECONCILER_OUTCOMES:
+            runs.add_metric([outcome], self.counts.get(f"runs_{outcome}", 0))
+        yield runs
+        yield CounterMetricFamily(
+            "autostack_redeliveries_requested",
+            "Failed webhook deliveries AutoStack asked GitHub to redeliver.",
+            value=self.counts.get("requested", 0),
+        )
+        yield CounterMetricFamily(
+            "autostack_redeliveries_refused",
+            "Redeliveries GitHub refused (never asked again).",
+            value=self.counts.get("refused", 0),
+        )
+
+
 class Metrics:
     """The counters, histograms and gauges `/metrics` serves."""
 
@@ -122,6 +156,8 @@ class Metrics:
             "Deliveries stored and not yet picked up by a worker (queued, or waiting for the relay).",
             registry=self.registry,
         )
+        self.reconciler = ReconcilerCounts()
+        self.registry.register(self.reconciler)
 
     def count_delivery(self, event: str | None, outcome: str) -> None:
         """Count one delivery by event and outcome (accepted, duplicate, rejected, unavailable)."""

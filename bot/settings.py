@@ -28,6 +28,8 @@ log = logging.getLogger("autostack.settings")
 
 GITHUB_WEBHOOK_MAX_BYTES = 25 * 1024 * 1024
 TARGETS = ("local", "kubernetes")
+# GitHub keeps (and redelivers from) three days of its webhook delivery log
+REDELIVER_MAX_HOURS = 72
 LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal")
 
 
@@ -80,6 +82,9 @@ class Settings:
     aws_region: str | None = None
     relay_in_web: bool = True
     production_permission: str = "maintain"
+    # minutes between delivery reconciler runs (0: never); hours of GitHub's log it reads back
+    redeliver_interval: int = 5
+    redeliver_window: int = REDELIVER_MAX_HOURS
     cluster: ClusterSettings | None = None
     prometheus: PrometheusSettings | None = None
     http: HttpLimits = field(default_factory=HttpLimits)
@@ -167,6 +172,10 @@ class Settings:
             relay_in_web=env.get("AUTOSTACK_RELAY_IN_WEB", "1").strip() not in ("0", "false", "no"),
             production_permission=choice_value(
                 env, "PRODUCTION_PERMISSION", "maintain", ("maintain", "admin")
+            ),
+            redeliver_interval=int_value(env, "AUTOSTACK_REDELIVER_INTERVAL", 5, low=0, high=1440),
+            redeliver_window=int_value(
+                env, "AUTOSTACK_REDELIVER_WINDOW", REDELIVER_MAX_HOURS, low=1, high=REDELIVER_MAX_HOURS
             ),
             cluster=cluster_settings(env)
             if choice_value(env, "AUTOSTACK_TARGET", "local", TARGETS) == "kubernetes"

@@ -21,6 +21,7 @@ from bot.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover
 from bot.github.webhook_models import typed_event
 from bot.logs import delivery_id_var
 from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
+from bot.redeliver import reconcile_deliveries
 from bot.relay import OutboxSweep
 from bot.services import Services
 from bot.web.domain_checks import DnsCheck, verify_pending
@@ -220,6 +221,13 @@ def make_worker(
             cron(sweep_outbox, second={0, 30}, run_at_startup=False, unique=True),
             # every minute, off the sweeper's seconds so the two do not start together
             cron(check_domains, second=15, run_at_startup=False, unique=True),
+            # each minute and at start; the reconciler's database lease keeps it to one run per
+            # AUTOSTACK_REDELIVER_INTERVAL across workers. Burst workers (tests, one-off drains) skip it.
+            *(
+                []
+                if burst
+                else [cron(reconcile_deliveries, second=45, run_at_startup=True, unique=True, timeout=900)]
+            ),
         ],
         redis_settings=redis_settings(services.redis_url),
         on_startup=on_startup,

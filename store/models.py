@@ -343,3 +343,39 @@ class StoredSecret(Base):
     key_id: Mapped[str] = mapped_column(String(32))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class HookRedelivery(Base):
+    """A failed webhook delivery AutoStack asked GitHub to send again: at most once per guid."""
+
+    __tablename__ = "hook_redeliveries"
+
+    # GitHub's X-GitHub-Delivery, which every attempt (and the redelivery) of an event shares
+    guid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # the failed attempt's id in GitHub's delivery log: the one asked to be sent again
+    attempt_id: Mapped[int] = mapped_column(BigInteger)
+    event: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(64))
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_code: Mapped[int] = mapped_column(Integer)
+    delivered_at: Mapped[datetime]
+    # claimed → requested (GitHub answered 202) | refused (GitHub said no; not asked again)
+    state: Mapped[str] = mapped_column(String(16), default="claimed")
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HookReconciler(Base):
+    """The delivery reconciler's one row: its lease, how far back it has read, its run counts."""
+
+    __tablename__ = "hook_reconciler"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    # the newest delivery a finished run had read: the next run reads back to here, not 3 days
+    reconciled_to: Mapped[datetime | None]
+    # runs by outcome (done, deferred, no_app) and redeliveries by state, for /metrics
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.github.api import InstallationInfo
 from bot.github.auth import AppCredentials, InstallationToken, InstallationTokens
 from bot.github.client import InstallationClient
+from bot.github.hook_deliveries import HookDeliveries
 from bot.github.ratelimit import RetryPolicy
 from bot.github.session import call_once, github_session
 
@@ -47,6 +48,10 @@ class GitHubApp:
         data = response.parsed_data
         expires = datetime.fromisoformat(str(data.expires_at).replace("Z", "+00:00"))
         return InstallationToken(token=data.token, expires_at=expires.timestamp())
+
+    def hook_deliveries(self) -> HookDeliveries:
+        """The App's webhook delivery log, read and redelivered with the App's JWT."""
+        return HookDeliveries(self._app_gh)
 
     def installation(self, installation_id: int) -> InstallationClient:
         """A client acting as the given installation (one per installation, reused)."""

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from bot.github.api import GitHubAPI, GitHubApps, InstallationInfo
 from bot.github.dryrun import DryRunApps
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.github.hook_deliveries import HookDeliveries
 
 log = logging.getLogger("autostack.github")
 
@@ -38,6 +42,12 @@ class SwitchableApps:
     async def get_installation(self, installation_id: int) -> InstallationInfo:
         """Look up an installation of the current App."""
         return await self.current.get_installation(installation_id)
+
+    def hook_deliveries(self) -> HookDeliveries | None:
+        """The current App's webhook delivery log; None without App credentials (a dry run)."""
+        # only the real App has one; the githubkit-free dry run and test doubles do not
+        get = getattr(self.current, "hook_deliveries", None)
+        return get() if get is not None else None
 
 
 def registered_app(app_id: int, private_key: str, api_url: str) -> GitHubApps:

@@ -17,6 +17,7 @@ from tests.github_standin.deployments import (
     list_deployment_statuses,
     list_deployments,
 )
+from tests.github_standin.hook_deliveries import get_delivery, list_deliveries, redeliver
 from tests.github_standin.installations import access_token, installation, manifest_conversion
 from tests.github_standin.openapi import OpenAPI, Operation
 from tests.github_standin.state import State
@@ -26,6 +27,9 @@ Handler = Callable[[State, OpenAPI, Operation, dict[str, str], Any, dict[str, st
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", "/app/installations/{installation_id}/access_tokens"): access_token,
     ("GET", "/app/installations/{installation_id}"): installation,
+    ("GET", "/app/hook/deliveries"): list_deliveries,
+    ("GET", "/app/hook/deliveries/{delivery_id}"): get_delivery,
+    ("POST", "/app/hook/deliveries/{delivery_id}/attempts"): redeliver,
     ("POST", "/repos/{owner}/{repo}/check-runs"): create_check_run,
     ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}"): update_check_run,
     ("POST", "/repos/{owner}/{repo}/statuses/{sha}"): create_status,

@@ -81,6 +81,11 @@ class State:
         self.org_roles: dict[tuple[str, str], str] = {}
         # App manifest flow: code → the manifest GitHub was given
         self.manifest_codes: dict[str, dict[str, Any]] = {}
+        # the App's webhook: where (re)deliveries go, the secret they are signed with, and the
+        # delivery log (one entry per attempt, see hook_deliveries.py)
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self.hook_attempts: list[dict[str, Any]] = []
 
     # Test controls
 
