@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import uvicorn
 from starlette.exceptions import HTTPException
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -33,9 +33,10 @@ class SiteFiles(StaticFiles):
         try:
             response = await super().get_response(path, scope)
         except HTTPException as exc:
-            if exc.status_code != 404 or not self._is_route(path):
-                raise
-            return FileResponse(self.index, headers={"cache-control": "no-cache"})
+            # served bare, with no exception middleware around it to turn this into an answer
+            if exc.status_code == 404 and self._is_route(path):
+                return FileResponse(self.index, headers={"cache-control": "no-cache"})
+            return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
         if response.status_code == 404 and self._is_route(path):
             return FileResponse(self.index, headers={"cache-control": "no-cache"})
         if path.startswith(_HASHED_FOLDERS):
@@ -61,6 +62,7 @@ def main() -> None:
         host="127.0.0.1",
         port=args.port,
         log_level="warning",
+        workers=1,  # async, one process suffices; WEB_CONCURRENCY is meant for the apps
         server_header=False,
         headers=[("server", "autostack-static")],
     )
