@@ -96,7 +96,7 @@ class _Run:
         config = await asyncio.to_thread(_read_config, src)
         await self.enter("detect")
         # checked before detection reads anything, so a root of ../.. never looks outside the source
-        detection = await asyncio.to_thread(detect, src / safe_root(config.build.root))
+        detection = await asyncio.to_thread(detect, src / safe_root(config.build.root), config.build.start)
         plan = make_plan(config, detection)
         await self.log(f"detected {plan.framework}: {plan.reason}")
         started = time.monotonic()

@@ -31,19 +31,28 @@ class Plan:
     autoscale: dict[str, int] | None = None  # min, max, cpu (kubernetes target)
     resources: dict[str, str] = field(default_factory=dict)  # cpu, memory per replica (kubernetes)
     preview_ttl: int | None = None  # seconds a preview may stay idle before it is destroyed
+    version: str | None = None  # runtime version the repository asks for (see deployer.versions)
+    version_source: str | None = None
+    notes: tuple[str, ...] = ()
+    build_cache: tuple[str, ...] = ()
 
     def snapshot(self) -> dict[str, object]:
         """A JSON-safe copy stored on the deployment, so rollback knows how it ran."""
         data = asdict(self)
-        data["lockfiles"] = list(self.lockfiles)
+        for name in _TUPLES:
+            data[name] = list(data[name])
         return data
 
     @classmethod
     def from_snapshot(cls, data: dict[str, object]) -> Plan:
         """The plan a deployment was built with, read back from its stored snapshot."""
         values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
-        values["lockfiles"] = tuple(values.get("lockfiles", ()))  # type: ignore[arg-type]
+        for name in _TUPLES:
+            values[name] = tuple(values.get(name, ()))  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
+
+
+_TUPLES = ("lockfiles", "notes", "build_cache")
 
 
 def safe_root(root: str) -> str:
@@ -83,6 +92,10 @@ def make_plan(config: RepoConfig, detection: Detection) -> Plan:
         autoscale=run.autoscale.model_dump() if run.autoscale else None,
         resources={k: v for k, v in run.resources.model_dump().items() if v},
         preview_ttl=duration_seconds(config.previews.ttl),
+        version=detection.version,
+        version_source=detection.version_source,
+        notes=detection.notes,
+        build_cache=detection.build_cache,
     )
 
 

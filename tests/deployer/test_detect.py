@@ -37,9 +37,9 @@ CASES = [
             "nextjs",
             "npm ci --no-audit --no-fund",
             "npm run build",
-            "npx next start -p $PORT",
+            "next start -p $PORT -H 127.0.0.1",
             3000,
-            "found next in package.json dependencies",
+            "found next in package.json dependencies; installs with npm (package-lock.json)",
         ),
     ),
     (
@@ -51,7 +51,8 @@ CASES = [
             "npm run build",
             None,
             8080,
-            "found vite in package.json dependencies",
+            "found vite in package.json dependencies; dist/ is served as static files; "
+            "installs with npm (no lockfile)",
         ),
     ),
     (
@@ -63,7 +64,7 @@ CASES = [
             None,
             "npm start",
             3000,
-            "found a start script in package.json",
+            "found a start script in package.json; installs with npm (no lockfile)",
         ),
     ),
     (
@@ -75,7 +76,8 @@ CASES = [
             "npm run build",
             None,
             8080,
-            "found a build script and no start script in package.json",
+            "found a build script and no start script in package.json; dist/ is served as static "
+            "files; installs with npm (no lockfile)",
         ),
     ),
     (
@@ -83,11 +85,11 @@ CASES = [
         {"requirements.txt": "Flask==3.0\n", "app.py": "app = Flask(__name__)"},
         (
             "flask",
-            "pip install -r requirements.txt",
+            "pip install -r requirements.txt && python -m pip install gunicorn",
             None,
-            "flask --app app run --host 127.0.0.1 --port $PORT",
+            "gunicorn app:app --bind 127.0.0.1:$PORT --workers ${WEB_CONCURRENCY:-2}",
             8000,
-            "found flask in requirements.txt",
+            "found flask in requirements.txt; served by gunicorn",
         ),
     ),
     (
@@ -97,9 +99,9 @@ CASES = [
             "fastapi",
             "pip install -r requirements.txt",
             None,
-            "uvicorn src.main:app --host 127.0.0.1 --port $PORT",
+            "uvicorn src.main:app --host 127.0.0.1 --port $PORT --workers ${WEB_CONCURRENCY:-2}",
             8000,
-            "found fastapi in requirements.txt",
+            "found fastapi in requirements.txt; served by uvicorn",
         ),
     ),
     (
@@ -107,9 +109,9 @@ CASES = [
         {"requirements.txt": "django>=5\n", "manage.py": ""},
         (
             "django",
-            "pip install -r requirements.txt",
+            "pip install -r requirements.txt && python -m pip install gunicorn",
             None,
-            "python manage.py runserver 127.0.0.1:$PORT --noreload",
+            "gunicorn config.wsgi --bind 127.0.0.1:$PORT --workers ${WEB_CONCURRENCY:-2}",
             8000,
             "found django in requirements.txt and manage.py",
         ),
@@ -123,11 +125,11 @@ CASES = [
         },
         (
             "fastapi",
-            "uv sync --frozen --no-install-project",
+            "uv sync --frozen --no-dev --no-install-project && uv pip install uvicorn",
             None,
-            "uvicorn main:app --host 127.0.0.1 --port $PORT",
+            "uvicorn main:app --host 127.0.0.1 --port $PORT --workers ${WEB_CONCURRENCY:-2}",
             8000,
-            "found fastapi in pyproject.toml",
+            "found fastapi in pyproject.toml; served by uvicorn",
         ),
     ),
     (
@@ -135,11 +137,11 @@ CASES = [
         {"pyproject.toml": '[tool.poetry.dependencies]\npython="^3.11"\nflask="^3"\n', "poetry.lock": ""},
         (
             "flask",
-            "poetry install --no-root --no-interaction",
+            "poetry install --no-root --only main --no-interaction && python -m pip install gunicorn",
             None,
-            "flask --app app run --host 127.0.0.1 --port $PORT",
+            "gunicorn app:app --bind 127.0.0.1:$PORT --workers ${WEB_CONCURRENCY:-2}",
             8000,
-            "found flask in pyproject.toml",
+            "found flask in pyproject.toml; served by gunicorn",
         ),
     ),
     (
@@ -172,13 +174,13 @@ def test_detects(tmp_path, files, expected):
     [
         (
             {"README.md": "hi"},
-            "looked for Dockerfile, package.json, requirements.txt, "
-            "pyproject.toml, go.mod or index.html in the app folder; add one of them, or set "
-            "build.start and run.port in autostack.yml",
+            "looked for Dockerfile, package.json, requirements.txt, pyproject.toml, Pipfile, go.mod, "
+            "Cargo.toml, pom.xml, build.gradle, Procfile or index.html in the app folder; add one "
+            "of them, or set build.start and run.port in autostack.yml",
         ),
         (
             {"requirements.txt": "requests\n"},
-            "requirements.txt names none of django, fastapi or flask; set build.start",
+            "requirements.txt names none of django, fastapi, starlette or flask; set build.start",
         ),
         ({"package.json": "{"}, "package.json is not valid JSON"),
         ({"package.json": "{}"}, "package.json has no start script and no build script"),

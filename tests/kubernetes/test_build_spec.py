@@ -71,7 +71,10 @@ def test_build_pushes_an_immutable_tag_and_caches_per_environment_then_productio
             ["FROM python:3.12-slim AS deps", "COPY requirements.txt ./", "USER 10001:10001", "0.0.0.0"],
         ),
         ("fastapi", ["RUN pip install -r requirements.txt", "COPY --chown=10001:10001 . ."]),
-        ("express", ["FROM node:22-slim AS deps", "COPY package-lock.json ./", "USER 10001:10001"]),
+        (
+            "express",
+            ["FROM node:22-slim AS deps", "COPY package.json package-lock.json ./", "USER 10001:10001"],
+        ),
         ("static", ["FROM nginxinc/nginx-unprivileged", "USER 10001:10001"]),
     ],
 )

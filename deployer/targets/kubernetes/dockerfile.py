@@ -2,15 +2,44 @@
 
 Each is multi-stage: lockfiles are copied before the source so that an unchanged lockfile reuses
 the dependency layer from the registry cache, and the runtime stage is slim and runs as uid 10001.
+Base images carry the runtime version the repository asks for (.python-version, .nvmrc, go.mod, …).
 """
 
 from __future__ import annotations
 
+import math
+import re
+
 from deployer.plan import Plan
 from deployer.targets.base import TargetError
+from deployer.versions import image_tag, requirement
 
 GENERATED_NAME = "Dockerfile.autostack"
 _USER = "USER 10001:10001"
+_KNOWN = {
+    "python": [(3, minor) for minor in range(9, 14)],
+    "node": [(18,), (20,), (22,), (24,)],
+    "java": [(17,), (21,)],
+}
+_DEFAULT = {"python": (3, 12), "node": (22,), "go": (1, 26), "rust": (1,), "java": (21,)}
+_PYTHON_TOOLS = {"uv": "uv", "poetry": "poetry", "pipenv": "pipenv"}
+# a server is told the address through $PORT; this maps a Procfile command to an image with it
+_SHELL_IMAGES = (
+    (r"python|gunicorn|uvicorn|hypercorn|daphne|granian|flask|django", "python:3.12-slim"),
+    (r"node|npm|npx|yarn|pnpm", "node:22-slim"),
+    (r"java", "eclipse-temurin:21-jre"),
+    (r"ruby|bundle|rails|puma|rackup", "ruby:3.3-slim"),
+    (r"php", "php:8.3-cli"),
+)
+_SPA_NGINX = (
+    "server {",
+    "  listen 8080;",
+    "  root /usr/share/nginx/html;",
+    "  location / { try_files $uri $uri/ /index.html; add_header Cache-Control no-cache; }",
+    "  location ~ \\.[A-Za-z0-9]+$ { try_files $uri =404; }",
+    '  location /assets/ { expires 1y; add_header Cache-Control "public, immutable"; }',
+    "}",
+)
 
 
 def _cmd(start: str) -> str:
@@ -27,29 +56,48 @@ def _copy_locks(plan: Plan) -> str:
     return f"COPY {' '.join(plan.lockfiles)} ./" if plan.lockfiles else ""
 
 
+def _tag(plan: Plan) -> str:
+    wanted = requirement(plan.runtime, plan.version, plan.version_source)
+    return image_tag(wanted, _KNOWN.get(plan.runtime, []), _DEFAULT[plan.runtime])
+
+
+def workers(cpu: str | None) -> int:
+    """Server workers for a container with `cpu` (a Kubernetes quantity): 2 x CPUs + 1, capped at 8."""
+    cores = 1.0
+    if cpu:
+        cores = float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
+    return min(2 * max(1, math.ceil(cores)) + 1, 8)
+
+
+def _cached(plan: Plan, workdir: str, command: str) -> str:
+    mounts = "".join(f"--mount=type=cache,target={workdir}/{folder} " for folder in plan.build_cache)
+    return f"RUN {mounts}{command}"
+
+
 def _node(plan: Plan) -> list[str]:
-    build = [f"RUN {plan.build}"] if plan.build else []
-    if plan.static_dir and not plan.start:
-        return [
-            "FROM node:22-slim AS build",
-            "WORKDIR /app",
-            _copy_locks(plan),
-            f"RUN {plan.install}",
-            "COPY . .",
-            *build,
-            *_static(f"/app/{plan.static_dir}", "--from=build "),
-        ]
-    return [
-        "FROM node:22-slim AS deps",
+    tag = _tag(plan)
+    tool = next((w for w in (plan.install or "").split() if "=" not in w), "")
+    setup = {"yarn": "RUN corepack enable", "pnpm": "RUN corepack enable", "bun": "RUN npm install -g bun"}
+    manager = setup.get(tool, "")
+    build = [_cached(plan, "/app", plan.build)] if plan.build else []
+    deps = [
+        f"FROM node:{tag}-slim AS deps",
+        manager,
         "WORKDIR /app",
         _copy_locks(plan),
         f"RUN {plan.install}",
+    ]
+    if plan.static_dir and not plan.start:
+        return [*deps, "COPY . .", *build, *_static(f"/app/{plan.static_dir}", "--from=deps ", spa=True)]
+    return [
+        *deps,
         "FROM deps AS build",
         "COPY . .",
         *build,
-        "FROM node:22-slim",
+        f"FROM node:{tag}-slim",
+        manager,
         "WORKDIR /app",
-        "ENV NODE_ENV=production",
+        "ENV NODE_ENV=production PATH=/app/node_modules/.bin:$PATH",
         "COPY --from=build --chown=10001:10001 /app /app",
         _USER,
         _cmd(plan.start or "npm start"),
@@ -57,19 +105,23 @@ def _node(plan: Plan) -> list[str]:
 
 
 def _python(plan: Plan) -> list[str]:
+    tag = _tag(plan)
+    tool = next((t for w in (plan.install or "").split() if (t := _PYTHON_TOOLS.get(w))), None)
     return [
-        "FROM python:3.12-slim AS deps",
+        f"FROM python:{tag}-slim AS deps",
         "ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1",
+        f"RUN pip install {tool}" if tool else "",
         "RUN python -m venv /venv",
-        "ENV PATH=/venv/bin:$PATH",
+        "ENV PATH=/venv/bin:$PATH VIRTUAL_ENV=/venv UV_PROJECT_ENVIRONMENT=/venv",
         "WORKDIR /app",
         _copy_locks(plan),
-        f"RUN {plan.install}",
-        "FROM python:3.12-slim",
-        "ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1",
+        f"RUN {plan.install}" if plan.install else "",
+        f"FROM python:{tag}-slim",
+        f"ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 WEB_CONCURRENCY={workers(plan.resources.get('cpu'))}",
         "WORKDIR /app",
         "COPY --from=deps /venv /venv",
         "COPY --chown=10001:10001 . .",
+        f"RUN {plan.build}" if plan.build else "",
         _USER,
         _cmd(plan.start or "python app.py"),
     ]
@@ -77,7 +129,7 @@ def _python(plan: Plan) -> list[str]:
 
 def _go(plan: Plan) -> list[str]:
     return [
-        "FROM golang:1.26 AS build",
+        f"FROM golang:{_tag(plan)} AS build",
         "WORKDIR /src",
         _copy_locks(plan),
         f"RUN {plan.install}",
@@ -90,24 +142,83 @@ def _go(plan: Plan) -> list[str]:
     ]
 
 
-def _static(folder: str, source: str = "") -> list[str]:
+def _rust(plan: Plan) -> list[str]:
+    tag = _tag(plan)
+    # the binary leaves the cache-mounted target/ within the same step, at the path start names
+    return [
+        f"FROM rust:{tag}-slim AS build",
+        "WORKDIR /app",
+        "COPY . .",
+        "RUN --mount=type=cache,target=/usr/local/cargo/registry --mount=type=cache,target=/app/target "
+        f"{plan.build} && mkdir -p /out"
+        " && find target/release -maxdepth 1 -type f -perm -u+x -exec cp {} /out/ \\;",
+        "FROM debian:bookworm-slim",
+        "WORKDIR /app",
+        "COPY --from=build /out/ /app/target/release/",
+        _USER,
+        _cmd(plan.start or "./target/release/app"),
+    ]
+
+
+def _java(plan: Plan) -> list[str]:
+    tag = _tag(plan)
+    gradle = "gradle" in (plan.build or "")
+    image = f"gradle:8-jdk{tag}" if gradle else f"maven:3-eclipse-temurin-{tag}"
+    cache = "/home/gradle/.gradle" if gradle else "/root/.m2"
+    output = "build/libs" if gradle else "target"
+    return [
+        f"FROM {image} AS build",
+        "WORKDIR /app",
+        "COPY . .",
+        f"RUN --mount=type=cache,target={cache} {plan.install}" if plan.install else "",
+        f"RUN --mount=type=cache,target={cache} {plan.build}",
+        f"FROM eclipse-temurin:{tag}-jre",
+        "WORKDIR /app",
+        f"COPY --from=build /app/{output}/*.jar /app/{output}/",
+        _USER,
+        _cmd(plan.start or f"java -jar {output}/*.jar"),
+    ]
+
+
+def _shell(plan: Plan) -> list[str]:
+    start = plan.start or ""
+    first = next((w for w in start.split() if "=" not in w), "")
+    image = next(
+        (img for pattern, img in _SHELL_IMAGES if re.fullmatch(pattern, first)), "debian:bookworm-slim"
+    )
+    return [
+        f"FROM {image}",
+        "WORKDIR /app",
+        "COPY --chown=10001:10001 . .",
+        f"RUN {plan.install}" if plan.install else "",
+        f"RUN {plan.build}" if plan.build else "",
+        _USER,
+        _cmd(start),
+    ]
+
+
+def _static(folder: str, source: str = "", spa: bool = False) -> list[str]:
+    config = []
+    if spa:
+        lines = " ".join(f"'{line}'" for line in _SPA_NGINX)
+        config = [f"RUN printf '%s\\n' {lines} > /etc/nginx/conf.d/default.conf"]
     return [
         "FROM nginxinc/nginx-unprivileged:1.27-alpine",
+        *config,
         f"COPY {source}--chown=10001:10001 {folder} /usr/share/nginx/html",
         _USER,
     ]
 
 
+_BUILDERS = {"node": _node, "python": _python, "go": _go, "rust": _rust, "java": _java, "shell": _shell}
+
+
 def generate(plan: Plan) -> str:
     """The Dockerfile text for `plan`; TargetError when the runtime has none."""
-    if plan.runtime == "node":
-        lines = _node(plan)
-    elif plan.runtime == "python":
-        lines = _python(plan)
-    elif plan.runtime == "go":
-        lines = _go(plan)
-    elif plan.runtime == "static":
+    if plan.runtime == "static":
         lines = _static(plan.static_dir or ".")
+    elif builder := _BUILDERS.get(plan.runtime):
+        lines = builder(plan)
     else:
         raise TargetError(f"no Dockerfile can be generated for a {plan.runtime} app; add a Dockerfile")
     return "\n".join(line for line in lines if line) + "\n"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -12,46 +11,19 @@ from pathlib import Path
 
 from deployer.plan import Plan
 from deployer.targets.base import Artifact, LogFn, PhaseFn, TargetError
-from deployer.targets.local.cache import cache_key, hardlink_tree, lock_for
+from deployer.targets.local import toolchains
+from deployer.targets.local.cache import cache_key, hardlink_tree, lock_for, restore_folders, save_folders
 from deployer.targets.local.commands import run_command
+from deployer.targets.local.environment import base_env, runtime_env
+from deployer.targets.local.tools import PackageTools
 
-_PASSTHROUGH = (
-    "PATH",
-    "HOME",
-    "LANG",
-    "LC_ALL",
-    "TMPDIR",
-    "TZ",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "REQUESTS_CA_BUNDLE",
-    "NODE_EXTRA_CA_CERTS",
-    "GOPROXY",
-    "GOFLAGS",
-    "GOROOT",
-)
-_PASSTHROUGH_PREFIXES = (
-    "PIP_",
-    "NPM_CONFIG_",
-    "npm_config_",
-    "UV_",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "NO_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "no_proxy",
-)
+__all__ = ["DOCKER_NEEDS_KUBERNETES", "BuildLayout", "LocalBuilder", "base_env", "runtime_env"]
+
 DOCKER_NEEDS_KUBERNETES = (
     "this project builds from a Dockerfile, which needs the kubernetes target; set "
     "AUTOSTACK_TARGET=kubernetes, or remove the Dockerfile (or set build.start) so AutoStack "
     "runs it as a local process"
 )
-
-
-def base_env() -> dict[str, str]:
-    """The few variables of AutoStack's own environment that tools need; never its secrets."""
-    return {k: v for k, v in os.environ.items() if k in _PASSTHROUGH or k.startswith(_PASSTHROUGH_PREFIXES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,27 +43,13 @@ class BuildLayout:
         return self.folder / "artifact.json"
 
 
-def runtime_env(manifest: dict[str, str], app_dir: Path) -> dict[str, str]:
-    """PATH and friends so the app's commands find its virtualenv or node_modules."""
-    env = base_env()
-    paths = [str(app_dir / "node_modules" / ".bin")]
-    if venv := manifest.get("venv"):
-        paths.insert(0, f"{venv}/bin")
-        env["VIRTUAL_ENV"] = venv
-        env["UV_PROJECT_ENVIRONMENT"] = venv
-    if go_cache := manifest.get("go_cache"):
-        env["GOMODCACHE"], env["GOCACHE"] = f"{go_cache}/mod", f"{go_cache}/build"
-    env["PATH"] = os.pathsep.join([*paths, env.get("PATH", os.defpath)])
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
 class LocalBuilder:
     """Installs and builds apps in folders under `builds_dir` with caches under `cache_dir`."""
 
     def __init__(self, builds_dir: Path, cache_dir: Path) -> None:
         self.builds_dir = builds_dir
         self.cache_dir = cache_dir
+        self.tools = PackageTools(cache_dir / "tools")
 
     async def build(
         self, project: str, deployment_id: int, source: Path, plan: Plan, log: LogFn, phase: PhaseFn
@@ -99,17 +57,32 @@ class LocalBuilder:
         """Move `source` into a fresh build folder, install (or reuse) deps, run the build."""
         if plan.runtime == "docker":
             raise TargetError(DOCKER_NEEDS_KUBERNETES)
+        # before anything is copied or installed: a missing interpreter fails the build at once
+        toolchain = await asyncio.to_thread(toolchains.choose, plan)
         layout = BuildLayout(self.builds_dir / project / str(deployment_id))
         await asyncio.to_thread(_place_source, source / plan.root, layout)
         manifest: dict[str, str] = {"runtime": plan.runtime}
+        if toolchain is not None:
+            manifest["toolchain_bin"] = toolchain.bin_dir
+            await log(
+                f"using {plan.runtime} {'.'.join(map(str, toolchain.version))} ({toolchain.executable}) "
+                f"for {plan.version} from {plan.version_source}"
+            )
         await phase("install")
-        hit = await self._install(layout.app, plan, manifest, log)
+        for note in plan.notes:
+            await log(note)
+        hit = await self._install(layout.app, plan, manifest, toolchain, log)
         await phase("build")
         if plan.build:
+            kept = self.cache_dir / "build" / project
+            restored = await asyncio.to_thread(restore_folders, kept, layout.app, plan.build_cache)
+            if restored:
+                await log(f"kept from the previous build: {', '.join(restored)}")
             await log(f"$ {plan.build}")
             await _check(
                 plan.build, layout.app, {**runtime_env(manifest, layout.app), **plan.env}, log, "build"
             )
+            await asyncio.to_thread(save_folders, layout.app, kept, plan.build_cache)
         if plan.static_dir and not (layout.app / plan.static_dir).is_dir():
             raise TargetError(
                 f"the build left no {plan.static_dir}/ folder to serve; set "
@@ -122,22 +95,36 @@ class LocalBuilder:
             facts={"cache": "hit" if hit else ("miss" if plan.install else "none")},
         )
 
-    async def _install(self, app: Path, plan: Plan, manifest: dict[str, str], log: LogFn) -> bool:
+    async def _install(
+        self,
+        app: Path,
+        plan: Plan,
+        manifest: dict[str, str],
+        toolchain: toolchains.Toolchain | None,
+        log: LogFn,
+    ) -> bool:
+        version = ".".join(map(str, toolchain.version)) if toolchain else sys.version
         if plan.runtime == "python":
-            return await self._python(app, plan, manifest, log)
+            python = toolchain.executable if toolchain else sys.executable
+            return await self._python(app, plan, manifest, python, version, log)
         if plan.runtime == "node" and plan.install:
-            return await self._node(app, plan, log)
+            await self.tools.node_manager(plan.install, manifest, runtime_env(manifest, app), log)
+            return await self._node(app, plan, manifest, version, log)
         if plan.runtime == "go" and plan.install:
             return await self._go(app, plan, manifest, log)
         if plan.install:
             await log(f"$ {plan.install}")
-            await _check(plan.install, app, {**base_env(), **plan.env}, log, "install")
+            await _check(plan.install, app, {**runtime_env(manifest, app), **plan.env}, log, "install")
         return False
 
-    async def _python(self, app: Path, plan: Plan, manifest: dict[str, str], log: LogFn) -> bool:
-        key = cache_key(app, plan)
+    async def _python(
+        self, app: Path, plan: Plan, manifest: dict[str, str], python: str, version: str, log: LogFn
+    ) -> bool:
+        key = cache_key(app, plan, version)
         venv = self.cache_dir / "python" / key
         manifest["venv"] = str(venv)
+        if plan.install:
+            await self.tools.python_manager(plan.install, python, manifest, log)
         async with lock_for(key):
             if (venv / ".autostack-complete").is_file():
                 await log(
@@ -146,18 +133,18 @@ class LocalBuilder:
                 )
                 return True
             await asyncio.to_thread(shutil.rmtree, venv, True)
-            await log(f"creating virtualenv for key {key}")
-            await _check(f"{sys.executable} -m venv {venv}", app, base_env(), log, "virtualenv")
+            await log(f"creating virtualenv for key {key} with Python {version.split()[0]}")
+            await _check(f"{python} -m venv {venv}", app, base_env(), log, "virtualenv")
             if plan.install:
                 await log(f"$ {plan.install}")
                 await _check(plan.install, app, runtime_env(manifest, app), log, "install", cleanup=venv)
             (venv / ".autostack-complete").touch()
         return False
 
-    async def _node(self, app: Path, plan: Plan, log: LogFn) -> bool:
-        key = cache_key(app, plan)
+    async def _node(self, app: Path, plan: Plan, manifest: dict[str, str], version: str, log: LogFn) -> bool:
+        key = cache_key(app, plan, version)
         cached = self.cache_dir / "node" / key
-        env = {**base_env(), "npm_config_cache": str(self.cache_dir / "npm")}
+        env = {**runtime_env(manifest, app), "npm_config_cache": str(self.cache_dir / "npm")}
         async with lock_for(key):
             if (cached / ".autostack-complete").is_file():
                 await log(

@@ -14,10 +14,10 @@ from deployer.plan import Plan
 _locks: dict[str, asyncio.Lock] = {}
 
 
-def cache_key(app_dir: Path, plan: Plan) -> str:
-    """Hash of the runtime, install command and lockfile contents."""
+def cache_key(app_dir: Path, plan: Plan, toolchain: str = sys.version) -> str:
+    """Hash of the runtime and its version, the install command and the lockfile contents."""
     digest = hashlib.sha256()
-    digest.update(f"{plan.runtime}\0{plan.install}\0{sys.version}\0".encode())
+    digest.update(f"{plan.runtime}\0{plan.install}\0{toolchain}\0".encode())
     for name in plan.lockfiles:
         path = app_dir / name
         digest.update(name.encode() + b"\0")
@@ -41,3 +41,33 @@ def _link_or_copy(src: str, dst: str) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
+
+
+def _slot(kept: Path, folder: str) -> Path:
+    return kept / folder.replace("/", "__")
+
+
+def restore_folders(kept: Path, app: Path, folders: tuple[str, ...]) -> list[str]:
+    """Move folders kept from the last build (`.next/cache`, `target`) into `app`; names restored."""
+    restored = []
+    for folder in folders:
+        slot, dest = _slot(kept, folder), app / folder
+        if slot.is_dir() and not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            # moved, not linked: the build rewrites files in place, which would change the copy
+            shutil.move(str(slot), str(dest))
+            restored.append(folder)
+    return restored
+
+
+def save_folders(app: Path, kept: Path, folders: tuple[str, ...]) -> None:
+    """Copy the folders a build left for the next one to start from."""
+    for folder in folders:
+        source, slot = app / folder, _slot(kept, folder)
+        if not source.is_dir():
+            continue
+        partial = slot.with_name(slot.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(source, partial, symlinks=True)
+        shutil.rmtree(slot, ignore_errors=True)
+        partial.rename(slot)

@@ -105,7 +105,7 @@ class LocalTarget:
             raise TargetError(f"build {folder.name} is no longer on disk; redeploy to rebuild it") from None
         app = folder / "app"
         port = free_port()
-        command = plan.start or _static_command(plan.static_dir or ".")
+        command = plan.start or _static_command(plan.static_dir or ".", spa=plan.framework != "static")
         process_env = {
             **runtime_env(manifest, app),
             **plan.env,
@@ -188,5 +188,6 @@ class LocalTarget:
             await release.stop()
 
 
-def _static_command(folder: str) -> str:
-    return f"{sys.executable} -m http.server $PORT --bind 127.0.0.1 --directory {folder}"
+def _static_command(folder: str, spa: bool) -> str:
+    server = f"{sys.executable} -m deployer.targets.local.static_server {folder} --port $PORT"
+    return server + " --spa" if spa else server
