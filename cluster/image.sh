@@ -7,7 +7,7 @@
 #                                   read-only root with /tmp and the data folder on tmpfs (as
 #                                   charts/autostack mounts them)
 #   cluster/image.sh exec CMD...    the same with CMD instead of the entrypoint
-#   cluster/image.sh clean          remove the built image (the base stays)
+#   cluster/image.sh clean          remove the built images (the base stays)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -89,6 +89,8 @@ run | exec)
   ;;
 clean)
   buildah "${store[@]}" rmi "$image" >/dev/null 2>&1 || true
+  # an earlier build the tag moved away from
+  buildah "${store[@]}" rmi --prune >/dev/null 2>&1 || true
   ;;
 *)
   echo "usage: cluster/image.sh build | run ARGS... | exec CMD... | clean" >&2

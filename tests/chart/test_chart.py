@@ -201,11 +201,18 @@ def test_service_account_has_the_irsa_role_and_the_rbac_of_docs(default, full):
 def test_disruption_budgets_cover_each_replicated_role(full):
     budgets = {o["metadata"]["name"]: o["spec"] for o in full if o["kind"] == "PodDisruptionBudget"}
     deployments = _deployments(full)
-    assert set(budgets) == {f"autostack-{role}" for role in ("web", "worker", "deploy-worker")}
+    assert set(budgets) == {"autostack-web", "autostack-worker"}
     for name, spec in budgets.items():
         role = name.removeprefix("autostack-")
         assert spec["selector"]["matchLabels"] == deployments[role]["spec"]["selector"]["matchLabels"]
         assert spec["minAvailable"] == 1
+
+
+def test_the_deploy_worker_is_replaced_not_rolled(default):
+    # a starting deploy worker fails every deployment in flight, so none may run beside another
+    deploy = _deployments(default)["deploy-worker"]["spec"]
+    assert (deploy["replicas"], deploy["strategy"]) == (1, {"type": "Recreate"})
+    assert _deployments(default)["worker"]["spec"]["replicas"] == 2
 
 
 def test_ingress_routes_the_webhook_and_the_page_with_tls(default, full, helm):

@@ -134,6 +134,10 @@ metadata:
     app.kubernetes.io/component: {{ .role }}
 spec:
   replicas: {{ .values.replicas }}
+  {{- with .values.strategy }}
+  strategy:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   selector:
     matchLabels:
       {{- include "autostack.selectorLabels" . | nindent 6 }}
