@@ -40,6 +40,8 @@ def run_helm(helm: str, *args: str, check: bool = True) -> subprocess.CompletedP
     home = REPO / ".pytest_cache" / "helm"
     env = {
         "PATH": os.environ["PATH"],
+        # without a HOME helm would keep its kubeconfig discovery cache in the working directory
+        "HOME": str(home),
         "HELM_CACHE_HOME": str(home / "cache"),
         "HELM_CONFIG_HOME": str(home / "config"),
         "HELM_DATA_HOME": str(home / "data"),
