@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker = commands.add_parser("worker", help="run queued jobs (needs REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument(
+        "--deploys",
+        action="store_true",
+        help="run the deploy queue (builds, rollouts, the reconciler) instead of deliveries",
+    )
     commands.add_parser("relay", help="move stored deliveries onto the queue (needs REDIS_URL)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser(
@@ -67,9 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             # uvloop: the intake's HTTP and database round trips cost a third less CPU than on asyncio's loop
             uvloop.run(serve(settings))
         elif args.command == "worker":
-            from bot.serve import run_worker
+            from bot.serve import run_deploy_worker, run_worker
 
-            uvloop.run(run_worker(settings, burst=args.burst))
+            run = run_deploy_worker if args.deploys else run_worker
+            uvloop.run(run(settings, burst=args.burst))
         elif args.command == "relay":
             from bot.serve import run_relay
 

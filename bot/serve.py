@@ -182,6 +182,8 @@ async def serve(settings: Settings) -> None:
     """Web and webhook intake plus the deploy worker; on embedded defaults also Redis and the
     delivery worker, so one process runs the whole product."""
     settings = with_local_secrets(settings)
+    if not settings.deploys_in_web:
+        _require_deploy_queue(settings, "AUTOSTACK_DEPLOYS_IN_WEB=0")
     await _prepare_database(settings)
     embedded: EmbeddedRedis | None = None
     redis_url = settings.redis_url
@@ -194,7 +196,11 @@ async def serve(settings: Settings) -> None:
             deploy = deploy_service(services, runtime)
             page = web_state_for(services, deploy, runtime.router)
             app = serve_app(services, page)
-            workers = [make_deploy_worker(services, runtime, handle_signals=False)]
+            workers = (
+                [make_deploy_worker(services, runtime, handle_signals=False)]
+                if settings.deploys_in_web
+                else []
+            )
             if embedded is not None:
                 workers.append(make_worker(services, handle_signals=False))
             background = asyncio.create_task(_run_workers(workers), name="workers")
@@ -272,5 +278,27 @@ async def run_relay(settings: Settings) -> None:
     services = Services.build(settings, settings.redis_url)
     try:
         await services.relay.run()
+    finally:
+        await services.close()
+
+
+def _require_deploy_queue(settings: Settings, what: str) -> None:
+    """A deploy worker apart from `serve` needs a shared Redis and a target outside the process."""
+    if settings.redis_url is None:
+        raise SettingsError(f"{what} needs REDIS_URL; on embedded defaults `autostack serve` deploys")
+    if settings.cluster is None:
+        raise SettingsError(
+            f"{what} needs AUTOSTACK_TARGET=kubernetes; the local target's apps run inside `autostack serve`"
+        )
+
+
+async def run_deploy_worker(settings: Settings, *, burst: bool = False) -> None:
+    """The deploy worker on its own (with AUTOSTACK_DEPLOYS_IN_WEB=0): builds, rollouts, reconciler."""
+    _require_deploy_queue(settings, "autostack worker --deploys")
+    assert settings.redis_url is not None
+    services = Services.build(settings, settings.redis_url)
+    try:
+        async with deploy_runtime(services) as runtime:
+            await _run_workers([make_deploy_worker(services, runtime, burst=burst)])
     finally:
         await services.close()

@@ -81,6 +81,7 @@ class Settings:
     router_port: int = 8080
     aws_region: str | None = None
     relay_in_web: bool = True
+    deploys_in_web: bool = True
     production_permission: str = "maintain"
     # minutes between delivery reconciler runs (0: never); hours of GitHub's log it reads back
     redeliver_interval: int = 5
@@ -170,6 +171,7 @@ class Settings:
             router_port=int_value(env, "ROUTER_PORT", 8080, low=1, high=65535),
             aws_region=env.get("AWS_REGION", "").strip() or None,
             relay_in_web=env.get("AUTOSTACK_RELAY_IN_WEB", "1").strip() not in ("0", "false", "no"),
+            deploys_in_web=env.get("AUTOSTACK_DEPLOYS_IN_WEB", "1").strip() not in ("0", "false", "no"),
             production_permission=choice_value(
                 env, "PRODUCTION_PERMISSION", "maintain", ("maintain", "admin")
             ),
