@@ -144,8 +144,9 @@ class LocalTarget:
                 except httpx.HTTPError as exc:
                     last = f"GET {plan.health_path} failed ({type(exc).__name__})"
                 if release.supervisor.restarts:
-                    tail = " | ".join(list(release.supervisor.tail)[-3:])
-                    raise TargetError(f"the app exited before becoming healthy; last output: {tail}")
+                    tail = release.supervisor.tail
+                    said = f"; its last line: {tail[-1]}" if tail else " without printing anything"
+                    raise TargetError(f"the app exited before becoming healthy{said}")
                 await asyncio.sleep(delay)
                 delay = min(delay * 1.5, 0.5)
         raise TargetError(
