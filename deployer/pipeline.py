@@ -24,7 +24,7 @@ from deployer.events import EventSink, Finished, PhaseStarted
 from deployer.plan import Plan, make_plan, safe_root
 from deployer.source import SourceError, TarballWriter, copy_folder, extract_tarball, fetch_tarball
 from deployer.state import OUTCOMES, phase_seconds
-from deployer.targets.base import Artifact, Release, Site, Target, TargetError
+from deployer.targets.base import Artifact, KnownCause, Release, Site, Target, TargetError
 from store.models import Deployment, Environment, Project, utcnow
 
 log = logging.getLogger("autostack.deployer")
@@ -180,14 +180,14 @@ class _Run:
         values["url"] = await self.deploy(plan, artifact, None if reused else facts)
         return "ready", None, {**values, "facts": facts}
 
-    def failure(self, message: str) -> tuple[str, int | None]:
+    def failure(self, error: Exception) -> tuple[str, int | None]:
         """`<phase> failed: <the first error line of the phase>` (else the error's own message),
         without server paths; and the number of the log line quoted."""
         # an app that crashes while being health-checked printed why during start
         begin = self.phase_starts.get("start" if self.phase == "health" else self.phase, self.log.start_seq)
-        lines = self.log.lines[begin - self.log.start_seq :]
+        lines = [] if isinstance(error, KnownCause) else self.log.lines[begin - self.log.start_seq :]
         found = first_error(enumerate(lines, start=begin + 1))
-        detail = found.text if found is not None else self.log.masker.mask(message)
+        detail = found.text if found is not None else self.log.masker.mask(str(error))
         detail = detail.removeprefix(f"{self.phase} failed: ")
         detail = strip_server_paths(detail, self.id, self.server_roots)
         return f"{self.phase} failed: {detail}", found.number if found is not None else None
@@ -254,7 +254,7 @@ async def run_deployment(
         state, reason = "superseded", await _superseded_reason(sessions, deployment_id)
     except PERMANENT as exc:
         await run.log.flush()
-        reason, line = run.failure(str(exc))
+        reason, line = run.failure(exc)
         state = "failed"
         if line is not None:
             await records.mark_error_line(sessions, deployment_id, run.phase, line)
