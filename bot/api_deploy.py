@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from deployer.deploylog import wait_for_lines
 from deployer.events import EventSink
 from deployer.operations import OperationError, destroy_environment, queue_deployment, rollback
 from deployer.state import TERMINAL, durations, error_line
@@ -166,7 +167,7 @@ async def follow(service: DeployService, deployment_id: int, *, wait: bool = Tru
         if row.state in TERMINAL or not wait:
             yield _line("finished", state=row.state, url=row.url, reason=row.reason, **summary(row))
             return
-        await asyncio.sleep(POLL_SECONDS)
+        await wait_for_lines(deployment_id, POLL_SECONDS)
 
 
 def _stream(service: DeployService, deployment_id: int, wait: bool = True) -> StreamingResponse:

@@ -9,7 +9,9 @@ database load bounded, and the short wait keeps readers of the log (CLI, page) l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -24,6 +26,25 @@ log = logging.getLogger("autostack.deployer")
 _MAX_LINE = 4000
 HOLD_SECONDS = 0.2
 STORE_SECONDS = 0.1
+
+
+# Readers in the same process (the API stream of an embedded server) wake when a batch is
+# stored instead of waiting out their poll; readers elsewhere keep polling the database.
+_stored: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Event]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _events() -> dict[int, asyncio.Event]:
+    return _stored.setdefault(asyncio.get_running_loop(), {})
+
+
+async def wait_for_lines(deployment_id: int, seconds: float) -> None:
+    """Return when this process stores lines of the deployment, or after `seconds`."""
+    event = _events().setdefault(deployment_id, asyncio.Event())
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
 
 
 class DeploymentLogWriter:
@@ -106,6 +127,8 @@ class DeploymentLogWriter:
             try:
                 async with self.sessions.begin() as session:
                     session.add_all(pending)
+                if (stored := _events().pop(self.deployment_id, None)) is not None:
+                    stored.set()
             except BaseException:
                 self._pending[:0] = pending  # the next store tries them again
                 raise
