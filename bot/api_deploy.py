@@ -7,7 +7,6 @@ Progress is read from the database, so it streams whichever process runs the dep
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from deployer.deploylog import wait_for_lines
 from deployer.events import EventSink
-from deployer.state import TERMINAL
+from deployer.state import TERMINAL, durations, error_line
 from deployer.targets.base import Target
 from store.models import ApiToken, Deployment, DeploymentLog
 
@@ -73,9 +73,29 @@ def _line(kind: str, **fields: Any) -> bytes:
     return orjson.dumps({"type": kind, **fields}) + b"\n"
 
 
+def summary(row: Deployment) -> dict[str, Any]:
+    """How long each phase took, the build time and the log line of the error, for `finished`."""
+    phases = dict(row.phases or {})
+    return {"phases": durations(phases), "build_seconds": row.build_seconds, "error_line": error_line(phases)}
+
+
+def _phase_events(phases: dict[str, Any], seen: set[str], before_line: int | None) -> list[bytes]:
+    """Headers of the phases not yet sent that began before log line `before_line` (None: all)."""
+    due = [
+        name
+        for name, stamps in phases.items()
+        if name not in seen and (before_line is None or int(stamps.get("after_line", -1)) < before_line)
+    ]
+    seen.update(due)
+    return [_line("phase", phase=name) for name in due]
+
+
 async def follow(service: DeployService, deployment_id: int, *, wait: bool = True) -> AsyncIterator[bytes]:
-    """NDJSON: the deployment, its phases and log lines as they come, then how it ended."""
-    seen_seq, seen_phases = 0, set()
+    """NDJSON: the deployment, its phases and log lines as they come, then how it ended.
+
+    Each phase header goes out right before the first line logged in that phase.
+    """
+    seen_seq, seen_phases = 0, set[str]()
     yield _line("deployment", id=deployment_id)
     while True:
         async with service.sessions() as session:
@@ -90,13 +110,16 @@ async def follow(service: DeployService, deployment_id: int, *, wait: bool = Tru
         if row is None:
             yield _line("error", message=f"deployment {deployment_id} does not exist")
             return
-        for phase in (p for p in (row.phases or {}) if p not in seen_phases):
-            seen_phases.add(phase)
-            yield _line("phase", phase=phase)
+        phases = dict(row.phases or {})
         for entry in logs:
+            for header in _phase_events(phases, seen_phases, entry.seq):
+                yield header
             seen_seq = entry.seq
             yield _line("log", seq=entry.seq, at=entry.ts.isoformat(), text=entry.line)
+        # the pipeline stores a phase's start only after every earlier line: the rest are due
+        for header in _phase_events(phases, seen_phases, None):
+            yield header
         if row.state in TERMINAL or not wait:
-            yield _line("finished", state=row.state, url=row.url, reason=row.reason)
+            yield _line("finished", state=row.state, url=row.url, reason=row.reason, **summary(row))
             return
-        await asyncio.sleep(POLL_SECONDS)
+        await wait_for_lines(deployment_id, POLL_SECONDS)

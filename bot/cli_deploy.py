@@ -103,7 +103,7 @@ def _print_events(lines: Iterator[str], as_json: bool) -> int:
         if event["type"] == "finished":
             state = event["state"]
             if not as_json:
-                print(f"{state}: {event['url'] or event['reason'] or ''}", flush=True)
+                print(_finished(event), flush=True)
     return 0 if state == "ready" else 1
 
 
@@ -114,6 +114,20 @@ def _refused(response: httpx.Response) -> int:
         message = response.text
     print(f"{message} (HTTP {response.status_code})", file=sys.stderr)
     return 1
+
+
+def _finished(event: dict[str, Any]) -> str:
+    """`ready: URL` or `failed: reason (log line N)`, then how long each phase took."""
+    outcome = f"{event['state']}: {event['url'] or event['reason'] or ''}"
+    if event.get("error_line"):
+        outcome += f" (log line {event['error_line']})"
+    phases = event.get("phases") or {}
+    if not phases:
+        return outcome
+    took = " · ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items())
+    if event.get("build_seconds") is not None:
+        took += f" (build time {event['build_seconds']:.1f} s)"
+    return f"{outcome}\n   {took}"
 
 
 def _stream(client: httpx.Client, method: str, url: str, as_json: bool, **kwargs: Any) -> int:

@@ -1,13 +1,17 @@
 """A deployment's log: each line masked, numbered, emitted and stored in batches.
 
 Lines pass through a `LineMasker`, so a line waits for the next one (at most `HOLD_SECONDS`)
-in case it ends with the first half of a secret the next line finishes.
+in case it ends with the first half of a secret the next line finishes. Stored lines are
+written at most every `STORE_SECONDS` while any are pending: one insert per batch keeps the
+database load bounded, and the short wait keeps readers of the log (CLI, page) live.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -21,6 +25,26 @@ from store.models import DeploymentLog
 log = logging.getLogger("autostack.deployer")
 _MAX_LINE = 4000
 HOLD_SECONDS = 0.2
+STORE_SECONDS = 0.1
+
+
+# Readers in the same process (the API stream of an embedded server) wake when a batch is
+# stored instead of waiting out their poll; readers elsewhere keep polling the database.
+_stored: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Event]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _events() -> dict[int, asyncio.Event]:
+    return _stored.setdefault(asyncio.get_running_loop(), {})
+
+
+async def wait_for_lines(deployment_id: int, seconds: float) -> None:
+    """Return when this process stores lines of the deployment, or after `seconds`."""
+    event = _events().setdefault(deployment_id, asyncio.Event())
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
 
 
 class DeploymentLogWriter:
@@ -43,9 +67,11 @@ class DeploymentLogWriter:
         self._held_stream = "build"
         self._release: asyncio.TimerHandle | None = None
         self._emitting: set[asyncio.Task[None]] = set()
-        self.seq = start_seq
+        self.seq = self.start_seq = start_seq
         self.lines: list[str] = []
         self._pending: list[DeploymentLog] = []
+        self._store_lock = asyncio.Lock()
+        self._store_timer: asyncio.Task[None] | None = None
 
     @classmethod
     async def resume(
@@ -81,20 +107,50 @@ class DeploymentLogWriter:
             await self._store()
 
     async def flush(self) -> None:
-        """Release a held line, then store the lines not yet written."""
+        """Release a held line, then store the lines not yet written (all of them, on return)."""
         self._cancel_release()
         if (held := self._stream.flush()) is not None:
             await self.sink.emit(self._add(held, self._held_stream))
         if self._emitting:
             await asyncio.gather(*self._emitting)
+        if self._store_timer is not None:
+            self._store_timer.cancel()
+            self._store_timer = None
         await self._store()
 
     async def _store(self) -> None:
-        if not self._pending:
-            return
-        pending, self._pending = self._pending, []
-        async with self.sessions.begin() as session:
-            session.add_all(pending)
+        # one writer at a time, so a flush returns only once every earlier batch is committed
+        async with self._store_lock:
+            if not self._pending:
+                return
+            pending, self._pending = self._pending, []
+            try:
+                async with self.sessions.begin() as session:
+                    session.add_all(pending)
+                if (stored := _events().pop(self.deployment_id, None)) is not None:
+                    stored.set()
+            except BaseException:
+                self._pending[:0] = pending  # the next store tries them again
+                raise
+
+    def _schedule_store(self) -> None:
+        if self._store_timer is None or self._store_timer.done():
+            self._store_timer = asyncio.get_running_loop().create_task(self._store_soon())
+
+    async def _store_soon(self) -> None:
+        await asyncio.sleep(STORE_SECONDS)
+        try:
+            # shielded: a flush cancelling this timer must not cut a batch's transaction short
+            await asyncio.shield(self._store())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning(
+                "storing log lines of deployment %s failed; retrying with the next batch",
+                self.deployment_id,
+                exc_info=True,
+                extra={"deployment_id": self.deployment_id},
+            )
 
     def _add(self, masked: str, stream: str) -> LogLine:
         """Number a masked line and queue it for storage; the event to emit for it."""
@@ -105,6 +161,7 @@ class DeploymentLogWriter:
         self._pending.append(
             DeploymentLog(deployment_id=self.deployment_id, seq=self.seq, ts=now, stream=stream, line=masked)
         )
+        self._schedule_store()
         return LogLine(self.deployment_id, self.seq, now, masked, stream)
 
     def _release_held(self) -> None:

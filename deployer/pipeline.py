@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import shutil
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,16 +19,18 @@ from deployer import records
 from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
 from deployer.deploylog import DeploymentLogWriter
 from deployer.detect import DetectError, detect
+from deployer.error_lines import first_error, strip_server_paths
 from deployer.events import EventSink, Finished, PhaseStarted
 from deployer.plan import Plan, make_plan, safe_root
 from deployer.source import SourceError, TarballWriter, copy_folder, extract_tarball, fetch_tarball
 from deployer.state import OUTCOMES, phase_seconds
-from deployer.targets.base import Artifact, Release, Site, Target, TargetError
+from deployer.targets.base import Artifact, KnownCause, Release, Site, Target, TargetError
 from store.models import Deployment, Environment, Project, utcnow
 
 log = logging.getLogger("autostack.deployer")
 PERMANENT = (ConfigError, DetectError, SourceError, TargetError)
 CANCEL_POLL_SECONDS = 0.25
+BUILD_TIME_PHASES = ("install", "build", "release")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +80,17 @@ class _Run:
         self.release: Release | None = None
         self.log = DeploymentLogWriter(sessions, self.id, sink)
         self.phase = ""
+        self.phase_starts: dict[str, int] = {}  # the last log line before each phase began
+        self.server_roots = (str(self.work), str(work_dir.parent))
 
     async def enter(self, phase: str, state: str | None = None) -> None:
         if await records.state_of(self.sessions, self.id) not in ("queued", "building", "deploying"):
             raise _Superseded
         self.phase = phase
+        # every line of the previous phase is stored before this phase's header is
         await self.log.flush()
-        await records.start_phase(self.sessions, self.id, phase, state)
+        self.phase_starts[phase] = self.log.seq
+        await records.start_phase(self.sessions, self.id, phase, state, after_line=self.log.seq)
         await self.sink.emit(PhaseStarted(self.id, phase, utcnow()))
 
     async def build(self) -> tuple[Plan, Artifact, dict[str, object]]:
@@ -99,15 +104,9 @@ class _Run:
         detection = await asyncio.to_thread(detect, src / safe_root(config.build.root), config.build.start)
         plan = make_plan(config, detection)
         await self.log(f"detected {plan.framework}: {plan.reason}")
-        started = time.monotonic()
         artifact = await self.target.build(self.site, src, plan, self.log, self.enter)
-        facts = {
-            "framework": plan.framework,
-            "reason": plan.reason,
-            "artifact": artifact.ref,
-            "build_seconds": f"{time.monotonic() - started:.1f}",
-            **artifact.facts,
-        }
+        facts = {"framework": plan.framework, "reason": plan.reason, "artifact": artifact.ref}
+        facts.update(artifact.facts)
         return plan, artifact, facts
 
     async def _fetch(self, src: Path) -> None:
@@ -145,10 +144,16 @@ class _Run:
         }
         return plan, Artifact(source.artifact), facts
 
-    async def deploy(self, plan: Plan, artifact: Artifact) -> str:
+    async def deploy(self, plan: Plan, artifact: Artifact, facts: dict[str, object] | None) -> str:
+        """Start, check and switch to the build; `facts` (of a fresh build) get its build time."""
         app_env = await self.env_for(self.claim.project, self.claim.environment)
         self.log.add_secrets(app_env.secrets)
         await self.enter("start", "deploying")
+        if facts is not None:
+            # entering start closed the build phases, so their durations are final now
+            seconds = phase_seconds(await self._phases(), *BUILD_TIME_PHASES)
+            await records.update(self.sessions, self.id, build_seconds=seconds)
+            facts["build_seconds"] = f"{seconds:.1f}"
         self.release = await self.target.release(
             self.site, artifact, plan, app_env.values, self.log, secrets=app_env.secrets
         )
@@ -164,22 +169,30 @@ class _Run:
         values: dict[str, object] = {}
         # a secret a build prints (one in the source, or a tool echoing it) is masked from the start
         self.log.add_secrets((await self.env_for(self.claim.project, self.claim.environment)).secrets)
-        if self.deployment.source_deployment_id:
-            plan, artifact, facts = await self.reuse()
-        else:
-            plan, artifact, facts = await self.build()
-            values["build_seconds"] = phase_seconds(await self._phases(), "install", "build")
-            facts["build_seconds"] = f"{values['build_seconds']:.1f}"
+        reused = bool(self.deployment.source_deployment_id)
+        plan, artifact, facts = await (self.reuse() if reused else self.build())
         values.update(
             config=plan.snapshot(),
             framework=plan.framework,
             framework_reason=plan.reason,
             artifact=artifact.ref,
-            cache_hit=artifact.cache_hit if not self.deployment.source_deployment_id else None,
+            cache_hit=artifact.cache_hit if not reused else None,
         )
         await records.update(self.sessions, self.id, **values)
-        values["url"] = await self.deploy(plan, artifact)
+        values["url"] = await self.deploy(plan, artifact, None if reused else facts)
         return "ready", None, {**values, "facts": facts}
+
+    def failure(self, error: Exception) -> tuple[str, int | None]:
+        """`<phase> failed: <the first error line of the phase>` (else the error's own message),
+        without server paths; and the number of the log line quoted."""
+        # an app that crashes while being health-checked printed why during start
+        begin = self.phase_starts.get("start" if self.phase == "health" else self.phase, self.log.start_seq)
+        lines = [] if isinstance(error, KnownCause) else self.log.lines[begin - self.log.start_seq :]
+        found = first_error(enumerate(lines, start=begin + 1))
+        detail = found.text if found is not None else self.log.masker.mask(str(error))
+        detail = detail.removeprefix(f"{self.phase} failed: ")
+        detail = strip_server_paths(detail, self.id, self.server_roots)
+        return f"{self.phase} failed: {detail}", found.number if found is not None else None
 
     async def _phases(self) -> dict[str, object]:
         async with self.sessions() as session:
@@ -242,7 +255,11 @@ async def run_deployment(
     except _Superseded:
         state, reason = "superseded", await _superseded_reason(sessions, deployment_id)
     except PERMANENT as exc:
-        state, reason = "failed", f"{run.phase} failed: {run.log.masker.mask(str(exc))}"
+        await run.log.flush()
+        reason, line = run.failure(exc)
+        state = "failed"
+        if line is not None:
+            await records.mark_error_line(sessions, deployment_id, run.phase, line)
         log.info("deployment %s failed: %s", deployment_id, reason, extra=extra)
     except Exception as exc:
         log.exception("deployment %s crashed in %s", deployment_id, run.phase, extra=extra)
@@ -264,8 +281,6 @@ async def _end(run: _Run, state: str, reason: str | None, values: dict[str, obje
     if run.release is not None:
         with contextlib.suppress(Exception):
             await run.release.stop()
-    if reason:
-        await run.log(reason)
     await run.log.flush()
     facts = {k: str(v) for k, v in dict(values.pop("facts", {}) or {}).items()}  # type: ignore[call-overload]
     row = await records.finish(run.sessions, run.id, state, reason=reason, **values)

@@ -62,15 +62,33 @@ async def claim(sessions: Sessions, deployment_id: int) -> Claim | None:
         return Claim(deployment, project, environment, tuple(replaced))
 
 
-async def start_phase(sessions: Sessions, deployment_id: int, phase: str, state: str | None = None) -> None:
+async def start_phase(
+    sessions: Sessions,
+    deployment_id: int,
+    phase: str,
+    state: str | None = None,
+    *,
+    after_line: int | None = None,
+) -> None:
     """Stamp the phase's start (and move the state) in the stored deployment."""
     now = utcnow()
     async with sessions.begin() as session:
         deployment = await session.get(Deployment, deployment_id)
         assert deployment is not None
-        deployment.phases = phase_started(deployment.phases or {}, phase, now)
+        deployment.phases = phase_started(deployment.phases or {}, phase, now, after_line)
         if state is not None and state != deployment.state:
             advance(deployment, state, now)
+
+
+async def mark_error_line(sessions: Sessions, deployment_id: int, phase: str, line: int) -> None:
+    """Remember which log line the failure summary of `phase` quotes (the page links to it)."""
+    async with sessions.begin() as session:
+        deployment = await session.get(Deployment, deployment_id)
+        assert deployment is not None
+        phases = {name: dict(value) for name, value in (deployment.phases or {}).items()}
+        if phase in phases:
+            phases[phase]["error_line"] = line
+            deployment.phases = phases
 
 
 async def state_of(sessions: Sessions, deployment_id: int) -> str | None:

@@ -49,10 +49,18 @@ def advance(deployment: Deployment, new: str, now: datetime, reason: str | None 
         deployment.phases = close_phases(deployment.phases or {}, now)
 
 
-def phase_started(phases: dict[str, Any], phase: str, now: datetime) -> dict[str, Any]:
-    """A new phases dict with `phase` started and any open phase closed."""
+def phase_started(
+    phases: dict[str, Any], phase: str, now: datetime, after_line: int | None = None
+) -> dict[str, Any]:
+    """A new phases dict with `phase` started and any open phase closed.
+
+    `after_line` is the last log line written before the phase began, so a reader of the log
+    can put the phase's header right before its first line.
+    """
     updated = close_phases(phases, now)
     updated[phase] = {"started_at": now.isoformat()}
+    if after_line is not None:
+        updated[phase]["after_line"] = after_line
     return updated
 
 
@@ -70,3 +78,13 @@ def close_phases(phases: dict[str, Any], now: datetime) -> dict[str, Any]:
 def phase_seconds(phases: dict[str, Any], *names: str) -> float:
     """Total seconds spent in the named phases."""
     return round(sum(float(phases.get(n, {}).get("seconds", 0.0)) for n in names), 3)
+
+
+def durations(phases: dict[str, Any]) -> dict[str, float]:
+    """Each finished phase's seconds, in the order the phases ran."""
+    return {name: float(v["seconds"]) for name, v in phases.items() if "seconds" in v}
+
+
+def error_line(phases: dict[str, Any]) -> int | None:
+    """The log line the failure summary quotes (set on the phase that failed), if any."""
+    return next((int(v["error_line"]) for v in phases.values() if "error_line" in v), None)

@@ -1,36 +1,26 @@
 """Annotations from recognisable build errors (pure): Python tracebacks, tsc, ESLint,
-`npm ERR!`, pip resolution errors and `file:line:col` compiler output."""
+`npm ERR!`, pip resolution errors and `file:line:col` compiler output. The patterns live in
+deployer/error_lines.py, which the failure summary uses to quote the same errors."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from bot.github.api import Annotation
+from deployer.error_lines import (
+    ANSI,
+    COMPILER,
+    ESLINT_FILE,
+    ESLINT_ROW,
+    NPM,
+    PIP,
+    PY_ERROR,
+    PY_FRAME,
+    TSC_PAREN,
+    TSC_PRETTY,
+)
 
 MAX_ANNOTATIONS = 50
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_PY_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)')
-_PY_ERROR = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)):?\s*(?P<msg>.*)$")
-_TSC_PAREN = re.compile(
-    r"^(?P<path>[^\s()]+)\((?P<line>\d+),(?P<col>\d+)\): error (?P<code>TS\d+): (?P<msg>.+)$"
-)
-_TSC_PRETTY = re.compile(
-    r"^(?P<path>[^\s:]+):(?P<line>\d+):(?P<col>\d+) - error (?P<code>TS\d+): (?P<msg>.+)$"
-)
-_ESLINT_FILE = re.compile(r"^(?P<path>\S+\.(?:[cm]?[jt]sx?|vue|svelte))$")
-_ESLINT_ROW = re.compile(
-    r"^\s+(?P<line>\d+):(?P<col>\d+)\s+(?P<level>error|warning)\s+(?P<msg>.+?)(?:\s{2,}(?P<rule>\S+))?$"
-)
-_COMPILER = re.compile(
-    r"^(?P<path>\.{0,2}/?[\w./-]+\.\w+):(?P<line>\d+):(?:(?P<col>\d+):)?\s+"
-    r"(?:(?P<level>error|warning):\s*)?(?P<msg>\S.*)$"
-)
-_NPM = re.compile(r"^npm (?:ERR!|error) (?P<msg>.*)$")
-_PIP = re.compile(
-    r"^ERROR: (?P<msg>(?:Could not find a version|No matching distribution|ResolutionImpossible"
-    r"|Cannot install|Could not install).*)$"
-)
 _VENDORED = ("site-packages/", "dist-packages/", "node_modules/", "<frozen", "<string>", "/lib/python")
 
 
@@ -69,33 +59,33 @@ class AnnotationParser:
 
     def feed(self, raw: str) -> None:
         """Take the next log line."""
-        line = _ANSI.sub("", raw).rstrip()
-        if match := _PY_FRAME.match(line):
+        line = ANSI.sub("", raw).rstrip()
+        if match := PY_FRAME.match(line):
             path = _relative(match["path"], self._roots)
             # Keep the innermost frame in the project's own code.
             if path is not None:
                 self._frame = (path, int(match["line"]))
             return
-        if self._frame is not None and (match := _PY_ERROR.match(line)):
+        if self._frame is not None and (match := PY_ERROR.match(line)):
             path, number = self._frame
             self._add(Annotation(path, number, match["msg"] or match["type"], title=match["type"]))
             self._frame = None
             return
-        if match := _NPM.match(line):
+        if match := NPM.match(line):
             self._npm.append(match["msg"])
             return
         self._flush_npm()
         self._match_tools(line)
 
     def _match_tools(self, line: str) -> None:
-        for pattern in (_TSC_PAREN, _TSC_PRETTY):
+        for pattern in (TSC_PAREN, TSC_PRETTY):
             if match := pattern.match(line):
                 self._located(match["path"], match["line"], match["col"], match["msg"], match["code"])
                 return
-        if match := _ESLINT_FILE.match(line):
+        if match := ESLINT_FILE.match(line):
             self._eslint_file = match["path"]
             return
-        if self._eslint_file and (match := _ESLINT_ROW.match(line)):
+        if self._eslint_file and (match := ESLINT_ROW.match(line)):
             level = "failure" if match["level"] == "error" else "warning"
             self._located(
                 self._eslint_file, match["line"], match["col"], match["msg"], match["rule"], level=level
@@ -103,10 +93,10 @@ class AnnotationParser:
             return
         if line.strip() == "":
             self._eslint_file = None
-        if match := _PIP.match(line):
+        if match := PIP.match(line):
             self._add(Annotation("requirements.txt", 1, match["msg"], title="pip could not resolve"))
             return
-        if match := _COMPILER.match(line):
+        if match := COMPILER.match(line):
             level = "warning" if match["level"] == "warning" else "failure"
             self._located(match["path"], match["line"], match["col"], match["msg"], None, level=level)
 

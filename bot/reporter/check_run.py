@@ -111,6 +111,8 @@ def render_summary(view: DeploymentView, *, annotations_dropped: int = 0) -> str
         lines.append(" · ".join(details))
     if view.artifact:
         lines.append(f"artifact `{view.artifact}`")
+    if view.phases and view.state not in ("building", "deploying"):
+        lines.append(" · ".join(f"{name} {seconds:.1f} s" for name, seconds in view.phases.items()))
     extra = {key: value for key, value in view.facts.items() if key != "cache"}
     if extra:
         lines.append("")

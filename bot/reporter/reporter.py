@@ -29,6 +29,7 @@ from deployer.events import (
     Queued,
 )
 from deployer.masking import LineMasker, Masker
+from deployer.state import durations
 from store.models import Deployment, utcnow
 
 log = logging.getLogger("autostack.reporter")
@@ -140,6 +141,7 @@ class Reporter:
             build_seconds=row.build_seconds,
             cache_hit=row.cache_hit,
             artifact=row.artifact,
+            phases=durations(dict(row.phases or {})),
         )
 
     def _take_line(self, text: str) -> None:

@@ -62,6 +62,7 @@ class DeploymentView:
     cache_hit: bool | None = None
     artifact: str | None = None
     facts: dict[str, str] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds of each finished phase
 
 
 @dataclass(frozen=True, slots=True)

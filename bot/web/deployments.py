@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 import orjson
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
 from bot.api_deploy import DeployService, follow
 from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
+from bot.web.log_view import group_lines, render_text
+from deployer.state import error_line
 from store.models import Deployment, DeploymentLog, Project
 
 LOG_TAIL = 2000
@@ -44,7 +46,37 @@ async def deployment_page(request: Request, viewer: Viewer) -> Response:
                 .limit(LOG_TAIL)
             )
         ).all()
-    return render(request, "deployment.html", viewer, deployment=deployment, project=project, lines=lines)
+    phases = dict(deployment.phases or {})
+    return render(
+        request,
+        "deployment.html",
+        viewer,
+        deployment=deployment,
+        project=project,
+        lines=lines,
+        groups=group_lines(phases, lines),
+        error_line=error_line(phases),
+    )
+
+
+async def deployment_log_text(request: Request, viewer: Viewer) -> Response:
+    """The whole log as text/plain (stored masked), with phase headers and times."""
+    found = await _deployment(request, viewer)
+    if found is None:
+        return refuse(request, viewer, 404, f"no deployment {request.path_params['id']} in your team")
+    deployment = found[0]
+    async with web_state(request).sessions() as session:
+        lines = (
+            await session.scalars(
+                select(DeploymentLog)
+                .where(DeploymentLog.deployment_id == deployment.id)
+                .order_by(DeploymentLog.seq)
+            )
+        ).all()
+    return PlainTextResponse(
+        render_text(dict(deployment.phases or {}), lines),
+        headers={"content-disposition": f'attachment; filename="deployment-{deployment.id}.log"'},
+    )
 
 
 async def _sse(service: DeployService, deployment_id: int, after: int) -> AsyncIterator[bytes]:
@@ -109,6 +141,7 @@ _ENV = "/projects/{name}/environments/{env}"
 routes = [
     page("/deployments/{id:int}", deployment_page, "deployments.view"),
     page("/deployments/{id:int}/events", deployment_events, "deployments.view"),
+    page("/deployments/{id:int}/log.txt", deployment_log_text, "deployments.view"),
     page("/deployments/{id:int}/promote", promote_action, "deployments.promote", ("POST",)),
     page(f"{_ENV}/redeploy", redeploy, "deployments.redeploy", ("POST",)),
     page(f"{_ENV}/rollback", rollback_action, "deployments.rollback", ("POST",)),

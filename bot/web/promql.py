@@ -82,12 +82,14 @@ def traffic(by_status: Sequence[dict[str, Any]], p95: Sequence[dict[str, Any]]) 
     counts = [(row["metric"].get("status", ""), number(row["value"]) or 0.0) for row in by_status]
     total = sum(n for _, n in counts)
     errors = sum(n for status, n in counts if _is_error(status))
+    client_errors = sum(n for status, n in counts if status.startswith("4"))
     seconds = number(p95[0]["value"]) if p95 else None
     return Traffic(
         requests=round(total),
         p95_ms=seconds * 1000 if seconds is not None else None,
         error_rate=errors / total if total > 0 else None,
         countries=[],
+        client_error_rate=client_errors / total if total > 0 else None,
     )
 
 

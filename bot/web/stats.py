@@ -118,25 +118,37 @@ def dora(runs: Sequence[Run], days: int) -> Dora:
     )
 
 
+# the country stored for loopback clients: a user-assigned ISO 3166 code, shown as "local"
+LOCAL_COUNTRY = "XL"
+
+
 @dataclass(frozen=True)
 class Traffic:
-    """Requests, p95 latency, 5xx rate and countries over the period."""
+    """Requests, p95 latency, 5xx and 4xx rates and countries over the period."""
 
     requests: int
     p95_ms: float | None
     error_rate: float | None
     countries: list[tuple[str, int]]
+    client_error_rate: float | None = None
+
+
+def country_label(code: str | None) -> str:
+    """What the countries tile shows for a stored country code."""
+    return "local" if code == LOCAL_COUNTRY else code or "unknown"
 
 
 def traffic(requests: Sequence[Request]) -> Traffic:
     """The traffic figures of a list of requests."""
     errors = sum(r.status >= 500 for r in requests)
-    countries = Counter(r.country or "unknown" for r in requests).most_common(10)
+    client_errors = sum(400 <= r.status < 500 for r in requests)
+    countries = Counter(country_label(r.country) for r in requests).most_common(10)
     return Traffic(
         requests=len(requests),
         p95_ms=percentile([r.duration_ms for r in requests], 0.95),
         error_rate=errors / len(requests) if requests else None,
         countries=countries,
+        client_error_rate=client_errors / len(requests) if requests else None,
     )
 
 
@@ -148,11 +160,14 @@ def requests_per_day(requests: Sequence[Request], dates: Sequence[date]) -> list
 
 
 def health_score(traffic_now: Traffic, recent: Sequence[Run]) -> int:
-    """0-100: starts at 100, loses up to 40 for 5xx (10% → all 40), up to 30 for p95 latency
+    """0-100: starts at 100, loses up to 40 for 5xx (10% → all 40), up to 20 for 4xx (40% → all
+    20: some 404s are normal, half the answers being errors is not), up to 30 for p95 latency
     above 300 ms (1.8 s → all 30), up to 30 for the share of the last ten deployments that failed."""
     score = 100.0
     if traffic_now.error_rate is not None:
         score -= min(40.0, traffic_now.error_rate * 400)
+    if traffic_now.client_error_rate is not None:
+        score -= min(20.0, traffic_now.client_error_rate * 50)
     if traffic_now.p95_ms is not None:
         score -= min(30.0, max(0.0, traffic_now.p95_ms - 300) / 50)
     last = sorted(recent, key=lambda r: r.created_at)[-10:]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import re
 from datetime import datetime
@@ -15,6 +16,7 @@ from iptocc import country_code
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.web.stats import LOCAL_COUNTRY
 from deployer.targets.local.router import Hit, Router, hostname_for
 from store.models import Project, RequestHit, utcnow
 
@@ -22,6 +24,21 @@ log = logging.getLogger("autostack.web.traffic")
 _PR = re.compile(r"^pr-[0-9]+$")
 FLUSH_SECONDS = 2.0
 MAX_BUFFER = 50_000
+
+
+def country_of(client: str | None) -> str | None:
+    """The client's country code, LOCAL_COUNTRY for loopback; None for private or unknown
+    addresses. Looked up while flushing, off the request path."""
+    if not client:
+        return None
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    if (mapped or address).is_loopback:
+        return LOCAL_COUNTRY
+    return country_code(client)
 
 
 def site_of(host: str, domain: str) -> tuple[str, str] | None:
@@ -93,8 +110,7 @@ class TrafficLog:
                         environment=site[1] if site else None,
                         status=hit.status,
                         duration_ms=hit.duration_ms,
-                        # looked up here, off the request path; private addresses have no country
-                        country=country_code(hit.client) if hit.client else None,
+                        country=country_of(hit.client),
                     )
                 )
         return len(batch)

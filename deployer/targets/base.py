@@ -25,6 +25,10 @@ class TargetError(RuntimeError):
     """A permanent failure on the target (failed build, unhealthy app); the message says why."""
 
 
+class KnownCause(TargetError):
+    """A TargetError that names the cause itself: the failure summary quotes it, not the log."""
+
+
 @dataclass(frozen=True, slots=True)
 class Site:
     """Which environment of which project a release serves."""

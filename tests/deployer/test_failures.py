@@ -20,7 +20,15 @@ def _static(app_copy, config: str | None = None, name: str = "static"):
         (
             "build:\n  build: echo compiling; exit 3\n",
             {},
-            "build failed: build failed: `echo compiling; exit 3` exited 3",
+            "build failed: `echo compiling; exit 3` exited 3",
+        ),
+        (
+            "build:\n  build: sh fail.sh\n",
+            {
+                "fail.sh": 'echo compiling\necho "$PWD/main.go:5:2: undefined: foo"\n'
+                'echo "$PWD/main.go:9:1: undefined: bar"\nexit 2\n'
+            },
+            "build failed: main.go:5:2: undefined: foo",
         ),
         (
             "run:\n  healthcheck: {path: /missing, timeout: 2}\n",
@@ -41,6 +49,7 @@ def _static(app_copy, config: str | None = None, name: str = "static"):
     ],
     ids=[
         "build-fails",
+        "build-error-line",
         "never-healthy",
         "crashes",
         "unknown-key",
@@ -64,8 +73,10 @@ async def test_failed_deployment_keeps_previous_version(deployer, sink, app_copy
 
     assert bad.state == "failed"
     assert reason in bad.reason
+    assert bad.reason.count(" failed: ") == 1 and "/tmp" not in bad.reason
     assert sink.finished(bad.id).outcome == "failure"
-    assert reason in sink.log(bad.id)
+    assert sink.finished(bad.id).reason == bad.reason
+    assert bad.reason not in sink.log(bad.id)  # said once: in the summary, not again in the log
     page = await deployer.get()
     assert page.status_code == 200 and "Hello from a static site" in page.text
     async with deployer.sessions() as session:

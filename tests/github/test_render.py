@@ -47,6 +47,14 @@ def view(**changes) -> DeploymentView:
             ],
         ),
         ({"artifact": "local:/b/1"}, ["artifact `local:/b/1`"]),
+        (
+            {"phases": {"install": 12.04, "build": 63.0, "start": 0.2, "health": 1.25, "switch": 0.0}},
+            ["install 12.0 s · build 63.0 s · start 0.2 s · health 1.2 s · switch 0.0 s"],
+        ),
+        (
+            {"state": "failed", "reason": "install failed: ERROR: x", "phases": {"install": 3.5}},
+            ["### ❌ pr-12 failed — install failed: ERROR: x", "\ninstall 3.5 s\n"],
+        ),
     ],
 )
 def test_summary(changes, expected):

@@ -94,6 +94,9 @@ def test_per_day_and_trend():
         ([stats.Request(T0, 200, 2000)], [], 70),
         ([], [run("failed"), run("ready", 1)], 85),
         ([stats.Request(T0, 503, 5000)], [run("failed")], 0),
+        # 48 % 404s: no 5xx, yet not healthy
+        ([stats.Request(T0, 404, 10)] * 12 + [stats.Request(T0, 200, 10)] * 13, [], 80),
+        ([stats.Request(T0, 404, 10)] * 1 + [stats.Request(T0, 200, 10)] * 9, [], 95),
     ],
 )
 def test_health_score(requests, runs, score):
@@ -104,9 +107,10 @@ def test_traffic_figures():
     requests = [stats.Request(T0, 200, float(ms), "DE") for ms in range(1, 20)] + [
         stats.Request(T0, 502, 100.0, None)
     ]
-    figures = stats.traffic(requests)
-    assert figures.requests == 20 and figures.error_rate == 0.05 and figures.p95_ms == 19
-    assert figures.countries == [("DE", 19), ("unknown", 1)]
+    figures = stats.traffic(requests + [stats.Request(T0, 404, 1.0, stats.LOCAL_COUNTRY)] * 5)
+    assert figures.requests == 25 and figures.error_rate == 0.04 and figures.p95_ms == 19
+    assert figures.client_error_rate == 0.2
+    assert figures.countries == [("DE", 19), ("local", 5), ("unknown", 1)]
 
 
 def test_charts_are_svg_and_escape_titles():
@@ -126,15 +130,16 @@ def test_charts_are_svg_and_escape_titles():
 async def test_analytics_page_with_traffic(as_role, seeded, web):
     router = Router()
     log = TrafficLog(web.sessions, router)
-    for status in (200, 200, 503):
+    for status in (200, 404, 503):
         router.on_request(Hit("shop.localhost", status, 12.0, "127.0.0.1"))
     assert await log.flush() == 3
     page = await as_role("viewer").get("/projects/shop/analytics?days=7")
     assert page.status_code == 200
     assert page.text.count("<svg") == 3
-    assert "33%" in page.text  # 5xx rate
+    assert '<div class="tile" id="rate-5xx"><b>33%</b><span>5xx rate' in page.text
+    assert '<div class="tile" id="rate-4xx"><b>33%</b><span>4xx rate' in page.text
     assert "100%" in page.text  # success rate of the seeded deployments
-    assert "unknown 3" in page.text  # loopback has no country
+    assert "local 3" in page.text and "unknown" not in page.text  # loopback is local
     only_pr = await as_role("viewer").get("/projects/shop/analytics?environment=pr-1")
     assert only_pr.status_code == 200
 
@@ -142,10 +147,11 @@ async def test_analytics_page_with_traffic(as_role, seeded, web):
 async def test_traffic_countries_from_the_offline_geoip_data(as_role, seeded, web):
     router = Router()
     log = TrafficLog(web.sessions, router)
-    for client in ("8.8.8.8", "8.8.4.4", "2001:4860:4860::8888", "1.0.16.1", "81.2.69.142", "10.0.0.7", None):
+    clients = ("8.8.8.8", "8.8.4.4", "2001:4860:4860::8888", "1.0.16.1", "81.2.69.142", "10.0.0.7", None)
+    for client in (*clients, "::1", "127.8.0.1"):
         router.on_request(Hit("shop.localhost", 200, 5.0, client))
-    assert await log.flush() == 7
+    assert await log.flush() == 9
     page = await as_role("viewer").get("/projects/shop/analytics?days=7")
     assert page.status_code == 200
     tile = page.text.split('<div class="tile"><b>')[-1].split("</b><span>countries")[0]
-    assert tile == "US 3, unknown 2, JP 1, GB 1"
+    assert tile == "US 3, unknown 2, local 2, JP 1, GB 1"

@@ -79,7 +79,7 @@ def test_traffic_from_vectors():
         {"metric": {"status": "502"}, "value": [1767225600, "49.5"]},
     ]
     p95 = [{"metric": {}, "value": [1767225600, "0.25"]}]
-    assert promql.traffic(by_status, p95) == stats.Traffic(1000, 250.0, 0.0495, [])
+    assert promql.traffic(by_status, p95) == stats.Traffic(1000, 250.0, 0.0495, [], client_error_rate=0.01)
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,17 @@ from pathlib import Path
 import httpx
 
 from deployer.plan import Plan
-from deployer.targets.base import Artifact, CertificateState, LogFn, PhaseFn, Site, TargetError
+from deployer.targets.base import (
+    Artifact,
+    CertificateState,
+    KnownCause,
+    LogFn,
+    PhaseFn,
+    Site,
+    TargetError,
+)
 from deployer.targets.local.builder import DOCKER_NEEDS_KUBERNETES, LocalBuilder, runtime_env
+from deployer.targets.local.ports import listening_ports
 from deployer.targets.local.router import Router, hostname_for
 from deployer.targets.local.runner import Supervisor, free_port
 
@@ -128,10 +137,12 @@ class LocalTarget:
         return LocalRelease(supervisor, artifact.ref)
 
     async def health(self, release: LocalRelease, plan: Plan, log: LogFn) -> None:
-        """GET the health path until it answers 2xx/3xx; fail on timeout or a dead process."""
+        """GET the health path until it answers 2xx/3xx; fail on timeout, a dead process, or
+        an app that listens on another port than the $PORT it was given."""
         url = release.address + plan.health_path
         deadline = time.monotonic() + plan.health_timeout
         last = "no answer yet"
+        ports = _PortWatch(release.supervisor)
         async with httpx.AsyncClient(timeout=2.0) as client:
             delay = 0.02
             while time.monotonic() < deadline:
@@ -144,13 +155,16 @@ class LocalTarget:
                 except httpx.HTTPError as exc:
                     last = f"GET {plan.health_path} failed ({type(exc).__name__})"
                 if release.supervisor.restarts:
-                    tail = " | ".join(list(release.supervisor.tail)[-3:])
-                    raise TargetError(f"the app exited before becoming healthy; last output: {tail}")
+                    tail = release.supervisor.tail
+                    said = f"; its last line: {tail[-1]}" if tail else " without printing anything"
+                    raise TargetError(f"the app exited before becoming healthy{said}")
+                await ports.check()
                 await asyncio.sleep(delay)
                 delay = min(delay * 1.5, 0.5)
         raise TargetError(
-            f"the app did not pass its health check within {plan.health_timeout} s "
-            f"({last}); check run.port and run.healthcheck.path in autostack.yml"
+            f"the app did not pass its health check within {plan.health_timeout} s ({last}); "
+            f"it must answer GET {plan.health_path} on $PORT (PORT={release.supervisor.port} here), "
+            "or set run.healthcheck.path in autostack.yml"
         )
 
     async def switch(self, site: Site, release: LocalRelease) -> str:
@@ -186,6 +200,34 @@ class LocalTarget:
             if upstream is not None:
                 await self.router.retire(upstream, limit_seconds=5)
             await release.stop()
+
+
+class _PortWatch:
+    """Fails a start whose process tree listens on other ports than $PORT (twice in a row,
+    half a second apart, so a server that binds a helper port first is not misjudged)."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+        self.next_at = time.monotonic() + self.INTERVAL
+        self.strikes = 0
+
+    async def check(self) -> None:
+        """Look at the listening sockets if it is time; raise TargetError on a wrong port."""
+        process = self.supervisor.process
+        if time.monotonic() < self.next_at or process is None or process.returncode is not None:
+            return
+        self.next_at = time.monotonic() + self.INTERVAL
+        ports = await asyncio.to_thread(listening_ports, process.pid)
+        wrong = bool(ports) and self.supervisor.port not in ports
+        self.strikes = self.strikes + 1 if wrong else 0
+        if self.strikes >= 2:
+            listens = ", ".join(str(port) for port in sorted(ports))
+            raise KnownCause(
+                f"the app listens on {listens}; listen on $PORT "
+                f"(this deployment gave PORT={self.supervisor.port})"
+            )
 
 
 def _static_command(folder: str, spa: bool) -> str:
