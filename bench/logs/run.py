@@ -25,25 +25,29 @@ from sqlalchemy import update
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "github-calls"))
 
 from run import keys  # bench/github-calls/run.py
 
-from bot.api_deploy import DeployService, routes
+from bot.api_deploy import DeployService
 from bot.github.app import GitHubApp
 from bot.reporter.reporter import Reporter
+from bot.web import web_app
+from bot.web.context import OAuthClient, WebState
 from bot.web.deployments import _sse
 from deployer.events import Queued
 from deployer.pipeline import run_deployment
 from deployer.targets.local.target import LocalTarget
 from store.db import create_engine, sessionmaker
+from store.encryption import KeyRing
 from store.models import Base, Deployment
 from tests.github.seed import add_deployment, seed_environment
 from tests.github_standin.server import StandInServer
 from tests.github_standin.state import State
+from tests.web.harness import settings_for
 
 APP_ID = 1
 P95_LIMIT_MS = 500
@@ -68,7 +72,7 @@ def _delays(arrivals: list[tuple[float, str]]) -> list[float]:
 
 async def _follow_ndjson(client: httpx.AsyncClient, deployment_id: int) -> list[tuple[float, str]]:
     got: list[tuple[float, str]] = []
-    async with client.stream("GET", f"/api/deployments/{deployment_id}/logs", params={"follow": "1"}) as r:
+    async with client.stream("GET", f"/api/v1/deployments/{deployment_id}/logs", params={"follow": "1"}) as r:
         async for raw in r.aiter_lines():
             if raw.strip() and (event := json.loads(raw))["type"] == "log":
                 got.append((time.time(), event["text"]))
@@ -118,8 +122,11 @@ async def bench(github_url: str, private: str, args: argparse.Namespace, folder:
             _sse(service, int(request.path_params["id"]), 0), media_type="text/event-stream"
         )
 
-    app = Starlette(routes=[*routes, Route("/events/{id:int}", events)])
-    app.state.deploy = service
+    settings = settings_for(folder / "data")
+    page = web_app(
+        WebState(settings, sessions, KeyRing(settings.secret_keys), OAuthClient(None), deploy=service)
+    )
+    app = Starlette(routes=[Route("/events/{id:int}", events), Mount("/", page)])
     web = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=args.port, lifespan="off", ws="none", log_level="warning")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -9,16 +10,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.api_deploy import DeployService
+from bot.web import web_app
+from bot.web.context import OAuthClient, WebState
 from deployer.events import DeployEvent, Finished, LogLine, PhaseStarted
 from deployer.operations import queue_deployment
 from deployer.pipeline import AppEnv, EnvProvider, no_env, run_deployment
 from deployer.targets.local.router import hostname_for
 from deployer.targets.local.target import LocalTarget
+from store.encryption import KeyRing
 from store.models import Deployment
+from tests.web.harness import settings_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+API_TOKEN = "test-admin-token"  # the local admin token of the `server` fixture
 
 
 @dataclass
@@ -116,4 +124,43 @@ def app_copy(tmp_path: Path):
     return copy
 
 
-__all__ = ["EXAMPLES", "AppEnv", "Deployer", "RecordingSink"]
+@pytest.fixture
+async def server(deployer, tmp_path, monkeypatch):
+    """The page's app (and its /api/v1) over a real local target, with the local admin token."""
+    tasks: list[asyncio.Task] = []
+
+    async def enqueue(deployment_id: int) -> None:
+        tasks.append(
+            asyncio.create_task(
+                run_deployment(
+                    deployer.sessions,
+                    deployment_id,
+                    deployer.sink,
+                    deployer.target,
+                    work_dir=tmp_path / "work",
+                )
+            )
+        )
+
+    settings = settings_for(tmp_path / "data")
+    deploy = DeployService(
+        deployer.sessions, tmp_path / "data", enqueue, deployer.target, deployer.sink, admin_token=API_TOKEN
+    )
+    state = WebState(
+        settings, deployer.sessions, KeyRing(settings.secret_keys), OAuthClient(None), deploy=deploy
+    )
+    config = uvicorn.Config(
+        web_app(state), host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning"
+    )
+    web = uvicorn.Server(config)
+    task = asyncio.create_task(web.serve())
+    while not web.started:
+        await asyncio.sleep(0.02)
+    monkeypatch.setenv("AUTOSTACK_TOKEN", API_TOKEN)
+    yield f"http://127.0.0.1:{web.servers[0].sockets[0].getsockname()[1]}"
+    web.should_exit = True
+    await task
+    await asyncio.gather(*tasks)
+
+
+__all__ = ["API_TOKEN", "EXAMPLES", "AppEnv", "Deployer", "RecordingSink"]

@@ -6,60 +6,13 @@ import argparse
 import asyncio
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from bot import cli_deploy
-from bot.api_deploy import DeployService
-from bot.web import web_app
-from bot.web.context import OAuthClient, WebState
 from bot.web.team_store import token_hash
-from deployer.pipeline import run_deployment
-from store.encryption import KeyRing
 from store.models import ApiToken, Deployment, Installation, Project, Team
-from tests.web.harness import settings_for
 
 pytestmark = pytest.mark.slow
-TOKEN = "test-admin-token"
-
-
-@pytest.fixture
-async def server(deployer, tmp_path, monkeypatch):
-    """The page's app (and its /api/v1) over a real local target, with the local admin token."""
-    tasks: list[asyncio.Task] = []
-
-    async def enqueue(deployment_id: int) -> None:
-        tasks.append(
-            asyncio.create_task(
-                run_deployment(
-                    deployer.sessions,
-                    deployment_id,
-                    deployer.sink,
-                    deployer.target,
-                    work_dir=tmp_path / "work",
-                )
-            )
-        )
-
-    settings = settings_for(tmp_path / "data")
-    deploy = DeployService(
-        deployer.sessions, tmp_path / "data", enqueue, deployer.target, deployer.sink, admin_token=TOKEN
-    )
-    state = WebState(
-        settings, deployer.sessions, KeyRing(settings.secret_keys), OAuthClient(None), deploy=deploy
-    )
-    config = uvicorn.Config(
-        web_app(state), host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning"
-    )
-    web = uvicorn.Server(config)
-    task = asyncio.create_task(web.serve())
-    while not web.started:
-        await asyncio.sleep(0.02)
-    monkeypatch.setenv("AUTOSTACK_TOKEN", TOKEN)
-    yield f"http://127.0.0.1:{web.servers[0].sockets[0].getsockname()[1]}"
-    web.should_exit = True
-    await task
-    await asyncio.gather(*tasks)
 
 
 def _cli(*argv: str) -> int:

@@ -11,44 +11,14 @@ import time
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
 from bot import cli_deploy
-from bot.api_deploy import DeployService, routes
-from deployer.pipeline import run_deployment
+from tests.deployer.conftest import API_TOKEN
 
 pytestmark = pytest.mark.slow
-TOKEN = "live-log-token"
 SLACK_SECONDS = 1.5
 # each line carries the time it was printed, so its delay can be measured where it arrives
 SLOW_BUILD = 'for i in $(seq 1 12); do echo "line $i $(date +%s.%N)"; sleep 0.25; done'
-
-
-@pytest.fixture
-async def server(deployer, tmp_path, monkeypatch):
-    tasks: list[asyncio.Task] = []
-
-    async def enqueue(deployment_id: int) -> None:
-        run = run_deployment(
-            deployer.sessions, deployment_id, deployer.sink, deployer.target, work_dir=tmp_path / "work"
-        )
-        tasks.append(asyncio.create_task(run))
-
-    app = Starlette(routes=routes)
-    app.state.deploy = DeployService(
-        deployer.sessions, tmp_path / "data", enqueue, deployer.target, deployer.sink, admin_token=TOKEN
-    )
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning")
-    web = uvicorn.Server(config)
-    task = asyncio.create_task(web.serve())
-    while not web.started:
-        await asyncio.sleep(0.02)
-    monkeypatch.setenv("AUTOSTACK_TOKEN", TOKEN)
-    yield f"http://127.0.0.1:{web.servers[0].sockets[0].getsockname()[1]}"
-    web.should_exit = True
-    await task
-    await asyncio.gather(*tasks)
 
 
 def _slow_site(app_copy, build: str = SLOW_BUILD):
@@ -108,10 +78,12 @@ async def test_api_stream_delivers_lines_while_the_build_runs(server, app_copy):
     events: list[tuple[float, dict]] = []
     async with (
         httpx.AsyncClient(
-            base_url=server, headers={"authorization": f"Bearer {TOKEN}"}, timeout=30
+            base_url=server, headers={"authorization": f"Bearer {API_TOKEN}"}, timeout=30
         ) as client,
         client.stream(
-            "POST", "/api/deployments", params={"project": "slow"}, content=archive.read_bytes()
+            "POST",
+            "/api/v1/projects/slow/environments/production/deployments",
+            content=archive.read_bytes(),
         ) as response,
     ):
         async for raw in response.aiter_lines():
