@@ -40,6 +40,7 @@ test-cluster: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 # A new Alembic revision from the difference between store/models.py and the migrations:
 #   make migration MESSAGE="add domains.cert_state"
