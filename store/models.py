@@ -343,3 +343,15 @@ class StoredSecret(Base):
     key_id: Mapped[str] = mapped_column(String(32))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StickyComment(Base):
+    """The id of a pull request's one AutoStack comment, whose row lock lets only one process
+    (of several replicas) post it."""
+
+    __tablename__ = "sticky_comments"
+
+    repo: Mapped[str] = mapped_column(String(255), primary_key=True)
+    pr_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
