@@ -21,6 +21,7 @@ from bot.integration_settings import (
     cluster_settings,
     prometheus_settings,
 )
+from bot.retention_settings import RetentionSettings, retention_settings
 from store.db import DatabaseURLError, async_url
 
 log = logging.getLogger("autostack.settings")
@@ -81,6 +82,7 @@ class Settings:
     production_permission: str = "maintain"
     cluster: ClusterSettings | None = None
     prometheus: PrometheusSettings | None = None
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @property
     def embedded_database(self) -> bool:
@@ -169,6 +171,7 @@ class Settings:
             if choice_value(env, "AUTOSTACK_TARGET", "local", TARGETS) == "kubernetes"
             else None,
             prometheus=prometheus_settings(env),
+            retention=retention_settings(env),
         )
 
     def require_webhook_secrets(self) -> tuple[str, ...]:

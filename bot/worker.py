@@ -190,6 +190,7 @@ def make_worker(
             cron(sweep_outbox, second={0, 30}, run_at_startup=False, unique=True),
             # every minute, off the sweeper's seconds so the two do not start together
             cron(check_domains, second=15, run_at_startup=False, unique=True),
+            cron("bot.retention.retention_cron", minute=41, second=0, run_at_startup=False, unique=True),
         ],
         redis_settings=redis_settings(services.redis_url),
         on_startup=on_startup,

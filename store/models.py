@@ -355,3 +355,17 @@ class StickyComment(Base):
     pr_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     comment_id: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LogArchive(Base):
+    """Where retention moved a deployment's log once its lines left deployment_logs."""
+
+    __tablename__ = "log_archives"
+
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("deployments.id"), primary_key=True, autoincrement=False
+    )
+    bucket: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(1024))
+    lines: Mapped[int] = mapped_column(Integer)
+    archived_at: Mapped[datetime] = mapped_column(default=utcnow)
