@@ -12,7 +12,7 @@ import hmac
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from bot.log_archive import read_log
+from bot.retention_settings import RetentionSettings
 from deployer.events import EventSink
 from deployer.operations import OperationError, destroy_environment, queue_deployment, rollback
 from deployer.state import TERMINAL
 from deployer.targets.base import Target
-from store.models import ApiToken, Deployment, DeploymentLog, Project
+from store.models import ApiToken, Deployment, Project
 
 _PROJECT = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _ENVIRONMENT = re.compile(r"^(production|preview|pr-[0-9]+|branch-[a-z0-9-]{1,40})$")
@@ -47,6 +49,8 @@ class DeployService:
     max_upload_bytes: int = 512 * 1024 * 1024
     # asks the deploy worker to route an environment's custom domains now (verified or removed)
     domains_changed: Callable[[str, str], Awaitable[None]] | None = None
+    # where archived deployment logs are read back from (RETAIN_LOGS_DAYS, ARCHIVE_BUCKET)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -124,13 +128,7 @@ async def follow(service: DeployService, deployment_id: int, *, wait: bool = Tru
     while True:
         async with service.sessions() as session:
             row = await session.get(Deployment, deployment_id)
-            logs = (
-                await session.scalars(
-                    select(DeploymentLog)
-                    .where(DeploymentLog.deployment_id == deployment_id, DeploymentLog.seq > seen_seq)
-                    .order_by(DeploymentLog.seq)
-                )
-            ).all()
+        logs = await read_log(service.sessions, deployment_id, service.retention, after=seen_seq)
         if row is None:
             yield _line("error", message=f"deployment {deployment_id} does not exist")
             return

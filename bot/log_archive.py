@@ -89,15 +89,16 @@ async def read_log(
     deployment_id: int,
     retention: RetentionSettings,
     *,
+    after: int = 0,
     limit: int | None = None,
 ) -> list[LogEntry]:
-    """A deployment's log lines in order: from the database, or read back from the archive once
-    retention moved them there."""
+    """A deployment's log lines after seq `after`, in order: from the database, or read back from
+    the archive once retention moved them there."""
     async with sessions() as session:
         rows = (
             await session.scalars(
                 select(DeploymentLog)
-                .where(DeploymentLog.deployment_id == deployment_id)
+                .where(DeploymentLog.deployment_id == deployment_id, DeploymentLog.seq > after)
                 .order_by(DeploymentLog.seq)
                 .limit(limit)
             )
@@ -109,5 +110,5 @@ async def read_log(
     from bot.archive_s3 import S3Archive
 
     archive = S3Archive(archived.bucket, region=retention.region, endpoint_url=retention.endpoint_url)
-    entries = decode_log(await archive.get(archived.key))
+    entries = [entry for entry in decode_log(await archive.get(archived.key)) if entry.seq > after]
     return entries[:limit] if limit is not None else entries

@@ -129,6 +129,7 @@ def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.Dep
         runtime.hub,
         admin_token=admin,
         domains_changed=domains_changed,
+        retention=settings.retention,
     )
 
 

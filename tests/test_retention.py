@@ -4,6 +4,7 @@ and leave the database; newer ones and unfinished work stay; the page still show
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import json
 import socket
@@ -19,6 +20,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
+from bot.api_deploy import follow
 from bot.archive_s3 import S3Archive
 from bot.env_values import SettingsError
 from bot.retention import archive_and_prune, retention_cron
@@ -218,6 +220,7 @@ async def test_without_a_bucket_nothing_is_pruned(sessions, tmp_path: Path):
 
 async def test_the_page_shows_an_archived_log(sessions, retention, tmp_path: Path):
     state = harness.web_state(sessions, tmp_path, retention=retention)
+    state.deploy = dataclasses.replace(state.deploy, retention=retention)
     seeded = await harness.seed(sessions)
     cookie = harness.cookie_for(state.settings, seeded.users["viewer"], seeded.team_id)
     deployment_id = seeded.deployment_id
@@ -227,8 +230,13 @@ async def test_the_page_shows_an_archived_log(sessions, retention, tmp_path: Pat
 
     async with harness.client(state, cookie) as client:
         page = await client.get(f"/deployments/{deployment_id}")
+        events = await client.get(f"/deployments/{deployment_id}/events")
     assert page.status_code == 200
     assert "built production" in page.text
+    # the live log's stream, the same NDJSON the deploy API's /api/deployments/{id}/logs sends
+    assert "event: log" in events.text and "built production" in events.text
+    streamed = [json.loads(line) async for line in follow(state.deploy, deployment_id, wait=False)]
+    assert [(e["seq"], e["text"]) for e in streamed if e["type"] == "log"] == [(1, "built production")]
 
 
 @pytest.mark.parametrize(
