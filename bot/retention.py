@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +21,9 @@ from bot.log_archive import encode_log, encode_payloads, log_key, payloads_key
 from bot.retention_settings import RetentionSettings
 from store import retention as queries
 from store.models import utcnow
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger("autostack.retention")
 
@@ -107,8 +110,6 @@ async def archive_and_prune(
 
 async def retention_cron(ctx: dict[str, Any]) -> str:
     """arq cron (unique across workers): one retention run against the configured bucket."""
-    from bot.services import Services
-
     services: Services = ctx["services"]
     retention = services.settings.retention
     if retention.archive_bucket is None:
