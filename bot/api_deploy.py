@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from bot.log_archive import read_log
+from bot.retention_settings import RetentionSettings
 from deployer.deploylog import wait_for_lines
 from deployer.events import EventSink
 from deployer.state import TERMINAL, durations, error_line
 from deployer.targets.base import Target
-from store.models import ApiToken, Deployment, DeploymentLog
+from store.models import ApiToken, Deployment
 
 POLL_SECONDS = 0.2
 
@@ -41,6 +43,8 @@ class DeployService:
     max_upload_bytes: int = 512 * 1024 * 1024
     # asks the deploy worker to route an environment's custom domains now (verified or removed)
     domains_changed: Callable[[str, str], Awaitable[None]] | None = None
+    # where archived deployment logs are read back from (RETAIN_LOGS_DAYS, ARCHIVE_BUCKET)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,7 @@ async def follow(service: DeployService, deployment_id: int, *, wait: bool = Tru
     while True:
         async with service.sessions() as session:
             row = await session.get(Deployment, deployment_id)
-            logs = (
-                await session.scalars(
-                    select(DeploymentLog)
-                    .where(DeploymentLog.deployment_id == deployment_id, DeploymentLog.seq > seen_seq)
-                    .order_by(DeploymentLog.seq)
-                )
-            ).all()
+        logs = await read_log(service.sessions, deployment_id, service.retention, after=seen_seq)
         if row is None:
             yield _line("error", message=f"deployment {deployment_id} does not exist")
             return

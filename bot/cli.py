@@ -13,6 +13,7 @@ from bot import cli_deploy, logs
 from bot.receive import dispatch_locally, new_delivery_id, read_payload, send
 from bot.settings import Settings, SettingsError
 from store.migrate import upgrade
+from store.schema_check import SchemaMismatchError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             from bot.web.keys import rotate_key
 
             print(asyncio.run(rotate_key(settings)))
-    except SettingsError as exc:
+    except (SettingsError, SchemaMismatchError) as exc:
         print(f"autostack: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -31,6 +31,7 @@ from deployer.envvars import env_provider, project_secrets
 from deployer.operations import restore
 from deployer.targets.local.target import LocalTarget
 from store.migrate import upgrade
+from store.schema_check import require_current_schema
 
 if TYPE_CHECKING:
     from deployer.targets.kubernetes.options import KubernetesOptions
@@ -81,6 +82,7 @@ def kubernetes_options(settings: Settings) -> KubernetesOptions:
 async def _prepare_database(settings: Settings) -> None:
     if settings.embedded_database:
         await asyncio.to_thread(upgrade, settings.database_url)
+    await asyncio.to_thread(require_current_schema, settings.database_url)
 
 
 @contextlib.asynccontextmanager
@@ -144,6 +146,7 @@ def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.Dep
         runtime.hub,
         admin_token=admin,
         domains_changed=domains_changed,
+        retention=settings.retention,
     )
 
 
@@ -275,6 +278,7 @@ async def run_relay(settings: Settings) -> None:
     """The outbox relay on its own (when AUTOSTACK_RELAY_IN_WEB=0)."""
     if settings.redis_url is None:
         raise SettingsError("autostack relay needs REDIS_URL; on embedded defaults `autostack serve` relays")
+    await _prepare_database(settings)
     services = Services.build(settings, settings.redis_url)
     try:
         await services.relay.run()

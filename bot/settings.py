@@ -22,6 +22,7 @@ from bot.integration_settings import (
     cluster_settings,
     prometheus_settings,
 )
+from bot.retention_settings import RetentionSettings, retention_settings
 from store.db import DatabaseURLError, async_url
 
 log = logging.getLogger("autostack.settings")
@@ -90,6 +91,7 @@ class Settings:
     prometheus: PrometheusSettings | None = None
     http: HttpLimits = field(default_factory=HttpLimits)
     metrics_token: str | None = field(default=None, repr=False)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @property
     def embedded_database(self) -> bool:
@@ -185,6 +187,7 @@ class Settings:
             prometheus=prometheus_settings(env),
             http=http_limits(env),
             metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
+            retention=retention_settings(env),
         )
 
     def require_webhook_secrets(self) -> tuple[str, ...]:

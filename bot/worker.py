@@ -228,6 +228,7 @@ def make_worker(
                 if burst
                 else [cron(reconcile_deliveries, second=45, run_at_startup=True, unique=True, timeout=900)]
             ),
+            cron("bot.retention.retention_cron", minute=41, second=0, run_at_startup=False, unique=True),
         ],
         redis_settings=redis_settings(services.redis_url),
         on_startup=on_startup,

@@ -379,3 +379,29 @@ class HookReconciler(Base):
     reconciled_to: Mapped[datetime | None]
     # runs by outcome (done, deferred, no_app) and redeliveries by state, for /metrics
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class StickyComment(Base):
+    """The id of a pull request's one AutoStack comment, whose row lock lets only one process
+    (of several replicas) post it."""
+
+    __tablename__ = "sticky_comments"
+
+    repo: Mapped[str] = mapped_column(String(255), primary_key=True)
+    pr_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LogArchive(Base):
+    """Where retention moved a deployment's log once its lines left deployment_logs."""
+
+    __tablename__ = "log_archives"
+
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("deployments.id"), primary_key=True, autoincrement=False
+    )
+    bucket: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(1024))
+    lines: Mapped[int] = mapped_column(Integer)
+    archived_at: Mapped[datetime] = mapped_column(default=utcnow)

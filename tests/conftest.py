@@ -112,6 +112,12 @@ def _fresh_postgres_database(admin_url: str) -> str:
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
+@pytest.fixture
+def fresh_postgres_url(pg_admin_url: str) -> str:
+    """A new, empty PostgreSQL database (no migrations run), for tests of several processes."""
+    return _fresh_postgres_database(pg_admin_url)
+
+
 @pytest.fixture(params=["embedded", "postgres"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """Each test runs on the embedded defaults (SQLite + private Redis) and on PostgreSQL + Redis."""

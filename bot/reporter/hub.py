@@ -36,7 +36,7 @@ class ReporterHub:
         self._base_url = base_url
         self._secrets_of = secrets_of
         self._source_roots = source_roots
-        self._sticky = StickyComments()
+        self._sticky = StickyComments(sessions)
         self._reporters: dict[int, Reporter] = {}
 
     async def _masker(self, project_id: int | None) -> Masker:

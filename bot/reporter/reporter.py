@@ -60,7 +60,7 @@ class Reporter:
         self._base_url = base_url.rstrip("/")
         self._masker = masker or Masker()
         self._lines = LineMasker(self._masker)
-        self._sticky = sticky or StickyComments()
+        self._sticky = sticky or StickyComments(sessions)
         self._interval = flush_interval
         self._clock = clock
         self._now = now

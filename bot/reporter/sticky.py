@@ -1,41 +1,47 @@
-"""Finding and editing the one sticky comment per pull request."""
+"""Finding and editing the one sticky comment per pull request, once across all replicas."""
 
 from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.github.api import GitHubAPI
 from bot.github.errors import GitHubPermanentError
 from bot.reporter.comment import find_sticky
+from store.sticky_comments import Claim, claimed
 
 
 class StickyComments:
-    """Upserts the sticky comment; share one per process so concurrent reporters of the same
-    pull request take turns and reuse the comment id instead of listing comments again."""
+    """Upserts the sticky comment. The comment id lives in the database under a row lock, so
+    reporters in other processes reuse it instead of posting a second comment; the local lock
+    keeps this process's reporters of one pull request from holding several connections."""
 
-    def __init__(self) -> None:
-        self._ids: dict[tuple[str, int], int] = {}
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
         self._locks: dict[tuple[str, int], asyncio.Lock] = {}
 
     async def upsert(self, github: GitHubAPI, repo: str, number: int, body: str) -> None:
         """Edit the pull request's AutoStack comment, or post it if there is none yet."""
-        key = (repo, number)
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            known = self._ids.get(key)
-            if known is not None:
-                try:
-                    await github.update_issue_comment(repo, known, body)
-                    return
-                except GitHubPermanentError as exc:
-                    if exc.status != 404:
-                        raise
-                    # Someone deleted it; fall through and look again.
-                    del self._ids[key]
-            existing = find_sticky(await github.list_issue_comments(repo, number))
-            if existing is not None:
-                self._ids[key] = existing.id
-                if existing.body != body:
-                    await github.update_issue_comment(repo, existing.id, body)
+        local = self._locks.setdefault((repo, number), asyncio.Lock())
+        async with local, claimed(self._sessions, repo, number) as claim:
+            await self._write(github, claim, body)
+
+    async def _write(self, github: GitHubAPI, claim: Claim, body: str) -> None:
+        repo, number = claim.repo, claim.pr_number
+        if claim.comment_id is not None:
+            try:
+                await github.update_issue_comment(repo, claim.comment_id, body)
                 return
-            created = await github.create_issue_comment(repo, number, body)
-            self._ids[key] = created.id
+            except GitHubPermanentError as exc:
+                if exc.status != 404:
+                    raise
+                # Someone deleted it: look again, and post a new one if there is none.
+        existing = find_sticky(await github.list_issue_comments(repo, number))
+        if existing is not None:
+            await claim.record(existing.id)
+            if existing.body != body:
+                await github.update_issue_comment(repo, existing.id, body)
+            return
+        created = await github.create_issue_comment(repo, number, body)
+        await claim.record(created.id)

@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import orjson
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
 from bot.api_deploy import DeployService, follow
+from bot.log_archive import read_log
 from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
 from bot.web.log_view import group_lines, render_text
 from deployer.state import error_line
-from store.models import Deployment, DeploymentLog, Project
+from store.models import Deployment, Project
 
 LOG_TAIL = 2000
 
@@ -37,15 +37,8 @@ async def deployment_page(request: Request, viewer: Viewer) -> Response:
     if found is None:
         return refuse(request, viewer, 404, f"no deployment {request.path_params['id']} in your team")
     deployment, project = found
-    async with web_state(request).sessions() as session:
-        lines = (
-            await session.scalars(
-                select(DeploymentLog)
-                .where(DeploymentLog.deployment_id == deployment.id)
-                .order_by(DeploymentLog.seq)
-                .limit(LOG_TAIL)
-            )
-        ).all()
+    state = web_state(request)
+    lines = await read_log(state.sessions, deployment.id, state.settings.retention, limit=LOG_TAIL)
     phases = dict(deployment.phases or {})
     return render(
         request,
@@ -65,14 +58,8 @@ async def deployment_log_text(request: Request, viewer: Viewer) -> Response:
     if found is None:
         return refuse(request, viewer, 404, f"no deployment {request.path_params['id']} in your team")
     deployment = found[0]
-    async with web_state(request).sessions() as session:
-        lines = (
-            await session.scalars(
-                select(DeploymentLog)
-                .where(DeploymentLog.deployment_id == deployment.id)
-                .order_by(DeploymentLog.seq)
-            )
-        ).all()
+    state = web_state(request)
+    lines = await read_log(state.sessions, deployment.id, state.settings.retention)
     return PlainTextResponse(
         render_text(dict(deployment.phases or {}), lines),
         headers={"content-disposition": f'attachment; filename="deployment-{deployment.id}.log"'},

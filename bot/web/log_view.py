@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from store.models import DeploymentLog
+from bot.log_archive import LogEntry
 
 
 @dataclass
@@ -16,10 +16,10 @@ class PhaseGroup:
 
     name: str
     seconds: float | None
-    lines: list[DeploymentLog] = field(default_factory=list)
+    lines: list[LogEntry] = field(default_factory=list)
 
 
-def group_lines(phases: dict[str, Any], lines: Sequence[DeploymentLog]) -> list[PhaseGroup]:
+def group_lines(phases: dict[str, Any], lines: Sequence[LogEntry]) -> list[PhaseGroup]:
     """The lines under their phases (by each phase's `after_line`); lines before any phase
     (or of deployments stored before phases knew their first line) go in a group named ""."""
     starts = sorted(
@@ -36,7 +36,7 @@ def group_lines(phases: dict[str, Any], lines: Sequence[DeploymentLog]) -> list[
     return [g for g in groups if g.name or g.lines]
 
 
-def render_text(phases: dict[str, Any], lines: Sequence[DeploymentLog]) -> str:
+def render_text(phases: dict[str, Any], lines: Sequence[LogEntry]) -> str:
     """The log as text: a `── phase (seconds)` header before each phase's lines, each line
     with its UTC time. The lines are stored masked, so nothing here needs masking again."""
     out: list[str] = []

@@ -29,12 +29,12 @@ def test_retry_delay(status, headers, message, attempt, expected):
     assert retry_delay(HTTPFailure(status, headers, message), attempt, NOW) == expected
 
 
-async def test_dry_run_records_and_keeps_one_sticky_comment():
+async def test_dry_run_records_and_keeps_one_sticky_comment(sessions):
     apps = DryRunApps()
     client = apps.installation(5)
-    sticky = StickyComments()
+    sticky = StickyComments(sessions)
     await sticky.upsert(client, "o/r", 3, "<!-- autostack:pr-comment -->\none")
-    await StickyComments().upsert(client, "o/r", 3, "<!-- autostack:pr-comment -->\ntwo")
+    await StickyComments(sessions).upsert(client, "o/r", 3, "<!-- autostack:pr-comment -->\ntwo")
     await client.create_commit_status(
         "o/r", "a" * 40, state="pending", context="autostack/x", description="d", target_url="u"
     )

@@ -177,7 +177,7 @@ async def test_one_sticky_comment_after_several_pushes(sessions, github_app, git
 
 async def test_shared_sticky_skips_listing(sessions, github_app, github_standin):
     env = await seed_environment(sessions)
-    sticky = StickyComments()
+    sticky = StickyComments(sessions)
     for sha in (SHA1, SHA2):
         dep = await add_deployment(sessions, env, sha)
         await run_deployment(
