@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployer import records
+from deployer.builtins import builtin_variables, facts_of, with_builtins
 from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
 from deployer.deploylog import DeploymentLogWriter
 from deployer.detect import DetectError, detect
@@ -24,7 +25,7 @@ from deployer.events import EventSink, Finished, PhaseStarted
 from deployer.plan import Plan, make_plan, safe_root
 from deployer.source import SourceError, TarballWriter, copy_folder, extract_tarball, fetch_tarball
 from deployer.state import OUTCOMES, phase_seconds
-from deployer.targets.base import Artifact, Release, Site, Target, TargetError
+from deployer.targets.base import Artifact, BuildEnv, Release, Site, Target, TargetError
 from store.models import Deployment, Environment, Project, utcnow
 
 log = logging.getLogger("autostack.deployer")
@@ -38,6 +39,7 @@ class AppEnv:
 
     values: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = ()  # the names in `values` whose values are secret
 
 
 EnvProvider = Callable[[Project, Environment], Awaitable[AppEnv]]
@@ -77,6 +79,7 @@ class _Run:
             claim.project.name, claim.environment.name, self.id, untrusted=claim.environment.untrusted
         )
         self.release: Release | None = None
+        self.app_env = AppEnv()
         self.log = DeploymentLogWriter(sessions, self.id, sink)
         self.phase = ""
 
@@ -100,7 +103,7 @@ class _Run:
         plan = make_plan(config, detection)
         await self.log(f"detected {plan.framework}: {plan.reason}")
         started = time.monotonic()
-        artifact = await self.target.build(self.site, src, plan, self.log, self.enter)
+        artifact = await self.target.build(self.site, src, plan, self.log, self.enter, self.build_env(plan))
         facts = {
             "framework": plan.framework,
             "reason": plan.reason,
@@ -145,12 +148,40 @@ class _Run:
         }
         return plan, Artifact(source.artifact), facts
 
+    async def load_env(self) -> None:
+        """The project's variables for this environment, the built-in AUTOSTACK_* set over them."""
+        stored = await self.env_for(self.claim.project, self.claim.environment)
+        # a secret a build prints (one in the source, or a tool echoing it) is masked from the start
+        self.log.add_secrets(stored.secrets)
+        url = self.target.url_for(self.site.project, self.site.environment)
+        claim = self.claim
+        builtins = builtin_variables(facts_of(url, claim.project, claim.environment, self.deployment))
+        values, ignored = with_builtins(stored.values, builtins)
+        for name in ignored:
+            await self.log(f"{name} is set by AutoStack for each deployment; the stored {name} is ignored")
+        keys = tuple(k for k in stored.secret_keys if k in values)
+        self.app_env = AppEnv(values, stored.secrets, keys)
+
+    def run_env(self, plan: Plan) -> dict[str, str]:
+        """What the app (and its release and seed commands) runs with: autostack.yml's `env`,
+        then the stored variables, then the built-ins."""
+        return {**{k: v for k, v in plan.env.items() if k not in self.app_env.values}, **self.app_env.values}
+
+    def build_env(self, plan: Plan) -> BuildEnv:
+        """The run environment split for the build: secrets apart, so a target can keep them
+        out of what it produces."""
+        values = self.run_env(plan)
+        secret = set(self.app_env.secret_keys)
+        return BuildEnv(
+            plain={k: v for k, v in values.items() if k not in secret},
+            secrets={k: v for k, v in values.items() if k in secret},
+        )
+
     async def deploy(self, plan: Plan, artifact: Artifact) -> str:
-        app_env = await self.env_for(self.claim.project, self.claim.environment)
-        self.log.add_secrets(app_env.secrets)
+        app_env = self.app_env
         await self.enter("start", "deploying")
         self.release = await self.target.release(
-            self.site, artifact, plan, app_env.values, self.log, secrets=app_env.secrets
+            self.site, artifact, plan, self.run_env(plan), self.log, secrets=app_env.secrets
         )
         await self.enter("health")
         await self.target.health(self.release, plan, self.log)
@@ -162,8 +193,7 @@ class _Run:
 
     async def run(self) -> tuple[str, str | None, dict[str, object]]:
         values: dict[str, object] = {}
-        # a secret a build prints (one in the source, or a tool echoing it) is masked from the start
-        self.log.add_secrets((await self.env_for(self.claim.project, self.claim.environment)).secrets)
+        await self.load_env()
         if self.deployment.source_deployment_id:
             plan, artifact, facts = await self.reuse()
         else:

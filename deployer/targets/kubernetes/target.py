@@ -14,6 +14,7 @@ from typing import Protocol
 from deployer.plan import Plan
 from deployer.targets.base import (
     Artifact,
+    BuildEnv,
     CertificateState,
     DomainSource,
     LogFn,
@@ -143,8 +144,12 @@ class KubernetesTarget:
             certificate_states, self.cluster, namespace, hostnames, tls_secret_for(environment)
         )
 
-    async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
-        """Build and push the image in the cluster; the artifact is the image by digest."""
+    async def build(
+        self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn, env: BuildEnv | None = None
+    ) -> Artifact:
+        """Build and push the image in the cluster; the artifact is the image by digest. Plain
+        variables are build arguments, secrets BuildKit secrets (never in a layer)."""
+        env = env or BuildEnv()
         await phase("build")
         namespace = namespace_for(site.project, self.style)
         repos = await asyncio.to_thread(self.registry.ensure, site.project, untrusted=site.untrusted)
@@ -155,7 +160,7 @@ class KubernetesTarget:
             await log(f"warning: {NO_BUILDER_ROLE}")
         extra = {}
         if plan.dockerfile is None:
-            extra[dockerfile.GENERATED_NAME] = dockerfile.generate(plan)
+            extra[dockerfile.GENERATED_NAME] = dockerfile.generate(plan, env.plain, env.secrets)
             await log(f"no Dockerfile in the repository: using one generated for {plan.framework}")
         data = await asyncio.to_thread(tarball, source / plan.root, extra)
         url = await asyncio.to_thread(self.sources.put, site.project, site.deployment_id, data)
@@ -171,6 +176,8 @@ class KubernetesTarget:
             docker_config=credential.docker_config,
             timeout=self.build_timeout,
             production_cache=repos.production_cache.uri,
+            build_args=env.plain,
+            secrets=env.secrets,
         )
         digest = await run_build(self.cluster, spec, log)
         image = f"{repos.images.uri}@{digest}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from deployer.plan import Plan
-from deployer.targets.base import Artifact, CertificateState, LogFn, PhaseFn, Site, TargetError
+from deployer.targets.base import Artifact, BuildEnv, CertificateState, LogFn, PhaseFn, Site, TargetError
 from deployer.targets.local.builder import DOCKER_NEEDS_KUBERNETES, LocalBuilder, runtime_env
 from deployer.targets.local.router import Router, hostname_for
 from deployer.targets.local.runner import Supervisor, free_port
@@ -82,9 +82,13 @@ class LocalTarget:
         """Nothing to do: the router aliases custom domains by Host header, kept in step with the
         database by each web process (bot.web.domain_checks.RouteSync), not per release."""
 
-    async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
-        """Install and build into a folder of its own; dependencies come from the cache."""
-        return await self.builder.build(site.project, site.deployment_id, source, plan, log, phase)
+    async def build(
+        self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn, env: BuildEnv | None = None
+    ) -> Artifact:
+        """Install and build into a folder of its own; dependencies come from the cache. Secrets
+        are plain env here: the build runs on this machine and its log is masked."""
+        values = {**env.plain, **env.secrets} if env is not None else {}
+        return await self.builder.build(site.project, site.deployment_id, source, plan, log, phase, values)
 
     async def release(
         self,
