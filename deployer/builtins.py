@@ -8,6 +8,7 @@ what apps read these for (OAuth callbacks, CORS origins, release tags).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from store.models import Deployment, Environment, Project
@@ -36,7 +37,7 @@ class DeploymentFacts:
 
 
 def facts_of(url: str, project: Project, environment: Environment, deployment: Deployment) -> DeploymentFacts:
-    """The facts of a deployment row (its commit and branch, else its environment's)."""
+    """The facts of a deployment row (its commit, branch and PR, else its environment's)."""
     return DeploymentFacts(
         url=url,
         project=project.name,
@@ -44,8 +45,14 @@ def facts_of(url: str, project: Project, environment: Environment, deployment: D
         kind=environment.kind,
         sha=deployment.commit_sha,
         branch=deployment.ref or environment.branch,
-        pr_number=deployment.pr_number or environment.pr_number,
+        pr_number=deployment.pr_number or environment.pr_number or _number_in(environment.name),
     )
+
+
+def _number_in(name: str) -> int | None:
+    """The pull request number a preview's name carries (`pr-7`), for rows made without one."""
+    found = re.fullmatch(r"pr-([0-9]+)", name)
+    return int(found.group(1)) if found else None
 
 
 def builtin_variables(facts: DeploymentFacts) -> dict[str, str]:

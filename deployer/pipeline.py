@@ -177,8 +177,30 @@ class _Run:
             secrets={k: v for k, v in values.items() if k in secret},
         )
 
+    async def one_offs(self, plan: Plan, artifact: Artifact) -> None:
+        """The release command, then (a preview's first time) the seed command, in the `release`
+        phase: both before the new version gets traffic, so a failure leaves the old one serving."""
+        environment = self.claim.environment
+        seed = plan.seed if environment.kind == "preview" and environment.seeded_at is None else None
+        if not plan.release and not seed:
+            return
+        await self.enter("release", "deploying")
+        for what, command in (("release", plan.release), ("seed", seed)):
+            if not command:
+                continue
+            source = f" (from {plan.release_source})" if what == "release" and plan.release_source else ""
+            await self.log(f"{what}{source}: $ {command}")
+            self.phase = what  # a failure reads `seed failed: …`; both are logged in the release phase
+            await self.target.run_once(
+                self.site, artifact, plan, command, self.run_env(plan), self.log, self.app_env.secrets
+            )
+            if what == "seed":
+                await records.mark_seeded(self.sessions, environment.id)
+                await self.log("seed ran; later deployments of this preview do not run it again")
+
     async def deploy(self, plan: Plan, artifact: Artifact) -> str:
         app_env = self.app_env
+        await self.one_offs(plan, artifact)
         await self.enter("start", "deploying")
         self.release = await self.target.release(
             self.site, artifact, plan, self.run_env(plan), self.log, secrets=app_env.secrets

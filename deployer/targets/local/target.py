@@ -13,13 +13,16 @@ from pathlib import Path
 
 import httpx
 
+from deployer.oneoff import first_error_line
 from deployer.plan import Plan
 from deployer.targets.base import Artifact, BuildEnv, CertificateState, LogFn, PhaseFn, Site, TargetError
 from deployer.targets.local.builder import DOCKER_NEEDS_KUBERNETES, LocalBuilder, runtime_env
+from deployer.targets.local.commands import run_command
 from deployer.targets.local.router import Router, hostname_for
 from deployer.targets.local.runner import Supervisor, free_port
 
 KEEP_BUILDS = 3
+ONE_OFF_SECONDS = 1800  # a release or seed command longer than this is stopped and fails
 
 
 @dataclass(eq=False)
@@ -103,10 +106,7 @@ class LocalTarget:
         if plan.runtime == "docker":
             raise TargetError(DOCKER_NEEDS_KUBERNETES)
         folder = Path(artifact.ref)
-        try:
-            manifest = json.loads((folder / "artifact.json").read_text())
-        except (OSError, ValueError):
-            raise TargetError(f"build {folder.name} is no longer on disk; redeploy to rebuild it") from None
+        manifest = _manifest(folder)
         app = folder / "app"
         port = free_port()
         command = plan.start or _static_command(plan.static_dir or ".", spa=plan.framework != "static")
@@ -130,6 +130,31 @@ class LocalTarget:
         )
         await supervisor.start()
         return LocalRelease(supervisor, artifact.ref)
+
+    async def run_once(
+        self,
+        site: Site,
+        artifact: Artifact,
+        plan: Plan,
+        command: str,
+        env: dict[str, str],
+        log: LogFn,
+        secrets: Sequence[str] = (),
+    ) -> None:
+        """Run `command` in the build's app folder with the deployment's env (no port: it serves
+        nothing); its output goes to `log`, which masks `secrets`."""
+        folder = Path(artifact.ref)
+        app = folder / "app"
+        process_env = {**runtime_env(_manifest(folder), app), **plan.env, **env}
+        lines: list[str] = []
+
+        async def keep(line: str) -> None:
+            lines.append(line)
+            await log(line)
+
+        code = await run_command(command, cwd=app, env=process_env, log=keep, limit_seconds=ONE_OFF_SECONDS)
+        if code != 0:
+            raise TargetError(first_error_line(lines, command, code))
 
     async def health(self, release: LocalRelease, plan: Plan, log: LogFn) -> None:
         """GET the health path until it answers 2xx/3xx; fail on timeout or a dead process."""
@@ -190,6 +215,13 @@ class LocalTarget:
             if upstream is not None:
                 await self.router.retire(upstream, limit_seconds=5)
             await release.stop()
+
+
+def _manifest(folder: Path) -> dict[str, str]:
+    try:
+        return json.loads((folder / "artifact.json").read_text())
+    except (OSError, ValueError):
+        raise TargetError(f"build {folder.name} is no longer on disk; redeploy to rebuild it") from None
 
 
 def _static_command(folder: str, spa: bool) -> str:
