@@ -192,7 +192,7 @@ class _Run:
             await self.log(f"{what}{source}: $ {command}")
             self.phase = what  # a failure reads `seed failed: …`; both are logged in the release phase
             await self.target.run_once(
-                self.site, artifact, plan, command, self.run_env(plan), self.log, self.app_env.secrets
+                self.site, artifact, plan, command, self.run_env(plan), self.log, self.app_env.secrets, what
             )
             if what == "seed":
                 await records.mark_seeded(self.sessions, environment.id)

@@ -108,9 +108,10 @@ class Target(Protocol):
         env: dict[str, str],
         log: LogFn,
         secrets: Sequence[str] = (),
+        what: str = "release",
     ) -> None:
-        """Run `command` once with the artifact and its environment (release, seed), streaming its
-        output; raise TargetError naming its first error line when it fails."""
+        """Run `command` once with the artifact and its environment (`what`: release or seed),
+        streaming its output; raise TargetError naming its first error line when it fails."""
         ...
 
     async def health(self, release: Release, plan: Plan, log: LogFn) -> None:

@@ -127,7 +127,7 @@ async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
     try:
         await asyncio.to_thread(cluster.apply, [*secrets, job_object])
         for secret in secrets:
-            await asyncio.to_thread(_owned_by_job, cluster, secret, job)
+            await asyncio.to_thread(owned_by_job, cluster, secret, job)
     except BaseException:  # a Job left without its owned credential would wait for it in vain
         await asyncio.to_thread(cluster.delete, spec.namespace, "Job", job)
         for credential in credentials:
@@ -164,7 +164,7 @@ async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
             await asyncio.to_thread(cluster.delete, spec.namespace, "Secret", credential)
 
 
-def _owned_by_job(cluster: Cluster, secret: dict[str, Any], job: str) -> None:
+def owned_by_job(cluster: Cluster, secret: dict[str, Any], job: str) -> None:
     """Make the Job own its credential Secret, so that the garbage collector deletes the Secret
     with the Job even when AutoStack stops before it can delete it itself."""
     namespace = secret["metadata"]["namespace"]

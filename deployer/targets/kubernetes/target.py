@@ -27,6 +27,7 @@ from deployer.targets.kubernetes import dockerfile
 from deployer.targets.kubernetes.apply import Cluster, FieldConflict
 from deployer.targets.kubernetes.buildjob import BuildSpec, run_build
 from deployer.targets.kubernetes.certificates import certificate_states
+from deployer.targets.kubernetes.oneoff import OneOff, run_oneoff
 from deployer.targets.kubernetes.pushscope import NO_BUILDER_ROLE, BuildRepositories, PushCredential
 from deployer.targets.kubernetes.render import (
     DEPLOYMENT,
@@ -210,6 +211,34 @@ class KubernetesTarget:
             + (f"; pruned {', '.join(pruned)}" if pruned else "")
         )
         return KubeRelease(site, namespace, self.url_for(site.project, site.environment))
+
+    async def run_once(
+        self,
+        site: Site,
+        artifact: Artifact,
+        plan: Plan,
+        command: str,
+        env: dict[str, str],
+        log: LogFn,
+        secrets: Sequence[str] = (),
+        what: str = "release",
+    ) -> None:
+        """Run `command` as a Job of the artifact's image with the deployment's env; the old
+        version keeps serving meanwhile (nothing of the environment's Deployment changes)."""
+        if "@sha256:" not in artifact.ref:
+            raise TargetError(f"{artifact.ref!r} is not an image digest; deploy the commit again")
+        run = OneOff(
+            site,
+            namespace_for(site.project, self.style),
+            artifact.ref,
+            command,
+            what,
+            plan,
+            env,
+            self.build_timeout,
+        )
+        await log(f"{what} job {run.namespace}/{run.name} started")
+        await run_oneoff(self.cluster, run, log)
 
     async def refresh_domains(self, project: str, environment: str) -> None:
         """Server-side apply the environment's Ingress alone with its verified domains, read now;

@@ -140,6 +140,7 @@ class LocalTarget:
         env: dict[str, str],
         log: LogFn,
         secrets: Sequence[str] = (),
+        what: str = "release",
     ) -> None:
         """Run `command` in the build's app folder with the deployment's env (no port: it serves
         nothing); its output goes to `log`, which masks `secrets`."""
