@@ -84,6 +84,12 @@ class PreviewsConfig(_Strict):
     enabled: bool = True
     ttl: str | None = Field(None, pattern=_DURATION, description="Destroy after inactivity: 30m, 12h, 7d.")
     drafts: bool = Field(False, description="Also deploy draft pull requests.")
+    seed: str | None = Field(
+        None,
+        min_length=1,
+        description="Command run once per preview environment, after its first release step "
+        "and before its first traffic: loads demo data.",
+    )
 
 
 EnvValue = Annotated[str | int | float | bool, Field(union_mode="left_to_right")]
@@ -101,6 +107,12 @@ class RepoConfig(_Strict):
     )
 
     build: BuildConfig = BuildConfig()
+    release: str | None = Field(
+        None,
+        min_length=1,
+        description="Command run once per deployment after the build and before traffic switches "
+        "(migrations); its failure fails the deployment. Overrides a Procfile release: line.",
+    )
     run: RunConfig = RunConfig()
     previews: PreviewsConfig = PreviewsConfig()
     branches: list[Annotated[str, Field(min_length=1)]] = Field(

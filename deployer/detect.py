@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from deployer.detect_base import DetectError, Detection, procfile_web
+from deployer.detect_base import DetectError, Detection, procfile, procfile_web
 from deployer.detect_node import detect_node
 from deployer.detect_python import detect_python
 from deployer.detect_stacks import detect_go, detect_java, detect_rust, detect_shell, detect_static
@@ -43,6 +43,10 @@ def detect(root: Path, start: str | None = None) -> Detection:
     Raises DetectError saying what was looked for when nothing is recognisable and no start
     command was given.
     """
+    return dataclasses.replace(_detect(root, start), release=procfile(root).get("release"))
+
+
+def _detect(root: Path, start: str | None) -> Detection:
     if start is None and (root / "Dockerfile").is_file():
         return Detection("docker", "docker", "found a Dockerfile", port=8080)
     web = procfile_web(root)

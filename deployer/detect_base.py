@@ -31,6 +31,7 @@ class Detection:
     version_source: str | None = None  # the file that asked: .python-version, package.json, go.mod
     notes: tuple[str, ...] = ()  # decisions the build log should state (a server added, …)
     build_cache: tuple[str, ...] = ()  # folders kept from one build to the next (.next/cache)
+    release: str | None = None  # the Procfile's release: command
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -70,6 +70,7 @@ def env_provider(sessions: async_sessionmaker[AsyncSession], keyring: KeyRing) -
             ).all()
         values: dict[str, str] = {}
         secrets: list[str] = []
+        secret_keys: set[str] = set()
         # `all` first, so a variable scoped to this kind of environment overrides it
         for row in sorted(rows, key=lambda r: r.scope != everywhere):
             if row.secret and environment.untrusted:
@@ -81,7 +82,10 @@ def env_provider(sessions: async_sessionmaker[AsyncSession], keyring: KeyRing) -
             values[row.key] = value
             if row.secret:
                 secrets.append(value)
-        return AppEnv(values=values, secrets=tuple(secrets))
+                secret_keys.add(row.key)
+            else:
+                secret_keys.discard(row.key)
+        return AppEnv(values=values, secrets=tuple(secrets), secret_keys=tuple(sorted(secret_keys)))
 
     return env_for
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from deployer.builtins import builtin_variables, facts_of, with_builtins
 from deployer.events import EnvironmentDestroyed, EventSink, Finished
 from deployer.pipeline import EnvProvider, no_env
 from deployer.plan import Plan
@@ -267,11 +268,13 @@ async def _restore_one(
     try:
         plan = Plan.from_snapshot(deployment.config)
         app_env = await env_for(project, env)
+        url = target.url_for(project.name, env.name)
+        builtins = builtin_variables(facts_of(url, project, env, deployment))
         release = await target.release(
             site,
             Artifact(deployment.artifact or ""),
             plan,
-            app_env.values,
+            {**plan.env, **with_builtins(app_env.values, builtins)[0]},
             quiet,
             secrets=app_env.secrets,
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployer import records
+from deployer.builtins import builtin_variables, facts_of, with_builtins
 from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
 from deployer.deploylog import DeploymentLogWriter
 from deployer.detect import DetectError, detect
@@ -24,7 +25,7 @@ from deployer.events import EventSink, Finished, PhaseStarted
 from deployer.plan import Plan, make_plan, safe_root
 from deployer.source import SourceError, TarballWriter, copy_folder, extract_tarball, fetch_tarball
 from deployer.state import OUTCOMES, phase_seconds
-from deployer.targets.base import Artifact, KnownCause, Release, Site, Target, TargetError
+from deployer.targets.base import Artifact, BuildEnv, KnownCause, Release, Site, Target, TargetError
 from store.models import Deployment, Environment, Project, utcnow
 
 log = logging.getLogger("autostack.deployer")
@@ -39,6 +40,7 @@ class AppEnv:
 
     values: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = ()  # the names in `values` whose values are secret
 
 
 EnvProvider = Callable[[Project, Environment], Awaitable[AppEnv]]
@@ -78,6 +80,7 @@ class _Run:
             claim.project.name, claim.environment.name, self.id, untrusted=claim.environment.untrusted
         )
         self.release: Release | None = None
+        self.app_env = AppEnv()
         self.log = DeploymentLogWriter(sessions, self.id, sink)
         self.phase = ""
         self.phase_starts: dict[str, int] = {}  # the last log line before each phase began
@@ -104,7 +107,7 @@ class _Run:
         detection = await asyncio.to_thread(detect, src / safe_root(config.build.root), config.build.start)
         plan = make_plan(config, detection)
         await self.log(f"detected {plan.framework}: {plan.reason}")
-        artifact = await self.target.build(self.site, src, plan, self.log, self.enter)
+        artifact = await self.target.build(self.site, src, plan, self.log, self.enter, self.build_env(plan))
         facts = {"framework": plan.framework, "reason": plan.reason, "artifact": artifact.ref}
         facts.update(artifact.facts)
         return plan, artifact, facts
@@ -144,10 +147,61 @@ class _Run:
         }
         return plan, Artifact(source.artifact), facts
 
+    async def load_env(self) -> None:
+        """The project's variables for this environment, the built-in AUTOSTACK_* set over them."""
+        stored = await self.env_for(self.claim.project, self.claim.environment)
+        # a secret a build prints (one in the source, or a tool echoing it) is masked from the start
+        self.log.add_secrets(stored.secrets)
+        url = self.target.url_for(self.site.project, self.site.environment)
+        claim = self.claim
+        builtins = builtin_variables(facts_of(url, claim.project, claim.environment, self.deployment))
+        values, ignored = with_builtins(stored.values, builtins)
+        for name in ignored:
+            await self.log(f"{name} is set by AutoStack for each deployment; the stored {name} is ignored")
+        keys = tuple(k for k in stored.secret_keys if k in values)
+        self.app_env = AppEnv(values, stored.secrets, keys)
+
+    def run_env(self, plan: Plan) -> dict[str, str]:
+        """What the app (and its release and seed commands) runs with: autostack.yml's `env`,
+        then the stored variables, then the built-ins."""
+        return {**{k: v for k, v in plan.env.items() if k not in self.app_env.values}, **self.app_env.values}
+
+    def build_env(self, plan: Plan) -> BuildEnv:
+        """The run environment split for the build: secrets apart, so a target can keep them
+        out of what it produces."""
+        values = self.run_env(plan)
+        secret = set(self.app_env.secret_keys)
+        return BuildEnv(
+            plain={k: v for k, v in values.items() if k not in secret},
+            secrets={k: v for k, v in values.items() if k in secret},
+        )
+
+    async def one_offs(self, plan: Plan, artifact: Artifact) -> None:
+        """The release command, then (a preview's first time) the seed command, in the `release`
+        phase: both before the new version gets traffic, so a failure leaves the old one serving."""
+        environment = self.claim.environment
+        seed = plan.seed if environment.kind == "preview" and environment.seeded_at is None else None
+        if not plan.release and not seed:
+            return
+        await self.enter("release", "deploying")
+        for what, command in (("release", plan.release), ("seed", seed)):
+            if not command:
+                continue
+            source = f" (from {plan.release_source})" if what == "release" and plan.release_source else ""
+            await self.log(f"{what}{source}: $ {command}")
+            self.phase = what  # a failure reads `seed failed: …`; both are logged in the release phase
+            await self.target.run_once(
+                self.site, artifact, plan, command, self.run_env(plan), self.log, self.app_env.secrets, what
+            )
+            if what == "seed":
+                await records.mark_seeded(self.sessions, environment.id)
+                await self.log("seed ran; later deployments of this preview do not run it again")
+
     async def deploy(self, plan: Plan, artifact: Artifact, facts: dict[str, object] | None) -> str:
-        """Start, check and switch to the build; `facts` (of a fresh build) get its build time."""
-        app_env = await self.env_for(self.claim.project, self.claim.environment)
-        self.log.add_secrets(app_env.secrets)
+        """Run the one-offs, start, check and switch to the build; `facts` (of a fresh build) get
+        its build time."""
+        app_env = self.app_env
+        await self.one_offs(plan, artifact)
         await self.enter("start", "deploying")
         if facts is not None:
             # entering start closed the build phases, so their durations are final now
@@ -155,7 +209,7 @@ class _Run:
             await records.update(self.sessions, self.id, build_seconds=seconds)
             facts["build_seconds"] = f"{seconds:.1f}"
         self.release = await self.target.release(
-            self.site, artifact, plan, app_env.values, self.log, secrets=app_env.secrets
+            self.site, artifact, plan, self.run_env(plan), self.log, secrets=app_env.secrets
         )
         await self.enter("health")
         await self.target.health(self.release, plan, self.log)
@@ -167,8 +221,7 @@ class _Run:
 
     async def run(self) -> tuple[str, str | None, dict[str, object]]:
         values: dict[str, object] = {}
-        # a secret a build prints (one in the source, or a tool echoing it) is masked from the start
-        self.log.add_secrets((await self.env_for(self.claim.project, self.claim.environment)).secrets)
+        await self.load_env()
         reused = bool(self.deployment.source_deployment_id)
         plan, artifact, facts = await (self.reuse() if reused else self.build())
         values.update(

@@ -35,6 +35,9 @@ class Plan:
     version_source: str | None = None
     notes: tuple[str, ...] = ()
     build_cache: tuple[str, ...] = ()
+    release: str | None = None  # run once per deployment before traffic switches
+    release_source: str | None = None  # autostack.yml or Procfile
+    seed: str | None = None  # run once per preview environment
 
     def snapshot(self) -> dict[str, object]:
         """A JSON-safe copy stored on the deployment, so rollback knows how it ran."""
@@ -96,6 +99,9 @@ def make_plan(config: RepoConfig, detection: Detection) -> Plan:
         version_source=detection.version_source,
         notes=detection.notes,
         build_cache=detection.build_cache,
+        release=config.release or detection.release,
+        release_source="autostack.yml" if config.release else ("Procfile" if detection.release else None),
+        seed=config.previews.seed,
     )
 
 

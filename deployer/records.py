@@ -156,3 +156,11 @@ async def recover_interrupted(sessions: Sessions) -> list[int]:
                 "deployment %s was interrupted", deployment.id, extra={"deployment_id": deployment.id}
             )
         return [d.id for d in stuck]
+
+
+async def mark_seeded(sessions: Sessions, environment_id: int) -> None:
+    """Record that the environment's seed command ran, so no later deployment runs it again."""
+    async with sessions.begin() as session:
+        environment = await session.get(Environment, environment_id)
+        if environment is not None:
+            environment.seeded_at = utcnow()

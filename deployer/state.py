@@ -11,7 +11,7 @@ from store.models import Deployment
 IN_PROGRESS = ("queued", "building", "deploying")
 TERMINAL = ("ready", "failed", "cancelled", "superseded")
 BUILD_PHASES = ("source", "config", "detect", "install", "build")
-RELEASE_PHASES = ("start", "health", "switch")
+RELEASE_PHASES = ("release", "start", "health", "switch")
 _NEXT: dict[str, frozenset[str]] = {
     "queued": frozenset({"building", "deploying", "failed", "cancelled", "superseded"}),
     "building": frozenset({"deploying", "failed", "cancelled", "superseded"}),

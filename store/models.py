@@ -139,6 +139,8 @@ class Environment(Base):
     # Fork PRs deploy only the exact head commit a writer approved with `/deploy`.
     approved_sha: Mapped[str | None] = mapped_column(String(64))
     approved_by: Mapped[str | None] = mapped_column(String(255))
+    # when `previews.seed` ran for this environment: it runs once, on the first deployment
+    seeded_at: Mapped[datetime | None]
     # The durable (project, environment) lock: which deployment holds it and since when.
     locked_by_deployment_id: Mapped[int | None] = mapped_column(BigInteger)
     locked_at: Mapped[datetime | None]

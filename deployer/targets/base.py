@@ -41,6 +41,15 @@ class Site:
 
 
 @dataclass(frozen=True, slots=True)
+class BuildEnv:
+    """What a build may read: plain variables, and secrets (name → value) that must never end
+    up in what the build produces (a layer, a build argument, the artifact)."""
+
+    plain: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Artifact:
     """What a build produced: enough to release it again without rebuilding."""
 
@@ -75,8 +84,10 @@ class Release(Protocol):
 class Target(Protocol):
     """Build, release, check, switch and destroy deployments on one kind of infrastructure."""
 
-    async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
-        """Install, then build `source` per `plan` (calling `phase` as each begins)."""
+    async def build(
+        self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn, env: BuildEnv | None = None
+    ) -> Artifact:
+        """Install, then build `source` per `plan` (calling `phase` as each begins) with `env`."""
         ...
 
     async def release(
@@ -90,6 +101,21 @@ class Target(Protocol):
     ) -> Release:
         """Start the artifact with its environment, without sending it traffic yet; `secrets`
         (values of `env`) are masked in whatever of its output the target forwards."""
+        ...
+
+    async def run_once(
+        self,
+        site: Site,
+        artifact: Artifact,
+        plan: Plan,
+        command: str,
+        env: dict[str, str],
+        log: LogFn,
+        secrets: Sequence[str] = (),
+        what: str = "release",
+    ) -> None:
+        """Run `command` once with the artifact and its environment (`what`: release or seed),
+        streaming its output; raise TargetError naming its first error line when it fails."""
         ...
 
     async def health(self, release: Release, plan: Plan, log: LogFn) -> None:

@@ -65,8 +65,16 @@ FLASK = Detection(
             "resources: {cpu: 500m, memory: 512Mi}}\n",
             {"replicas": 2, "preview_ttl": 7 * 86400},
         ),
+        (
+            "release: python manage.py migrate\npreviews: {seed: python manage.py loaddata demo}\n",
+            {
+                "release": "python manage.py migrate",
+                "release_source": "autostack.yml",
+                "seed": "python manage.py loaddata demo",
+            },
+        ),
     ],
-    ids=["empty", "run", "build", "env", "dockerfile", "everything"],
+    ids=["empty", "run", "build", "env", "dockerfile", "everything", "release-seed"],
 )
 def test_valid_config_makes_plan(text, expected):
     plan = make_plan(parse_config(text), FLASK)
@@ -78,7 +86,12 @@ def test_valid_config_makes_plan(text, expected):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("bild: {}\n", "unknown key 'bild'; allowed here: build, run, previews, branches, env, domains"),
+        (
+            "bild: {}\n",
+            "unknown key 'bild'; allowed here: build, release, run, previews, branches, env, domains",
+        ),
+        ("release: ''\n", 'release: "" is not allowed; expected a non-empty string'),
+        ("previews: {sead: x}\n", "unknown key 'previews.sead'; allowed here: enabled, ttl, drafts, seed"),
         (
             "run:\n  healthcheck: {paht: /}\n",
             "unknown key 'run.healthcheck.paht'; allowed here: path, timeout",
@@ -104,6 +117,8 @@ def test_valid_config_makes_plan(text, expected):
     ],
     ids=[
         "top-key",
+        "release-empty",
+        "seed-key",
         "nested-key",
         "port-low",
         "port-string",

@@ -29,6 +29,7 @@ from deployer.targets.kubernetes.render import (
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 POLL_SECONDS = 1.0
+SECRETS_DIR = "/home/user/build-secrets"  # where the build's own Secret is mounted, one file a key
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class BuildSpec:
     docker_config: dict[str, Any] = field(default_factory=dict, repr=False)
     production_cache: str = ""  # read as :production; the cache_repo unless a fork builds
     timeout: int = 1800
+    build_args: dict[str, str] = field(default_factory=dict)  # plain variables only
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # reach the build as files
     buildkit_image: str = "moby/buildkit:v0.23.2-rootless"
     fetch_image: str = "busybox:1.37"
 
@@ -66,6 +69,9 @@ def build_script(spec: BuildSpec) -> str:
         f"--output=type=image,name={spec.image_repo}:{spec.tag},push=true",
         f"--export-cache=type=registry,ref={spec.cache_repo}:{env},mode=max,image-manifest=true",
         *(f"--import-cache=type=registry,ref={ref}" for ref in _cache_imports(spec)),
+        *(f"--opt=build-arg:{k}={v}" for k, v in sorted(spec.build_args.items())),
+        # only the path is in the script: the value stays in the Secret the Job mounts
+        *(f"--secret=id={k},src={SECRETS_DIR}/{k}" for k in sorted(spec.secrets)),
         "--metadata-file=/tmp/build.json",
     ]
     digest = 'sed -n \'s/.*"containerimage.digest": *"\\(sha256:[0-9a-f]*\\)".*/\\1/p\' /tmp/build.json'
@@ -81,7 +87,8 @@ def _cache_imports(spec: BuildSpec) -> list[str]:
 
 
 def build_objects(spec: BuildSpec) -> list[dict[str, Any]]:
-    """The build's own registry credential Secret and the build Job (pure)."""
+    """The build's own Secrets (registry credential; the build secrets when there are any) and
+    the build Job, in apply order (pure)."""
     site = spec.site
     view = {
         "name": f"build-{site.deployment_id}",
@@ -99,8 +106,14 @@ def build_objects(spec: BuildSpec) -> list[dict[str, Any]]:
         "fetch_image": spec.fetch_image,
         "registry_secret": f"build-{site.deployment_id}-registry",
         "docker_config_b64": base64.b64encode(json.dumps(spec.docker_config).encode()).decode(),
+        "build_secret": f"build-{site.deployment_id}-secrets" if spec.secrets else "",
+        "secrets_dir": SECRETS_DIR,
+        "secrets_b64": {k: base64.b64encode(v.encode()).decode() for k, v in sorted(spec.secrets.items())},
     }
-    return [render_object("registry-secret", b=view), render_object("build-job", b=view)]
+    secrets = [render_object("registry-secret", b=view)]
+    if spec.secrets:
+        secrets.append(render_object("build-secrets", b=view))
+    return [*secrets, render_object("build-job", b=view)]
 
 
 async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
@@ -109,14 +122,16 @@ async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
     Cancelling the awaiting task (a superseded deployment) stops the stream and deletes the Job
     and its pod.
     """
-    secret, job_object = build_objects(spec)
-    job, credential = job_object["metadata"]["name"], secret["metadata"]["name"]
+    *secrets, job_object = build_objects(spec)
+    job, credentials = job_object["metadata"]["name"], [s["metadata"]["name"] for s in secrets]
     try:
-        await asyncio.to_thread(cluster.apply, [secret, job_object])
-        await asyncio.to_thread(_owned_by_job, cluster, secret, job)
+        await asyncio.to_thread(cluster.apply, [*secrets, job_object])
+        for secret in secrets:
+            await asyncio.to_thread(owned_by_job, cluster, secret, job)
     except BaseException:  # a Job left without its owned credential would wait for it in vain
         await asyncio.to_thread(cluster.delete, spec.namespace, "Job", job)
-        await asyncio.to_thread(cluster.delete, spec.namespace, "Secret", credential)
+        for credential in credentials:
+            await asyncio.to_thread(cluster.delete, spec.namespace, "Secret", credential)
         raise
     await log(f"image build {spec.namespace}/{job} started")
     batch, core = client.BatchV1Api(cluster.api), client.CoreV1Api(cluster.api)
@@ -144,11 +159,12 @@ async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
         raise
     finally:
         await stream.cancel()  # idempotent: a no-op once finish() has run
-        # the push credential lives only as long as the build does, whatever its outcome
-        await asyncio.to_thread(cluster.delete, spec.namespace, "Secret", credential)
+        # the push credential and build secrets live only as long as the build, whatever its outcome
+        for credential in credentials:
+            await asyncio.to_thread(cluster.delete, spec.namespace, "Secret", credential)
 
 
-def _owned_by_job(cluster: Cluster, secret: dict[str, Any], job: str) -> None:
+def owned_by_job(cluster: Cluster, secret: dict[str, Any], job: str) -> None:
     """Make the Job own its credential Secret, so that the garbage collector deletes the Secret
     with the Job even when AutoStack stops before it can delete it itself."""
     namespace = secret["metadata"]["namespace"]

@@ -3,12 +3,18 @@
 Each is multi-stage: lockfiles are copied before the source so that an unchanged lockfile reuses
 the dependency layer from the registry cache, and the runtime stage is slim and runs as uid 10001.
 Base images carry the runtime version the repository asks for (.python-version, .nvmrc, go.mod, …).
+Plain variables arrive as build arguments: the project's own are declared before the install step,
+the per-commit AUTOSTACK_* ones only before the build step, so a new commit does not invalidate the
+dependency layer. Secrets are mounted into the install and build steps alone, as BuildKit secrets
+(`RUN --mount=type=secret,env=`), so no layer, argument or image history holds them.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from deployer.plan import Plan
 from deployer.targets.base import TargetError
@@ -42,6 +48,32 @@ _SPA_NGINX = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class BuildInputs:
+    """The variables a generated Dockerfile hands to its install and build steps, by name."""
+
+    args: tuple[str, ...] = ()  # plain variables, passed as build arguments
+    secrets: tuple[str, ...] = ()  # secret ids, passed as BuildKit secrets
+
+    def early(self) -> str:
+        """The ARG line for the steps that install dependencies."""
+        names = [n for n in self.args if not n.startswith(_BUILTIN_PREFIX)]
+        return f"ARG {' '.join(names)}" if names else ""
+
+    def late(self) -> str:
+        """The ARG line of the per-commit built-ins, just before the build step."""
+        names = [n for n in self.args if n.startswith(_BUILTIN_PREFIX)]
+        return f"ARG {' '.join(names)}" if names else ""
+
+    def mounts(self) -> str:
+        """The RUN flags that expose each secret as an env var to that one step."""
+        return "".join(f"--mount=type=secret,id={n},env={n} " for n in self.secrets)
+
+
+_BUILTIN_PREFIX = "AUTOSTACK_"
+_NONE = BuildInputs()
+
+
 def _cmd(start: str) -> str:
     # detection starts servers on 127.0.0.1 for the local target; in a pod they must listen on
     # every interface so the Service can reach them
@@ -69,31 +101,45 @@ def workers(cpu: str | None) -> int:
     return min(2 * max(1, math.ceil(cores)) + 1, 8)
 
 
-def _cached(plan: Plan, workdir: str, command: str) -> str:
+def _cached(plan: Plan, workdir: str, command: str, inputs: BuildInputs) -> str:
     mounts = "".join(f"--mount=type=cache,target={workdir}/{folder} " for folder in plan.build_cache)
-    return f"RUN {mounts}{command}"
+    return f"RUN {inputs.mounts()}{mounts}{command}"
 
 
-def _node(plan: Plan) -> list[str]:
+def _install(plan: Plan, inputs: BuildInputs, cache: str = "") -> list[str]:
+    """The install step with the project's build arguments and secrets (nothing when none)."""
+    if not plan.install:
+        return []
+    return [inputs.early(), f"RUN {inputs.mounts()}{cache}{plan.install}"]
+
+
+def _build(plan: Plan, inputs: BuildInputs, cache: str = "", again: bool = False) -> list[str]:
+    """The build step; `again` redeclares the project's arguments in a stage of its own."""
+    if not plan.build:
+        return []
+    return [inputs.early() if again else "", inputs.late(), f"RUN {inputs.mounts()}{cache}{plan.build}"]
+
+
+def _node(plan: Plan, inputs: BuildInputs) -> list[str]:
     tag = _tag(plan)
     tool = next((w for w in (plan.install or "").split() if "=" not in w), "")
     setup = {"yarn": "RUN corepack enable", "pnpm": "RUN corepack enable", "bun": "RUN npm install -g bun"}
     manager = setup.get(tool, "")
-    build = [_cached(plan, "/app", plan.build)] if plan.build else []
     deps = [
         f"FROM node:{tag}-slim AS deps",
         manager,
         "WORKDIR /app",
         _copy_locks(plan),
-        f"RUN {plan.install}",
+        *_install(plan, inputs),
     ]
+    build = [inputs.late(), _cached(plan, "/app", plan.build, inputs)] if plan.build else []
     if plan.static_dir and not plan.start:
         return [*deps, "COPY . .", *build, *_static(f"/app/{plan.static_dir}", "--from=deps ", spa=True)]
     return [
         *deps,
         "FROM deps AS build",
         "COPY . .",
-        *build,
+        *([inputs.early(), *build] if build else []),
         f"FROM node:{tag}-slim",
         manager,
         "WORKDIR /app",
@@ -104,7 +150,7 @@ def _node(plan: Plan) -> list[str]:
     ]
 
 
-def _python(plan: Plan) -> list[str]:
+def _python(plan: Plan, inputs: BuildInputs) -> list[str]:
     tag = _tag(plan)
     tool = next((t for w in (plan.install or "").split() if (t := _PYTHON_TOOLS.get(w))), None)
     return [
@@ -115,26 +161,27 @@ def _python(plan: Plan) -> list[str]:
         "ENV PATH=/venv/bin:$PATH VIRTUAL_ENV=/venv UV_PROJECT_ENVIRONMENT=/venv",
         "WORKDIR /app",
         _copy_locks(plan),
-        f"RUN {plan.install}" if plan.install else "",
+        *_install(plan, inputs),
         f"FROM python:{tag}-slim",
         f"ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 WEB_CONCURRENCY={workers(plan.resources.get('cpu'))}",
         "WORKDIR /app",
         "COPY --from=deps /venv /venv",
         "COPY --chown=10001:10001 . .",
-        f"RUN {plan.build}" if plan.build else "",
+        *_build(plan, inputs, again=True),
         _USER,
         _cmd(plan.start or "python app.py"),
     ]
 
 
-def _go(plan: Plan) -> list[str]:
+def _go(plan: Plan, inputs: BuildInputs) -> list[str]:
     return [
         f"FROM golang:{_tag(plan)} AS build",
         "WORKDIR /src",
         _copy_locks(plan),
-        f"RUN {plan.install}",
+        *_install(plan, inputs),
         "COPY . .",
-        "RUN CGO_ENABLED=0 go build -o /out/app .",
+        inputs.late(),
+        f"RUN {inputs.mounts()}CGO_ENABLED=0 go build -o /out/app .",
         "FROM gcr.io/distroless/static-debian12:nonroot",
         "COPY --from=build /out/app /app",
         _USER,
@@ -142,15 +189,17 @@ def _go(plan: Plan) -> list[str]:
     ]
 
 
-def _rust(plan: Plan) -> list[str]:
+def _rust(plan: Plan, inputs: BuildInputs) -> list[str]:
     tag = _tag(plan)
     # the binary leaves the cache-mounted target/ within the same step, at the path start names
     return [
         f"FROM rust:{tag}-slim AS build",
         "WORKDIR /app",
         "COPY . .",
-        "RUN --mount=type=cache,target=/usr/local/cargo/registry --mount=type=cache,target=/app/target "
-        f"{plan.build} && mkdir -p /out"
+        inputs.early(),
+        inputs.late(),
+        f"RUN {inputs.mounts()}--mount=type=cache,target=/usr/local/cargo/registry "
+        f"--mount=type=cache,target=/app/target {plan.build} && mkdir -p /out"
         " && find target/release -maxdepth 1 -type f -perm -u+x -exec cp {} /out/ \\;",
         "FROM debian:bookworm-slim",
         "WORKDIR /app",
@@ -160,7 +209,7 @@ def _rust(plan: Plan) -> list[str]:
     ]
 
 
-def _java(plan: Plan) -> list[str]:
+def _java(plan: Plan, inputs: BuildInputs) -> list[str]:
     tag = _tag(plan)
     gradle = "gradle" in (plan.build or "")
     image = f"gradle:8-jdk{tag}" if gradle else f"maven:3-eclipse-temurin-{tag}"
@@ -170,8 +219,8 @@ def _java(plan: Plan) -> list[str]:
         f"FROM {image} AS build",
         "WORKDIR /app",
         "COPY . .",
-        f"RUN --mount=type=cache,target={cache} {plan.install}" if plan.install else "",
-        f"RUN --mount=type=cache,target={cache} {plan.build}",
+        *_install(plan, inputs, f"--mount=type=cache,target={cache} "),
+        *_build(plan, inputs, f"--mount=type=cache,target={cache} "),
         f"FROM eclipse-temurin:{tag}-jre",
         "WORKDIR /app",
         f"COPY --from=build /app/{output}/*.jar /app/{output}/",
@@ -180,7 +229,7 @@ def _java(plan: Plan) -> list[str]:
     ]
 
 
-def _shell(plan: Plan) -> list[str]:
+def _shell(plan: Plan, inputs: BuildInputs) -> list[str]:
     start = plan.start or ""
     first = next((w for w in start.split() if "=" not in w), "")
     image = next(
@@ -190,8 +239,8 @@ def _shell(plan: Plan) -> list[str]:
         f"FROM {image}",
         "WORKDIR /app",
         "COPY --chown=10001:10001 . .",
-        f"RUN {plan.install}" if plan.install else "",
-        f"RUN {plan.build}" if plan.build else "",
+        *_install(plan, inputs),
+        *_build(plan, inputs),
         _USER,
         _cmd(start),
     ]
@@ -213,12 +262,14 @@ def _static(folder: str, source: str = "", spa: bool = False) -> list[str]:
 _BUILDERS = {"node": _node, "python": _python, "go": _go, "rust": _rust, "java": _java, "shell": _shell}
 
 
-def generate(plan: Plan) -> str:
-    """The Dockerfile text for `plan`; TargetError when the runtime has none."""
+def generate(plan: Plan, args: Sequence[str] = (), secrets: Sequence[str] = ()) -> str:
+    """The Dockerfile text for `plan`, its install and build steps given the build arguments
+    `args` and the BuildKit secrets `secrets` (names); TargetError when the runtime has none."""
+    inputs = BuildInputs(tuple(sorted(args)), tuple(sorted(secrets))) if args or secrets else _NONE
     if plan.runtime == "static":
         lines = _static(plan.static_dir or ".")
     elif builder := _BUILDERS.get(plan.runtime):
-        lines = builder(plan)
+        lines = builder(plan, inputs)
     else:
         raise TargetError(f"no Dockerfile can be generated for a {plan.runtime} app; add a Dockerfile")
     return "\n".join(line for line in lines if line) + "\n"

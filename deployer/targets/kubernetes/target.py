@@ -14,6 +14,7 @@ from typing import Protocol
 from deployer.plan import Plan
 from deployer.targets.base import (
     Artifact,
+    BuildEnv,
     CertificateState,
     DomainSource,
     LogFn,
@@ -26,6 +27,7 @@ from deployer.targets.kubernetes import dockerfile
 from deployer.targets.kubernetes.apply import Cluster, FieldConflict
 from deployer.targets.kubernetes.buildjob import BuildSpec, run_build
 from deployer.targets.kubernetes.certificates import certificate_states
+from deployer.targets.kubernetes.oneoff import OneOff, run_oneoff
 from deployer.targets.kubernetes.pushscope import NO_BUILDER_ROLE, BuildRepositories, PushCredential
 from deployer.targets.kubernetes.render import (
     DEPLOYMENT,
@@ -143,8 +145,12 @@ class KubernetesTarget:
             certificate_states, self.cluster, namespace, hostnames, tls_secret_for(environment)
         )
 
-    async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
-        """Build and push the image in the cluster; the artifact is the image by digest."""
+    async def build(
+        self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn, env: BuildEnv | None = None
+    ) -> Artifact:
+        """Build and push the image in the cluster; the artifact is the image by digest. Plain
+        variables are build arguments, secrets BuildKit secrets (never in a layer)."""
+        env = env or BuildEnv()
         await phase("build")
         namespace = namespace_for(site.project, self.style)
         repos = await asyncio.to_thread(self.registry.ensure, site.project, untrusted=site.untrusted)
@@ -155,7 +161,7 @@ class KubernetesTarget:
             await log(f"warning: {NO_BUILDER_ROLE}")
         extra = {}
         if plan.dockerfile is None:
-            extra[dockerfile.GENERATED_NAME] = dockerfile.generate(plan)
+            extra[dockerfile.GENERATED_NAME] = dockerfile.generate(plan, env.plain, env.secrets)
             await log(f"no Dockerfile in the repository: using one generated for {plan.framework}")
         data = await asyncio.to_thread(tarball, source / plan.root, extra)
         url = await asyncio.to_thread(self.sources.put, site.project, site.deployment_id, data)
@@ -171,6 +177,8 @@ class KubernetesTarget:
             docker_config=credential.docker_config,
             timeout=self.build_timeout,
             production_cache=repos.production_cache.uri,
+            build_args=env.plain,
+            secrets=env.secrets,
         )
         digest = await run_build(self.cluster, spec, log)
         image = f"{repos.images.uri}@{digest}"
@@ -203,6 +211,34 @@ class KubernetesTarget:
             + (f"; pruned {', '.join(pruned)}" if pruned else "")
         )
         return KubeRelease(site, namespace, self.url_for(site.project, site.environment))
+
+    async def run_once(
+        self,
+        site: Site,
+        artifact: Artifact,
+        plan: Plan,
+        command: str,
+        env: dict[str, str],
+        log: LogFn,
+        secrets: Sequence[str] = (),
+        what: str = "release",
+    ) -> None:
+        """Run `command` as a Job of the artifact's image with the deployment's env; the old
+        version keeps serving meanwhile (nothing of the environment's Deployment changes)."""
+        if "@sha256:" not in artifact.ref:
+            raise TargetError(f"{artifact.ref!r} is not an image digest; deploy the commit again")
+        run = OneOff(
+            site,
+            namespace_for(site.project, self.style),
+            artifact.ref,
+            command,
+            what,
+            plan,
+            env,
+            self.build_timeout,
+        )
+        await log(f"{what} job {run.namespace}/{run.name} started")
+        await run_oneoff(self.cluster, run, log)
 
     async def refresh_domains(self, project: str, environment: str) -> None:
         """Server-side apply the environment's Ingress alone with its verified domains, read now;

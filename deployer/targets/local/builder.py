@@ -52,9 +52,18 @@ class LocalBuilder:
         self.tools = PackageTools(cache_dir / "tools")
 
     async def build(
-        self, project: str, deployment_id: int, source: Path, plan: Plan, log: LogFn, phase: PhaseFn
+        self,
+        project: str,
+        deployment_id: int,
+        source: Path,
+        plan: Plan,
+        log: LogFn,
+        phase: PhaseFn,
+        env: dict[str, str] | None = None,
     ) -> Artifact:
-        """Move `source` into a fresh build folder, install (or reuse) deps, run the build."""
+        """Move `source` into a fresh build folder, install (or reuse) deps, run the build with
+        `env` (the deployment's variables, secrets included: the log masks them)."""
+        extra = {**plan.env, **(env or {})}
         if plan.runtime == "docker":
             raise TargetError(DOCKER_NEEDS_KUBERNETES)
         # before anything is copied or installed: a missing interpreter fails the build at once
@@ -71,7 +80,7 @@ class LocalBuilder:
         await phase("install")
         for note in plan.notes:
             await log(note)
-        hit = await self._install(layout.app, plan, manifest, toolchain, log)
+        hit = await self._install(layout.app, plan, manifest, toolchain, log, extra)
         await phase("build")
         if plan.build:
             kept = self.cache_dir / "build" / project
@@ -79,9 +88,7 @@ class LocalBuilder:
             if restored:
                 await log(f"kept from the previous build: {', '.join(restored)}")
             await log(f"$ {plan.build}")
-            await _check(
-                plan.build, layout.app, {**runtime_env(manifest, layout.app), **plan.env}, log, "build"
-            )
+            await _check(plan.build, layout.app, {**runtime_env(manifest, layout.app), **extra}, log, "build")
             await asyncio.to_thread(save_folders, layout.app, kept, plan.build_cache)
         if plan.static_dir and not (layout.app / plan.static_dir).is_dir():
             raise TargetError(
@@ -102,23 +109,31 @@ class LocalBuilder:
         manifest: dict[str, str],
         toolchain: toolchains.Toolchain | None,
         log: LogFn,
+        extra: dict[str, str],
     ) -> bool:
         version = ".".join(map(str, toolchain.version)) if toolchain else sys.version
         if plan.runtime == "python":
             python = toolchain.executable if toolchain else sys.executable
-            return await self._python(app, plan, manifest, python, version, log)
+            return await self._python(app, plan, manifest, python, version, log, extra)
         if plan.runtime == "node" and plan.install:
             await self.tools.node_manager(plan.install, manifest, runtime_env(manifest, app), log)
-            return await self._node(app, plan, manifest, version, log)
+            return await self._node(app, plan, manifest, version, log, extra)
         if plan.runtime == "go" and plan.install:
-            return await self._go(app, plan, manifest, log)
+            return await self._go(app, plan, manifest, log, extra)
         if plan.install:
             await log(f"$ {plan.install}")
-            await _check(plan.install, app, {**runtime_env(manifest, app), **plan.env}, log, "install")
+            await _check(plan.install, app, {**runtime_env(manifest, app), **extra}, log, "install")
         return False
 
     async def _python(
-        self, app: Path, plan: Plan, manifest: dict[str, str], python: str, version: str, log: LogFn
+        self,
+        app: Path,
+        plan: Plan,
+        manifest: dict[str, str],
+        python: str,
+        version: str,
+        log: LogFn,
+        extra: dict[str, str],
     ) -> bool:
         key = cache_key(app, plan, version)
         venv = self.cache_dir / "python" / key
@@ -137,14 +152,17 @@ class LocalBuilder:
             await _check(f"{python} -m venv {venv}", app, base_env(), log, "virtualenv")
             if plan.install:
                 await log(f"$ {plan.install}")
-                await _check(plan.install, app, runtime_env(manifest, app), log, "install", cleanup=venv)
+                env = {**runtime_env(manifest, app), **extra}
+                await _check(plan.install, app, env, log, "install", cleanup=venv)
             (venv / ".autostack-complete").touch()
         return False
 
-    async def _node(self, app: Path, plan: Plan, manifest: dict[str, str], version: str, log: LogFn) -> bool:
+    async def _node(
+        self, app: Path, plan: Plan, manifest: dict[str, str], version: str, log: LogFn, extra: dict[str, str]
+    ) -> bool:
         key = cache_key(app, plan, version)
         cached = self.cache_dir / "node" / key
-        env = {**runtime_env(manifest, app), "npm_config_cache": str(self.cache_dir / "npm")}
+        env = {**runtime_env(manifest, app), **extra, "npm_config_cache": str(self.cache_dir / "npm")}
         async with lock_for(key):
             if (cached / ".autostack-complete").is_file():
                 await log(
@@ -163,11 +181,13 @@ class LocalBuilder:
             (cached / ".autostack-complete").touch()
         return False
 
-    async def _go(self, app: Path, plan: Plan, manifest: dict[str, str], log: LogFn) -> bool:
+    async def _go(
+        self, app: Path, plan: Plan, manifest: dict[str, str], log: LogFn, extra: dict[str, str]
+    ) -> bool:
         key = cache_key(app, plan)
         marker = self.cache_dir / "go" / "keys" / key
         manifest["go_cache"] = str(self.cache_dir / "go")
-        env = runtime_env(manifest, app)
+        env = {**runtime_env(manifest, app), **extra}
         if marker.is_file():
             await log(f"dependencies from cache (go.sum unchanged, key {key}): install skipped")
             return True

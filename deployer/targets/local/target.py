@@ -13,9 +13,11 @@ from pathlib import Path
 
 import httpx
 
+from deployer.oneoff import first_error_line
 from deployer.plan import Plan
 from deployer.targets.base import (
     Artifact,
+    BuildEnv,
     CertificateState,
     KnownCause,
     LogFn,
@@ -24,11 +26,13 @@ from deployer.targets.base import (
     TargetError,
 )
 from deployer.targets.local.builder import DOCKER_NEEDS_KUBERNETES, LocalBuilder, runtime_env
+from deployer.targets.local.commands import run_command
 from deployer.targets.local.ports import listening_ports
 from deployer.targets.local.router import Router, hostname_for
 from deployer.targets.local.runner import Supervisor, free_port
 
 KEEP_BUILDS = 3
+ONE_OFF_SECONDS = 1800  # a release or seed command longer than this is stopped and fails
 
 
 @dataclass(eq=False)
@@ -91,9 +95,13 @@ class LocalTarget:
         """Nothing to do: the router aliases custom domains by Host header, kept in step with the
         database by each web process (bot.web.domain_checks.RouteSync), not per release."""
 
-    async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
-        """Install and build into a folder of its own; dependencies come from the cache."""
-        return await self.builder.build(site.project, site.deployment_id, source, plan, log, phase)
+    async def build(
+        self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn, env: BuildEnv | None = None
+    ) -> Artifact:
+        """Install and build into a folder of its own; dependencies come from the cache. Secrets
+        are plain env here: the build runs on this machine and its log is masked."""
+        values = {**env.plain, **env.secrets} if env is not None else {}
+        return await self.builder.build(site.project, site.deployment_id, source, plan, log, phase, values)
 
     async def release(
         self,
@@ -108,10 +116,7 @@ class LocalTarget:
         if plan.runtime == "docker":
             raise TargetError(DOCKER_NEEDS_KUBERNETES)
         folder = Path(artifact.ref)
-        try:
-            manifest = json.loads((folder / "artifact.json").read_text())
-        except (OSError, ValueError):
-            raise TargetError(f"build {folder.name} is no longer on disk; redeploy to rebuild it") from None
+        manifest = _manifest(folder)
         app = folder / "app"
         port = free_port()
         command = plan.start or _static_command(plan.static_dir or ".", spa=plan.framework != "static")
@@ -135,6 +140,32 @@ class LocalTarget:
         )
         await supervisor.start()
         return LocalRelease(supervisor, artifact.ref)
+
+    async def run_once(
+        self,
+        site: Site,
+        artifact: Artifact,
+        plan: Plan,
+        command: str,
+        env: dict[str, str],
+        log: LogFn,
+        secrets: Sequence[str] = (),
+        what: str = "release",
+    ) -> None:
+        """Run `command` in the build's app folder with the deployment's env (no port: it serves
+        nothing); its output goes to `log`, which masks `secrets`."""
+        folder = Path(artifact.ref)
+        app = folder / "app"
+        process_env = {**runtime_env(_manifest(folder), app), **plan.env, **env}
+        lines: list[str] = []
+
+        async def keep(line: str) -> None:
+            lines.append(line)
+            await log(line)
+
+        code = await run_command(command, cwd=app, env=process_env, log=keep, limit_seconds=ONE_OFF_SECONDS)
+        if code != 0:
+            raise TargetError(first_error_line(lines, command, code))
 
     async def health(self, release: LocalRelease, plan: Plan, log: LogFn) -> None:
         """GET the health path until it answers 2xx/3xx; fail on timeout, a dead process, or
@@ -228,6 +259,13 @@ class _PortWatch:
                 f"the app listens on {listens}; listen on $PORT "
                 f"(this deployment gave PORT={self.supervisor.port})"
             )
+
+
+def _manifest(folder: Path) -> dict[str, str]:
+    try:
+        return json.loads((folder / "artifact.json").read_text())
+    except (OSError, ValueError):
+        raise TargetError(f"build {folder.name} is no longer on disk; redeploy to rebuild it") from None
 
 
 def _static_command(folder: str, spa: bool) -> str:
