@@ -14,6 +14,7 @@ from deployer.operations import add_deployment, environment_for
 from handlers import environments, jobs
 from handlers.context import Context
 from handlers.heads import event_time, is_stale, record_head
+from handlers.locked import hold_if_locked
 from handlers.project_lookup import project_for, repository_config
 from handlers.router import Router
 from store.models import Deployment, Project, utcnow
@@ -45,6 +46,7 @@ async def on_pull_request(ctx: Context) -> None:
     untrusted = from_fork(pull)
     at = event_time(pull.get("updated_at"))
     deployment_id: int | None = None
+    held = False
     async with ctx.sessions.begin() as session:
         row = await session.get(Project, project.id)
         assert row is not None
@@ -72,9 +74,13 @@ async def on_pull_request(ctx: Context) -> None:
                 pr_number=number,
             )
             deployment_id = deployment.id
+            held = await hold_if_locked(session, deployment)
     if deployment_id is None:
         ctx.log.info("#%s from a fork: %s waits for /deploy approval", number, sha[:7])
         await jobs.refresh_pr_comment(ctx, project.id, number)
+        return
+    if held:
+        await jobs.report_held(ctx, deployment_id)
         return
     await jobs.run_deployment(ctx, deployment_id)
 
