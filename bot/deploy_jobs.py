@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.logs import deployment_id_var
+from bot.merge_queue import report_merge_group_job
 from bot.reporter.hub import ReporterHub
 from bot.services import Services
 from deployer.envvars import env_provider
@@ -144,4 +145,5 @@ DEPLOY_FUNCTIONS = {
     "destroy_environment": destroy_environment_job,
     "refresh_pr_comment": refresh_pr_comment_job,
     "refresh_domains": refresh_domains_job,
+    "report_merge_group": report_merge_group_job,
 }

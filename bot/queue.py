@@ -27,7 +27,14 @@ HANDLE_DELIVERY = "handle_delivery"
 # router and the apps' processes (serve) may take them.
 DEPLOY_QUEUE = "autostack:deploy"
 DEPLOY_JOBS = frozenset(
-    {"run_deployment", "report_held", "destroy_environment", "refresh_pr_comment", "refresh_domains"}
+    {
+        "run_deployment",
+        "report_held",
+        "destroy_environment",
+        "refresh_pr_comment",
+        "refresh_domains",
+        "report_merge_group",
+    }
 )
 
 # Enqueue many arq jobs in one round trip, skipping any whose job or result key exists,
