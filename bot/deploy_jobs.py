@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.logs import deployment_id_var
+from bot.merge_queue import report_merge_group_job
 from bot.reporter.hub import ReporterHub
 from bot.services import Services
 from deployer.envvars import env_provider
-from deployer.events import Queued
+from deployer.events import Finished, Queued
 from deployer.operations import OperationError, destroy_environment
 from deployer.pipeline import recover_interrupted, run_deployment
 from deployer.source import TarballWriter
@@ -87,6 +88,18 @@ async def run_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | N
         deployment_id_var.reset(token)
 
 
+async def report_held_job(ctx: dict[str, Any], deployment_id: int) -> str | None:
+    """arq job: report a deployment a locked environment held back, with the lock as its reason."""
+    services, runtime = _runtime(ctx)
+    async with services.sessions() as session:
+        row = await session.get(Deployment, deployment_id)
+    if row is None or row.state != "cancelled":
+        return None
+    await runtime.hub.emit(Queued(deployment_id))
+    await runtime.hub.emit(Finished(deployment_id, "cancelled", row.state, row.reason))
+    return row.state
+
+
 async def destroy_environment_job(ctx: dict[str, Any], project_id: int, environment: str) -> bool:
     """arq job: stop an environment's app, cancel its deployments, mark GitHub inactive."""
     services, runtime = _runtime(ctx)
@@ -128,7 +141,9 @@ async def recover(services: Services, runtime: DeployRuntime) -> None:
 
 DEPLOY_FUNCTIONS = {
     "run_deployment": run_deployment_job,
+    "report_held": report_held_job,
     "destroy_environment": destroy_environment_job,
     "refresh_pr_comment": refresh_pr_comment_job,
     "refresh_domains": refresh_domains_job,
+    "report_merge_group": report_merge_group_job,
 }

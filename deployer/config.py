@@ -17,8 +17,13 @@ _ENV_KEY = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 _DURATION = r"^[1-9][0-9]*[mhd]$"
 _QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Mi|Gi|Ki)?$"
+# a GitHub label name is 1-50 characters and may hold spaces, not start or end with one
+_PREVIEW_WHEN = r"^(always|command|label:\S(.{0,48}\S)?)$"
 # what a pattern asks for, in words people read better than the regular expression
-_PATTERN_WORDS = {_DURATION: "minutes, hours or days like 30m, 72h or 3d"}
+_PATTERN_WORDS = {
+    _DURATION: "minutes, hours or days like 30m, 72h or 3d",
+    _PREVIEW_WHEN: "always, command or label:<name> like label:preview",
+}
 _DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
 
@@ -90,6 +95,17 @@ class PreviewsConfig(_Strict):
         description="Command run once per preview environment, after its first release step "
         "and before its first traffic: loads demo data.",
     )
+    when: str = Field(
+        "always",
+        pattern=_PREVIEW_WHEN,
+        description="always: every pull request; label:<name>: only while it carries the label; "
+        "command: only after `/deploy` or `/deploy preview`.",
+    )
+
+    @property
+    def label(self) -> str | None:
+        """The label that turns previews on (`when: label:<name>`), else None."""
+        return self.when.removeprefix("label:") if self.when.startswith("label:") else None
 
 
 EnvValue = Annotated[str | int | float | bool, Field(union_mode="left_to_right")]

@@ -6,6 +6,7 @@ from handlers import (
     comments,
     delete,
     installation,
+    merge_group,
     pull_request,
     push,
     repository,
@@ -28,5 +29,6 @@ def default_router() -> Router:
             comments.router,
             check_run.router,
             check_suite.router,
+            merge_group.router,
         ]
     )

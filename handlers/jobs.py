@@ -10,6 +10,11 @@ async def run_deployment(ctx: Context, deployment_id: int) -> None:
     await ctx.jobs.enqueue("run_deployment", deployment_id, job_id=f"deployment-{deployment_id}")
 
 
+async def report_held(ctx: Context, deployment_id: int) -> None:
+    """Report a deployment a lock held back (check run, status, sticky comment); nothing runs."""
+    await ctx.jobs.enqueue("report_held", deployment_id, job_id=f"held-{deployment_id}")
+
+
 async def destroy_environment(ctx: Context, project_id: int, environment: str) -> None:
     """Stop the environment's app, cancel what is building there, mark its Deployments inactive."""
     await ctx.jobs.enqueue(

@@ -10,11 +10,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from deployer.config import RepoConfig
 from deployer.operations import add_deployment, environment_for
 from handlers import environments, jobs
 from handlers.context import Context
 from handlers.heads import event_time, is_stale, record_head
-from handlers.project_lookup import project_for, repository_config
+from handlers.locked import hold_if_locked
+from handlers.preview_modes import deploys_on_its_own, why_not
+from handlers.project_lookup import ProjectRef, project_for, repository_config
 from handlers.router import Router
 from store.models import Deployment, Project, utcnow
 
@@ -36,15 +39,43 @@ def from_fork(pull: dict[str, Any]) -> bool:
 )
 async def on_pull_request(ctx: Context) -> None:
     """Deploy the head into the preview, or record it as waiting for a fork approval."""
-    pull = ctx.payload["pull_request"]
-    number, sha, branch = pull["number"], pull["head"]["sha"], pull["head"].get("ref")
+    project = await project_for(ctx)
+    if project is None:
+        return
+    await _deploy_head(ctx, project, await repository_config(ctx, project), label_added=False)
+
+
+@router.on("pull_request.labeled")
+async def on_labeled(ctx: Context) -> None:
+    """With `previews.when: label:<name>`, adding that label deploys the preview."""
     project = await project_for(ctx)
     if project is None:
         return
     config = await repository_config(ctx, project)
+    if config.previews.label is None or (ctx.payload.get("label") or {}).get("name") != config.previews.label:
+        return
+    await _deploy_head(ctx, project, config, label_added=True)
+
+
+@router.on("pull_request.unlabeled")
+async def on_unlabeled(ctx: Context) -> None:
+    """With `previews.when: label:<name>`, removing that label destroys the preview."""
+    project = await project_for(ctx)
+    if project is None:
+        return
+    config = await repository_config(ctx, project)
+    if config.previews.label is None or (ctx.payload.get("label") or {}).get("name") != config.previews.label:
+        return
+    await _destroy_preview(ctx, project, ctx.payload["pull_request"], forget_head=False)
+
+
+async def _deploy_head(ctx: Context, project: ProjectRef, config: RepoConfig, *, label_added: bool) -> None:
+    pull = ctx.payload["pull_request"]
+    number, sha, branch = pull["number"], pull["head"]["sha"], pull["head"].get("ref")
     untrusted = from_fork(pull)
     at = event_time(pull.get("updated_at"))
     deployment_id: int | None = None
+    held = False
     async with ctx.sessions.begin() as session:
         row = await session.get(Project, project.id)
         assert row is not None
@@ -59,6 +90,10 @@ async def on_pull_request(ctx: Context) -> None:
                 "#%s: previews off for %s pull requests", number, "draft" if pull.get("draft") else ""
             )
             return
+        live = env.state == "active" and env.current_deployment_id is not None
+        if not label_added and not deploys_on_its_own(config.previews, pull, live):
+            ctx.log.info("#%s not deployed: %s", number, why_not(config.previews))
+            return
         if not untrusted or env.approved_sha == sha:
             deployment = await add_deployment(
                 session,
@@ -72,9 +107,13 @@ async def on_pull_request(ctx: Context) -> None:
                 pr_number=number,
             )
             deployment_id = deployment.id
+            held = await hold_if_locked(session, deployment)
     if deployment_id is None:
         ctx.log.info("#%s from a fork: %s waits for /deploy approval", number, sha[:7])
         await jobs.refresh_pr_comment(ctx, project.id, number)
+        return
+    if held:
+        await jobs.report_held(ctx, deployment_id)
         return
     await jobs.run_deployment(ctx, deployment_id)
 
@@ -82,17 +121,25 @@ async def on_pull_request(ctx: Context) -> None:
 @router.on("pull_request.closed")
 async def on_closed(ctx: Context) -> None:
     """Merged or not, the preview goes; the destroy job cancels a build still running."""
-    pull = ctx.payload["pull_request"]
     project = await project_for(ctx)
     if project is None:
         return
+    await _destroy_preview(ctx, project, ctx.payload["pull_request"], forget_head=True)
+
+
+async def _destroy_preview(
+    ctx: Context, project: ProjectRef, pull: dict[str, Any], *, forget_head: bool
+) -> None:
     name = environments.preview_name(pull["number"])
     async with ctx.sessions.begin() as session:
         row = await session.get(Project, project.id)
         assert row is not None
         env = await environment_for(session, row, name)
-        # a synchronize delivered after the close must not deploy the preview again
-        record_head(env, None, event_time(pull.get("closed_at") or pull.get("updated_at")))
+        if forget_head:
+            # a synchronize delivered after the close must not deploy the preview again
+            record_head(env, None, event_time(pull.get("closed_at") or pull.get("updated_at")))
+        if env.state == "destroyed":
+            return
         deployed = await session.scalar(
             select(Deployment.id).where(Deployment.environment_id == env.id).limit(1)
         )

@@ -10,6 +10,7 @@ from handlers import environments, jobs
 from handlers.context import Context
 from handlers.delete import destroy_branch
 from handlers.heads import event_time, is_stale, record_head
+from handlers.locked import hold_if_locked
 from handlers.project_lookup import project_for, repository_config
 from handlers.router import Router
 from store.models import Project
@@ -77,5 +78,10 @@ async def on_push(ctx: Context) -> None:
             ref=branch,
         )
         deployment_id = deployment.id
+        held = await hold_if_locked(session, deployment)
+    if held:
+        ctx.log.info("push of %s to %s recorded; %s is locked", sha[:7], branch, name)
+        await jobs.report_held(ctx, deployment_id)
+        return
     ctx.log.info("push of %s to %s → %s", sha[:7], branch, name, extra={"deployment_id": deployment_id})
     await jobs.run_deployment(ctx, deployment_id)

@@ -149,6 +149,26 @@ class Environment(Base):
     destroyed_at: Mapped[datetime | None]
 
 
+class EnvironmentLock(Base):
+    """A person's freeze of one environment: while it holds, pushes and PR updates do not deploy.
+
+    Kept apart from `environments` (whose `locked_*` columns are the build lock) and keyed by
+    name, so production can be locked before it was ever deployed.
+    """
+
+    __tablename__ = "environment_locks"
+    __table_args__ = (UniqueConstraint("project_id", "environment"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    environment: Mapped[str] = mapped_column(String(63))
+    locked_by: Mapped[str] = mapped_column(String(255))
+    locked_reason: Mapped[str | None] = mapped_column(Text)
+    # command (`/lock`: only `/unlock` ends it) | rollback (an explicit `/deploy` ends it too)
+    cause: Mapped[str] = mapped_column(String(16), default="command")
+    locked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Deployment(Base):
     """One immutable attempt to put a commit into an environment (docs/product.md §2)."""
 

@@ -76,7 +76,8 @@ def render_title(view: DeploymentView) -> str:
     if view.state in ("queued", "building", "deploying"):
         phase = f" ({view.phase})" if view.phase else ""
         return clip(f"{state_label(view.state)[2:].strip()} {view.environment}{phase}")
-    return clip(f"{view.environment}: {state_label(view.state)[2:].strip().lower()}")
+    why = f" — {view.reason}" if view.reason and view.state == "cancelled" else ""
+    return clip(f"{view.environment}: {state_label(view.state)[2:].strip().lower()}{why}")
 
 
 def describe(view: DeploymentView) -> str:
@@ -89,6 +90,8 @@ def describe(view: DeploymentView) -> str:
         return "Waiting for a worker"
     if view.state in ("building", "deploying"):
         return clip(f"{state_label(view.state)[2:].strip()}" + (f": {view.phase}" if view.phase else ""))
+    if view.state == "cancelled" and view.reason:
+        return clip(view.reason)
     return clip(state_label(view.state)[2:].strip())
 
 
@@ -97,6 +100,8 @@ def render_summary(view: DeploymentView, *, annotations_dropped: int = 0) -> str
     headline = {
         "ready": f"### ✅ {view.environment} is live" + (f" — {view.url}" if view.url else ""),
         "failed": f"### ❌ {view.environment} failed" + (f" — {view.reason}" if view.reason else ""),
+        "cancelled": f"### {state_label('cancelled')} {view.environment}"
+        + (f" — {view.reason}" if view.reason else ""),
     }.get(view.state, f"### {state_label(view.state)} {view.environment}")
     if view.state in ("building", "deploying") and view.phase:
         headline += f" — {view.phase}"

@@ -26,8 +26,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_pr_comment(project: str, rows: list[CommentRow]) -> str:
-    """The comment body: a table of the pull request's environments and a data marker."""
+def render_pr_comment(project: str, rows: list[CommentRow], locks: tuple[str, ...] = ()) -> str:
+    """The comment body: a table of the pull request's environments, their locks, a data marker."""
     lines = [
         MARKER,
         "**AutoStack** — preview for this pull request",
@@ -65,5 +65,6 @@ def render_pr_comment(project: str, rows: list[CommentRow]) -> str:
         for row in rows
         if row.awaiting_approval
     ]
+    lines += [f"\n🔒 {lock}." for lock in locks]
     lines += ["", COMMANDS, f"<!-- autostack:data {encoded} -->"]
     return "\n".join(lines)

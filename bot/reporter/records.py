@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.reporter.views import CommentRow
+from store import locks
 from store.models import Deployment, Environment, Project
 
 
@@ -111,6 +112,15 @@ class Records:
                 )
                 rows.append(_row(environment, latest))
             return rows
+
+    async def comment_locks(self, repo: str, pr_number: int) -> tuple[str, ...]:
+        """The locks a pull request's readers should know of: production's and its own preview's."""
+        async with self._sessions() as session:
+            project_id = await session.scalar(select(Project.id).where(Project.full_name == repo))
+            if project_id is None:
+                return ()
+            held = await locks.locks_of(session, project_id, ("production", f"pr-{pr_number}"))
+            return tuple(locks.describe(lock) for lock in held)
 
 
 def _row(environment: Environment, latest: Deployment | None) -> CommentRow:

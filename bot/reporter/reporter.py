@@ -289,7 +289,8 @@ class Reporter:
         if target is None or target.pr_number is None or self._gh is None:
             return
         rows = await self._records.comment_rows(target.repo, target.pr_number)
-        body = self._masker.mask(render_pr_comment(target.project, rows))
+        held = await self._records.comment_locks(target.repo, target.pr_number)
+        body = self._masker.mask(render_pr_comment(target.project, rows, held))
         await self._sticky.upsert(self._gh, target.repo, target.pr_number, body)
 
     async def refresh_comment(self, project_id: int, environment: str) -> None:

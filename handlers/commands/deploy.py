@@ -9,6 +9,7 @@ from deployer.operations import add_deployment, environment_for
 from handlers import environments, jobs
 from handlers.commands.spec import Call, Outcome
 from handlers.permissions import Requirement
+from store import locks
 from store.models import Deployment, Environment, Project
 
 
@@ -85,6 +86,10 @@ async def deploy(call: Call) -> Outcome:
         assert project is not None
         env = preview if name == own_preview else await environment_for(session, project, name)
         deployment_id = await _queue(session, call, env, sha, ref)
+        # a rollback's lock lasts until someone deploys on purpose; a `/lock` outlives this deploy
+        lock = await locks.lock_of(session, project.id, name)
+        if lock is not None and lock.cause == locks.ROLLBACK:
+            await locks.unlock(session, project.id, name)
     await jobs.run_deployment(call.ctx, deployment_id)
     call.ctx.log.info(
         "%s deploys %s to %s", call.actor, sha[:7], name, extra={"deployment_id": deployment_id}

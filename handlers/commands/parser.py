@@ -86,7 +86,7 @@ def parse(text: str, commands: Sequence[Command], help_text: Callable[[], str]) 
         command = known.get(invocation.name)
         if command is None:
             problems.append(f"`/{invocation.name}` is not an AutoStack command.")
-        elif len(invocation.args) > command.max_args:
+        elif len(invocation.args) > command.max_args and not command.free_text:
             problems.append(f"`{invocation.text}`: too many arguments; usage: `{command.usage}`.")
         elif invocation not in found:
             found.append(invocation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.commands import parser
 from handlers.commands.deploy import deploy, deploy_requirement, destroy, redeploy
+from handlers.commands.locks import lock_command, unlock_command
 from handlers.commands.releases import promote_command, rollback_command
 from handlers.commands.spec import Call, Command, Outcome
 from handlers.commands.status import status
@@ -46,6 +47,24 @@ COMMANDS: tuple[Command, ...] = (
         "Put this preview's live build into production; no rebuild.",
         "production",
         promote_command,
+    ),
+    Command(
+        "lock",
+        "/lock [production|preview|<env>] [reason]",
+        "Stop pushes and pull request updates deploying an environment (production by default); "
+        "an explicit `/deploy` still does.",
+        "production",
+        lock_command,
+        max_args=1,
+        free_text=True,
+    ),
+    Command(
+        "unlock",
+        "/unlock [production|preview|<env>]",
+        "Let automatic deploys into the environment resume.",
+        "production",
+        unlock_command,
+        max_args=1,
     ),
     Command("destroy", "/destroy", "Tear this pull request's preview down.", "production", destroy),
     Command("status", "/status", "Show the preview and production: state, commit, URL.", "anyone", status),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from deployer.operations import OperationError, promote, rollback
 from handlers import environments, jobs
 from handlers.commands.spec import Call, Outcome
+from store import locks
 from store.models import Deployment, Environment
 
 _DEPLOYMENT = re.compile(r"^#?([0-9]{1,6})$")
@@ -55,8 +56,26 @@ async def rollback_command(call: Call) -> Outcome:
         )
     except OperationError as exc:
         return Outcome(False, f"Cannot roll back: {exc}.")
+    message = await _lock_after_rollback(call) if environment == environments.PRODUCTION else None
     await jobs.run_deployment(call.ctx, deployment_id)
-    return Outcome(True)
+    return Outcome(True, message)
+
+
+async def _lock_after_rollback(call: Call) -> str:
+    """Keep the next push from undoing the rollback; a lock someone set already stays as it is."""
+    async with call.ctx.sessions.begin() as session:
+        lock = await locks.lock_of(session, call.project.id, environments.PRODUCTION)
+        if lock is None:
+            lock = await locks.lock(
+                session,
+                call.project.id,
+                environments.PRODUCTION,
+                call.actor,
+                f"rolled back by @{call.actor}",
+                cause=locks.ROLLBACK,
+            )
+        also = " (or `/deploy production`)" if lock.cause == locks.ROLLBACK else ""
+        return f"🔒 {locks.describe(lock)}{also}."
 
 
 async def promote_command(call: Call) -> Outcome:

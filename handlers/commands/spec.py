@@ -62,6 +62,8 @@ class Command:
     requires: Requirement
     runner: Runner
     max_args: int = 0
+    # the words after `max_args` are free text (a `/lock` reason), not too many arguments
+    free_text: bool = False
     # when some arguments need more than `requires` (`/deploy production`)
     escalate: Callable[[tuple[str, ...]], Requirement] | None = None
 

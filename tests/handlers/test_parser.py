@@ -44,6 +44,11 @@ def test_ignored_text(text: str):
         ("/deploy\n/status", run(I("deploy"), I("status"))),
         ("/deploy\r\n\r\n/deploy", run(I("deploy"))),  # repeats run once
         ("Thanks!\n\n/promote\n\nSee you", run(I("promote"))),
+        ("/lock", run(I("lock"))),
+        ("/lock incident 42: db failover", run(I("lock", ("incident", "42:", "db", "failover")))),
+        ("/lock preview  waiting  on design", run(I("lock", ("preview", "waiting", "on", "design")))),
+        ("/unlock", run(I("unlock"))),
+        ("/autostack unlock production", run(I("unlock", ("production",)))),
     ],
 )
 def test_commands_and_arguments(text: str, expected: Run):
@@ -57,6 +62,7 @@ def test_commands_and_arguments(text: str, expected: Run):
         ("/redeploy please", "`/redeploy please`: too many arguments"),
         ("/promote 12", "`/promote 12`: too many arguments"),
         ("/rollback 1 2", "too many arguments; usage: `/rollback [<deployment>|<sha>]`"),
+        ("/unlock production now", "too many arguments; usage: `/unlock [production|preview|<env>]`"),
     ],
 )
 def test_bad_arguments_are_answered_with_usage(text: str, problem: str):

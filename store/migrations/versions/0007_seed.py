@@ -1,7 +1,7 @@
 """environments.seeded_at: when a preview's `previews.seed` command ran (it runs once)
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-02 10:00:00.000000
 """
 

@@ -1,0 +1,37 @@
+"""merge_group: a merge queue asks for checks on its group's commit; AutoStack's pass at once.
+
+The group targets a branch; the environment that branch deploys to names the check, as
+on the commits of that branch (production for the default branch).
+"""
+
+from __future__ import annotations
+
+from handlers import environments
+from handlers.context import Context
+from handlers.project_lookup import project_for, repository_config
+from handlers.push import listed
+from handlers.router import Router
+
+router = Router()
+
+
+@router.on("merge_group.checks_requested")
+async def on_checks_requested(ctx: Context) -> None:
+    """Report `AutoStack / <env>` as passed on the group's head commit (a pass-through)."""
+    group = ctx.payload["merge_group"]
+    head_sha, base = group.get("head_sha"), environments.branch_of(group.get("base_ref") or "")
+    if not head_sha or base is None:
+        return
+    project = await project_for(ctx)
+    if project is None:
+        return
+    if base == project.default_branch:
+        name = environments.PRODUCTION
+    elif listed(base, list((await repository_config(ctx, project)).branches)):
+        name = environments.branch_name(base)
+    else:
+        ctx.log.info("merge group into %s: the branch deploys nowhere; no check to report", base)
+        return
+    await ctx.jobs.enqueue(
+        "report_merge_group", project.id, name, head_sha, job_id=f"merge-group-{project.id}-{name}-{head_sha}"
+    )

@@ -1,0 +1,68 @@
+"""Environment locks: who froze which environment and why (one row per project and name)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import EnvironmentLock, utcnow
+
+COMMAND = "command"
+ROLLBACK = "rollback"
+
+
+def describe(lock: EnvironmentLock) -> str:
+    """`production is locked by @ana: incident 42; comment /unlock to resume` (Markdown)."""
+    why = f": {lock.locked_reason}" if lock.locked_reason else ""
+    unlock = "/unlock" if lock.environment == "production" else f"/unlock {lock.environment}"
+    return f"{lock.environment} is locked by @{lock.locked_by}{why}; comment `{unlock}` to resume"
+
+
+async def lock_of(session: AsyncSession, project_id: int, environment: str) -> EnvironmentLock | None:
+    """The lock on the project's environment, if there is one."""
+    return await session.scalar(
+        select(EnvironmentLock).where(
+            EnvironmentLock.project_id == project_id, EnvironmentLock.environment == environment
+        )
+    )
+
+
+async def locks_of(
+    session: AsyncSession, project_id: int, environments: Iterable[str] | None = None
+) -> list[EnvironmentLock]:
+    """The project's locks (of `environments` only, when given), by environment name."""
+    query = select(EnvironmentLock).where(EnvironmentLock.project_id == project_id)
+    if environments is not None:
+        query = query.where(EnvironmentLock.environment.in_(list(environments)))
+    return list((await session.scalars(query.order_by(EnvironmentLock.environment))).all())
+
+
+async def lock(
+    session: AsyncSession,
+    project_id: int,
+    environment: str,
+    by: str,
+    reason: str | None,
+    *,
+    cause: str = COMMAND,
+) -> EnvironmentLock:
+    """Lock the environment, or re-lock it under the new owner and reason if already locked."""
+    row = await lock_of(session, project_id, environment)
+    if row is None:
+        row = EnvironmentLock(project_id=project_id, environment=environment)
+        session.add(row)
+    row.locked_by, row.locked_reason, row.cause, row.locked_at = by, reason, cause, utcnow()
+    await session.flush()
+    return row
+
+
+async def unlock(session: AsyncSession, project_id: int, environment: str) -> bool:
+    """Remove the environment's lock; False when it was not locked."""
+    result = await session.execute(
+        delete(EnvironmentLock).where(
+            EnvironmentLock.project_id == project_id, EnvironmentLock.environment == environment
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
