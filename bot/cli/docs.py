@@ -37,7 +37,8 @@ def _pr_commands() -> list[str]:
         who = "anyone" if level == "none" else f"{level} access"
         if command.escalate is not None:
             who += f" ({needed_level('production', 'maintain')} for other environments)"
-        lines.append(f"| `{command.usage}` | {command.description} | {who} |")
+        usage = command.usage.replace("|", "\\|")
+        lines.append(f"| `{usage}` | {command.description} | {who} |")
     return lines
 
 
@@ -70,10 +71,10 @@ def _cli_commands() -> list[str]:
     for name, command in sub.choices.items():
         usage = " ".join(command.format_usage().split())
         lines += ["", f"### `autostack {name}`", "", helps[name][0].upper() + helps[name][1:] + ".", ""]
-        lines += [f"    {usage.removeprefix('usage: ')}", ""]
+        lines += [f"    {usage.removeprefix('usage: ')}"]
         options = [a for a in command._actions if not isinstance(a, argparse._HelpAction)]
         if options:
-            lines += ["| argument | meaning |", "|---|---|"]
+            lines += ["", "| argument | meaning |", "|---|---|"]
             lines += [f"| {n} | {h} |" for n, h in map(_option, options)]
     return lines
 

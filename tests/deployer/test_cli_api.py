@@ -4,8 +4,12 @@ ls, logs, rollback, destroy, login; what it prints, and its exit codes."""
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
+import stat
 import subprocess
 import sys
+import threading
 
 import pytest
 import uvicorn
@@ -163,3 +167,105 @@ async def test_team_keys_deploy_only_as_their_role_allows(server, deployer, app_
     assert await _cli("destroy", "production", "--project", "site", "--yes", "--server", server) == 1
     assert "site has no environment 'production' (HTTP 404)" in capsys.readouterr().err
     assert (await deployer.get("site")).status_code == 200
+
+
+async def test_table_live_marker_json_and_destroy_confirmation(server, deployer, app_copy):
+    site = app_copy("static", "site")
+    assert (await cli("deploy", str(site), "--server", server)).returncode == 0
+    assert (await cli("deploy", str(site), "--server", server)).returncode == 0
+
+    listing = await cli("ls", "--server", server)
+    assert listing.returncode == 0
+    header, newest, older = listing.stdout.splitlines()
+    assert header.split() == ["LIVE", "PROJECT", "ENV", "ID", "STATE", "SOURCE", "AGE", "DURATION", "URL"]
+    assert newest.split()[:5] == ["*", "site", "production", "2", "ready"]
+    assert older.split()[:4] == ["site", "production", "1", "superseded"] and "ago" in older
+    rows = json.loads((await cli("ls", "--json", "--server", server)).stdout)
+    assert [(r["id"], r["live"], r["shown_state"]) for r in rows] == [
+        (2, True, "ready"),
+        (1, False, "superseded"),
+    ]
+
+    missing = await cli("ls", "--project", "nope", "--server", server)
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == "autostack: no project named 'nope' in this token's team\n"
+    gone = await cli("logs", "9999", "--server", server)
+    assert (gone.returncode, gone.stdout) == (1, "")
+    assert gone.stderr.count("\n") == 1 and "9999" in gone.stderr
+
+    refused = await cli("destroy", "production", "--project", "site", "--server", server)
+    assert refused.returncode == 2 and "pass --yes" in refused.stderr
+    assert (await deployer.get("site")).status_code == 200
+    done = await cli("destroy", "production", "--project", "site", "--yes", "--server", server)
+    assert done.returncode == 0 and done.stdout.startswith("Destroyed site/production:")
+    again = await cli("destroy", "production", "--project", "site", "--yes", "--json", "--server", server)
+    assert again.returncode == 1
+    assert json.loads(again.stderr) == {"error": "site/production is already destroyed (HTTP 409)", "exit": 1}
+    after = json.loads((await cli("ls", "--json", "--server", server)).stdout)
+    assert {r["shown_state"] for r in after} == {"destroyed"} and not any(r["live"] for r in after)
+
+
+async def test_closed_pipe_and_unreachable_server_end_without_traceback(server, app_copy, unused_tcp_port):
+    assert (await cli("deploy", str(app_copy("static", "site")), "--server", server)).returncode == 0
+
+    def closed_early() -> tuple[int, str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "ls", "--server", server],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        process.stdout.close()  # like `| head -0`: the reader is gone before the table is written
+        with process.stderr:
+            return process.wait(timeout=60), process.stderr.read()
+
+    code, err = await asyncio.to_thread(closed_early)
+    assert (code, err) == (141, "")
+
+    down = await cli("ls", "--server", f"http://127.0.0.1:{unused_tcp_port}")
+    assert down.returncode == 3 and down.stdout == ""
+    assert down.stderr.count("\n") == 1 and "cannot reach AutoStack at http://127.0.0.1:" in down.stderr
+
+
+async def test_login_saves_a_private_file_and_deploys_from_anywhere(server, app_copy, tmp_path, monkeypatch):
+    monkeypatch.delenv("AUTOSTACK_TOKEN")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    site = app_copy("static", "site")
+    before = await cli("deploy", str(site), cwd=elsewhere)
+    assert before.returncode == 1 and "no API token for http://127.0.0.1:3000" in before.stderr
+
+    wrong = await cli("login", "--url", server, "--token", "-", stdin="not-the-key\n", cwd=elsewhere)
+    assert wrong.returncode == 1 and "missing or unknown API key" in wrong.stderr
+    assert not (tmp_path / "config" / "autostack").exists()
+    login = await cli("login", "--url", server, "--token", "-", stdin=f"{TOKEN}\n", cwd=elsewhere)
+    assert login.returncode == 0 and "token accepted" in login.stdout
+    assert TOKEN not in login.stdout + login.stderr
+    saved = tmp_path / "config" / "autostack" / "config.json"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+    assert json.loads(saved.read_text()) == {"url": server, "token": TOKEN}
+
+    deployed = await cli("deploy", cwd=site)
+    assert deployed.returncode == 0 and "ready: http://site.localhost" in deployed.stdout
+    assert (await cli("logout", cwd=elsewhere)).returncode == 0 and not saved.exists()
+    assert (await cli("ls", cwd=elsewhere)).returncode == 1
+
+
+def test_a_server_that_goes_away_mid_stream_is_one_line_and_exit_3(tmp_path):
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_then_vanish() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        line = b'{"type":"deployment","id":1}\n'
+        conn.sendall(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n%x\r\n%s\r\n" % (len(line), line))
+        conn.close()
+
+    thread = threading.Thread(target=answer_then_vanish)
+    thread.start()
+    done = _run("logs", "1", "--follow", "--server", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    thread.join()
+    listener.close()
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "lost the connection to AutoStack" in done.stderr
