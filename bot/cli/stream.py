@@ -88,9 +88,10 @@ def _follow(creds: Credentials, method: str, url: str, as_json: bool, **kwargs: 
         for event in client.events(response):
             printer.show(event)
     if printer.finished is None:
-        raise CliError(
-            f"AutoStack at {creds.url} ended the stream before the deployment finished", UNREACHABLE
+        message = (
+            f"lost the connection to AutoStack at {creds.url} (the stream ended before the deployment did)"
         )
+        raise CliError(message, UNREACHABLE)
     return str(printer.finished.get("state"))
 
 

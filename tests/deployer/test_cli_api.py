@@ -252,8 +252,10 @@ async def test_login_saves_a_private_file_and_deploys_from_anywhere(server, app_
     assert (await cli("ls", cwd=elsewhere)).returncode == 1
 
 
-def test_a_server_that_goes_away_mid_stream_is_one_line_and_exit_3(tmp_path):
+def test_a_server_that_goes_away_mid_stream_is_one_line_and_exit_3(monkeypatch):
+    monkeypatch.setenv("AUTOSTACK_TOKEN", TOKEN)
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(60)
 
     def answer_then_vanish() -> None:
         conn, _ = listener.accept()
