@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.web.api import PROJECT, api, json_object
-from bot.web.context import ActionError, Viewer, owned_project, projects_of, web_state
+from bot.web.context import ActionError, Viewer, owned_project, projects_of, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
-from store.models import Deployment, Project
+from store.models import Deployment, Environment, Project
 
 _ROLLBACK_BODY = {
     "type": "object",
@@ -21,7 +21,8 @@ _ROLLBACK_BODY = {
 }
 
 
-def _shown(d: Deployment, project: str) -> dict[str, Any]:
+def _shown(d: Deployment, project: str, env: Environment) -> dict[str, Any]:
+    # `live`: the build the environment serves now; `environment_state` says whether it was destroyed
     return {
         "id": d.id,
         "project": project,
@@ -33,7 +34,10 @@ def _shown(d: Deployment, project: str) -> dict[str, Any]:
         "url": d.url,
         "reason": d.reason,
         "created_at": d.created_at.isoformat(),
+        "finished_at": d.finished_at.isoformat() if d.finished_at else None,
         "build_seconds": d.build_seconds,
+        "live": env.state == "active" and env.current_deployment_id == d.id,
+        "environment_state": env.state,
     }
 
 
@@ -42,28 +46,30 @@ async def list_deployments(request: Request, viewer: Viewer) -> Response:
     async with web_state(request).sessions() as session:
         project = await owned_project(session, viewer, request.path_params["name"], "this key's team")
         rows = (
-            await session.scalars(
-                select(Deployment)
+            await session.execute(
+                select(Deployment, Environment)
+                .join(Environment, Environment.id == Deployment.environment_id)
                 .where(Deployment.project_id == project.id)
                 .order_by(Deployment.id.desc())
                 .limit(50)
             )
         ).all()
-    return JSONResponse([_shown(d, project.name) for d in rows])
+    return JSONResponse([_shown(d, project.name, env) for d, env in rows])
 
 
 async def list_team_deployments(request: Request, viewer: Viewer) -> Response:
     """The latest 50 deployments of all the team's projects (`autostack ls`)."""
     query = (
-        select(Deployment, Project.name)
+        select(Deployment, Project.name, Environment)
         .join(Project, Project.id == Deployment.project_id)
+        .join(Environment, Environment.id == Deployment.environment_id)
         .where(projects_of(viewer.team))
         .order_by(Deployment.id.desc())
         .limit(50)
     )
     async with web_state(request).sessions() as session:
         rows = (await session.execute(query)).all()
-    return JSONResponse([_shown(d, name) for d, name in rows])
+    return JSONResponse([_shown(d, name, env) for d, name, env in rows])
 
 
 def _queued(request: Request, deployment_id: int, environment: str) -> Response:
@@ -96,7 +102,17 @@ async def rollback(request: Request, viewer: Viewer) -> Response:
 
 
 async def destroy(request: Request, viewer: Viewer) -> Response:
-    """Stop the environment's app and mark it destroyed."""
+    """Stop the environment's app and mark it destroyed; 409 when it already is."""
+    name, env_name = request.path_params["name"], request.path_params["env"]
+    async with web_state(request).sessions() as session:
+        project = await team_project(session, viewer, name)
+        state = project and await session.scalar(
+            select(Environment.state).where(
+                Environment.project_id == project.id, Environment.name == env_name
+            )
+        )
+    if state == "destroyed":
+        raise ActionError(409, f"{name}/{env_name} is already destroyed")
     return await _on_environment(request, viewer, "destroy")
 
 

@@ -157,6 +157,9 @@ async def server(deployer, tmp_path, monkeypatch):
     while not web.started:
         await asyncio.sleep(0.02)
     monkeypatch.setenv("AUTOSTACK_TOKEN", API_TOKEN)
+    # never the user's own saved login
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("AUTOSTACK_URL", raising=False)
     yield f"http://127.0.0.1:{web.servers[0].sockets[0].getsockname()[1]}"
     web.should_exit = True
     await task

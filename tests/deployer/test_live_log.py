@@ -3,7 +3,6 @@ phase header ahead of its lines, and the summary names the phases' durations."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import io
 import json
@@ -12,7 +11,8 @@ import time
 import httpx
 import pytest
 
-from bot import cli_deploy
+from bot import cli
+from bot.cli.stream import pack
 from tests.deployer.conftest import API_TOKEN
 
 pytestmark = pytest.mark.slow
@@ -49,11 +49,9 @@ async def test_cli_prints_each_build_line_within_a_second_and_headers_first(
 ):
     out = _StampedOutput()
     monkeypatch.setattr("sys.stdout", out)
-    parser = argparse.ArgumentParser()
-    cli_deploy.add_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["deploy", str(_slow_site(app_copy)), "--server", server])
+    argv = ["deploy", str(_slow_site(app_copy)), "--server", server]
 
-    assert await asyncio.to_thread(cli_deploy.run, args) == 0
+    assert await asyncio.to_thread(cli.main, argv) == 0
 
     printed = [text for _, text in out.lines]
     delays = _delays(out.lines)
@@ -74,7 +72,7 @@ async def test_cli_prints_each_build_line_within_a_second_and_headers_first(
 async def test_api_stream_delivers_lines_while_the_build_runs(server, app_copy):
     folder = _slow_site(app_copy)
     archive = folder.parent / "slow.tar.gz"
-    await asyncio.to_thread(cli_deploy.pack, folder, archive)
+    await asyncio.to_thread(pack, folder, archive)
     events: list[tuple[float, dict]] = []
     async with (
         httpx.AsyncClient(
