@@ -15,7 +15,9 @@ import httpx
 
 from deployer.plan import Plan
 from deployer.targets.base import Artifact, CertificateState, LogFn, PhaseFn, Site, TargetError
+from deployer.targets.local import pids
 from deployer.targets.local.builder import DOCKER_NEEDS_KUBERNETES, LocalBuilder, runtime_env
+from deployer.targets.local.pids import PidRecord, PidRecords
 from deployer.targets.local.router import Router, hostname_for
 from deployer.targets.local.runner import Supervisor, free_port
 
@@ -51,11 +53,17 @@ class LocalTarget:
         domain: str = "localhost",
     ) -> None:
         self.builds_dir = data_dir / "builds"
+        self.pids = PidRecords(data_dir / "pids")
         self.builder = LocalBuilder(self.builds_dir, cache_dir or data_dir / "cache")
         self.router = Router()
         self.router_port = router_port
         self.domain = domain
         self.live: dict[str, LocalRelease] = {}
+
+    async def reap_orphans(self) -> list[PidRecord]:
+        """Stop the apps and builds a killed previous run left behind (serve calls this first,
+        before the router starts or anything is restored); returns those that were running."""
+        return await asyncio.to_thread(self.pids.reap)
 
     async def start_router(self, host: str = "127.0.0.1") -> None:
         """Start the built-in router (serve calls this once, before `restore`)."""
@@ -84,7 +92,11 @@ class LocalTarget:
 
     async def build(self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn) -> Artifact:
         """Install and build into a folder of its own; dependencies come from the cache."""
-        return await self.builder.build(site.project, site.deployment_id, source, plan, log, phase)
+        recording = pids.current.set(self.pids)
+        try:
+            return await self.builder.build(site.project, site.deployment_id, source, plan, log, phase)
+        finally:
+            pids.current.reset(recording)
 
     async def release(
         self,
@@ -123,6 +135,7 @@ class LocalTarget:
             name=f"{site.project}/{site.environment}#{site.deployment_id}",
             on_line=log,
             secrets=secrets,
+            pids=self.pids,
         )
         await supervisor.start()
         return LocalRelease(supervisor, artifact.ref)
