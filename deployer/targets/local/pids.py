@@ -53,15 +53,22 @@ def start_time_of(pid: int) -> int | None:
     return int(fields[19]) if fields else None
 
 
-def _group_members(pgid: int, not_before: int) -> list[int]:
-    """Live pids in process group `pgid` started no earlier than its recorded leader."""
+def _group_members(record: PidRecord) -> list[int]:
+    """Live pids of the recorded process group: the leader if it is still the recorded
+    process, and members started after it. A process leading a group of the same number that
+    is not the recorded leader got the number reused: it and its group are not ours."""
     stats = {int(e.name): _stat(int(e.name)) for e in PROC.iterdir() if e.name.isdigit()}
-    # field 3 is the state (Z: a zombie, already dead), field 5 the process group
-    return [
-        pid
-        for pid, fields in stats.items()
-        if fields and int(fields[2]) == pgid and int(fields[19]) >= not_before and fields[0] != "Z"
-    ]
+    members = []
+    for pid, fields in stats.items():
+        # field 3 is the state (Z: a zombie, already dead), field 5 the process group
+        if not fields or int(fields[2]) != record.pgid or fields[0] == "Z":
+            continue
+        started = int(fields[19])
+        if pid == record.pgid and started != record.start_time:
+            return []
+        if started >= record.start_time:
+            members.append(pid)
+    return members
 
 
 class PidRecords:
@@ -108,18 +115,18 @@ class PidRecords:
     def reap(self, grace: float = 5.0) -> list[PidRecord]:
         """Stop the groups of recorded processes still running (SIGTERM, then SIGKILL after
         `grace` seconds) and delete every record; returns the records that were running."""
-        orphans = {r: _group_members(r.pgid, r.start_time) for r in self.records()}
+        orphans = {r: _group_members(r) for r in self.records()}
         running = [record for record, members in orphans.items() if members]
         for record in running:
             log.warning("stopping orphaned %s (pid %d) left by a previous run", record.what, record.pid)
             _signal_group(record, orphans[record], signal.SIGTERM)
         deadline = time.monotonic() + grace
         while running and time.monotonic() < deadline:
-            if not any(_group_members(r.pgid, r.start_time) for r in running):
+            if not any(_group_members(r) for r in running):
                 break
             time.sleep(0.05)
         for record in running:
-            if members := _group_members(record.pgid, record.start_time):
+            if members := _group_members(record):
                 _signal_group(record, members, signal.SIGKILL)
         for record in orphans:
             self.remove(record.pid)
