@@ -52,11 +52,13 @@ async def healthz(_: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: the database and the queue both answer."""
+    """Readiness: the database and the queue both answer, and none of this process's loops
+    (workers, relay) is down waiting for them to come back."""
     services: Services = request.app.state.services
     database, queue = await asyncio.gather(_database_ok(services), _queue_ok(services))
-    status = 200 if database and queue else 503
-    return JSONResponse({"database": database, "queue": queue}, status_code=status)
+    down = services.health.problems()
+    status = 200 if database and queue and not down else 503
+    return JSONResponse({"database": database, "queue": queue, "down": down}, status_code=status)
 
 
 def bearer_matches(authorization: str | None, token: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,15 @@ from deployer.pipeline import recover_interrupted, run_deployment
 from deployer.source import TarballWriter
 from deployer.targets.base import Target, TargetError
 from deployer.targets.local.router import Router
+from store.leases import queued_deployments
 from store.models import Deployment, Project
 
 log = logging.getLogger("autostack.deploy")
 
 MAX_TARBALL_BYTES = 1024 * 1024 * 1024
+# a deployment queued this long without a job in Redis lost it (the enqueue is right after the
+# row's commit, so a shorter wait would only race it)
+QUEUED_GRACE = timedelta(seconds=5)
 
 
 @dataclass
@@ -133,10 +138,22 @@ async def refresh_domains_job(ctx: dict[str, Any], project: str, environment: st
 
 
 async def recover(services: Services, runtime: DeployRuntime) -> None:
-    """At start-up: fail deployments a dead process left in progress, and report them."""
+    """Fail deployments a dead process left in progress (their lease expired), and report them."""
     failed = await recover_interrupted(services.sessions, runtime.hub)
     if failed:
         log.warning("marked %d interrupted deployments failed: %s", len(failed), failed)
+
+
+async def sweep_deployments(ctx: dict[str, Any]) -> int:
+    """Cron job: fail deployments whose process died, and queue again the queued ones whose job
+    is gone (Redis lost it, or it failed before claiming); returns how many were queued."""
+    services, runtime = _runtime(ctx)
+    await recover(services, runtime)
+    waiting = await queued_deployments(services.sessions, older_than=QUEUED_GRACE)
+    requeued = await (await services.queue()).requeue_deployments(waiting)
+    if requeued:
+        log.warning("queued %d deployments again whose job was lost", requeued)
+    return requeued
 
 
 DEPLOY_FUNCTIONS = {

@@ -52,17 +52,41 @@ end
 return added
 """
 
-# Which of these delivery ids have neither a job nor a result: the sweep asks first, so a page
-# of deliveries that are queued already costs one round trip and no job serialization.
+# Which of these delivery ids have no job: the sweep asks first, so a page of deliveries that
+# are queued already costs one round trip and no job serialization. A result key does not
+# count: the sweep only asks about unfinished deliveries, so a result means the job ended
+# without finishing (a database outage), and arq keeps that result for an hour.
 _UNQUEUED = """
 local missing = {}
-for i = 3, #ARGV do
-  if redis.call('EXISTS', ARGV[1] .. ARGV[i], ARGV[2] .. ARGV[i]) == 0 then
+for i = 2, #ARGV do
+  if redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 0 then
     missing[#missing + 1] = ARGV[i]
   end
 end
 return missing
 """
+
+# Queue jobs the sweep found missing: like _ENQUEUE_MANY, but a stale result key is deleted
+# rather than honoured (arq refuses a job id whose result it still keeps).
+_REQUEUE = """
+local added = 0
+for i = 5, #ARGV, 2 do
+  local id = ARGV[i]
+  if redis.call('EXISTS', ARGV[1] .. id) == 0 then
+    redis.call('DEL', ARGV[2] .. id)
+    redis.call('PSETEX', ARGV[1] .. id, ARGV[3], ARGV[i + 1])
+    redis.call('ZADD', KEYS[1], ARGV[4], id)
+    added = added + 1
+  end
+end
+return added
+"""
+
+
+def resume_job_id(delivery_id: str, attempts: int) -> str:
+    """The job id that resumes a delivery whose job died after `attempts` claims: a new one per
+    attempt, since the dead job's id stays locked in arq until its timeout."""
+    return f"{delivery_id}~{attempts}"
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -80,6 +104,7 @@ class JobQueue:
         self.redis = redis
         self._enqueue_many = redis.register_script(_ENQUEUE_MANY)
         self._unqueued = redis.register_script(_UNQUEUED)
+        self._requeue = redis.register_script(_REQUEUE)
 
     @classmethod
     async def connect(cls, url: str) -> JobQueue:
@@ -105,8 +130,30 @@ class JobQueue:
         """Queue the deliveries among these that have no job yet (the sweep: most have one)."""
         if not delivery_ids:
             return 0
-        missing = await self._unqueued(args=[job_key_prefix, result_key_prefix, *delivery_ids])
-        return await self.enqueue_deliveries([m.decode() if isinstance(m, bytes) else m for m in missing])
+        missing = await self._unqueued(args=[job_key_prefix, *delivery_ids])
+        ids = [m.decode() if isinstance(m, bytes) else m for m in missing]
+        return await self._requeue_jobs(default_queue_name, [(i, HANDLE_DELIVERY, (i,)) for i in ids])
+
+    async def enqueue_resumes(self, claims: list[tuple[str, int]]) -> int:
+        """Queue a fresh `handle_delivery` job per (delivery id, attempts) whose claim expired;
+        returns how many were new (a second sweep of the same claims adds none)."""
+        jobs = [(resume_job_id(d, attempts), HANDLE_DELIVERY, (d,)) for d, attempts in claims]
+        return await self._requeue_jobs(default_queue_name, jobs)
+
+    async def requeue_deployments(self, deployment_ids: list[int]) -> int:
+        """Queue `run_deployment` for queued deployments whose job is gone (Redis lost it, or it
+        failed before it claimed the deployment); returns how many were queued."""
+        jobs = [(f"deployment-{d}", "run_deployment", (d,)) for d in deployment_ids]
+        return await self._requeue_jobs(DEPLOY_QUEUE, jobs)
+
+    async def _requeue_jobs(self, queue: str, jobs: list[tuple[str, str, tuple[Any, ...]]]) -> int:
+        if not jobs:
+            return 0
+        now_ms = int(time.time() * 1000)
+        argv: list[Any] = [job_key_prefix, result_key_prefix, expires_extra_ms, now_ms]
+        for job_id, function, args in jobs:
+            argv += [job_id, serialize_job(function, args, {}, None, now_ms)]
+        return int(await self._requeue(keys=[queue], args=argv))
 
     async def depth(self) -> int:
         """How many jobs wait in the queue."""

@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.loops import LoopHealth
 from bot.queue import JobQueue
 from store.models import Delivery, utcnow
 
@@ -93,8 +94,10 @@ class Relay:
         sweep_every: float = 5.0,
         received_for: timedelta = timedelta(seconds=5),
         pause: float = 0.02,
+        health: LoopHealth | None = None,
     ) -> None:
         self._connect = connect
+        self._health = health or LoopHealth()
         self._queue: JobQueue | None = None
         self._sweep_every = sweep_every
         self._pause = pause
@@ -130,7 +133,9 @@ class Relay:
                     # under load, gather what commits meanwhile: one Lua call then carries a few
                     # dozen deliveries instead of one commit's worth
                     await asyncio.sleep(self._pause)
+                self._health.up("relay")
             except (RedisError, OSError) as exc:
+                self._health.down("relay", exc)
                 # the rows stay "received"; the sweep picks them up once Redis answers again
                 log.warning("queue unreachable, %d deliveries wait in the outbox: %s", len(ids), exc)
                 self._sweeping = True
@@ -139,6 +144,7 @@ class Relay:
                     self._ids.update(ids)
                 await self._drop_queue()
             except SQLAlchemyError as exc:
+                self._health.down("relay", exc)
                 log.warning("database unreachable while sweeping: %s", exc.__class__.__name__)
 
     async def _ensure_queue(self) -> JobQueue:

@@ -8,7 +8,7 @@ import gc
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -18,6 +18,7 @@ from bot import api_deploy
 from bot.app import AutoStackApp
 from bot.deploy_jobs import DeployRuntime
 from bot.http_limits import fit_open_file_limit, guarded_protocol
+from bot.loops import supervise
 from bot.queue import EmbeddedRedis
 from bot.reporter.hub import ReporterHub
 from bot.services import Services
@@ -103,6 +104,10 @@ async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
         yield DeployRuntime(target=cluster, work_dir=settings.data_dir / "work", hub=hub)
         return
     target = LocalTarget(settings.data_dir, router_port=settings.router_port)
+    # a serve killed outright left its apps and builds running: stop them before starting any
+    reaped = await target.reap_orphans()
+    if reaped:
+        log.warning("stopped %d processes a previous run left behind", len(reaped))
     await target.start_router()
     # restored in the background, so /healthz and the page answer while apps start again
     restoring = asyncio.create_task(_restore(services, target), name="restore-environments")
@@ -173,12 +178,9 @@ def _cleanup_after_signal() -> Iterator[None]:
             log.info("stopping after signal %s", signal.Signals(caught[0]).name)
 
 
-async def _run_workers(workers: list[Worker]) -> None:
-    try:
-        await asyncio.gather(*(worker.main() for worker in workers))
-    finally:
-        for worker in workers:
-            await worker.close()
+async def _run_workers(services: Services, workers: dict[str, Callable[[], Worker]]) -> None:
+    """Run each worker under a supervisor that rebuilds it after a Redis or database outage."""
+    await asyncio.gather(*(supervise(name, make, services.health) for name, make in workers.items()))
 
 
 async def serve(settings: Settings) -> None:
@@ -199,14 +201,12 @@ async def serve(settings: Settings) -> None:
             deploy = deploy_service(services, runtime)
             page = web_state_for(services, deploy, runtime.router)
             app = serve_app(services, page)
-            workers = (
-                [make_deploy_worker(services, runtime, handle_signals=False)]
-                if settings.deploys_in_web
-                else []
-            )
+            workers: dict[str, Callable[[], Worker]] = {}
+            if settings.deploys_in_web:
+                workers["deploy-worker"] = lambda: make_deploy_worker(services, runtime, handle_signals=False)
             if embedded is not None:
-                workers.append(make_worker(services, handle_signals=False))
-            background = asyncio.create_task(_run_workers(workers), name="workers")
+                workers["delivery-worker"] = lambda: make_worker(services, handle_signals=False)
+            background = asyncio.create_task(_run_workers(services, workers), name="workers")
             limits = fit_open_file_limit(settings.http)
             server = uvicorn.Server(
                 uvicorn.Config(
@@ -269,7 +269,7 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     await _prepare_database(settings)
     services = Services.build(settings, settings.redis_url)
     try:
-        await _run_workers([make_worker(services, burst=burst)])
+        await _run_workers(services, {"delivery-worker": lambda: make_worker(services, burst=burst)})
     finally:
         await services.close()
 

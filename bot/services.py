@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.deliveries import DeliveryWriter
 from bot.github.api import GitHubApps
 from bot.github.apps import SwitchableApps, github_apps, registered_app
+from bot.loops import LoopHealth
 from bot.metrics import Metrics
 from bot.queue import JobQueue
 from bot.relay import Relay
@@ -40,7 +41,10 @@ class Services:
     apps: SwitchableApps
     keyring: KeyRing
     permissions: PermissionCache = field(default_factory=PermissionCache)
+    health: LoopHealth = field(default_factory=LoopHealth)
     _queue: JobQueue | None = None
+    # many first uses at once would each open a connection pool, and all but one would leak
+    _queue_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -49,8 +53,10 @@ class Services:
     ) -> Services:
         """Create the engine and the background pieces (not started yet)."""
         engine = create_engine(settings.database_url)
-        relay = Relay(engine, lambda: JobQueue.connect(redis_url))
+        health = LoopHealth()
+        relay = Relay(engine, lambda: JobQueue.connect(redis_url), health=health)
         return cls(
+            health=health,
             settings=settings,
             redis_url=redis_url,
             engine=engine,
@@ -71,7 +77,9 @@ class Services:
     async def queue(self) -> JobQueue:
         """The job queue, connected on first use (so start-up survives Redis being down)."""
         if self._queue is None:
-            self._queue = await JobQueue.connect(self.redis_url)
+            async with self._queue_lock:
+                if self._queue is None:
+                    self._queue = await JobQueue.connect(self.redis_url)
         return self._queue
 
     def start_intake(self, *, with_relay: bool = True) -> None:

@@ -7,17 +7,19 @@ pending custom domains once a minute.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 from arq import Retry, cron, func
 from arq.worker import Worker
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover
+from bot.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover, sweep_deployments
 from bot.github.webhook_models import typed_event
 from bot.logs import delivery_id_var
 from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
@@ -28,15 +30,26 @@ from bot.web.domain_checks import DnsCheck, verify_pending
 from deployer.events import EnvironmentDestroyed
 from deployer.expiry import expire_idle_previews
 from handlers.context import Context, HandlerSettings
+from handlers.errors import is_temporary
 from handlers.router import DispatchResult, dispatch
+from store.leases import LEASE, RENEW_EVERY, TERMINAL, claim_delivery, expired_delivery_claims, renew_delivery
 from store.models import AuditEvent, Delivery, Project, utcnow
+from store.transient import is_database_outage
 
 log = logging.getLogger("autostack.worker")
 
 MAX_TRIES = 8
+# a delivery claimed this often never finished (its job kept dying or timing out): it fails
+MAX_CLAIMS = 20
 JOB_TIMEOUT = 600
 DEPLOY_TIMEOUT = 3600
-TERMINAL = ("done", "ignored", "failed")
+# How long a job keeps retrying through a database or Redis outage before it records the
+# delivery failed. If the database is still down then, the row stays unfinished and the
+# sweeper queues it again once the database answers, so nothing acknowledged is lost.
+OUTAGE_RETRY_FOR = timedelta(minutes=15)
+# arq's own limit stays out of the way: MAX_TRIES, MAX_CLAIMS and OUTAGE_RETRY_FOR decide
+ARQ_MAX_TRIES = 100_000
+SWEEP_SECONDS = set(range(0, 60, 10))
 
 
 def retry_delay(attempt: int) -> float:
@@ -44,50 +57,62 @@ def retry_delay(attempt: int) -> float:
     return float(min(300, 2**attempt))
 
 
-async def _claim(services: Services, delivery_id: str) -> Delivery | None:
-    async with services.sessions.begin() as session:
-        query = select(Delivery).where(Delivery.delivery_id == delivery_id)
-        if services.engine.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = await session.scalar(query)
-        if row is None or row.state in TERMINAL:
-            return row
-        row.state = "processing"
-        row.attempts += 1
-        return row
-
-
-async def _finish(
-    services: Services, delivery_id: str, result: DispatchResult, *, retrying: bool, ignored_because: str
-) -> str:
-    errors = {**result.permanent, **result.temporary}
-    if result.ignored:
-        state = "ignored"
-    elif retrying:
-        state = "queued"
-    elif errors:
-        state = "failed"
-    else:
-        state = "done"
-    # an ignored delivery has no error; its `error` column says why nothing handled it
-    reason = "; ".join(f"{name}: {error}" for name, error in errors.items()) or None
-    await _record(
-        services, delivery_id, state, ignored_because if state == "ignored" else reason, result.done
-    )
-    return state
+def outage_delay(job_try: int) -> float:
+    """Backoff while the database or Redis is down: 0.5 s, 1 s, 2 s … capped at 5 s, so work
+    starts within seconds of the outage ending."""
+    return min(5.0, 0.5 * 2 ** max(0, job_try - 1))
 
 
 async def _record(
-    services: Services, delivery_id: str, state: str, reason: str | None, handled: list[str]
-) -> None:
+    services: Services,
+    delivery_id: str,
+    token: str,
+    state: str,
+    reason: str | None,
+    handled: list[str],
+    hold: timedelta | None = None,
+) -> bool:
+    """Write the delivery's outcome if `token` still holds its claim; False when it lost it."""
+    values: dict[str, Any] = {"state": state, "handled": handled, "error": reason}
+    if state in TERMINAL:
+        values.update(finished_at=utcnow(), claim_expires_at=None)
+    elif hold is not None:
+        values["claim_expires_at"] = utcnow() + hold
     async with services.sessions.begin() as session:
-        row = await session.get(Delivery, delivery_id)
-        assert row is not None
-        row.state = state
-        row.handled = handled
-        row.error = reason
-        if state in TERMINAL:
-            row.finished_at = utcnow()
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.delivery_id == delivery_id, Delivery.claimed_by == token)
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _record_through_outage(services: Services, delivery_id: str, token: str, *args: Any) -> bool:
+    """`_record`, retried through a short database outage: the handlers' work is done, and
+    giving up here would run them again."""
+    delay = 0.5
+    deadline = time.monotonic() + LEASE.total_seconds()
+    while True:
+        try:
+            return await _record(services, delivery_id, token, *args)
+        except Exception as exc:
+            if not is_database_outage(exc) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(2.0, delay * 2)
+
+
+async def _keep_claim(services: Services, delivery_id: str, token: str) -> None:
+    """Renew the job's claim while its handlers run, so no sweep hands the delivery on."""
+    while True:
+        await asyncio.sleep(RENEW_EVERY)
+        try:
+            if not await renew_delivery(services.sessions, delivery_id, token):
+                log.warning("delivery %s: claim lost to another job", delivery_id)
+                return
+        except Exception as exc:
+            # the outage may end before the claim expires; the next renewal tries again
+            log.warning("delivery %s: renewing the claim failed: %s", delivery_id, type(exc).__name__)
 
 
 def _payload(raw: bytes) -> dict[str, Any] | str:
@@ -101,21 +126,30 @@ def _payload(raw: bytes) -> dict[str, Any] | str:
 
 
 async def process_delivery(
-    services: Services, delivery_id: str, *, job_try: int = 1, jobs: Any = None
+    services: Services, delivery_id: str, *, job_try: int = 1, jobs: Any = None, token: str | None = None
 ) -> str:
-    """Run every handler routed for a stored delivery; returns the delivery's new state."""
-    token = delivery_id_var.set(delivery_id)
+    """Run every handler routed for a stored delivery; returns the delivery's new state, or
+    "held" when another job's live claim holds it. `token` names the job (one claim per job)."""
+    token = token or f"direct:{uuid.uuid4().hex}"
+    context_token = delivery_id_var.set(delivery_id)
     try:
-        row = await _claim(services, delivery_id)
-        if row is None:
+        async with services.sessions.begin() as session:
+            claim, row = await claim_delivery(session, delivery_id, token)
+        if claim.outcome == "missing":
             log.warning("delivery %s is not in the store", delivery_id)
             return "missing"
-        if row.state in TERMINAL:
+        if claim.outcome == "held":
+            log.info("delivery %s is held by another job's live claim; leaving it", delivery_id)
+            return "held"
+        assert row is not None
+        if claim.outcome == "terminal":
             return row.state
         payload = _payload(row.payload)
+        if claim.attempts > MAX_CLAIMS:
+            payload = f"gave up after {MAX_CLAIMS} attempts that never finished"
         if isinstance(payload, str):
             log.error("delivery %s failed: %s", delivery_id, payload)
-            await _record(services, delivery_id, "failed", payload, row.handled)
+            await _record(services, delivery_id, token, "failed", payload, row.handled)
             return "failed"
         typed = typed_event(row.event, payload)
         ctx = Context(
@@ -131,12 +165,28 @@ async def process_delivery(
             settings=HandlerSettings(production_permission=services.settings.production_permission),
             permissions=services.permissions,
         )
-        result = await dispatch(services.router, ctx, skip=row.handled)
-        retrying = bool(result.temporary) and job_try < MAX_TRIES
-        # an event githubkit does not know (GHES's cache_sync, say) is still handled if a route
-        # asks for it; with none it ends here, never left processing
-        unhandled = f"no handler for {ctx.key}" + (f"; {typed.problem}" if typed.problem else "")
-        state = await _finish(services, delivery_id, result, retrying=retrying, ignored_because=unhandled)
+        heartbeat = asyncio.create_task(_keep_claim(services, delivery_id, token))
+        try:
+            result = await dispatch(services.router, ctx, skip=row.handled)
+            retrying = bool(result.temporary) and claim.attempts < MAX_TRIES
+            # an event githubkit does not know (GHES's cache_sync, say) is still handled if a
+            # route asks for it; with none it ends here, never left processing
+            unhandled = f"no handler for {ctx.key}" + (f"; {typed.problem}" if typed.problem else "")
+            defer = retry_delay(claim.attempts)
+            state = _outcome(result, retrying=retrying)
+            errors = {**result.permanent, **result.temporary}
+            # an ignored delivery has no error; its `error` column says why nothing handled it
+            reason = unhandled if state == "ignored" else "; ".join(f"{n}: {e}" for n, e in errors.items())
+            # while a retry waits, the claim covers the wait: no sweep resumes it meanwhile
+            hold = timedelta(seconds=defer) + LEASE if retrying else None
+            kept = await _record_through_outage(
+                services, delivery_id, token, state, reason or None, result.done, hold
+            )
+        finally:
+            heartbeat.cancel()
+        if not kept:
+            log.warning("delivery %s: claim lost before it finished; the new holder finishes it", delivery_id)
+            return "held"
         log.info(
             "delivery %s (%s) %s",
             delivery_id,
@@ -145,36 +195,80 @@ async def process_delivery(
             extra={"event": ctx.key, "handlers": result.matched},
         )
         if retrying:
-            raise Retry(defer=retry_delay(job_try))
+            raise Retry(defer=defer)
         return state
     finally:
-        delivery_id_var.reset(token)
+        delivery_id_var.reset(context_token)
+
+
+def _outcome(result: DispatchResult, *, retrying: bool) -> str:
+    if result.ignored:
+        return "ignored"
+    if retrying:
+        return "queued"
+    return "failed" if result.permanent or result.temporary else "done"
+
+
+async def _give_up(services: Services, delivery_id: str, reason: str) -> None:
+    """Record a delivery failed after an outage outlasted OUTAGE_RETRY_FOR (if the database
+    answers now; if not, the row stays unfinished and the sweeper tries it again later)."""
+    try:
+        async with services.sessions.begin() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.delivery_id == delivery_id, Delivery.state.not_in(TERMINAL))
+                .values(state="failed", error=reason, finished_at=utcnow(), claim_expires_at=None)
+            )
+    except Exception as exc:
+        if not is_temporary(exc):
+            raise
+        log.error("delivery %s: could not record the failure either: %s", delivery_id, type(exc).__name__)
 
 
 async def handle_delivery(ctx: dict[str, Any], delivery_id: str) -> str:
-    """arq job: process one delivery (job id = delivery id)."""
+    """arq job: process one delivery (job id = delivery id, or `<id>~<n>` when resumed)."""
     services: Services = ctx["services"]
     started = time.perf_counter()
     outcome = "error"
+    job_try = ctx.get("job_try", 1)
     try:
-        outcome = await process_delivery(services, delivery_id, job_try=ctx.get("job_try", 1))
+        outcome = await process_delivery(
+            services, delivery_id, job_try=job_try, token=ctx.get("job_id") or delivery_id
+        )
         return outcome
     except Retry:
         outcome = "retry"
         raise
+    except Exception as exc:
+        if not is_temporary(exc):
+            raise
+        enqueued: datetime = ctx.get("enqueue_time") or datetime.now(UTC)
+        if datetime.now(UTC) - enqueued > OUTAGE_RETRY_FOR:
+            reason = f"gave up after {OUTAGE_RETRY_FOR} of outage: {type(exc).__name__}: {exc}"
+            log.error("delivery %s failed: %s", delivery_id, reason)
+            await _give_up(services, delivery_id, reason[:2000])
+            outcome = "failed"
+            return outcome
+        log.warning("delivery %s: %s; retrying", delivery_id, type(exc).__name__)
+        outcome = "retry"
+        raise Retry(defer=outage_delay(job_try)) from exc
     finally:
         services.metrics.job_duration.labels(HANDLE_DELIVERY, outcome).observe(time.perf_counter() - started)
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
-    """Cron job: queue deliveries the relay missed (Redis was down) or that got stuck."""
+    """Cron job: queue deliveries the relay missed (Redis was down, or lost its data) and hand
+    on those whose job's claim expired (its worker died); returns how many were queued."""
     services: Services = ctx["services"]
     queue: JobQueue = await services.queue()
     sweep: OutboxSweep = ctx["outbox_sweep"]
     added = await queue.enqueue_missing(await sweep.next_page())
-    if added:
-        log.info("sweeper queued %d deliveries left behind", added)
-    return added
+    resumed = await queue.enqueue_resumes(
+        await expired_delivery_claims(services.sessions, legacy_after=timedelta(seconds=JOB_TIMEOUT + 60))
+    )
+    if added or resumed:
+        log.info("sweeper queued %d deliveries left behind and resumed %d", added, resumed)
+    return added + resumed
 
 
 async def check_domains(ctx: dict[str, Any]) -> int:
@@ -208,9 +302,7 @@ def make_worker(
         ctx["services"] = services
         ctx["domain_check"] = DnsCheck(services.settings.apps_domain, nameservers)
         # one cursor for the worker's life, so each run goes on where the last page ended
-        ctx["outbox_sweep"] = OutboxSweep(
-            services.engine, received_for=timedelta(seconds=10), stuck_for=timedelta(seconds=JOB_TIMEOUT + 60)
-        )
+        ctx["outbox_sweep"] = OutboxSweep(services.engine, received_for=timedelta(seconds=10))
         # deliveries stranded while no worker ran are queued before new work starts
         await sweep_outbox(ctx)
 
@@ -218,7 +310,8 @@ def make_worker(
         functions=[handle_delivery],
         # unique: a scheduled run is queued under one job id, so it runs once across all workers
         cron_jobs=[
-            cron(sweep_outbox, second={0, 30}, run_at_startup=False, unique=True),
+            # every 10 s: a dead worker's claim (15 s) is handed on within 30 s
+            cron(sweep_outbox, second=SWEEP_SECONDS, run_at_startup=False, unique=True),
             # every minute, off the sweeper's seconds so the two do not start together
             cron(check_domains, second=15, run_at_startup=False, unique=True),
             # each minute and at start; the reconciler's database lease keeps it to one run per
@@ -235,7 +328,7 @@ def make_worker(
         burst=burst,
         handle_signals=handle_signals,
         job_timeout=job_timeout,
-        max_tries=MAX_TRIES,
+        max_tries=ARQ_MAX_TRIES,
         poll_delay=poll_delay,
         keep_result=3600,
         ctx={},
@@ -314,7 +407,13 @@ def make_deploy_worker(
         keep_result=3600,
         ctx={},
         # unique: one run per interval across however many deploy workers there are
-        cron_jobs=[cron(reconcile_cluster, minute=set(range(0, 60, 10)), run_at_startup=False, unique=True)]
-        if services.settings.cluster is not None
-        else [],
+        cron_jobs=[
+            # off the delivery sweeper's seconds; an expired lease (15 s) is failed within 30 s
+            cron(sweep_deployments, second=set(range(5, 60, 10)), run_at_startup=False, unique=True),
+            *(
+                [cron(reconcile_cluster, minute=set(range(0, 60, 10)), run_at_startup=False, unique=True)]
+                if services.settings.cluster is not None
+                else []
+            ),
+        ],
     )

@@ -11,9 +11,12 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from deployer import records
 from deployer.builtins import builtin_variables, facts_of, with_builtins
@@ -26,6 +29,7 @@ from deployer.plan import Plan, make_plan, safe_root
 from deployer.source import SourceError, TarballWriter, copy_folder, extract_tarball, fetch_tarball
 from deployer.state import OUTCOMES, phase_seconds
 from deployer.targets.base import Artifact, BuildEnv, KnownCause, Release, Site, Target, TargetError
+from store import leases
 from store.models import Deployment, Environment, Project, utcnow
 
 log = logging.getLogger("autostack.deployer")
@@ -254,9 +258,15 @@ class _Run:
 
 
 async def _watch(sessions: records.Sessions, deployment_id: int, task: asyncio.Task[object]) -> None:
-    """Cancel the run as soon as another worker marks the deployment superseded or cancelled."""
+    """Cancel the run as soon as another worker marks the deployment superseded or cancelled;
+    renew this process's lease on it meanwhile."""
+    renew_at = time.monotonic() + leases.RENEW_EVERY
     while not task.done():
         await asyncio.sleep(CANCEL_POLL_SECONDS)
+        if time.monotonic() >= renew_at:
+            renew_at = time.monotonic() + leases.RENEW_EVERY
+            with contextlib.suppress(SQLAlchemyError, OSError):  # tried again at the next renewal
+                await leases.renew_deployment(sessions, deployment_id, leases.process_owner())
         if await records.state_of(sessions, deployment_id) in ("superseded", "cancelled"):
             task.cancel()
             return

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from deployer.state import IN_PROGRESS, advance, can_move, phase_started
+from store.leases import LEASE, deployment_lease_expired, process_owner
 from store.models import Deployment, Environment, Project, utcnow
 
 log = logging.getLogger("autostack.deployer")
@@ -59,6 +60,9 @@ async def claim(sessions: Sessions, deployment_id: int) -> Claim | None:
         environment.locked_by_deployment_id = deployment_id
         environment.locked_at = now
         environment.last_activity_at = now
+        # renewed while it runs (pipeline._watch); a replica fails it only once this expires
+        deployment.claimed_by = process_owner()
+        deployment.lease_expires_at = now + LEASE
         return Claim(deployment, project, environment, tuple(replaced))
 
 
@@ -118,6 +122,7 @@ async def finish(
             setattr(deployment, name, value)
         if can_move(deployment.state, state):
             advance(deployment, state, now, reason)
+        deployment.lease_expires_at = None
         environment = await session.get(Environment, deployment.environment_id)
         if environment is not None and environment.locked_by_deployment_id == deployment_id:
             environment.locked_by_deployment_id = None
@@ -131,15 +136,20 @@ async def finish(
 
 
 async def recover_interrupted(sessions: Sessions) -> list[int]:
-    """Fail deployments left building or deploying by a worker that stopped; return their ids.
+    """Fail deployments left building or deploying by a process that died (its lease expired);
+    return their ids. Those another live process runs are left alone, and queued ones stay queued.
 
-    The worker calls this once at start-up, before taking jobs. Queued ones stay queued.
+    A deploy worker calls this at start-up and every few seconds after.
     """
     now = utcnow()
     async with sessions.begin() as session:
-        stuck = (
-            await session.scalars(select(Deployment).where(Deployment.state.in_(("building", "deploying"))))
-        ).all()
+        query = select(Deployment).where(
+            Deployment.state.in_(("building", "deploying")), deployment_lease_expired(now)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            # two replicas sweeping at once: each expired deployment is failed (and reported) once
+            query = query.with_for_update(skip_locked=True)
+        stuck = (await session.scalars(query)).all()
         for deployment in stuck:
             advance(
                 deployment,
@@ -148,6 +158,7 @@ async def recover_interrupted(sessions: Sessions) -> list[int]:
                 f"interrupted: AutoStack stopped while this "
                 f"deployment was {deployment.state}; redeploy to try again",
             )
+            deployment.lease_expires_at = None
             environment = await session.get(Environment, deployment.environment_id)
             if environment is not None and environment.locked_by_deployment_id == deployment.id:
                 environment.locked_by_deployment_id = None

@@ -1,5 +1,12 @@
 """The two kinds of failure a handler can have: try again later, or give up and say why."""
 
+from __future__ import annotations
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from store.transient import is_database_outage
+
 
 class TemporaryError(Exception):
     """Worth retrying later: a 5xx, a rate limit, a lock held by someone else."""
@@ -7,3 +14,11 @@ class TemporaryError(Exception):
 
 class PermanentError(Exception):
     """Retrying cannot help: bad input or a refusal; record the reason and stop."""
+
+
+def is_temporary(exc: BaseException) -> bool:
+    """True for a TemporaryError and for an outage of the database or Redis (a restart, a
+    failover): retried later; anything else is final."""
+    if isinstance(exc, (TemporaryError, RedisConnectionError, RedisTimeoutError)):
+        return True
+    return is_database_outage(exc)

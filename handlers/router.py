@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from handlers.context import Context
-from handlers.errors import TemporaryError
+from handlers.errors import is_temporary
 
 Handler = Callable[[Context], Awaitable[None]]
 log = logging.getLogger("autostack.router")
@@ -91,12 +91,14 @@ async def dispatch(router: Router, ctx: Context, *, skip: Iterable[str] = ()) ->
             continue
         try:
             await route.handler(ctx)
-        except TemporaryError as exc:
-            ctx.log.warning("handler %s will be retried: %s", route.name, exc)
-            result.temporary[route.name] = f"{type(exc).__name__}: {exc}"
         except Exception as exc:
-            ctx.log.exception("handler %s failed", route.name)
-            result.permanent[route.name] = f"{type(exc).__name__}: {exc}"
+            # a database or Redis outage is as temporary as a GitHub 502: the handler runs again
+            if is_temporary(exc):
+                ctx.log.warning("handler %s will be retried: %s", route.name, exc)
+                result.temporary[route.name] = f"{type(exc).__name__}: {exc}"
+            else:
+                ctx.log.exception("handler %s failed", route.name)
+                result.permanent[route.name] = f"{type(exc).__name__}: {exc}"
         else:
             result.done.append(route.name)
     return result

@@ -111,6 +111,10 @@ class Delivery(Base):
     handled: Mapped[list[str]] = mapped_column(default=list)
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None]
+    # The job running it now and until when that claim holds unless renewed (store/leases.py):
+    # a second job for the delivery leaves it alone while the claim is live.
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claim_expires_at: Mapped[datetime | None]
 
 
 class Environment(Base):
@@ -215,6 +219,10 @@ class Deployment(Base):
     started_at: Mapped[datetime | None]
     ready_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # The process building or deploying it and until when, renewed while it runs: a replica
+    # fails an in-progress deployment only once this lease has expired.
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
 
 
 class DeploymentLog(Base):

@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 from deployer.targets.base import LogFn
+from deployer.targets.local import pids
 
 
 def kill_group(process: asyncio.subprocess.Process, sig: int = signal.SIGKILL) -> None:
@@ -37,6 +38,9 @@ async def run_command(
         start_new_session=True,
     )
     assert process.stdout is not None
+    records = pids.current.get()
+    if records is not None:
+        records.add(process.pid, f"build command {command[:80]!r}")
     try:
         async with asyncio.timeout(limit_seconds):
             await pump_lines(process.stdout, log)
@@ -49,3 +53,5 @@ async def run_command(
             kill_group(process)
             with contextlib.suppress(ProcessLookupError):
                 await asyncio.shield(process.wait())
+        if records is not None:
+            records.remove(process.pid)

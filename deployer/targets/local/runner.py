@@ -17,6 +17,7 @@ from pathlib import Path
 
 from deployer.masking import LineMasker, Masker
 from deployer.targets.local.commands import kill_group
+from deployer.targets.local.pids import PidRecords
 
 log = logging.getLogger(__name__)
 LineFn = Callable[[str], Awaitable[None]]
@@ -45,7 +46,9 @@ class Supervisor:
         on_line: LineFn | None = None,
         max_backoff: float = 30.0,
         secrets: Iterable[str] = (),
+        pids: PidRecords | None = None,
     ) -> None:
+        self.pids = pids
         self.command, self.cwd, self.env, self.port, self.name = command, cwd, env, port, name
         self.on_line = on_line
         self.max_backoff = max_backoff
@@ -81,6 +84,8 @@ class Supervisor:
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
         )
+        if self.pids is not None:
+            self.pids.add(self.process.pid, f"app {self.name}")
 
     async def _pump(self, stream: asyncio.StreamReader) -> None:
         """Forward the output line by line, masked; a held line goes out after a pause."""
@@ -112,6 +117,7 @@ class Supervisor:
             assert process is not None and process.stdout is not None
             await self._pump(process.stdout)
             code = await process.wait()
+            self._forget(process)
             if self._stopping:
                 return
             self.restarts += 1
@@ -139,10 +145,15 @@ class Supervisor:
             except TimeoutError:
                 kill_group(process)
                 await process.wait()
+            self._forget(process)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+    def _forget(self, process: asyncio.subprocess.Process) -> None:
+        if self.pids is not None:
+            self.pids.remove(process.pid)
 
     def detach_output(self) -> None:
         """After the deployment ends, app output goes to AutoStack's log, not the deployment's."""

@@ -25,8 +25,10 @@ from deployer.targets.base import (
     Site,
     TargetError,
 )
+from deployer.targets.local import pids
 from deployer.targets.local.builder import DOCKER_NEEDS_KUBERNETES, LocalBuilder, runtime_env
 from deployer.targets.local.commands import run_command
+from deployer.targets.local.pids import PidRecord, PidRecords
 from deployer.targets.local.ports import listening_ports
 from deployer.targets.local.router import Router, hostname_for
 from deployer.targets.local.runner import Supervisor, free_port
@@ -64,11 +66,17 @@ class LocalTarget:
         domain: str = "localhost",
     ) -> None:
         self.builds_dir = data_dir / "builds"
+        self.pids = PidRecords(data_dir / "pids")
         self.builder = LocalBuilder(self.builds_dir, cache_dir or data_dir / "cache")
         self.router = Router()
         self.router_port = router_port
         self.domain = domain
         self.live: dict[str, LocalRelease] = {}
+
+    async def reap_orphans(self) -> list[PidRecord]:
+        """Stop the apps and builds a killed previous run left behind (serve calls this first,
+        before the router starts or anything is restored); returns those that were running."""
+        return await asyncio.to_thread(self.pids.reap)
 
     async def start_router(self, host: str = "127.0.0.1") -> None:
         """Start the built-in router (serve calls this once, before `restore`)."""
@@ -101,7 +109,13 @@ class LocalTarget:
         """Install and build into a folder of its own; dependencies come from the cache. Secrets
         are plain env here: the build runs on this machine and its log is masked."""
         values = {**env.plain, **env.secrets} if env is not None else {}
-        return await self.builder.build(site.project, site.deployment_id, source, plan, log, phase, values)
+        recording = pids.current.set(self.pids)
+        try:
+            return await self.builder.build(
+                site.project, site.deployment_id, source, plan, log, phase, values
+            )
+        finally:
+            pids.current.reset(recording)
 
     async def release(
         self,
@@ -137,6 +151,7 @@ class LocalTarget:
             name=f"{site.project}/{site.environment}#{site.deployment_id}",
             on_line=log,
             secrets=secrets,
+            pids=self.pids,
         )
         await supervisor.start()
         return LocalRelease(supervisor, artifact.ref)
