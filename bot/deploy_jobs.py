@@ -119,6 +119,12 @@ async def refresh_domains_job(ctx: dict[str, Any], project: str, environment: st
     return True
 
 
+async def report_deployment_job(ctx: dict[str, Any], deployment_id: int) -> None:
+    """arq job: after a rate limit, send GitHub the deployment's latest state (what differs)."""
+    _, runtime = _runtime(ctx)
+    await runtime.hub.catch_up(deployment_id)
+
+
 async def recover(services: Services, runtime: DeployRuntime) -> None:
     """At start-up: fail deployments a dead process left in progress, and report them."""
     failed = await recover_interrupted(services.sessions, runtime.hub)
@@ -131,4 +137,5 @@ DEPLOY_FUNCTIONS = {
     "destroy_environment": destroy_environment_job,
     "refresh_pr_comment": refresh_pr_comment_job,
     "refresh_domains": refresh_domains_job,
+    "report_deployment": report_deployment_job,
 }

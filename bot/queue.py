@@ -26,7 +26,9 @@ HANDLE_DELIVERY = "handle_delivery"
 # Deploy jobs have a queue of their own: on the local target only the process that owns the
 # router and the apps' processes (serve) may take them.
 DEPLOY_QUEUE = "autostack:deploy"
-DEPLOY_JOBS = frozenset({"run_deployment", "destroy_environment", "refresh_pr_comment", "refresh_domains"})
+DEPLOY_JOBS = frozenset(
+    {"run_deployment", "destroy_environment", "refresh_pr_comment", "refresh_domains", "report_deployment"}
+)
 
 # Enqueue many arq jobs in one round trip, skipping any whose job or result key exists,
 # which is the same uniqueness rule as arq's own enqueue_job(_job_id=...).

@@ -38,8 +38,11 @@ DEPLOY_TIMEOUT = 3600
 TERMINAL = ("done", "ignored", "failed")
 
 
-def retry_delay(attempt: int) -> float:
-    """Exponential backoff for transient failures: 2 s, 4 s, 8 s … capped at 5 minutes."""
+def retry_delay(attempt: int, retry_after: float | None = None) -> float:
+    """When to try again: when the failure said (a rate limit's reset, plus a second so the
+    reset has passed), else exponential backoff of 2 s, 4 s, 8 s … capped at 5 minutes."""
+    if retry_after is not None:
+        return retry_after + 1.0
     return float(min(300, 2**attempt))
 
 
@@ -144,7 +147,7 @@ async def process_delivery(
             extra={"event": ctx.key, "handlers": result.matched},
         )
         if retrying:
-            raise Retry(defer=retry_delay(job_try))
+            raise Retry(defer=retry_delay(job_try, result.retry_after))
         return state
     finally:
         delivery_id_var.reset(token)

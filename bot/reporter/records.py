@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.reporter.views import CommentRow
-from store.models import Deployment, Environment, Project
+from store.models import Deployment, DeploymentLog, Environment, Project
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,39 @@ class Records:
         async with self._sessions() as session:
             await session.execute(update(Deployment).where(Deployment.id == deployment_id).values(**ids))
             await session.commit()
+
+    async def previous_live(self, deployment_id: int) -> tuple[int, int] | None:
+        """The deployment of the same environment that went live before this one, with its
+        GitHub Deployment id; None when there is none."""
+        async with self._sessions() as session:
+            row = await session.get(Deployment, deployment_id)
+            if row is None:
+                return None
+            found = (
+                await session.execute(
+                    select(Deployment.id, Deployment.github_deployment_id)
+                    .where(
+                        Deployment.environment_id == row.environment_id,
+                        Deployment.id < deployment_id,
+                        Deployment.ready_at.is_not(None),
+                        Deployment.github_deployment_id.is_not(None),
+                    )
+                    .order_by(Deployment.id.desc())
+                    .limit(1)
+                )
+            ).first()
+            return (found[0], found[1]) if found is not None else None
+
+    async def log_tail(self, deployment_id: int, lines: int) -> list[str]:
+        """The last `lines` lines of the deployment's stored log, oldest first."""
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(DeploymentLog.line)
+                .where(DeploymentLog.deployment_id == deployment_id)
+                .order_by(DeploymentLog.seq.desc())
+                .limit(lines)
+            )
+            return list(reversed(found.all()))
 
     async def comment_rows(self, repo: str, pr_number: int) -> list[CommentRow]:
         """Each environment of the pull request with its latest deployment."""
