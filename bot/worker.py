@@ -132,6 +132,7 @@ async def process_delivery(
             github=services.apps.installation(row.installation_id) if row.installation_id else None,
             settings=HandlerSettings(production_permission=services.settings.production_permission),
             permissions=services.permissions,
+            last_attempt=job_try >= MAX_TRIES,
         )
         result = await dispatch(services.router, ctx, skip=row.handled)
         retrying = bool(result.temporary) and job_try < MAX_TRIES
