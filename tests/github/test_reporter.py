@@ -6,6 +6,8 @@ import asyncio
 import json
 from datetime import timedelta
 
+import pytest
+
 from bot.github.app import GitHubApp
 from bot.reporter.comment import MARKER
 from bot.reporter.reporter import Reporter
@@ -303,3 +305,46 @@ async def test_a_run_slower_than_the_state_delay_shows_in_progress(sessions, git
         "success",
     ]
     assert [s["state"] for s in github_standin.statuses_for(SHA1)] == ["pending", "success"]
+
+
+@pytest.mark.parametrize("kind", ["preview", "production"])
+async def test_a_newer_live_deployment_sets_the_older_one_inactive(
+    sessions, github_app, github_standin, kind
+):
+    # GitHub's auto_inactive leaves transient (preview) and production Deployments active
+    env = await seed_environment(sessions, kind=kind, pr_number=12 if kind == "preview" else None)
+    sticky = StickyComments()
+    for sha in (SHA1, SHA2, SHA3):
+        dep = await add_deployment(sessions, env, sha, pr_number=12 if kind == "preview" else None)
+        await run_deployment(
+            reporter(dep, sessions, github_app, sticky=sticky),
+            dep,
+            [],
+            Finished(dep, "success", "ready", url="http://shop"),
+            sessions,
+            state="ready",
+            ready_at=T0,
+        )
+    first, second, third = github_standin.deployments.values()
+    states = {
+        d["sha"]: [s["state"] for s in github_standin.deployment_statuses[d["id"]]]
+        for d in (first, second, third)
+    }
+    assert states == {SHA1: ["success", "inactive"], SHA2: ["success", "inactive"], SHA3: ["success"]}
+    [inactive] = [s for s in github_standin.deployment_statuses[first["id"]] if s["state"] == "inactive"]
+    assert inactive["description"] == f"Replaced by deployment #{second['description'].split('#')[1]}"
+
+
+async def test_github_marks_plain_environments_inactive_itself(github_app, github_standin):
+    # what the stand-in records for a non-transient, non-production environment: GitHub's own
+    client = github_app.installation(1)
+    ids = []
+    for sha in (SHA1, SHA2):
+        ids.append(
+            await client.create_deployment(
+                REPO, ref=sha, environment="staging", description="d", transient=False, production=False
+            )
+        )
+        await client.create_deployment_status(REPO, ids[-1], state="success", description="live")
+    assert [s["state"] for s in github_standin.deployment_statuses[ids[0]]] == ["success", "inactive"]
+    assert [s["state"] for s in github_standin.deployment_statuses[ids[1]]] == ["success"]
