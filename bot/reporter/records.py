@@ -112,6 +112,26 @@ class Records:
             ).first()
             return (found[0], found[1]) if found is not None else None
 
+    async def first_of_pull_request(self, deployment_id: int) -> bool:
+        """True when no other deployment was ever made for any environment of this
+        deployment's pull request (so AutoStack has not commented on it yet)."""
+        async with self._sessions() as session:
+            row = await session.get(Deployment, deployment_id)
+            environment = await session.get(Environment, row.environment_id) if row else None
+            if row is None or environment is None or environment.pr_number is None:
+                return False
+            others = await session.scalar(
+                select(Deployment.id)
+                .join(Environment, Environment.id == Deployment.environment_id)
+                .where(
+                    Environment.project_id == environment.project_id,
+                    Environment.pr_number == environment.pr_number,
+                    Deployment.id != deployment_id,
+                )
+                .limit(1)
+            )
+            return others is None
+
     async def log_tail(self, deployment_id: int, lines: int) -> list[str]:
         """The last `lines` lines of the deployment's stored log, oldest first."""
         async with self._sessions() as session:

@@ -207,13 +207,18 @@ class Reporter:
         async with self._lock:
             wanted = self._wanted(self._view, outcome)
             self._last_flush, self._dirty, self._text_dirty = self._clock(), False, False
+            # one comment create or update per deployment: the check run and status show
+            # progress, the comment the outcome (and the URL)
+            channels.setdefault("comment", wanted.final)
             await self._sync.push(wanted, **channels)
 
     async def _queued(self) -> None:
         assert self._view is not None
         self._view = dataclasses.replace(self._view, state="queued")
-        # the first sign of life at once; the Deployment waits until the run begins
-        await self._push(deployment=False)
+        self._dirty = True
+        self._last_flush = self._clock()  # the log's flush interval counts from here
+        # shown within the state delay, so a run that is over by then costs one report
+        self._arm(self._clock() + self._state_delay)
 
     async def _phase(self, event: PhaseStarted) -> None:
         assert self._view is not None
@@ -255,7 +260,8 @@ class Reporter:
 
     async def _finished(self, event: Finished) -> None:
         assert self._view is not None
-        if self._timer is not None:
+        # a push under way finishes (the final one waits for it); a pending one is dropped
+        if self._timer is not None and not self._lock.locked():
             self._timer.cancel()
         last = self._lines.flush()
         if last is not None:

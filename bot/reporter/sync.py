@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.github.api import CheckOutput, GitHubAPI
-from bot.github.errors import GitHubError, GitHubRateLimited
+from bot.github.errors import GitHubError, GitHubPermanentError, GitHubRateLimited
 from bot.reporter import check_run as render
 from bot.reporter.comment import render_pr_comment
 from bot.reporter.ledger import Ledger
@@ -193,7 +193,9 @@ class Sync:
         await self._ledger.put(deployment_key(deployment_id), deployment="inactive")
 
     async def _comment(self, wanted: Wanted, told: dict[str, str]) -> None:
-        await sync_comment(self._gh, self._target, self._records, self._ledger, self._mask, self._sticky)
+        await sync_comment(
+            self._gh, self._target, self._records, self._ledger, self._mask, self._sticky, wanted.view.id
+        )
 
 
 async def sync_comment(
@@ -203,15 +205,35 @@ async def sync_comment(
     ledger: Ledger,
     mask: Callable[[str], str],
     sticky: StickyComments,
+    deployment_id: int | None = None,
 ) -> None:
-    """Render the pull request's sticky comment from the store; send it when it changed."""
+    """Render the pull request's sticky comment from the store; send it when it changed.
+
+    The comment's id is kept in the ledger, so any process edits it without listing the
+    pull request's comments; a pull request none of whose environments was ever deployed
+    before has no comment of ours, so its first one is posted without looking."""
     if target.pr_number is None:
         return
     rows = await records.comment_rows(target.repo, target.pr_number)
     body = mask(render_pr_comment(target.project, rows))
     key = f"comment:{target.repo}#{target.pr_number}"
     signature = hashlib.sha256(body.encode()).hexdigest()[:32]
-    if (await ledger.get(key)).get("body") == signature:
+    told = await ledger.get(key)
+    if told.get("body") == signature:
+        return
+    known = int(told["id"]) if told.get("id") else None
+    if known is not None:
+        try:
+            await github.update_issue_comment(target.repo, known, body)
+            await ledger.put(key, body=signature)
+            return
+        except GitHubPermanentError as exc:
+            if exc.status != 404:
+                raise
+            # deleted on GitHub: find or post it again below
+    if known is None and deployment_id is not None and await records.first_of_pull_request(deployment_id):
+        created = await github.create_issue_comment(target.repo, target.pr_number, body)
+        await ledger.put(key, body=signature, id=str(created.id))
         return
     await sticky.upsert(github, target.repo, target.pr_number, body)
     await ledger.put(key, body=signature)

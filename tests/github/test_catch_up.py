@@ -69,6 +69,7 @@ async def test_limited_deploy_finishes_on_time_and_github_catches_up(
     dep = await add_deployment(sessions, env, SHA)
     live = reporter(dep, sessions, app, ledger)
     await live.emit(Queued(dep))
+    await live.flush()  # the queued state goes out (the state delay's timer does this)
     before = len(github_standin.calls)
 
     github_standin.limit(1800, secondary=True)
@@ -102,7 +103,7 @@ async def test_limited_deploy_finishes_on_time_and_github_catches_up(
             "POST /repos/{owner}/{repo}/statuses/{ref}",
             "POST /repos/{owner}/{repo}/deployments",
             "POST /repos/{owner}/{repo}/deployments/{id}/statuses",
-            "PATCH /repos/{owner}/{repo}/issues/comments/{id}",
+            "POST /repos/{owner}/{repo}/issues/{id}/comments",
         ]
     )
     [run] = github_standin.check_runs.values()
