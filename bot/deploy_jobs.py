@@ -137,6 +137,12 @@ async def refresh_domains_job(ctx: dict[str, Any], project: str, environment: st
     return True
 
 
+async def report_deployment_job(ctx: dict[str, Any], deployment_id: int) -> None:
+    """arq job: after a rate limit, send GitHub the deployment's latest state (what differs)."""
+    _, runtime = _runtime(ctx)
+    await runtime.hub.catch_up(deployment_id)
+
+
 async def recover(services: Services, runtime: DeployRuntime) -> None:
     """Fail deployments a dead process left in progress (their lease expired), and report them."""
     failed = await recover_interrupted(services.sessions, runtime.hub)
@@ -163,4 +169,5 @@ DEPLOY_FUNCTIONS = {
     "refresh_pr_comment": refresh_pr_comment_job,
     "refresh_domains": refresh_domains_job,
     "report_merge_group": report_merge_group_job,
+    "report_deployment": report_deployment_job,
 }

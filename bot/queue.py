@@ -34,6 +34,7 @@ DEPLOY_JOBS = frozenset(
         "refresh_pr_comment",
         "refresh_domains",
         "report_merge_group",
+        "report_deployment",
     }
 )
 

@@ -19,8 +19,9 @@ from bot.app import AutoStackApp
 from bot.deploy_jobs import DeployRuntime
 from bot.http_limits import fit_open_file_limit, guarded_protocol
 from bot.loops import supervise
-from bot.queue import EmbeddedRedis
+from bot.queue import DEPLOY_QUEUE, EmbeddedRedis
 from bot.reporter.hub import ReporterHub
+from bot.reporter.ledger import RedisLedger
 from bot.services import Services
 from bot.settings import Settings, SettingsError, local_secret, with_local_secrets
 from bot.web import mount as web_mount
@@ -96,6 +97,7 @@ async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
         settings.base_url,
         lambda project_id: project_secrets(services.sessions, services.keyring, project_id),
         source_roots=(str(settings.data_dir),),
+        ledger=RedisLedger(services.queue, DEPLOY_QUEUE),
     )
     if settings.cluster is not None:  # the cluster keeps running its environments: nothing to restore
         from deployer.targets.kubernetes.options import make_target  # see kubernetes_options

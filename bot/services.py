@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.deliveries import DeliveryWriter
 from bot.github.api import GitHubApps
 from bot.github.apps import SwitchableApps, github_apps, registered_app
+from bot.github.budget_redis import RedisBudget
 from bot.loops import LoopHealth
 from bot.metrics import Metrics
 from bot.queue import JobQueue
@@ -39,6 +40,7 @@ class Services:
     writer: DeliveryWriter
     relay: Relay
     apps: SwitchableApps
+    budget: RedisBudget
     keyring: KeyRing
     permissions: PermissionCache = field(default_factory=PermissionCache)
     health: LoopHealth = field(default_factory=LoopHealth)
@@ -55,8 +57,11 @@ class Services:
         engine = create_engine(settings.database_url)
         health = LoopHealth()
         relay = Relay(engine, lambda: JobQueue.connect(redis_url), health=health)
+        # every process of this AutoStack draws on one GitHub budget per installation
+        budget = RedisBudget(redis_url)
         return cls(
             health=health,
+            budget=budget,
             settings=settings,
             redis_url=redis_url,
             engine=engine,
@@ -65,13 +70,13 @@ class Services:
             router=router or default_router(),
             writer=DeliveryWriter(engine, on_committed=relay.notify),
             relay=relay,
-            apps=SwitchableApps(github_apps(settings, dry_run=dry_run)),
+            apps=SwitchableApps(github_apps(settings, dry_run=dry_run, budget=budget)),
             keyring=KeyRing(require_secret_keys(settings)),
         )
 
     def use_app(self, app_id: int, private_key: str) -> GitHubApps:
         """Make GitHub calls as this App from now on (registered by the setup page); returns it."""
-        self.apps.current = registered_app(app_id, private_key, self.settings.github_api_url)
+        self.apps.current = registered_app(app_id, private_key, self.settings.github_api_url, self.budget)
         return self.apps
 
     async def queue(self) -> JobQueue:
@@ -104,4 +109,5 @@ class Services:
         if self._queue is not None:
             await self._queue.close()
             self._queue = None
+        await self.budget.close()
         await self.engine.dispose()

@@ -52,8 +52,11 @@ ARQ_MAX_TRIES = 100_000
 SWEEP_SECONDS = set(range(0, 60, 10))
 
 
-def retry_delay(attempt: int) -> float:
-    """Exponential backoff for transient failures: 2 s, 4 s, 8 s … capped at 5 minutes."""
+def retry_delay(attempt: int, retry_after: float | None = None) -> float:
+    """When to try again: when the failure said (a rate limit's reset, plus a second so the
+    reset has passed), else exponential backoff of 2 s, 4 s, 8 s … capped at 5 minutes."""
+    if retry_after is not None:
+        return retry_after + 1.0
     return float(min(300, 2**attempt))
 
 
@@ -164,6 +167,7 @@ async def process_delivery(
             github=services.apps.installation(row.installation_id) if row.installation_id else None,
             settings=HandlerSettings(production_permission=services.settings.production_permission),
             permissions=services.permissions,
+            last_attempt=job_try >= MAX_TRIES,
         )
         heartbeat = asyncio.create_task(_keep_claim(services, delivery_id, token))
         try:
@@ -172,7 +176,7 @@ async def process_delivery(
             # an event githubkit does not know (GHES's cache_sync, say) is still handled if a
             # route asks for it; with none it ends here, never left processing
             unhandled = f"no handler for {ctx.key}" + (f"; {typed.problem}" if typed.problem else "")
-            defer = retry_delay(claim.attempts)
+            defer = retry_delay(claim.attempts, result.retry_after)
             state = _outcome(result, retrying=retrying)
             errors = {**result.permanent, **result.temporary}
             # an ignored delivery has no error; its `error` column says why nothing handled it

@@ -47,6 +47,8 @@ class Context:
     # share one per process so answers outlive a single delivery
     permissions: PermissionCache = field(default_factory=PermissionCache)
     extras: dict[str, Any] = field(default_factory=dict)
+    # the job's last try: a temporary failure now is final, so handlers say so to the user
+    last_attempt: bool = False
 
     @property
     def key(self) -> str:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
+from handlers.errors import TemporaryError
 from handlers.ports import GitHubPort
 
 Requirement = Literal["anyone", "write", "production"]
@@ -28,6 +29,25 @@ def allows(granted: str, needed: str) -> bool:
     """Whether a user with role `granted` holds at least `needed`."""
     rank = LEVELS.index(granted) if granted in LEVELS else 0
     return rank >= LEVELS.index(needed)
+
+
+class PermissionLookupFailed(TemporaryError):
+    """GitHub did not say what the user may do (a rate limit, an outage): try again later."""
+
+    def __init__(self, user: str, repo: str, cause: TemporaryError) -> None:
+        super().__init__(f"could not look up {user}'s permission on {repo}: {cause}")
+        self.user = user
+        self.retry_after = cause.retry_after
+
+
+def unchecked(user: str, commands: list[str]) -> str:
+    """The reply when the permission lookup failed for good: nothing ran, and what to do."""
+    listed = ", ".join(f"`{command}`" for command in commands)
+    return (
+        f"@{user} I could not check your permission to run {listed}: GitHub did not answer "
+        "the permission lookup after several tries (it may be rate limiting this App). "
+        "Nothing was run. Comment the command again in a few minutes."
+    )
 
 
 def refusal(user: str, command: str, needed: str, granted: str, repo: str) -> str:
@@ -54,6 +74,11 @@ class PermissionCache:
         cached = self._answers.get(key)
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
-        granted = await github.get_collaborator_permission(repo, user)
+        try:
+            granted = await github.get_collaborator_permission(repo, user)
+        except PermissionLookupFailed:
+            raise
+        except TemporaryError as exc:
+            raise PermissionLookupFailed(user, repo, exc) from exc
         self._answers[key] = (now, granted)
         return granted

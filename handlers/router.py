@@ -73,6 +73,8 @@ class DispatchResult:
     done: list[str] = field(default_factory=list)
     temporary: dict[str, str] = field(default_factory=dict)
     permanent: dict[str, str] = field(default_factory=dict)
+    # the longest wait a temporary failure asked for (a rate limit's reset), if any
+    retry_after: float | None = None
 
     @property
     def ignored(self) -> bool:
@@ -96,6 +98,9 @@ async def dispatch(router: Router, ctx: Context, *, skip: Iterable[str] = ()) ->
             if is_temporary(exc):
                 ctx.log.warning("handler %s will be retried: %s", route.name, exc)
                 result.temporary[route.name] = f"{type(exc).__name__}: {exc}"
+                # a rate limit says when to come back: the longest such wait wins
+                if (wait := getattr(exc, "retry_after", None)) is not None:
+                    result.retry_after = max(result.retry_after or 0.0, wait)
             else:
                 ctx.log.exception("handler %s failed", route.name)
                 result.permanent[route.name] = f"{type(exc).__name__}: {exc}"

@@ -10,8 +10,11 @@ import sys
 import textwrap
 import uuid
 
+import pytest
+from arq import Retry
 from sqlalchemy import select
 
+from bot.worker import process_delivery, retry_delay
 from handlers.context import Context
 from handlers.errors import TemporaryError
 from handlers.router import Router
@@ -247,3 +250,40 @@ async def test_worker_killed_mid_job_the_job_runs_again(backend, tmp_path):
         assert len(await h.deliveries()) == 1
     assert marker.read_text() == "finished"
     assert row.attempts == 2
+
+
+@pytest.mark.parametrize(
+    ("attempt", "retry_after", "expected"),
+    [
+        (1, None, 2.0),
+        (3, None, 8.0),
+        (12, None, 300.0),
+        # a rate limit's reset: one retry just after it, not the 2, 4 … 128 s ladder
+        (1, 1800.0, 1801.0),
+        (5, 30.0, 31.0),
+    ],
+)
+def test_retry_delay_waits_for_a_rate_limit_reset(attempt, retry_after, expected):
+    assert retry_delay(attempt, retry_after) == expected
+
+
+async def test_a_rate_limited_handler_is_deferred_until_the_reset(backend, tmp_path):
+    router = Router()
+
+    @router.on("push")
+    async def limited(ctx: Context) -> None:
+        error = TemporaryError("GitHub's rate limit; try again in 1800 s")
+        error.retry_after = 1800.0
+        raise error
+
+    body = payload_bytes("push/with-new-branch")
+    delivery_id = str(uuid.uuid4())
+    async with running(backend.settings(tmp_path), router) as h:
+        await h.post(body, signed_headers(body, "push", delivery_id))
+        await h.wait_for_job(delivery_id)
+        services = h.services
+        with pytest.raises(Retry) as caught:
+            await process_delivery(services, delivery_id, job_try=1)
+        row = await h.wait_for_state(delivery_id, "queued")
+    assert caught.value.defer_score == 1801 * 1000
+    assert row.attempts == 1 and "rate limit" in (row.error or "")

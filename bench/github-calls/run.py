@@ -1,8 +1,10 @@
-"""Count the GitHub API calls one successful preview deployment costs.
+"""Count every GitHub API call of one successful pull-request preview, end to end.
 
-Drives a pull request's preview deployment with a long build log through the real reporter
-and GitHub client against the stand-in, then prints the calls by endpoint and in total.
-Run: .venv/bin/python bench/github-calls/run.py [--lines 10000]
+AutoStack runs as `serve` wires it (webhook intake, delivery worker, deploy worker, local
+target, reporter) against the GitHub stand-in on a loopback port: a signed `pull_request
+opened` delivery goes in; the preview is built, started and reported. Every request the
+stand-in received is counted: token exchanges, file and permission lookups, the tarball,
+check run, statuses, Deployment, comment. Run: .venv/bin/python bench/github-calls/run.py
 """
 
 from __future__ import annotations
@@ -12,29 +14,28 @@ import asyncio
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import create_engine as create_sync_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.github.app import GitHubApp
-from bot.reporter.reporter import Reporter
-from deployer.events import Finished, LogLine, PhaseStarted, Queued
-from store.db import create_engine, sessionmaker
-from store.models import Base
-from tests.github.seed import add_deployment, finish_row, seed_environment
+from bot.queue import EmbeddedRedis
+from store.migrate import upgrade
+from tests.conftest import Backend
+from tests.github_standin.fixtures import APP_ID, AppKeys
 from tests.github_standin.server import StandInServer
 from tests.github_standin.state import State
+from tests.handlers.doubles import pull_request
+from tests.handlers.e2e_harness import e2e_running
 
-APP_ID = 1
-TARGET = 12
+TARGET = 10
+CODELOAD = "/_codeload/"
+SHA = "a1" * 20
 
 
-def keys() -> tuple[str, str]:
+def keys() -> AppKeys:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -44,56 +45,54 @@ def keys() -> tuple[str, str]:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-    return private, public
+    return AppKeys(private, public)
 
 
-async def deploy(url: str, private: str, lines: int, folder: Path) -> float:
-    database = f"sqlite:///{folder / 'bench.db'}"
-    sync = create_sync_engine(database)
-    Base.metadata.create_all(sync)
-    sync.dispose()
-    engine = create_engine(database)
-    sessions = sessionmaker(engine)
-    env = await seed_environment(sessions)
-    dep = await add_deployment(sessions, env, "a" * 40)
-    reporter = Reporter(
-        dep,
-        sessions=sessions,
-        github=GitHubApp(APP_ID, private, base_url=url),
-        base_url="https://autostack.example.com",
-    )
-    now = datetime.now(UTC)
-    started = time.monotonic()
-    await reporter.emit(Queued(dep))
-    for phase in ("source", "detect", "install", "build"):
-        await reporter.emit(PhaseStarted(dep, phase, now))
-    for seq in range(lines):
-        await reporter.emit(LogLine(dep, seq, now, f"[build] step {seq}: compiled module {seq}"))
-    for phase in ("start", "health", "switch"):
-        await reporter.emit(PhaseStarted(dep, phase, now))
-    await finish_row(
-        sessions, dep, state="ready", url="http://pr-12--shop.localhost:8080", build_seconds=42.0
-    )
-    await reporter.emit(Finished(dep, "success", "ready", url="http://pr-12--shop.localhost:8080"))
-    elapsed = time.monotonic() - started
-    await engine.dispose()
-    return elapsed
+async def preview(server: StandInServer, app_keys: AppKeys, folder: Path) -> float:
+    """One pull request opened, through to a live preview; returns the seconds it took."""
+    redis = EmbeddedRedis(folder)
+    database_url = f"sqlite:///{folder / 'autostack.db'}"
+    await asyncio.to_thread(upgrade, database_url)
+    backend = Backend("embedded", database_url, await redis.start())
+    try:
+        async with e2e_running(backend, folder / "data", folder / "cache", server, app_keys) as e2e:
+            e2e.commit(SHA)
+            started = time.monotonic()
+            await e2e.deliver(
+                "pull_request", pull_request("opened", sha=SHA, updated_at="2024-01-01T10:00:00Z")
+            )
+            elapsed = time.monotonic() - started
+            [deployment] = await e2e.deployments("pr-2")
+            if deployment.state != "ready":
+                raise SystemExit(f"the preview did not go live: {deployment.state} ({deployment.reason})")
+            return elapsed
+    finally:
+        redis.stop()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--lines", type=int, default=10_000)
-    args = parser.parse_args()
-    private, public = keys()
-    state = State(APP_ID, public)
+    parser.parse_args()
+    app_keys = keys()
+    state = State(APP_ID, app_keys.public_pem)
     with StandInServer(state) as server, tempfile.TemporaryDirectory() as folder:
-        elapsed = asyncio.run(deploy(server.url, private, args.lines, Path(folder)))
-    counts = state.endpoint_counts()
-    print(f"successful preview deployment, {args.lines:,}-line build log, {elapsed:.1f} s")
+        elapsed = asyncio.run(preview(server, app_keys, Path(folder)))
+    print(f"successful pull-request preview, end to end, {elapsed:.1f} s")
+    print("calls in order:")
+    for number, call in enumerate(state.calls, 1):
+        print(f"{number:4d}  {call.endpoint}  → {call.status}")
+    # the tarball endpoint redirects to codeload.github.com, a download host outside the API
+    downloads = [call for call in state.calls if call.path.startswith(CODELOAD)]
+    api = [call for call in state.calls if not call.path.startswith(CODELOAD)]
+    counts: dict[str, int] = {}
+    for call in api:
+        counts[call.endpoint] = counts.get(call.endpoint, 0) + 1
+    print("API calls by endpoint:")
     for endpoint, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         print(f"{count:4d}  {endpoint}")
     total = sum(counts.values())
-    print(f"{total:4d}  total (target ≤ {TARGET})")
+    print(f"{total:4d}  API calls in total (target ≤ {TARGET})")
+    print(f"{len(downloads):4d}  archive download from the codeload host (not an API call)")
     if state.violations:
         print("requests GitHub would refuse:", *state.violations, sep="\n  ")
         return 1

@@ -85,8 +85,10 @@ class GitHubAPI(Protocol):
         output: CheckOutput,
         actions: tuple[CheckAction, ...] = (),
         started_at: datetime | None = None,
+        conclusion: CheckConclusion | None = None,
+        completed_at: datetime | None = None,
     ) -> int:
-        """Create a check run and return its id."""
+        """Create a check run and return its id (already completed when `conclusion` is given)."""
         ...
 
     async def update_check_run(

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.github.api import InstallationInfo
 from bot.github.auth import AppCredentials, InstallationToken, InstallationTokens
+from bot.github.budget import Budget, LocalBudget
 from bot.github.client import InstallationClient
 from bot.github.hook_deliveries import HookDeliveries
 from bot.github.ratelimit import RetryPolicy
@@ -25,10 +26,13 @@ class GitHubApp:
         base_url: str = "https://api.github.com",
         policy: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        budget: Budget | None = None,
     ) -> None:
         self.credentials = AppCredentials(app_id, private_key, clock=clock)
         self._base_url = base_url
         self._policy = policy or RetryPolicy()
+        # shared through Redis in serve and worker (bot.github.apps); per process otherwise
+        self.budget = budget or LocalBudget()
         self._app_gh = github_session(base_url, self._jwt_header)
         self.tokens = InstallationTokens(self._exchange, clock=clock)
         self._clients: dict[int, InstallationClient] = {}
@@ -57,7 +61,9 @@ class GitHubApp:
         """A client acting as the given installation (one per installation, reused)."""
         client = self._clients.get(installation_id)
         if client is None:
-            client = InstallationClient(installation_id, self.tokens, self._base_url, self._policy)
+            client = InstallationClient(
+                installation_id, self.tokens, self._base_url, self._policy, self.budget
+            )
             self._clients[installation_id] = client
         return client
 

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.github.api import GitHubAPI, GitHubApps, InstallationInfo
+from bot.github.budget import Budget
 from bot.github.dryrun import DryRunApps
 from bot.settings import Settings
 
@@ -15,8 +16,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("autostack.github")
 
 
-def github_apps(settings: Settings, *, dry_run: bool = False) -> GitHubApps:
-    """The real App when configured (and not a dry run), else a recorder that only logs."""
+def github_apps(settings: Settings, *, dry_run: bool = False, budget: Budget | None = None) -> GitHubApps:
+    """The real App when configured (and not a dry run), else a recorder that only logs;
+    `budget` is the limiter its calls share with other processes."""
     if dry_run:
         return DryRunApps()
     if settings.app_id is None or settings.private_key is None:
@@ -25,7 +27,7 @@ def github_apps(settings: Settings, *, dry_run: bool = False) -> GitHubApps:
     # githubkit and its models weigh ~35 MB; a process with no App configured never loads them
     from bot.github.app import GitHubApp
 
-    return GitHubApp(settings.app_id, settings.private_key, base_url=settings.github_api_url)
+    return GitHubApp(settings.app_id, settings.private_key, base_url=settings.github_api_url, budget=budget)
 
 
 class SwitchableApps:
@@ -50,8 +52,8 @@ class SwitchableApps:
         return get() if get is not None else None
 
 
-def registered_app(app_id: int, private_key: str, api_url: str) -> GitHubApps:
+def registered_app(app_id: int, private_key: str, api_url: str, budget: Budget | None = None) -> GitHubApps:
     """The real App for credentials the setup page stored."""
     from bot.github.app import GitHubApp  # see github_apps: loaded only when an App is used
 
-    return GitHubApp(app_id, private_key, base_url=api_url)
+    return GitHubApp(app_id, private_key, base_url=api_url, budget=budget)

@@ -1,7 +1,8 @@
 """The real GitHub client: githubkit behind AutoStack's narrow `GitHubAPI` Protocol.
 
-Every call goes through `RetryPolicy`, so rate limits are waited out and failures reach
-callers as our own error kinds.
+Every call holds a place in the installation's shared `Budget` and goes through `RetryPolicy`:
+short waits are slept, a rate limit blocks the installation until its reset and reaches the
+caller as `GitHubRateLimited`, and failures reach callers as our own error kinds.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from bot.github.api import (
     StatusState,
 )
 from bot.github.auth import InstallationTokens
-from bot.github.errors import GitHubPermanentError
+from bot.github.budget import Budget, reserved
+from bot.github.errors import GitHubPermanentError, GitHubRateLimited
 from bot.github.payloads import check_run_body, comment_from, file_text_from
 from bot.github.ratelimit import HTTPFailure, RetryPolicy, TransportFailure
 from bot.github.session import call_once, github_session, stream_to
@@ -40,17 +42,32 @@ class InstallationClient:
     """GitHub calls made as one installation of the App."""
 
     def __init__(
-        self, installation_id: int, tokens: InstallationTokens, base_url: str, policy: RetryPolicy
+        self,
+        installation_id: int,
+        tokens: InstallationTokens,
+        base_url: str,
+        policy: RetryPolicy,
+        budget: Budget,
     ) -> None:
         self.installation_id = installation_id
         self._tokens = tokens
         self._policy = policy
+        self._budget = budget
         self._gh = github_session(base_url, self._auth_header)
 
     async def _auth_header(self) -> str:
         return f"Bearer {await self._tokens.get(self.installation_id)}"
 
-    async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+    async def _call(self, what: str, call: Callable[[], Awaitable[T]], *, content: bool = False) -> T:
+        """One call within the budget; `content` marks what GitHub counts as creating content."""
+        async with reserved(self._budget, self.installation_id, what, content=content):
+            try:
+                return await self._attempts(what, call)
+            except GitHubRateLimited as exc:
+                await self._budget.block(self.installation_id, exc.retry_after)
+                raise
+
+    async def _attempts(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         async def attempt() -> T:
             try:
                 return await call_once(what, call)
@@ -75,14 +92,18 @@ class InstallationClient:
         output: CheckOutput,
         actions: tuple[CheckAction, ...] = (),
         started_at: datetime | None = None,
+        conclusion: CheckConclusion | None = None,
+        completed_at: datetime | None = None,
     ) -> int:
-        """Create a check run and return its id."""
+        """Create a check run and return its id (already completed when `conclusion` is given)."""
         owner, name_ = repo.split("/", 1)
         body = check_run_body(
             status=status,
             output=output,
             actions=actions,
             started_at=started_at,
+            conclusion=conclusion,
+            completed_at=completed_at,
             name=name,
             head_sha=head_sha,
             external_id=external_id,
@@ -91,6 +112,7 @@ class InstallationClient:
         response = await self._call(
             f"creating check run {name!r} on {repo}@{head_sha[:7]}",
             lambda: self._gh.rest.checks.async_create(owner, name_, data=body),
+            content=True,
         )
         return response.parsed_data.id
 
@@ -142,6 +164,7 @@ class InstallationClient:
         await self._call(
             f"setting status {context!r} on {repo}@{sha[:7]}",
             lambda: self._gh.rest.repos.async_create_commit_status(owner, name, sha, data=body),
+            content=True,
         )
 
     async def create_deployment(
@@ -169,6 +192,7 @@ class InstallationClient:
         response = await self._call(
             f"creating deployment of {repo}@{ref[:7]} to {environment}",
             lambda: self._gh.rest.repos.async_create_deployment(owner, name, data=body),
+            content=True,
         )
         return int(response.json()["id"])
 
@@ -192,6 +216,7 @@ class InstallationClient:
         await self._call(
             f"setting deployment {deployment_id} of {repo} to {state}",
             lambda: self._gh.rest.repos.async_create_deployment_status(owner, name, deployment_id, data=body),
+            content=True,
         )
 
     async def list_issue_comments(self, repo: str, number: int) -> list[IssueComment]:
@@ -218,6 +243,7 @@ class InstallationClient:
         response = await self._call(
             f"commenting on {repo}#{number}",
             lambda: self._gh.rest.issues.async_create_comment(owner, name, number, data={"body": body}),
+            content=True,
         )
         return comment_from(response.parsed_data)
 
@@ -237,6 +263,7 @@ class InstallationClient:
             lambda: self._gh.rest.reactions.async_create_for_issue_comment(
                 owner, name, comment_id, data={"content": content}
             ),
+            content=True,
         )
 
     async def get_collaborator_permission(self, repo: str, username: str) -> str:

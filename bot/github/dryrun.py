@@ -63,9 +63,19 @@ class DryRunGitHub:
         output: CheckOutput,
         actions: tuple[CheckAction, ...] = (),
         started_at: datetime | None = None,
+        conclusion: CheckConclusion | None = None,
+        completed_at: datetime | None = None,
     ) -> int:
         """Record a check run creation."""
-        self._record("create check run", repo, name=name, sha=head_sha[:7], status=status, title=output.title)
+        self._record(
+            "create check run",
+            repo,
+            name=name,
+            sha=head_sha[:7],
+            status=status,
+            conclusion=conclusion,
+            title=output.title,
+        )
         return next(self._ids)
 
     async def update_check_run(

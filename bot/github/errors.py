@@ -1,4 +1,4 @@
-"""The two kinds of GitHub failure the rest of AutoStack handles."""
+"""The kinds of GitHub failure the rest of AutoStack handles."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ class GitHubTemporaryError(GitHubError, TemporaryError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class GitHubRateLimited(GitHubTemporaryError):
+    """GitHub (or our own budget for it) says wait `retry_after` seconds: defer, do not sleep."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after: float = retry_after
 
 
 class GitHubPermanentError(GitHubError):

@@ -1,4 +1,6 @@
-"""Rate limits and transient failures: wait as GitHub asks, retry a bounded number of times.
+"""Rate limits and transient failures: short waits are slept, long ones become a
+`GitHubRateLimited` the caller defers on (a job re-scheduled at the reset, never a build
+sleeping); 5xx and network failures are retried a bounded number of times.
 
 This module knows HTTP status codes and headers, not the HTTP library: the client turns a
 failed response into `HTTPFailure` and a network problem into `TransportFailure`.
@@ -13,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bot.github.errors import GitHubPermanentError, GitHubTemporaryError
+from bot.github.errors import GitHubPermanentError, GitHubRateLimited, GitHubTemporaryError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -21,6 +23,8 @@ T = TypeVar("T")
 SERVER_ERRORS = frozenset({500, 502, 503, 504})
 # GitHub's advice for a secondary rate limit without Retry-After: wait at least a minute.
 SECONDARY_LIMIT_WAIT = 60.0
+# A limit shorter than this is waited out in place; a longer one defers the caller.
+SHORT_WAIT = 2.0
 
 
 class HTTPFailure(Exception):
@@ -57,16 +61,27 @@ def is_rate_limited(failure: HTTPFailure) -> bool:
     )
 
 
+def limit_wait(failure: HTTPFailure, now: float) -> float | None:
+    """Seconds until GitHub lets this installation call again, or None if not a rate limit.
+
+    Primary limit: `x-ratelimit-remaining: 0` until `x-ratelimit-reset` (epoch seconds).
+    Secondary: `retry-after`, or GitHub's advice of at least a minute when it gives none."""
+    if not is_rate_limited(failure):
+        return None
+    retry_after = _number(failure.headers.get("retry-after"))
+    if retry_after is not None:
+        return max(retry_after, 0.0)
+    reset = _number(failure.headers.get("x-ratelimit-reset"))
+    if failure.headers.get("x-ratelimit-remaining") == "0" and reset is not None:
+        return max(reset - now, 0.0) + 1.0
+    return SECONDARY_LIMIT_WAIT
+
+
 def retry_delay(failure: HTTPFailure, attempt: int, now: float, *, backoff: float = 1.0) -> float | None:
     """Seconds to wait before trying again, or None when retrying cannot help."""
-    if is_rate_limited(failure):
-        retry_after = _number(failure.headers.get("retry-after"))
-        if retry_after is not None:
-            return max(retry_after, 0.0)
-        reset = _number(failure.headers.get("x-ratelimit-reset"))
-        if failure.headers.get("x-ratelimit-remaining") == "0" and reset is not None:
-            return max(reset - now, 0.0) + 1.0
-        return SECONDARY_LIMIT_WAIT * 2**attempt
+    wait = limit_wait(failure, now)
+    if wait is not None:
+        return wait
     if failure.status in SERVER_ERRORS:
         return backoff * 2**attempt
     return None
@@ -78,6 +93,7 @@ class RetryPolicy:
 
     attempts: int = 4
     max_wait: float = 120.0
+    short_wait: float = SHORT_WAIT
     min_wait: float = 0.5
     backoff: float = 1.0
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
@@ -95,6 +111,10 @@ class RetryPolicy:
                     raise GitHubPermanentError(
                         f"{what}: GitHub answered {failure.status}: {failure.message}",
                         status=failure.status,
+                    ) from failure
+                if is_rate_limited(failure) and (delay > self.short_wait or attempt + 1 >= self.attempts):
+                    raise GitHubRateLimited(
+                        f"{what}: GitHub's rate limit; try again in {delay:.0f} s", retry_after=delay
                     ) from failure
                 reason = f"GitHub answered {failure.status}"
                 self._give_up_if_needed(what, attempt, delay, failure, reason)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.github.api import GitHubApps
+from bot.reporter.ledger import Ledger, MemoryLedger
 from bot.reporter.reporter import Reporter
 from bot.reporter.sticky import StickyComments
 from deployer.events import DeployEvent, EnvironmentDestroyed, Finished
@@ -30,8 +31,11 @@ class ReporterHub:
         base_url: str,
         secrets_of: SecretsOf,
         source_roots: tuple[str, ...] = (),
+        ledger: Ledger | None = None,
     ) -> None:
         self._sessions = sessions
+        # what GitHub was told, shared by every process when it is a RedisLedger
+        self._ledger = ledger or MemoryLedger()
         self._github = github
         self._base_url = base_url
         self._secrets_of = secrets_of
@@ -56,6 +60,7 @@ class ReporterHub:
                 masker=await self._masker(row.project_id if row else None),
                 sticky=self._sticky,
                 source_roots=self._source_roots,
+                ledger=self._ledger,
             )
             self._reporters[deployment_id] = reporter
         return reporter
@@ -68,6 +73,7 @@ class ReporterHub:
             base_url=self._base_url,
             masker=masker,
             sticky=self._sticky,
+            ledger=self._ledger,
         )
 
     async def emit(self, event: DeployEvent) -> None:
@@ -82,3 +88,25 @@ class ReporterHub:
     async def refresh_comment(self, project_id: int, environment: str) -> None:
         """Re-render the sticky comment of an environment's pull request."""
         await self._project_reporter(await self._masker(project_id)).refresh_comment(project_id, environment)
+
+    async def catch_up(self, deployment_id: int) -> None:
+        """Bring GitHub to a deployment's latest stored state (the job after a rate limit)."""
+        live = self._reporters.get(deployment_id)
+        if live is not None:  # still running here: its reporter knows the latest state best
+            await live.flush()
+            return
+        async with self._sessions() as session:
+            row = await session.get(Deployment, deployment_id)
+        if row is None:
+            return
+        reporter = Reporter(
+            deployment_id,
+            sessions=self._sessions,
+            github=self._github,
+            base_url=self._base_url,
+            masker=await self._masker(row.project_id),
+            sticky=self._sticky,
+            source_roots=self._source_roots,
+            ledger=self._ledger,
+        )
+        await reporter.catch_up()

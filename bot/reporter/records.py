@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.reporter.views import CommentRow
 from store import locks
-from store.models import Deployment, Environment, Project
+from store.models import Deployment, DeploymentLog, Environment, Project
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,59 @@ class Records:
         async with self._sessions() as session:
             await session.execute(update(Deployment).where(Deployment.id == deployment_id).values(**ids))
             await session.commit()
+
+    async def previous_live(self, deployment_id: int) -> tuple[int, int] | None:
+        """The deployment of the same environment that went live before this one, with its
+        GitHub Deployment id; None when there is none."""
+        async with self._sessions() as session:
+            row = await session.get(Deployment, deployment_id)
+            if row is None:
+                return None
+            found = (
+                await session.execute(
+                    select(Deployment.id, Deployment.github_deployment_id)
+                    .where(
+                        Deployment.environment_id == row.environment_id,
+                        Deployment.id < deployment_id,
+                        Deployment.ready_at.is_not(None),
+                        Deployment.github_deployment_id.is_not(None),
+                    )
+                    .order_by(Deployment.id.desc())
+                    .limit(1)
+                )
+            ).first()
+            return (found[0], found[1]) if found is not None else None
+
+    async def first_of_pull_request(self, deployment_id: int) -> bool:
+        """True when no other deployment was ever made for any environment of this
+        deployment's pull request (so AutoStack has not commented on it yet)."""
+        async with self._sessions() as session:
+            row = await session.get(Deployment, deployment_id)
+            environment = await session.get(Environment, row.environment_id) if row else None
+            if row is None or environment is None or environment.pr_number is None:
+                return False
+            others = await session.scalar(
+                select(Deployment.id)
+                .join(Environment, Environment.id == Deployment.environment_id)
+                .where(
+                    Environment.project_id == environment.project_id,
+                    Environment.pr_number == environment.pr_number,
+                    Deployment.id != deployment_id,
+                )
+                .limit(1)
+            )
+            return others is None
+
+    async def log_tail(self, deployment_id: int, lines: int) -> list[str]:
+        """The last `lines` lines of the deployment's stored log, oldest first."""
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(DeploymentLog.line)
+                .where(DeploymentLog.deployment_id == deployment_id)
+                .order_by(DeploymentLog.seq.desc())
+                .limit(lines)
+            )
+            return list(reversed(found.all()))
 
     async def comment_rows(self, repo: str, pr_number: int) -> list[CommentRow]:
         """Each environment of the pull request with its latest deployment."""

@@ -3,10 +3,11 @@ Deployment and sticky comment out. Log updates are coalesced to a bounded rate."
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,10 +16,11 @@ from bot.github.api import CheckOutput, GitHubAPI, GitHubApps
 from bot.github.errors import GitHubError
 from bot.reporter import check_run as render
 from bot.reporter.annotations import AnnotationParser
-from bot.reporter.comment import render_pr_comment
+from bot.reporter.ledger import Ledger, MemoryLedger
 from bot.reporter.log_tail import LogTail, render_log_text
 from bot.reporter.records import Records, Target
 from bot.reporter.sticky import StickyComments
+from bot.reporter.sync import Sync, Wanted, sync_comment
 from bot.reporter.views import DeploymentView
 from deployer.events import (
     DeployEvent,
@@ -34,6 +36,16 @@ from store.models import Deployment, utcnow
 
 log = logging.getLogger("autostack.reporter")
 FLUSH_INTERVAL = 10.0
+# a state change waits this long for the next one, so quick steps cost one report
+STATE_DELAY = 3.0
+CATCH_UP_LINES = 500
+OUTCOMES = {
+    "ready": "success",
+    "failed": "failure",
+    "cancelled": "cancelled",
+    "superseded": "cancelled",
+    "timed_out": "timed_out",
+}
 DEPLOY_PHASES = frozenset({"release", "start", "health", "switch", "rollout"})
 
 
@@ -53,8 +65,14 @@ class Reporter:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utcnow,
         source_roots: tuple[str, ...] = (),
+        ledger: Ledger | None = None,
+        state_delay: float = STATE_DELAY,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.deployment_id = deployment_id
+        self._ledger = ledger or MemoryLedger()
+        self._state_delay = state_delay
+        self._sleep = sleep
         self._records = Records(sessions)
         self._apps = github
         self._base_url = base_url.rstrip("/")
@@ -70,11 +88,14 @@ class Reporter:
         self._target: Target | None = None
         self._gh: GitHubAPI | None = None
         self._view: DeploymentView | None = None
-        self._check_run_id: int | None = None
-        self._deployment_gh_id: int | None = None
-        self._started = False
+        self._sync: Sync | None = None
+        self._started_at: datetime | None = None
         self._dirty = False
+        self._text_dirty = False
         self._last_flush = 0.0
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self._due = 0.0
 
     async def emit(self, event: DeployEvent) -> None:
         """Take one deployer event; GitHub failures are logged, never raised."""
@@ -117,11 +138,19 @@ class Reporter:
         if self.deployment_id is None:
             return False
         row, self._target = await self._records.deployment(self.deployment_id)
-        self._check_run_id = row.check_run_id
-        self._deployment_gh_id = row.github_deployment_id
         self._view = self._view_of(row)
         if self._target is not None:
             self._gh = self._apps.installation(self._target.installation_id)
+            self._sync = Sync(
+                self._gh,
+                self._target,
+                self._records,
+                self._ledger,
+                self._masker,
+                self._sticky,
+                check_run_id=row.check_run_id,
+                github_deployment_id=row.github_deployment_id,
+            )
         return self._target is not None
 
     def _view_of(self, row: Deployment) -> DeploymentView:
@@ -150,7 +179,7 @@ class Reporter:
             if line is not None:
                 self._tail.append(line)
                 self._parser.feed(line)
-        self._dirty = True
+        self._text_dirty = True
 
     def _output(self, view: DeploymentView, *, final: bool = False) -> CheckOutput:
         text = render_log_text(self._tail.lines, self._tail.cut, view.log_url) if self._tail.total else None
@@ -164,134 +193,116 @@ class Reporter:
             annotations=tuple(dataclasses.replace(a, message=mask(a.message)) for a in output.annotations),
         )
 
-    async def _status(self, view: DeploymentView, state: str) -> None:
-        assert self._gh is not None and self._target is not None
-        await self._gh.create_commit_status(
-            self._target.repo,
-            view.sha,
-            state=state,  # type: ignore[arg-type]
-            context=render.status_context(view.environment),
-            description=self._masker.mask(render.describe(view)),
-            target_url=view.log_url,
+    def _wanted(self, view: DeploymentView, outcome: str | None = None) -> Wanted:
+        return Wanted(
+            view=view,
+            output=self._output(view, final=outcome is not None),
+            outcome=outcome,
+            started_at=self._started_at,
+            completed_at=self._now() if outcome is not None else None,
+            text_changed=self._text_dirty,
         )
+
+    async def _push(self, outcome: str | None = None, **channels: bool) -> None:
+        """Send what differs from what GitHub was last told; one push at a time."""
+        assert self._sync is not None and self._view is not None
+        async with self._lock:
+            wanted = self._wanted(self._view, outcome)
+            self._last_flush, self._dirty, self._text_dirty = self._clock(), False, False
+            # one comment create or update per deployment: the check run and status show
+            # progress, the comment the outcome (and the URL)
+            channels.setdefault("comment", wanted.final)
+            await self._sync.push(wanted, **channels)
 
     async def _queued(self) -> None:
-        assert self._gh is not None and self._target is not None and self._view is not None
-        view = self._view = dataclasses.replace(self._view, state="queued")
-        if self._check_run_id is None:
-            self._check_run_id = await self._gh.create_check_run(
-                self._target.repo,
-                name=render.check_name(view.environment),
-                head_sha=view.sha,
-                status="queued",
-                external_id=str(view.id),
-                details_url=view.log_url,
-                output=self._output(view),
-            )
-            await self._records.remember(view.id, check_run_id=self._check_run_id)
-        await self._status(view, "pending")
-        await self._comment()
+        assert self._view is not None
+        self._view = dataclasses.replace(self._view, state="queued")
+        self._dirty = True
+        self._last_flush = self._clock()  # the log's flush interval counts from here
+        # shown within the state delay, so a run that is over by then costs one report
+        self._arm(self._clock() + self._state_delay)
 
     async def _phase(self, event: PhaseStarted) -> None:
-        assert self._gh is not None and self._target is not None and self._view is not None
+        assert self._view is not None
         state = "deploying" if event.phase in DEPLOY_PHASES else "building"
-        view = self._view = dataclasses.replace(self._view, state=state, phase=event.phase)
-        if self._started:
-            self._dirty = True
-            await self._maybe_flush()
-            return
-        self._started = True
-        await self._check_run(view, status="in_progress", started_at=event.at)
-        self._last_flush, self._dirty = self._clock(), False
-        if self._deployment_gh_id is None:
-            self._deployment_gh_id = await self._gh.create_deployment(
-                self._target.repo,
-                ref=view.sha,
-                environment=view.environment,
-                description=f"AutoStack deployment #{view.id}",
-                transient=view.kind != "production",
-                production=view.kind == "production",
-            )
-            await self._records.remember(view.id, github_deployment_id=self._deployment_gh_id)
-        await self._gh.create_deployment_status(
-            self._target.repo,
-            self._deployment_gh_id,
-            state="in_progress",
-            description=self._masker.mask(render.describe(view)),
-            log_url=view.log_url,
-        )
+        self._view = dataclasses.replace(self._view, state=state, phase=event.phase)
+        if self._started_at is None:
+            self._started_at = event.at
+        self._dirty = True
+        # a fast run's intermediate states collapse into its final report
+        self._arm(self._clock() + self._state_delay)
 
-    async def _check_run(self, view: DeploymentView, **changes: object) -> None:
-        assert self._gh is not None and self._target is not None
-        final = "conclusion" in changes
-        output = self._output(view, final=final)
-        actions = render.actions_for(view) if final else None
-        if self._check_run_id is None:
-            self._check_run_id = await self._gh.create_check_run(
-                self._target.repo,
-                name=render.check_name(view.environment),
-                head_sha=view.sha,
-                status="in_progress",
-                external_id=str(view.id),
-                details_url=view.log_url,
-                output=output,
-                started_at=changes.get("started_at"),  # type: ignore[arg-type]
-            )
-            await self._records.remember(view.id, check_run_id=self._check_run_id)
-            if not final:
+    def _arm(self, due: float) -> None:
+        """Push at `due` (monotonic) unless a push is already due sooner."""
+        if self._timer is not None and not self._timer.done():
+            if self._due <= due:
                 return
-        await self._gh.update_check_run(
-            self._target.repo,
-            self._check_run_id,
-            output=output,
-            actions=actions,
-            **changes,  # type: ignore[arg-type]
-        )
+            self._timer.cancel()
+        self._due = due
+        self._timer = asyncio.create_task(self._flush_at(due), name=f"report-{self.deployment_id}")
+
+    async def _flush_at(self, due: float) -> None:
+        while self._clock() < due:
+            await self._sleep(due - self._clock())
+        if self._dirty or self._text_dirty:
+            try:
+                await self._push()
+            except Exception:
+                log.exception("reporting deployment %s failed", self.deployment_id)
 
     async def _maybe_flush(self) -> None:
-        if not (self._started and self._dirty and self._view is not None):
+        # log text is refreshed at most once per flush interval, whatever the log's length
+        if self._started_at is None:
             return
-        if self._clock() - self._last_flush < self._interval:
-            return
-        self._last_flush, self._dirty = self._clock(), False
-        await self._check_run(self._view)
+        due = self._last_flush + self._interval
+        if self._clock() >= due and not self._lock.locked():
+            await self._push()  # overdue: a log that never pauses still gets its updates
+        else:
+            self._arm(due)
 
     async def _finished(self, event: Finished) -> None:
-        assert self._gh is not None and self._target is not None and self._view is not None
+        assert self._view is not None
+        # a push under way finishes (the final one waits for it); a pending one is dropped
+        if self._timer is not None and not self._lock.locked():
+            self._timer.cancel()
         last = self._lines.flush()
         if last is not None:
             self._tail.append(last)
             self._parser.feed(last)
         row, _ = await self._records.deployment(self._view.id)
-        view = self._view = dataclasses.replace(
+        self._view = dataclasses.replace(
             self._view_of(row),
             state=event.state,
             url=event.url or row.url,
             reason=event.reason or row.reason,
             facts=dict(event.facts),
         )
-        await self._check_run(view, conclusion=render.conclusion_for(event.outcome), completed_at=self._now())
-        await self._status(view, render.status_state_for(event.outcome))
-        if self._deployment_gh_id is not None:
-            success = event.outcome == "success"
-            await self._gh.create_deployment_status(
-                self._target.repo,
-                self._deployment_gh_id,
-                state=render.deployment_state_for(event.outcome),
-                description=self._masker.mask(render.describe(view)),
-                environment_url=view.url if success else None,
-                log_url=view.log_url,
-            )
-        await self._comment()
+        self._text_dirty = True
+        await self._push(event.outcome)
+
+    async def flush(self) -> None:
+        """Push the current state now (a catch-up while the deployment is still running)."""
+        if self._sync is not None and self._view is not None:
+            await self._push()
+
+    async def catch_up(self) -> None:
+        """Bring GitHub to the deployment's latest stored state (after a rate limit)."""
+        if not await self._load() or self._view is None:
+            return
+        for line in await self._records.log_tail(self._view.id, CATCH_UP_LINES):
+            self._take_line(line)
+        final = self._view.state in OUTCOMES
+        if self._view.state != "queued":
+            self._started_at = self._started_at or self._now()
+        self._text_dirty = False
+        outcome = OUTCOMES.get(self._view.state) if final else None
+        await self._push(outcome)
 
     async def _comment(self) -> None:
         target = self._target
         if target is None or target.pr_number is None or self._gh is None:
             return
-        rows = await self._records.comment_rows(target.repo, target.pr_number)
-        held = await self._records.comment_locks(target.repo, target.pr_number)
-        body = self._masker.mask(render_pr_comment(target.project, rows, held))
-        await self._sticky.upsert(self._gh, target.repo, target.pr_number, body)
+        await sync_comment(self._gh, target, self._records, self._ledger, self._masker.mask, self._sticky)
 
     async def refresh_comment(self, project_id: int, environment: str) -> None:
         """Re-render the sticky comment of the environment's pull request from the store."""

@@ -15,7 +15,7 @@ import pytest
 from bot.github.api import Annotation, CheckAction, CheckOutput
 from bot.github.app import GitHubApp
 from bot.github.auth import AppCredentials
-from bot.github.errors import GitHubPermanentError, GitHubTemporaryError
+from bot.github.errors import GitHubPermanentError, GitHubRateLimited, GitHubTemporaryError
 from tests.github_standin.comments import add_comment
 from tests.github_standin.state import State
 
@@ -106,14 +106,14 @@ async def test_bad_app_key_is_refused(github_standin_server, github_standin: Sta
     [
         (429, {"Retry-After": "1"}, 1.0),
         (403, {"Retry-After": "2"}, 2.0),
-        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "+5"}, 5.0),
+        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "+0"}, 1.0),
     ],
 )
-async def test_rate_limit_answers_are_waited_out(
+async def test_short_rate_limits_are_waited_out(
     github_app, github_standin: State, github_sleeps, status, headers, expected
 ):
-    if headers.get("x-ratelimit-reset") == "+5":
-        headers = {**headers, "x-ratelimit-reset": str(int(time.time()) + 5)}
+    if headers.get("x-ratelimit-reset") == "+0":
+        headers = {**headers, "x-ratelimit-reset": str(int(time.time()))}
     github_standin.fail_next(
         "POST", r"/statuses/", status, headers=headers, message="You have exceeded a secondary rate limit"
     )
@@ -128,6 +128,24 @@ async def test_rate_limit_answers_are_waited_out(
     assert len(github_sleeps) == 1
     assert expected - 1 <= github_sleeps[0] <= expected + 1
     assert [c.status for c in github_standin.calls_to("POST", "/statuses/")] == [status, 201]
+
+
+@pytest.mark.parametrize("secondary", [True, False])
+async def test_a_long_limit_is_raised_with_its_wait_and_blocks_the_installation(
+    github_app, github_standin: State, github_sleeps, secondary
+):
+    github_standin.limit(1800, secondary=secondary)
+    client = github_app.installation(1)
+    with pytest.raises(GitHubRateLimited) as caught:
+        await client.get_collaborator_permission(REPO, "boss")
+    assert 1795 <= caught.value.retry_after <= 1802
+    assert github_sleeps == []  # nothing slept: the caller defers
+    # the installation is blocked until the reset: no more requests reach GitHub meanwhile
+    with pytest.raises(GitHubRateLimited) as again:
+        await client.create_reaction(REPO, 1, "eyes")
+    assert again.value.retry_after > 1790
+    asked = [c for c in github_standin.calls if "/access_tokens" not in c.path]
+    assert [(c.method, c.status) for c in asked] == [("GET", 403)]
 
 
 async def test_real_retry_after_one_second(github_standin_server, github_app_keys, github_standin):

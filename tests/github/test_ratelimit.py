@@ -17,7 +17,7 @@ NOW = 1_700_000_000.0
         (429, {"Retry-After": "7"}, "", 0, 7.0),
         (403, {"Retry-After": "30"}, "secondary rate limit", 0, 30.0),
         (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 100)}, "", 0, 101.0),
-        (403, {}, "You have exceeded a secondary rate limit", 1, 120.0),
+        (403, {}, "You have exceeded a secondary rate limit", 1, 60.0),
         (403, {}, "Resource not accessible by integration", 0, None),
         (502, {}, "", 2, 4.0),
         (404, {}, "Not Found", 0, None),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
+
+import pytest
 
 from bot.github.app import GitHubApp
 from bot.reporter.comment import MARKER
@@ -25,6 +28,10 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+async def no_wait(seconds: float) -> None:
+    await asyncio.sleep(0)
 
 
 def reporter(deployment_id, sessions, app, **kwargs) -> Reporter:
@@ -79,7 +86,8 @@ async def test_successful_preview(sessions, github_app: GitHubApp, github_standi
 
     [run] = github_standin.check_runs.values()
     assert run["name"] == "AutoStack / pr-12" and run["head_sha"] == SHA1
-    assert run["_history"] == ["queued", "in_progress", "completed"]
+    # a run over within the state delay costs one report: its outcome
+    assert run["_history"] == ["completed"]
     assert run["conclusion"] == "success"
     assert run["details_url"] == f"{BASE}/deployments/{dep}" and run["external_id"] == str(dep)
     summary = run["output"]["summary"]
@@ -90,7 +98,7 @@ async def test_successful_preview(sessions, github_app: GitHubApp, github_standi
     assert [a["identifier"] for a in run["_actions"]] == ["redeploy", "promote"]
 
     statuses = github_standin.statuses_for(SHA1, "autostack/pr-12")
-    assert [s["state"] for s in statuses] == ["pending", "success"]
+    assert [s["state"] for s in statuses] == ["success"]
     assert statuses[-1]["target_url"] == f"{BASE}/deployments/{dep}"
 
     [deployment] = github_standin.deployments.values()
@@ -104,7 +112,7 @@ async def test_successful_preview(sessions, github_app: GitHubApp, github_standi
         "production_environment": False,
     }
     dstatuses = github_standin.deployment_statuses[deployment["id"]]
-    assert [s["state"] for s in dstatuses] == ["in_progress", "success"]
+    assert [s["state"] for s in dstatuses] == ["success"]
     assert dstatuses[-1]["environment_url"] == url
     assert dstatuses[-1]["log_url"] == f"{BASE}/deployments/{dep}"
 
@@ -134,7 +142,7 @@ async def test_failed_build(sessions, github_app: GitHubApp, github_standin: Sta
     )
 
     [run] = github_standin.check_runs.values()
-    assert run["_history"] == ["queued", "in_progress", "completed"]
+    assert run["_history"] == ["completed"]
     assert run["conclusion"] == "failure"
     assert f"### ❌ pr-12 failed — {reason}" in run["output"]["summary"]
     assert "npm ERR! Lifecycle script" in run["output"]["text"]
@@ -143,12 +151,9 @@ async def test_failed_build(sessions, github_app: GitHubApp, github_standin: Sta
         ("package.json", 1),
     }
     assert [a["identifier"] for a in run["_actions"]] == ["redeploy"]
-    assert [s["state"] for s in github_standin.statuses_for(SHA1)] == ["pending", "failure"]
+    assert [s["state"] for s in github_standin.statuses_for(SHA1)] == ["failure"]
     [deployment] = github_standin.deployments.values()
-    assert [s["state"] for s in github_standin.deployment_statuses[deployment["id"]]] == [
-        "in_progress",
-        "failure",
-    ]
+    assert [s["state"] for s in github_standin.deployment_statuses[deployment["id"]]] == ["failure"]
     [comment] = github_standin.comments_on(REPO, 12)
     assert "❌ Failed" in comment["body"]
 
@@ -198,7 +203,7 @@ async def test_five_megabyte_log(sessions, github_app, github_standin):
     clock = FakeClock()
     lines = [f"line {n:06d} " + "x" * 90 for n in range(50_000)]
     assert sum(len(line) + 1 for line in lines) >= 5_000_000
-    rep = reporter(dep, sessions, github_app, clock=clock, flush_interval=10.0)
+    rep = reporter(dep, sessions, github_app, clock=clock, flush_interval=10.0, sleep=no_wait)
     # 0.01 s per line: 500 s of build, so at most one update per 10 s is about 50.
     await run_deployment(
         rep, dep, lines, Finished(dep, "success", "ready"), sessions, clock=clock, step=0.01, state="ready"
@@ -279,3 +284,68 @@ async def test_github_failure_does_not_raise(sessions, github_app, github_standi
     github_standin.fail_next("POST", "/check-runs$", 404, message="Not Found")
     await reporter(dep, sessions, github_app).emit(Queued(dep))
     assert github_standin.check_runs == {}
+
+
+async def test_a_run_slower_than_the_state_delay_shows_in_progress(sessions, github_app, github_standin):
+    env = await seed_environment(sessions)
+    dep = await add_deployment(sessions, env, SHA1)
+    rep = reporter(dep, sessions, github_app, state_delay=0.05)
+    await rep.emit(Queued(dep))
+    await rep.emit(PhaseStarted(dep, "source", T0))
+    await rep.emit(PhaseStarted(dep, "build", T0))
+    await asyncio.sleep(0.5)  # the build runs on; the pending state change goes out meanwhile
+    await finish_row(sessions, dep, state="ready")
+    await rep.emit(Finished(dep, "success", "ready"))
+
+    [run] = github_standin.check_runs.values()
+    # queued and started within the delay: GitHub first hears "in progress"
+    assert run["_history"] == ["in_progress", "completed"]
+    [deployment] = github_standin.deployments.values()
+    assert [s["state"] for s in github_standin.deployment_statuses[deployment["id"]]] == [
+        "in_progress",
+        "success",
+    ]
+    assert [s["state"] for s in github_standin.statuses_for(SHA1)] == ["pending", "success"]
+
+
+@pytest.mark.parametrize("kind", ["preview", "production"])
+async def test_a_newer_live_deployment_sets_the_older_one_inactive(
+    sessions, github_app, github_standin, kind
+):
+    # GitHub's auto_inactive leaves transient (preview) and production Deployments active
+    env = await seed_environment(sessions, kind=kind, pr_number=12 if kind == "preview" else None)
+    sticky = StickyComments(sessions)
+    for sha in (SHA1, SHA2, SHA3):
+        dep = await add_deployment(sessions, env, sha, pr_number=12 if kind == "preview" else None)
+        await run_deployment(
+            reporter(dep, sessions, github_app, sticky=sticky),
+            dep,
+            [],
+            Finished(dep, "success", "ready", url="http://shop"),
+            sessions,
+            state="ready",
+            ready_at=T0,
+        )
+    first, second, third = github_standin.deployments.values()
+    states = {
+        d["sha"]: [s["state"] for s in github_standin.deployment_statuses[d["id"]]]
+        for d in (first, second, third)
+    }
+    assert states == {SHA1: ["success", "inactive"], SHA2: ["success", "inactive"], SHA3: ["success"]}
+    [inactive] = [s for s in github_standin.deployment_statuses[first["id"]] if s["state"] == "inactive"]
+    assert inactive["description"] == f"Replaced by deployment #{second['description'].split('#')[1]}"
+
+
+async def test_github_marks_plain_environments_inactive_itself(github_app, github_standin):
+    # what the stand-in records for a non-transient, non-production environment: GitHub's own
+    client = github_app.installation(1)
+    ids = []
+    for sha in (SHA1, SHA2):
+        ids.append(
+            await client.create_deployment(
+                REPO, ref=sha, environment="staging", description="d", transient=False, production=False
+            )
+        )
+        await client.create_deployment_status(REPO, ids[-1], state="success", description="live")
+    assert [s["state"] for s in github_standin.deployment_statuses[ids[0]]] == ["success", "inactive"]
+    assert [s["state"] for s in github_standin.deployment_statuses[ids[1]]] == ["success"]

@@ -111,11 +111,13 @@ async def test_replicas_post_one_sticky_comment_and_edit_it(
         [edited] = github_standin.comments_on(REPO, 12)
         assert "`2222222`" in edited["body"]
 
-        # someone deletes it on GitHub: it comes back once, not once per replica
+        # someone deletes it on GitHub: it comes back with the next change, once, not once per
+        # replica (an unchanged comment is not sent again: the reporter's ledger says GitHub has it)
         del github_standin.comments[comment["id"]]
+        await add_deployment(seeder, env, "3" * 40)
         await all_replicas_report()
         [recreated] = github_standin.comments_on(REPO, 12)
-        assert recreated["id"] != comment["id"] and "`2222222`" in recreated["body"]
+        assert recreated["id"] != comment["id"] and "`3333333`" in recreated["body"]
         assert len(github_standin.calls_to("POST", r"/issues/12/comments$")) == 2
     finally:
         for engine in engines:

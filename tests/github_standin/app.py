@@ -157,6 +157,10 @@ def _answer(state: State, spec: OpenAPI, request: Request, method: str, path: st
         installation = _check_token(state, auth)
         if installation is None:
             return _error(401, "Bad credentials")
+        with state.lock:
+            limited = state.limits.check(installation, method, path)
+        if limited is not None:
+            return _error(403, limited[0], limited[1])
     handler: Callable[..., Answer] | None = HANDLERS.get((method, operation.template))
     if handler is None:
         state.violations.append(f"{method} {operation.template}: the stand-in does not serve it")
@@ -172,7 +176,8 @@ def _answer(state: State, spec: OpenAPI, request: Request, method: str, path: st
         return _error(422, str(refusal))
     if answer.redirect:
         return RedirectResponse(answer.redirect, status_code=302)
-    return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+    headers = {**state.limits.headers(installation), **answer.headers} if installation else answer.headers
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
 
 def _names(template: str) -> list[str]:

@@ -93,7 +93,28 @@ def create_deployment_status(
         updated_at=iso(),
     )
     state.deployment_statuses[number].append(status)
+    if body["state"] == "success" and body.get("auto_inactive", True):
+        _auto_inactive(state, spec, op, number)
     return Answer(201, status)
+
+
+def _auto_inactive(state: State, spec: OpenAPI, op: Operation, number: int) -> None:
+    """GitHub's auto_inactive: prior deployments of the repository and environment that had a
+    success get an inactive status, unless they are transient or production deployments
+    (those the App must mark inactive itself)."""
+    current = state.deployments[number]
+    for other, deployment in state.deployments.items():
+        if other >= number or deployment["_repo"] != current["_repo"]:
+            continue
+        if deployment["environment"] != current["environment"]:
+            continue
+        if deployment["transient_environment"] or deployment["production_environment"]:
+            continue
+        statuses = state.deployment_statuses[other]
+        if statuses and statuses[-1]["state"] == "success":
+            inactive = spec.example(op, 201)
+            inactive.update(id=state.next_id(), state="inactive", description="", created_at=iso())
+            statuses.append(inactive)
 
 
 def list_deployment_statuses(

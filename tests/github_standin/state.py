@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.github_standin.limits import RateLimits
+
 
 @dataclass(frozen=True)
 class Call:
@@ -58,6 +60,7 @@ class State:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.faults: list[Fault] = []
+        self.limits = RateLimits()
         self.token_ttl = 3600.0
         self.tokens: dict[str, tuple[int, float]] = {}
         self.installations: dict[int, str] = {1: "octo-org"}
@@ -101,6 +104,11 @@ class State:
     ) -> None:
         """Answer the next `times` requests whose path matches the regex with `status`."""
         self.faults.append(Fault(method, re.compile(path), status, headers or {}, message, times))
+
+    def limit(self, seconds: float, *, secondary: bool = True) -> None:
+        """Refuse installation requests for `seconds` with a secondary limit (403, retry-after)
+        or a primary one (403, x-ratelimit-remaining 0 and x-ratelimit-reset)."""
+        self.limits.impose(seconds, secondary=secondary)
 
     def expire_tokens(self) -> None:
         """Make every issued installation token expired, as if an hour had passed."""

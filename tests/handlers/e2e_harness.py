@@ -27,6 +27,7 @@ from bot.deploy_jobs import DeployRuntime
 from bot.queue import DEPLOY_QUEUE, JobQueue
 from bot.reporter.comment import MARKER
 from bot.reporter.hub import ReporterHub
+from bot.reporter.ledger import RedisLedger
 from bot.worker import make_deploy_worker
 from deployer.envvars import project_secrets
 from deployer.targets.local.router import hostname_for
@@ -248,6 +249,7 @@ async def e2e_running(
                 settings.base_url,
                 lambda project_id: project_secrets(services.sessions, services.keyring, project_id),
                 source_roots=(str(data_dir),),
+                ledger=RedisLedger(services.queue, DEPLOY_QUEUE),
             )
             runtime = DeployRuntime(target=target, work_dir=data_dir / "work", hub=hub)
             yield E2E(intake, runtime, server.state, target)

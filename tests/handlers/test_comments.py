@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from handlers import default_router
+from handlers.errors import TemporaryError
+from handlers.router import dispatch
 from tests.handlers.conftest import Harness
-from tests.handlers.doubles import payload, pr_comment, pull_request
+from tests.handlers.doubles import FakeGitHub, context, payload, pr_comment, pull_request
 
 HEAD = "b" * 40
 
@@ -170,3 +173,36 @@ async def test_several_commands_in_one_comment_are_authorized_before_any_runs(ha
     await harness.deliver("issue_comment", pr_comment("/redeploy\n/promote", login="writer"))
     assert len(await harness.deployments()) == 1
     assert harness.github.permission_calls == 1  # cached for the second command
+
+
+class LimitedGitHub(FakeGitHub):
+    """GitHub that rate-limits every permission lookup."""
+
+    async def get_collaborator_permission(self, repo: str, username: str) -> str:
+        self.permission_calls += 1
+        raise TemporaryError("GitHub's rate limit; try again in 1800 s")
+
+
+async def test_a_failed_permission_lookup_reacts_once_and_replies_once_at_the_end(harness: Harness):
+    await opened(harness)
+    github = LimitedGitHub()
+    body = pr_comment("/deploy production", login="boss")
+    handled: list[str] = []
+    results = []
+    for attempt in range(1, 9):  # the delivery job's tries, as the worker makes them
+        ctx = context(harness.sessions, "issue_comment", body, jobs=harness.jobs, github=github)
+        ctx.last_attempt = attempt == 8
+        result = await dispatch(default_router(), ctx, skip=handled)
+        handled = result.done
+        results.append(result)
+
+    comment_id = body["comment"]["id"]
+    assert github.reactions == [(comment_id, "eyes"), (comment_id, "confused")]
+    [(number, reply)] = github.comments
+    assert number == body["issue"]["number"]
+    assert "@boss I could not check your permission to run `/deploy production`" in reply
+    assert "Nothing was run" in reply and "again in a few minutes" in reply
+    assert github.permission_calls == 8
+    assert all(r.temporary for r in results[:7]) and not results[-1].temporary
+    assert "could not look up boss's permission" in results[-1].permanent["handlers.comments.on_comment"]
+    assert [d.environment for d in await harness.deployments()] == ["pr-2"]

@@ -30,15 +30,24 @@ async def test_push_to_default_branch_serves_the_new_commit_in_production(e2e: E
 
     [run] = [r for r in e2e.check_runs("AutoStack / production") if r["head_sha"] == SHA2]
     assert run["status"] == "completed" and run["conclusion"] == "success"
-    assert run["_history"][0] == "queued" and run["_history"][-1] == "completed"
+    # intermediate states within the reporter's state delay collapse; the outcome always shows
+    assert run["_history"][-1] == "completed"
+    assert run["_history"] in (
+        ["completed"],
+        ["in_progress", "completed"],
+        ["queued", "in_progress", "completed"],
+    )
     assert url in run["output"]["summary"]
 
     statuses = e2e.github.statuses_for(SHA2, "autostack/production")
-    assert statuses[0]["state"] == "pending" and statuses[-1]["state"] == "success"
+    assert [s["state"] for s in statuses] in (["success"], ["pending", "success"])
 
     [deployment] = [d for d in e2e.github_deployments("production") if d["_request"]["ref"] == SHA2]
     assert deployment["_request"]["production_environment"] is True
     assert deployment["_request"]["transient_environment"] is False
     states = e2e.deployment_states(deployment)
     assert states[-1] == "success"
+    # the production Deployment it replaced is inactive (auto_inactive skips production ones)
+    [replaced] = [d for d in e2e.github_deployments("production") if d["_request"]["ref"] != SHA2]
+    assert e2e.deployment_states(replaced)[-1] == "inactive"
     assert e2e.github.deployment_statuses[deployment["id"]][-1]["environment_url"] == url
