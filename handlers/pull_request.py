@@ -45,28 +45,30 @@ async def on_pull_request(ctx: Context) -> None:
     await _deploy_head(ctx, project, await repository_config(ctx, project), label_added=False)
 
 
+async def _labelled_project(ctx: Context) -> tuple[ProjectRef, RepoConfig] | None:
+    """The project and its config when the label this delivery adds or removes is the one
+    `previews.when: label:<name>` names; else None."""
+    project = await project_for(ctx)
+    if project is None:
+        return None
+    config = await repository_config(ctx, project)
+    if config.previews.label is None or (ctx.payload.get("label") or {}).get("name") != config.previews.label:
+        return None
+    return project, config
+
+
 @router.on("pull_request.labeled")
 async def on_labeled(ctx: Context) -> None:
     """With `previews.when: label:<name>`, adding that label deploys the preview."""
-    project = await project_for(ctx)
-    if project is None:
-        return
-    config = await repository_config(ctx, project)
-    if config.previews.label is None or (ctx.payload.get("label") or {}).get("name") != config.previews.label:
-        return
-    await _deploy_head(ctx, project, config, label_added=True)
+    if (found := await _labelled_project(ctx)) is not None:
+        await _deploy_head(ctx, *found, label_added=True)
 
 
 @router.on("pull_request.unlabeled")
 async def on_unlabeled(ctx: Context) -> None:
     """With `previews.when: label:<name>`, removing that label destroys the preview."""
-    project = await project_for(ctx)
-    if project is None:
-        return
-    config = await repository_config(ctx, project)
-    if config.previews.label is None or (ctx.payload.get("label") or {}).get("name") != config.previews.label:
-        return
-    await _destroy_preview(ctx, project, ctx.payload["pull_request"], forget_head=False)
+    if (found := await _labelled_project(ctx)) is not None:
+        await _destroy_preview(ctx, found[0], ctx.payload["pull_request"], forget_head=False)
 
 
 async def _deploy_head(ctx: Context, project: ProjectRef, config: RepoConfig, *, label_added: bool) -> None:
