@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from bot.api_deploy import DeployService, follow
+from bot.web.confirm import confirm_destroy, confirm_rollback, confirmed
 from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
 from store.models import Deployment, DeploymentLog, Project
@@ -87,12 +88,16 @@ async def redeploy(request: Request, viewer: Viewer) -> Response:
 
 
 async def rollback_action(request: Request, viewer: Viewer) -> Response:
-    """Put the previous live build back."""
+    """Put the previous live build back, once the confirmation page was answered."""
+    if not await confirmed(request):
+        return await confirm_rollback(request, viewer)
     return await _environment_action(request, viewer, "rollback")
 
 
 async def destroy(request: Request, viewer: Viewer) -> Response:
-    """Stop the environment's app and mark it destroyed."""
+    """Stop the environment's app and mark it destroyed, once the confirmation page was answered."""
+    if not await confirmed(request):
+        return await confirm_destroy(request, viewer)
     return await _environment_action(request, viewer, "destroy")
 
 
@@ -111,6 +116,6 @@ routes = [
     page("/deployments/{id:int}/events", deployment_events, "deployments.view"),
     page("/deployments/{id:int}/promote", promote_action, "deployments.promote", ("POST",)),
     page(f"{_ENV}/redeploy", redeploy, "deployments.redeploy", ("POST",)),
-    page(f"{_ENV}/rollback", rollback_action, "deployments.rollback", ("POST",)),
-    page(f"{_ENV}/destroy", destroy, "environments.destroy", ("POST",)),
+    page(f"{_ENV}/rollback", rollback_action, "deployments.rollback", ("GET", "POST")),
+    page(f"{_ENV}/destroy", destroy, "environments.destroy", ("GET", "POST")),
 ]
