@@ -47,6 +47,7 @@ async def team_page(
         invitations=invitations,
         tokens=tokens,
         roles=ROLES,
+        last_owner=sum(m.role == "owner" for m in members) == 1,
         notice=notice or {},
     )
 
