@@ -29,7 +29,8 @@ from deployer.events import EnvironmentDestroyed
 from deployer.expiry import expire_idle_previews
 from handlers.context import Context, HandlerSettings
 from handlers.router import DispatchResult, dispatch
-from store.models import AuditEvent, Delivery, Project, utcnow
+from store.activity import record_activity
+from store.models import Delivery, Project, utcnow
 
 log = logging.getLogger("autostack.worker")
 
@@ -270,14 +271,13 @@ async def _audit(
     """Record what the reconciler did to an environment; return its project's id (None if gone)."""
     async with services.sessions.begin() as session:
         project = await session.scalar(select(Project).where(Project.name == project_name))
-        session.add(
-            AuditEvent(
-                project_id=project.id if project else None,
-                actor="autostack",
-                action=action,
-                target=f"{project_name}/{environment}",
-                details={"reason": reason},
-            )
+        await record_activity(
+            session,
+            actor="autostack",
+            action=action,
+            target=f"{project_name}/{environment}",
+            project_id=project.id if project else None,
+            reason=reason,
         )
         return project.id if project else None
 

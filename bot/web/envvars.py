@@ -137,7 +137,7 @@ async def set_env_vars(
         except EnvVarError as exc:
             raise ActionError(400, str(exc)) from exc
         keys = ", ".join(key for key, _ in pairs)
-        audit(
+        await audit(
             session,
             request,
             viewer.login,
@@ -164,7 +164,9 @@ async def delete_env_var(request: Request, viewer: Viewer, name: str, key: str, 
             raise ActionError(409, f"{key} is set in scopes {scopes}; say which scope to delete")
         scope = rows[0].scope
         await session.delete(rows[0])
-        audit(session, request, viewer.login, viewer.team.id, "env.delete", key, project.id, scope=scope)
+        await audit(
+            session, request, viewer.login, viewer.team.id, "env.delete", key, project.id, scope=scope
+        )
     await mark_stale(request, project, scope)
     return scope
 

@@ -61,7 +61,7 @@ async def delete_project(request: Request, viewer: Viewer, name: str) -> int:
             raise ActionError(409, str(exc)) from exc
     async with web.sessions.begin() as session:
         hostnames = await remove_project(session, project.id)
-        audit(
+        await audit(
             session, request, viewer.login, viewer.team.id, "project.delete", name, None, environments=active
         )
     if web.routing is not None:

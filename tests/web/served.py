@@ -15,7 +15,10 @@ from bot.api_deploy import DeployService
 from bot.serve import serve_app
 from bot.services import Services
 from bot.web.runtime import build_state
+from store.models import Deployment
 from tests.web import harness
+
+ADMIN_TOKEN = "served-admin-token"
 
 
 @dataclass
@@ -35,10 +38,15 @@ async def served(backend, tmp_path: Path) -> AsyncIterator[Served]:
     enqueued: list[int] = []
 
     async def enqueue(deployment_id: int) -> None:
+        # the worker, done at once: an upload's progress stream ends
         enqueued.append(deployment_id)
+        async with services.sessions.begin() as session:
+            (await session.get(Deployment, deployment_id)).state = "cancelled"
 
     target = harness.FakeTarget()
-    deploy = DeployService(services.sessions, tmp_path / "data", enqueue, target, harness.FakeSink())  # type: ignore[arg-type]
+    deploy = DeployService(
+        services.sessions, tmp_path / "data", enqueue, target, harness.FakeSink(), admin_token=ADMIN_TOKEN
+    )  # type: ignore[arg-type]
     app = serve_app(services, build_state(services, deploy, None))
     seed = await harness.seed(services.sessions)
     opened: list[httpx.AsyncClient] = []
