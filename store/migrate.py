@@ -24,8 +24,9 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database schema up to `revision`, creating the SQLite folder if needed."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Bring the database schema up to `revision` (every head: branches made side by side
+    migrate before they are chained), creating the SQLite folder if needed."""
     url = sync_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)

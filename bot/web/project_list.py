@@ -39,9 +39,8 @@ def _like(text: str) -> str:
 
 
 def project_query(team: Team, search: str) -> Select[tuple]:
-    """Every live project of `team` whose name (or repository) contains `search`, joined to its
-    newest deployment (an index lookup per project on (project_id, id)) and that deployment's
-    environment, so the state shown can follow a later destroy."""
+    """Every live project of `team` whose name (or repository) contains `search`, with its
+    production URL and the id of its newest deployment (an index lookup on (project_id, id))."""
     newest = (
         select(func.max(Deployment.id))
         .where(Deployment.project_id == Project.id)
@@ -54,23 +53,8 @@ def project_query(team: Team, search: str) -> Select[tuple]:
         .subquery()
     )
     query = (
-        select(
-            Project.name,
-            Project.full_name,
-            production.c.url,
-            Deployment.state,
-            Deployment.created_at,
-            Deployment.framework,
-            Deployment.commit_sha,
-            Deployment.commit_message,
-            Deployment.ref,
-            Deployment.id,
-            Environment.state,
-            Environment.current_deployment_id,
-        )
+        select(Project.name, Project.full_name, production.c.url, newest.label("newest"))
         .where(projects_of(team), Project.archived_at.is_(None))
-        .outerjoin(Deployment, Deployment.id == newest)
-        .outerjoin(Environment, Environment.id == Deployment.environment_id)
         .outerjoin(production, production.c.project_id == Project.id)
         .order_by(Project.name)
     )
@@ -82,36 +66,54 @@ def project_query(team: Team, search: str) -> Select[tuple]:
     return query
 
 
+def newest_query(ids: list[int]) -> Select[tuple]:
+    """The deployments `ids` with their environment's state and live build, by primary key.
+
+    A second query rather than a join: PostgreSQL plans a join on the correlated newest id as a
+    hash of every deployment (300 ms with 50,000), and SQLite has no LATERAL."""
+    return (
+        select(
+            Deployment.id,
+            Deployment.state,
+            Deployment.created_at,
+            Deployment.framework,
+            Deployment.commit_sha,
+            func.substr(Deployment.commit_message, 1, 200),
+            Deployment.ref,
+            Environment.state,
+            Environment.current_deployment_id,
+        )
+        .join(Environment, Environment.id == Deployment.environment_id)
+        .where(Deployment.id.in_(ids))
+    )
+
+
 async def project_rows(session: AsyncSession, team: Team, search: str) -> list[ProjectRow]:
     """The projects list's rows in name order."""
-    rows = (await session.execute(project_query(team, search))).all()
-    return [
-        ProjectRow(
-            name=name,
-            full_name=full_name,
-            url=url,
-            state=None if state is None else shown_state(state, env_state, current == deployment_id),
-            deployed_at=created,
-            framework=framework,
-            commit_sha=sha,
-            commit_message=(message or "").split("\n", 1)[0] or None,
-            branch=ref,
+    projects = (await session.execute(project_query(team, search))).all()
+    ids = [newest for *_, newest in projects if newest is not None]
+    newest = {row[0]: row for row in (await session.execute(newest_query(ids))).all()} if ids else {}
+    rows = []
+    for name, full_name, url, newest_id in projects:
+        found = newest.get(newest_id)
+        if found is None:
+            rows.append(ProjectRow(name, full_name, url, None, None, None, None, None, None))
+            continue
+        deployment_id, state, created, framework, sha, message, ref, env_state, current = found
+        rows.append(
+            ProjectRow(
+                name=name,
+                full_name=full_name,
+                url=url,
+                state=shown_state(state, env_state, current == deployment_id),
+                deployed_at=created,
+                framework=framework,
+                commit_sha=sha,
+                commit_message=(message or "").split("\n", 1)[0] or None,
+                branch=ref,
+            )
         )
-        for (
-            name,
-            full_name,
-            url,
-            state,
-            created,
-            framework,
-            sha,
-            message,
-            ref,
-            deployment_id,
-            env_state,
-            current,
-        ) in rows
-    ]
+    return rows
 
 
 def sort_rows(rows: list[ProjectRow], key: str) -> list[ProjectRow]:

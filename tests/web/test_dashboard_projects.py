@@ -160,3 +160,16 @@ async def test_delete_project_needs_the_typed_name(served: Served):
     assert entry.actor == "admin-user" and entry.target == "shop"
     assert sorted(entry.details["environments"]) == ["pr-1", "production"]
     assert "No projects yet" in (await admin.get("/")).text
+
+
+async def test_projects_list_pages_keep_search_and_sort(served: Served):
+    async with served.sessions.begin() as session:
+        session.add_all(Project(name=f"app-{n:03d}") for n in range(120))
+    viewer = served.as_role("viewer")
+    first = (await viewer.get("/?q=app&sort=name")).text
+    assert first.count('href="/projects/app-') == 50 and "1–50 of 120" in first
+    assert 'href="?q=app&amp;sort=name&amp;page=2" rel="next"' in first
+    last = (await viewer.get("/?q=app&sort=name&page=3")).text
+    assert "101–120 of 120" in last and 'href="/projects/app-119"' in last and 'rel="next"' not in last
+    beyond = (await viewer.get("/?q=app&page=99")).text
+    assert "101–120 of 120" in beyond
