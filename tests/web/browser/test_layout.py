@@ -122,3 +122,19 @@ def test_delete_project_by_typing_its_name(page, served, github_standin, typed):
     button.click()
     page.wait_for_url(re.compile(r"/$"))
     page.wait_for_selector("text=No projects yet")
+
+
+def test_a_refused_paste_keeps_the_text_and_names_the_line(page, served, github_standin):
+    sign_in(page, served, github_standin)
+    page.goto(served.url + "/projects/shop/env")
+    pasted = "LOG_LEVEL=debug\nREGION=eu\n1FOO=bar"
+    page.fill("#bulk-vars textarea", pasted)
+    page.click("#bulk-vars button")
+    page.wait_for_selector("#error")
+    assert page.locator("#error").inner_text() == 'line 3: "1FOO" — names start with a letter or _'
+    assert page.locator("#bulk-vars textarea").input_value() == pasted
+    page.fill("#add-var input[name=key]", "MY-VAR")
+    page.click("#add-var button")  # no pattern attribute: the server answers, in its own words
+    page.wait_for_selector("#error")
+    assert "names use only letters, digits and _" in page.locator("#error").inner_text()
+    assert page.locator("#add-var input[name=key]").input_value() == "MY-VAR"
