@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from store.encryption import env_var_context
-from store.models import Domain, EnvVar
+from store.models import Domain, EnvVar, Member, Team
 from tests.web.browser.test_flows import sign_in
 
 WIDTHS = (1024, 1280, 1440)
@@ -49,6 +50,12 @@ async def _long_rows(sessions: Any, keyring: Any, project_id: int) -> None:
         )
 
 
+async def _second_member(sessions: Any) -> None:
+    async with sessions.begin() as session:
+        team = await session.scalar(select(Team).where(Team.name == "octo-org"))
+        session.add(Member(team_id=team.id, github_user_id=99, github_login="bob", role="developer"))
+
+
 def _pages(served: Any) -> dict[str, str]:
     return {
         "projects": "/",
@@ -81,6 +88,10 @@ def test_no_page_overflows_from_1024_to_1440(page, served, github_standin):
             if found["wide"] > found["limit"] or found["cut"]:
                 problems.append((name, width, found))
     assert problems == []
+    served.run(_second_member(served.state.sessions))
+    page.goto(served.url + "/team")
+    role = page.locator("#members select[name=role]").first.bounding_box()
+    assert role["width"] < 160, role  # sized to its options, not stretched across the cell
     page.goto(served.url + "/setup")
     card, field = page.locator("#register-card").bounding_box(), page.locator("#org").bounding_box()
     assert card["x"] <= field["x"] and field["x"] + field["width"] <= card["x"] + card["width"]
