@@ -71,6 +71,12 @@ async def project(request: Request, viewer: Viewer) -> Response:
             query = query.where(Deployment.environment == environment)
         if state in STATES:
             query = query.where(Deployment.state == state)
+        if state == "ready":
+            # as the rows say it: ready is a live build, not one replaced or destroyed since
+            live = select(Environment.current_deployment_id).where(
+                Environment.project_id == found.id, Environment.state == "active"
+            )
+            query = query.where(Deployment.id.in_(live))
         deployments = (
             await session.scalars(query.order_by(Deployment.created_at.desc()).limit(PAGE_SIZE))
         ).all()

@@ -79,6 +79,9 @@ async def test_destroy_asks_first_then_states_follow(served: Served):
     deployments = project.split("<h2>Deployments")[1]
     row = deployments.split(f'href="/deployments/{served.seed.preview_deployment_id}"')[1].split("</tr>")[0]
     assert 'class="state destroyed"' in row and "ready" not in row
+    ready = (await admin.get("/projects/shop?state=ready")).text.split("<h2>Deployments")[1]
+    assert f'href="/deployments/{served.seed.preview_deployment_id}"' not in ready
+    assert f'href="/deployments/{served.seed.deployment_id}"' in ready
     # the newest deployment of shop was pr-1's: the list must not call the project ready
     listed = (await admin.get("/")).text
     assert 'class="state destroyed"' in listed and 'class="state ready"' not in listed
