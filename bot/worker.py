@@ -32,8 +32,9 @@ from deployer.expiry import expire_idle_previews
 from handlers.context import Context, HandlerSettings
 from handlers.errors import is_temporary
 from handlers.router import DispatchResult, dispatch
+from store.activity import record_activity
 from store.leases import LEASE, RENEW_EVERY, TERMINAL, claim_delivery, expired_delivery_claims, renew_delivery
-from store.models import AuditEvent, Delivery, Project, utcnow
+from store.models import Delivery, Project, utcnow
 from store.transient import is_database_outage
 
 log = logging.getLogger("autostack.worker")
@@ -368,14 +369,13 @@ async def _audit(
     """Record what the reconciler did to an environment; return its project's id (None if gone)."""
     async with services.sessions.begin() as session:
         project = await session.scalar(select(Project).where(Project.name == project_name))
-        session.add(
-            AuditEvent(
-                project_id=project.id if project else None,
-                actor="autostack",
-                action=action,
-                target=f"{project_name}/{environment}",
-                details={"reason": reason},
-            )
+        await record_activity(
+            session,
+            actor="autostack",
+            action=action,
+            target=f"{project_name}/{environment}",
+            project_id=project.id if project else None,
+            reason=reason,
         )
         return project.id if project else None
 

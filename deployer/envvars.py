@@ -16,11 +16,26 @@ from store.encryption import KeyRing, env_var_context
 from store.models import Environment, EnvVar, Project
 
 SCOPES = ("production", "preview", "branch", "all")
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+_FIRST = re.compile(r"[A-Za-z_]")
+_REST = re.compile(r"[A-Za-z0-9_]*")
+MAX_NAME = 255
 
 
 class EnvVarError(ValueError):
     """A variable that cannot be stored: bad name or scope."""
+
+
+def name_problem(key: str) -> str | None:
+    """The rule a variable name breaks, in words for the person who typed it; None if it is fine."""
+    if not key:
+        return "a name is needed"
+    if not _FIRST.fullmatch(key[0]):
+        return "names start with a letter or _"
+    if not _REST.fullmatch(key):
+        return "names use only letters, digits and _"
+    if len(key) > MAX_NAME:
+        return f"names are at most {MAX_NAME} characters"
+    return None
 
 
 async def set_env_var(
@@ -34,10 +49,9 @@ async def set_env_var(
     secret: bool = False,
 ) -> EnvVar:
     """Create or replace one variable; only its ciphertext is stored."""
-    if not _KEY.match(key):
-        raise EnvVarError(
-            f"env var name {key!r} is not allowed; use letters, digits and _, not starting with a digit"
-        )
+    problem = name_problem(key)
+    if problem is not None:
+        raise EnvVarError(f"env var name {key[:60]!r} is not allowed: {problem}")
     if scope not in SCOPES:
         raise EnvVarError(f"env var scope {scope!r} is not one of: {', '.join(SCOPES)}")
     row = await session.scalar(

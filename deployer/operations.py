@@ -127,28 +127,36 @@ async def rollback(
         )
         if env is None:
             raise OperationError(f"{project_name} has no environment {environment!r}")
-        ready = select(Deployment).where(
-            Deployment.environment_id == env.id,
-            Deployment.ready_at.is_not(None),
-            Deployment.artifact.is_not(None),
-        )
-        if to_deployment is not None:
-            chosen = await session.scalar(ready.where(Deployment.id == to_deployment))
-            if chosen is None:
-                raise OperationError(
-                    f"deployment {to_deployment} never went live in "
-                    f"{environment}; pick one listed by `autostack ls`"
-                )
-        else:
-            chosen = await session.scalar(
-                ready.where(
-                    Deployment.id != (env.current_deployment_id or 0),
-                    Deployment.id < (env.current_deployment_id or 2**62),
-                ).order_by(Deployment.id.desc())
-            )
-            if chosen is None:
-                raise OperationError(f"{environment} has no earlier live deployment to roll back to")
+        chosen = await rollback_target(session, env, to_deployment)
     return await _reuse(sessions, project_name, environment, chosen, "rollback", actor, delivery_id)
+
+
+async def rollback_target(
+    session: AsyncSession, env: Environment, to_deployment: int | None = None
+) -> Deployment:
+    """The build a rollback of `env` puts back: `to_deployment`, or the newest live build before
+    the current one; OperationError saying why when there is none."""
+    ready = select(Deployment).where(
+        Deployment.environment_id == env.id,
+        Deployment.ready_at.is_not(None),
+        Deployment.artifact.is_not(None),
+    )
+    if to_deployment is not None:
+        chosen = await session.scalar(ready.where(Deployment.id == to_deployment))
+        if chosen is None:
+            raise OperationError(
+                f"deployment {to_deployment} never went live in {env.name}; pick one listed by `autostack ls`"
+            )
+        return chosen
+    chosen = await session.scalar(
+        ready.where(
+            Deployment.id != (env.current_deployment_id or 0),
+            Deployment.id < (env.current_deployment_id or 2**62),
+        ).order_by(Deployment.id.desc())
+    )
+    if chosen is None:
+        raise OperationError(f"{env.name} has no earlier live deployment to roll back to")
+    return chosen
 
 
 async def promote(

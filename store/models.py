@@ -181,6 +181,8 @@ class Deployment(Base):
         Index("ix_deployments_env_created", "environment_id", "created_at"),
         Index("ix_deployments_project_created", "project_id", "created_at"),
         Index("ix_deployments_project_sha", "project_id", "commit_sha"),
+        Index("ix_deployments_project_id_desc", "project_id", "id"),
+        Index("ix_deployments_env_id_desc", "environment_id", "id"),
         Index("ix_deployments_state", "state"),
         # A redelivered (or retried) event finds its deployment instead of making a second one.
         Index("ux_deployments_delivery_env", "delivery_id", "environment_id", unique=True),
@@ -334,7 +336,10 @@ class AuditEvent(Base):
     """Who changed what, when and from where."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_team_created", "team_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_team_created", "team_id", "created_at"),
+        Index("ix_audit_team_id", "team_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))

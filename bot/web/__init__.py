@@ -19,6 +19,7 @@ from bot.web import (
     deployments,
     domains,
     envvars,
+    project_delete,
     projects,
     setup,
     team,
@@ -32,6 +33,7 @@ def page_routes() -> list[BaseRoute]:
     """Every route of the web page, in matching order."""
     return [
         *auth.routes,
+        *project_delete.routes,
         *projects.routes,
         *deployments.routes,
         *envvars.routes,

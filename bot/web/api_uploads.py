@@ -74,7 +74,7 @@ async def _make_project(request: Request, viewer: Viewer, name: str) -> None:
             project = Project(name=name, installation_id=viewer.team.installation_id)
             session.add(project)
             await session.flush()
-            audit(session, request, viewer.login, viewer.team.id, "project.create", name, project.id)
+            await audit(session, request, viewer.login, viewer.team.id, "project.create", name, project.id)
     except IntegrityError:
         # another upload made it meanwhile; whose it is is checked again by the caller
         return
@@ -103,7 +103,7 @@ async def upload(request: Request, viewer: Viewer) -> Response:
     )
     async with service.sessions.begin() as session:
         project_id = await session.scalar(select(Project.id).where(Project.name == name))
-        audit(
+        await audit(
             session,
             request,
             viewer.login,

@@ -157,7 +157,7 @@ async def login_callback(request: Request) -> Response:
             member = await accept_invitation(session, invitation, user) if invitation else None
             member = member or await _team_for(session, identity, web.github, token, user)
             if member is not None:
-                audit(session, request, user.login, member.team_id, "login", user.login)
+                await audit(session, request, user.login, member.team_id, "login", user.login)
     except IdentityError as exc:
         return refuse(request, None, 502, str(exc))
     finally:
@@ -195,7 +195,7 @@ async def login_local(request: Request) -> Response:
             session.add(
                 Member(team_id=team.id, github_user_id=LOCAL_ADMIN_ID, github_login="admin", role="owner")
             )
-        audit(session, request, "admin", team.id, "login", "local admin link")
+        await audit(session, request, "admin", team.id, "login", "local admin link")
     _start_session(request, LOCAL_ADMIN_ID, "admin", team.id)
     return RedirectResponse("/", 303)
 

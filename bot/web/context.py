@@ -21,8 +21,9 @@ from bot.api_deploy import DeployService
 from bot.github.api import GitHubApps
 from bot.settings import Settings
 from bot.web.roles import allows
+from store.activity import record_activity
 from store.encryption import KeyRing
-from store.models import AuditEvent, Member, Project, Team
+from store.models import Member, Project, Team
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -192,7 +193,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def audit(
+async def audit(
     session: AsyncSession,
     request: Request,
     actor: str,
@@ -202,17 +203,16 @@ def audit(
     project_id: int | None = None,
     **details: Any,
 ) -> None:
-    """Add an activity-log entry: who, what, when, from where (never a secret value)."""
-    session.add(
-        AuditEvent(
-            team_id=team_id,
-            project_id=project_id,
-            actor=actor,
-            action=action,
-            target=target,
-            details=details,
-            source_ip=client_ip(request),
-        )
+    """Add an activity-log entry from a page or API request: who, what, when, from where."""
+    await record_activity(
+        session,
+        actor=actor,
+        action=action,
+        target=target,
+        project_id=project_id,
+        team_id=team_id,
+        source_ip=client_ip(request),
+        **details,
     )
 
 

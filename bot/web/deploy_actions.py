@@ -73,7 +73,7 @@ async def environment_action(
             if changed is not None:
                 changed.redeploy_needed = False
         details = {"deployment": deployment_id} if deployment_id is not None else {}
-        audit(
+        await audit(
             session,
             request,
             viewer.login,
@@ -99,7 +99,7 @@ async def promote_deployment(request: Request, viewer: Viewer, deployment_id: in
     except OperationError as exc:
         raise ActionError(409, str(exc)) from exc
     async with web.sessions.begin() as session:
-        audit(
+        await audit(
             session,
             request,
             viewer.login,

@@ -11,6 +11,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response, S
 
 from bot.api_deploy import DeployService, follow
 from bot.log_archive import read_log
+from bot.web.confirm import confirm_destroy, confirm_rollback, confirmed
 from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
 from bot.web.log_view import group_lines, render_text
@@ -106,12 +107,16 @@ async def redeploy(request: Request, viewer: Viewer) -> Response:
 
 
 async def rollback_action(request: Request, viewer: Viewer) -> Response:
-    """Put the previous live build back."""
+    """Put the previous live build back, once the confirmation page was answered."""
+    if not await confirmed(request):
+        return await confirm_rollback(request, viewer)
     return await _environment_action(request, viewer, "rollback")
 
 
 async def destroy(request: Request, viewer: Viewer) -> Response:
-    """Stop the environment's app and mark it destroyed."""
+    """Stop the environment's app and mark it destroyed, once the confirmation page was answered."""
+    if not await confirmed(request):
+        return await confirm_destroy(request, viewer)
     return await _environment_action(request, viewer, "destroy")
 
 
@@ -131,6 +136,6 @@ routes = [
     page("/deployments/{id:int}/log.txt", deployment_log_text, "deployments.view"),
     page("/deployments/{id:int}/promote", promote_action, "deployments.promote", ("POST",)),
     page(f"{_ENV}/redeploy", redeploy, "deployments.redeploy", ("POST",)),
-    page(f"{_ENV}/rollback", rollback_action, "deployments.rollback", ("POST",)),
-    page(f"{_ENV}/destroy", destroy, "environments.destroy", ("POST",)),
+    page(f"{_ENV}/rollback", rollback_action, "deployments.rollback", ("GET", "POST")),
+    page(f"{_ENV}/destroy", destroy, "environments.destroy", ("GET", "POST")),
 ]

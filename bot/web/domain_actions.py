@@ -95,7 +95,7 @@ async def add_domain(
                 token=secrets.token_hex(16),
             )
             session.add(domain)
-            audit(
+            await audit(
                 session,
                 request,
                 viewer.login,
@@ -117,7 +117,7 @@ async def verify_domain(request: Request, viewer: Viewer, name: str, hostname: s
         project, domain = await _domain(session, viewer, name, hostname)
         was = domain.state
         await check_domain(DnsCheck.of(web), domain, project, web.routing)
-        audit(
+        await audit(
             session,
             request,
             viewer.login,
@@ -149,7 +149,7 @@ async def create_records(
             raise ActionError(409, str(exc)) from exc
         except Route53Error as exc:
             raise ActionError(502, str(exc)) from exc
-        audit(
+        await audit(
             session,
             request,
             viewer.login,
@@ -179,7 +179,7 @@ async def remove_domain(request: Request, viewer: Viewer, name: str, hostname: s
             # the domain is kept so removing can be tried again: its records would be left behind
             raise ActionError(502, str(exc)) from exc
         await session.delete(domain)
-        audit(
+        await audit(
             session,
             request,
             viewer.login,

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.web.context import DomainRouting, WebState
 from bot.web.dns_check import addresses_of, lookup, verdict
 from deployer.targets.local.router import hostname_for
-from store.models import AuditEvent, Domain, Project, Team, utcnow
+from store.activity import record_activity
+from store.models import Domain, Project, utcnow
 
 log = logging.getLogger("autostack.web.domains")
 SYNC_SECONDS = 5.0
@@ -84,21 +85,13 @@ async def verify_pending(
             await check_domain(check, domain, project)
             if domain.state == "verified":
                 verified.append((project.name, domain.environment))
-                # the project's team (the local team when it has no installation) sees it
-                team_id = await session.scalar(
-                    select(Team.id).where(Team.installation_id == project.installation_id).limit(1)
-                    if project.installation_id is not None
-                    else select(Team.id).where(Team.installation_id.is_(None)).order_by(Team.id).limit(1)
-                )
-                session.add(
-                    AuditEvent(
-                        team_id=team_id,
-                        project_id=project.id,
-                        actor="autostack",
-                        action="domain.verified",
-                        target=domain.hostname,
-                        details={"by": domain.verification},
-                    )
+                await record_activity(
+                    session,
+                    actor="autostack",
+                    action="domain.verified",
+                    target=domain.hostname,
+                    project_id=project.id,
+                    by=domain.verification,
                 )
     return verified
 

@@ -8,6 +8,7 @@ environments it applies to "redeploy needed", and the page offers the redeploy.
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -22,11 +23,9 @@ from bot.web.context import (
     team_project,
     web_state,
 )
-from deployer.envvars import SCOPES, EnvVarError, set_env_var
+from deployer.envvars import SCOPES, EnvVarError, name_problem, set_env_var
 from store.encryption import env_var_context
 from store.models import Environment, EnvVar, Project
-
-MASK = "••••••••"
 
 
 class DotenvError(ValueError):
@@ -44,6 +43,9 @@ def parse_dotenv(text: str) -> list[tuple[str, str]]:
         if not sep or not key.strip():
             # the line number only: the line itself may hold a secret
             raise DotenvError(f"line {number} is not KEY=VALUE")
+        problem = name_problem(key.strip())
+        if problem is not None:
+            raise DotenvError(f'line {number}: "{key.strip()[:60]}" — {problem}')
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
@@ -56,8 +58,15 @@ def affected_kinds(scope: str) -> tuple[str, ...]:
     return ("production", "preview", "branch") if scope == "all" else (scope,)
 
 
-async def env_page(request: Request, viewer: Viewer, error: str | None = None, status: int = 200) -> Response:
-    """The variables (secret values masked) and the environments waiting for a redeploy."""
+async def env_page(
+    request: Request,
+    viewer: Viewer,
+    error: str | None = None,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    """The variables (secret values never shown) and the environments waiting for a redeploy;
+    after a refused change, `typed` fills the forms again with what was sent."""
     web = web_state(request)
     async with web.sessions() as session:
         project = await team_project(session, viewer, request.path_params["name"])
@@ -78,7 +87,7 @@ async def env_page(request: Request, viewer: Viewer, error: str | None = None, s
     shown = [
         (
             row,
-            MASK
+            None
             if row.secret
             else web.keyring.decrypt(
                 row.key_id, row.ciphertext, env_var_context(project.id, row.key, row.scope)
@@ -96,6 +105,7 @@ async def env_page(request: Request, viewer: Viewer, error: str | None = None, s
         stale=stale,
         scopes=SCOPES,
         error=error,
+        typed=typed or {},
     )
 
 
@@ -127,7 +137,7 @@ async def set_env_vars(
         except EnvVarError as exc:
             raise ActionError(400, str(exc)) from exc
         keys = ", ".join(key for key, _ in pairs)
-        audit(
+        await audit(
             session,
             request,
             viewer.login,
@@ -154,15 +164,27 @@ async def delete_env_var(request: Request, viewer: Viewer, name: str, key: str, 
             raise ActionError(409, f"{key} is set in scopes {scopes}; say which scope to delete")
         scope = rows[0].scope
         await session.delete(rows[0])
-        audit(session, request, viewer.login, viewer.team.id, "env.delete", key, project.id, scope=scope)
+        await audit(
+            session, request, viewer.login, viewer.team.id, "env.delete", key, project.id, scope=scope
+        )
     await mark_stale(request, project, scope)
     return scope
 
 
-async def _answer(request: Request, viewer: Viewer, error: ActionError) -> Response:
+async def _answer(
+    request: Request, viewer: Viewer, error: ActionError, typed: dict[str, str] | None = None
+) -> Response:
     if error.status == 404 and error.args[0].startswith("no project"):
         return refuse(request, viewer, 404, str(error))
-    return await env_page(request, viewer, str(error), error.status)
+    return await env_page(request, viewer, str(error), error.status, typed)
+
+
+def _typed(form: FormData, secret: bool) -> dict[str, str]:
+    # the pasted text and the name come back; a secret value is not sent back to the browser
+    kept = {name: str(form.get(name, "")) for name in ("key", "scope", "form")}
+    if not secret:
+        kept["value"], kept["bulk"] = str(form.get("value", "")), str(form.get("bulk", ""))
+    return kept
 
 
 async def env_set(request: Request, viewer: Viewer) -> Response:
@@ -177,9 +199,10 @@ async def env_set(request: Request, viewer: Viewer) -> Response:
         )
         await set_env_vars(request, viewer, request.path_params["name"], pairs, scope, secret)
     except DotenvError as exc:
-        return await env_page(request, viewer, str(exc), 400)
+        again = "; the text marked secret is not sent back: paste it again" if secret else ""
+        return await env_page(request, viewer, f"{exc}{again}", 400, _typed(form, secret))
     except ActionError as exc:
-        return await _answer(request, viewer, exc)
+        return await _answer(request, viewer, exc, _typed(form, secret))
     return RedirectResponse(f"/projects/{request.path_params['name']}/env", 303)
 
 

@@ -17,6 +17,7 @@ RANK = {role: rank for rank, role in enumerate(ROLES)}
 REQUIRED: dict[str, Role] = {
     "projects.view": "viewer",
     "projects.create": "admin",
+    "projects.delete": "admin",
     "deployments.view": "viewer",
     "deployments.redeploy": "developer",
     "deployments.rollback": "developer",

@@ -113,7 +113,7 @@ async def setup_callback(request: Request, viewer: Viewer) -> Response:
                 session.add(StoredSecret(name=name, key_id=key_id, ciphertext=blob))
             else:
                 row.key_id, row.ciphertext = key_id, blob
-        audit(
+        await audit(
             session,
             request,
             viewer.login,

@@ -47,6 +47,7 @@ async def team_page(
         invitations=invitations,
         tokens=tokens,
         roles=ROLES,
+        last_owner=sum(m.role == "owner" for m in members) == 1,
         notice=notice or {},
     )
 
@@ -62,7 +63,9 @@ async def invite(request: Request, viewer: Viewer) -> Response:
     web = web_state(request)
     async with web.sessions.begin() as session:
         token = await create_invitation(session, viewer.team.id, role, viewer.login, email)
-        audit(session, request, viewer.login, viewer.team.id, "invitation.create", email or "link", role=role)
+        await audit(
+            session, request, viewer.login, viewer.team.id, "invitation.create", email or "link", role=role
+        )
     link = f"{web.settings.base_url}/invite/{token}"
     notice = {"link": link}
     if email and web.mailer is not None:
@@ -108,7 +111,9 @@ async def set_role(request: Request, viewer: Viewer) -> Response:
         except TeamError as exc:
             await session.rollback()
             return await team_page(request, viewer, {"error": str(exc)}, 409)
-        audit(session, request, viewer.login, viewer.team.id, "member.role", member.github_login, role=role)
+        await audit(
+            session, request, viewer.login, viewer.team.id, "member.role", member.github_login, role=role
+        )
     return RedirectResponse("/team", 303)
 
 
@@ -128,7 +133,7 @@ async def remove(request: Request, viewer: Viewer) -> Response:
         except TeamError as exc:
             await session.rollback()
             return await team_page(request, viewer, {"error": str(exc)}, 409)
-        audit(session, request, viewer.login, viewer.team.id, "member.remove", member.github_login)
+        await audit(session, request, viewer.login, viewer.team.id, "member.remove", member.github_login)
     return RedirectResponse("/team", 303)
 
 
@@ -143,7 +148,7 @@ async def create_token(request: Request, viewer: Viewer) -> Response:
     token = "as_" + secrets.token_urlsafe(32)
     async with web_state(request).sessions.begin() as session:
         session.add(ApiToken(team_id=viewer.team.id, name=name, token_hash=token_hash(token), role=role))
-        audit(session, request, viewer.login, viewer.team.id, "token.create", name, role=role)
+        await audit(session, request, viewer.login, viewer.team.id, "token.create", name, role=role)
     return await team_page(request, viewer, {"token": token})
 
 

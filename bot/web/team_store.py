@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.web.identity import GitHubUser
@@ -63,11 +63,12 @@ async def accept_invitation(session: AsyncSession, token: str, user: GitHubUser)
 
 
 async def _owners(session: AsyncSession, team_id: int) -> int:
-    return (
-        await session.scalar(
-            select(func.count()).select_from(Member).where(Member.team_id == team_id, Member.role == "owner")
-        )
-    ) or 0
+    # locks the owner rows (PostgreSQL) so two owners demoting each other at once cannot both
+    # pass the check and leave the team with none; SQLite already runs one writer at a time
+    owners = await session.scalars(
+        select(Member.id).where(Member.team_id == team_id, Member.role == "owner").with_for_update()
+    )
+    return len(owners.all())
 
 
 async def change_role(session: AsyncSession, member: Member, role: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from handlers.commands.activity import log_command
 from handlers.commands.registry import BY_NAME
 from handlers.commands.spec import Call, Invocation
 from handlers.errors import PermanentError
@@ -77,6 +78,7 @@ async def execute(call: Call, invocations: tuple[Invocation, ...], feedback: Fee
             ctx.log.info(
                 "command %s by %s: %s", invocation.text, call.actor, "done" if outcome.ok else "not done"
             )
+            await log_command(call, invocation, outcome)
             ok = ok and outcome.ok
             if outcome.message:
                 messages.append(outcome.message)

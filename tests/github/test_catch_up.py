@@ -45,8 +45,6 @@ def app_with(server: StandInServer, keys: AppKeys, clock: Clock) -> GitHubApp:
     )
 
 
-
-
 def reporter(dep: int, sessions, app: GitHubApp, ledger: MemoryLedger) -> Reporter:
     return Reporter(
         dep,

@@ -64,7 +64,9 @@ async def test_production_actions_need_admin(as_role, seeded):
 
 
 async def test_destroy_stops_the_app(as_role, seeded, web):
-    response = await as_role("admin").post("/projects/shop/environments/pr-1/destroy", data=CSRF)
+    response = await as_role("admin").post(
+        "/projects/shop/environments/pr-1/destroy", data={**CSRF, "confirmed": "yes"}
+    )
     assert response.status_code == 303
     assert web.deploy.target.destroyed == [("shop", "pr-1")]
     async with web.sessions() as session:

@@ -35,6 +35,12 @@ TABLE: dict[tuple[str, str, str], tuple[int, int, int, int]] = {
     ("POST", "/deployments/{id:int}/promote", ""): (403, 403, 303, 303),
     ("POST", f"{E}/redeploy", "pr-1"): (403, 303, 303, 303),
     ("POST", f"{E}/redeploy", "production"): (403, 403, 303, 303),
+    ("GET", f"{E}/rollback", "pr-1"): (403, 409, 409, 409),
+    ("GET", f"{E}/rollback", "production"): (403, 403, 409, 409),
+    ("GET", f"{E}/destroy", "pr-1"): (403, 403, 200, 200),
+    ("GET", f"{E}/destroy", "production"): (403, 403, 200, 200),
+    ("GET", "/projects/{name}/delete", ""): (403, 403, 200, 200),
+    ("POST", "/projects/{name}/delete", ""): (403, 403, 303, 303),
     ("POST", f"{E}/rollback", "pr-1"): (403, 409, 409, 409),
     ("POST", f"{E}/rollback", "production"): (403, 403, 409, 409),
     ("POST", f"{E}/destroy", "pr-1"): (403, 403, 303, 303),
@@ -66,6 +72,8 @@ FORM = {
     "hostname": "m.example.com",
     "role": "viewer",
     "member": "1",
+    "confirmed": "yes",
+    "confirm_name": "shop",
 }
 
 

@@ -23,6 +23,7 @@ PERMISSIONS = {
     "contents": "read",
     "metadata": "read",
     "members": "read",
+    "merge_queues": "read",
 }
 EVENTS = {
     "push",
@@ -32,6 +33,7 @@ EVENTS = {
     "check_suite",
     "delete",
     "repository",
+    "merge_group",
 }
 
 

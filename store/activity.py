@@ -1,0 +1,52 @@
+"""The activity log: the one way every surface (pages, JSON API, CLI uploads, pull-request
+commands, the worker) records who changed what, so each change shows on its team's log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import AuditEvent, Project, Team
+
+
+async def team_of_project(session: AsyncSession, project_id: int) -> int | None:
+    """The team that sees the project: its installation's, or the local team for a project with
+    no installation (CLI deploys); None when there is no such team yet."""
+    return await session.scalar(
+        select(Team.id)
+        .join(Project, Team.installation_id.is_not_distinct_from(Project.installation_id))
+        .where(Project.id == project_id)
+        .order_by(Team.id)
+        .limit(1)
+    )
+
+
+async def record_activity(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    project_id: int | None = None,
+    team_id: int | None = None,
+    source_ip: str | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Add an activity-log entry (never a secret value in `details`). Without `team_id` the
+    entry goes to the project's team, so a caller that speaks for no saved team (the local
+    admin token, a pull-request comment, the worker) still lands on the team's log."""
+    if team_id is None and project_id is not None:
+        team_id = await team_of_project(session, project_id)
+    entry = AuditEvent(
+        team_id=team_id,
+        project_id=project_id,
+        actor=actor,
+        action=action,
+        target=target,
+        details=details,
+        source_ip=source_ip,
+    )
+    session.add(entry)
+    return entry
