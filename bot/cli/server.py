@@ -26,12 +26,14 @@ def _settings() -> Any:
 def _run_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> int:
     import uvloop
 
+    from bot.settings import SettingsError
     from store.schema_check import SchemaMismatchError
 
     try:
         # uvloop: the intake's HTTP and database round trips cost a third less CPU than on asyncio's loop
         uvloop.run(main())
-    except SchemaMismatchError as exc:  # the schema is older or newer than this code
+    # a setting only a running process can judge, or a schema older or newer than this code
+    except (SettingsError, SchemaMismatchError) as exc:
         raise CliError(str(exc), USAGE) from None
     return 0
 

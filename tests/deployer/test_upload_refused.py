@@ -48,8 +48,9 @@ async def test_an_escaping_archive_fails_the_deployment(deployer, tmp_path, sour
     expected = f"source failed: {REFUSAL.replace('upload', label, 1)}"
     assert state == "failed" and row is not None and row.state == "failed"
     assert row.reason is not None and row.reason.startswith(expected)
-    assert deployer.sink.finished(deployment_id).state == "failed"
-    assert expected in deployer.sink.log(deployment_id)
+    # the user sees why where the deployment ends: its outcome carries the refusal
+    finished = deployer.sink.finished(deployment_id)
+    assert finished.state == "failed" and finished.reason is not None and finished.reason.startswith(expected)
     assert snapshot(data, skip=data / "work") == before
     assert not (data / "planted").exists()
     assert [p for p in (data / "work").rglob("*")] == []
