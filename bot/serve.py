@@ -302,9 +302,12 @@ async def run_deploy_worker(settings: Settings, *, burst: bool = False) -> None:
     """The deploy worker on its own (with AUTOSTACK_DEPLOYS_IN_WEB=0): builds, rollouts, reconciler."""
     _require_deploy_queue(settings, "autostack worker --deploys")
     assert settings.redis_url is not None
+    await _prepare_database(settings)
     services = Services.build(settings, settings.redis_url)
     try:
         async with deploy_runtime(services) as runtime:
-            await _run_workers([make_deploy_worker(services, runtime, burst=burst)])
+            await _run_workers(
+                services, {"deploy-worker": lambda: make_deploy_worker(services, runtime, burst=burst)}
+            )
     finally:
         await services.close()
