@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from store.encryption import env_var_context
@@ -125,11 +126,12 @@ def test_delete_project_by_typing_its_name(page, served, github_standin, typed):
     page.goto(served.url + "/projects/shop")
     page.get_by_role("link", name="Delete this project…").click()
     button = page.get_by_role("button", name="Delete project")
-    assert button.is_disabled()  # enhanced by confirm.js until the name matches
+    # confirm.js disables it once the page has loaded, until the name matches: wait for that
+    expect(button).to_be_disabled()
     page.fill("#confirm-name", "sho")
-    assert button.is_disabled()
+    expect(button).to_be_disabled()
     page.fill("#confirm-name", typed)
-    assert button.is_enabled()
+    expect(button).to_be_enabled()
     button.click()
     page.wait_for_url(re.compile(r"/$"))
     page.wait_for_selector("text=No projects yet")
