@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.github.api import GitHubApps
-from bot.intake import Receive, Scope, Send, WebhookIntake
+from bot.intake.endpoint import Receive, Scope, Send, WebhookIntake
 from bot.security_headers import SecurityHeaders
 from bot.services import Services
 from bot.web.auth import web_url_of

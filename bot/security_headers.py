@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.intake import Message, Receive, Scope, Send
+from bot.intake.endpoint import Message, Receive, Scope, Send
 
 log = logging.getLogger("autostack.http")
 

@@ -14,21 +14,21 @@ from typing import TYPE_CHECKING
 import uvicorn
 from arq.worker import Worker
 
-from bot import api_deploy
+from bot import deploy_service as api_deploy
 from bot.app import AutoStackApp
-from bot.deploy_jobs import DeployRuntime
 from bot.http_limits import fit_open_file_limit, guarded_protocol
-from bot.loops import supervise
-from bot.queue import DEPLOY_QUEUE, EmbeddedRedis
 from bot.reporter.hub import ReporterHub
 from bot.reporter.ledger import RedisLedger
 from bot.services import Services
 from bot.settings import Settings, SettingsError, local_secret, with_local_secrets
-from bot.web import mount as web_mount
+from bot.site import mount as site_mount
 from bot.web.context import WebState
 from bot.web.runtime import build_state as web_state_for
 from bot.web.runtime import running as web_running
-from bot.worker import make_deploy_worker, make_worker
+from bot.worker.deploy_jobs import DeployRuntime
+from bot.worker.loops import supervise
+from bot.worker.queue import DEPLOY_QUEUE, EmbeddedRedis
+from bot.worker.workers import make_deploy_worker, make_worker
 from deployer.envvars import env_provider, project_secrets
 from deployer.operations import restore
 from deployer.targets.local.target import LocalTarget
@@ -159,7 +159,7 @@ def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.Dep
 
 def serve_app(services: Services, page: WebState) -> AutoStackApp:
     """What `serve` answers HTTP with: intake, health, metrics, the pages and their JSON API."""
-    app = AutoStackApp(services, [web_mount(page)])
+    app = AutoStackApp(services, [site_mount(page)])
     page.use_app = app.use_app
     return app
 

@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.deliveries import DeliveryWriter
 from bot.github.api import GitHubApps
 from bot.github.apps import SwitchableApps, github_apps, registered_app
 from bot.github.budget_redis import RedisBudget
-from bot.loops import LoopHealth
+from bot.intake.group_commit import DeliveryWriter
+from bot.intake.relay import Relay
 from bot.metrics import Metrics
-from bot.queue import JobQueue
-from bot.relay import Relay
 from bot.settings import Settings, require_secret_keys
+from bot.worker.loops import LoopHealth
+from bot.worker.queue import JobQueue
 from handlers import default_router
 from handlers.permissions import PermissionCache
 from handlers.router import Router

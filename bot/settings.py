@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.archive.settings import RetentionSettings, retention_settings
 from bot.env_values import SettingsError, choice_value, int_value, list_value, read_dotenv
 from bot.http_settings import HttpLimits, http_limits
 from bot.integration_settings import (
@@ -22,7 +23,6 @@ from bot.integration_settings import (
     cluster_settings,
     prometheus_settings,
 )
-from bot.retention_settings import RetentionSettings, retention_settings
 from store.db import DatabaseURLError, async_url
 
 log = logging.getLogger("autostack.settings")

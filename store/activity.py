@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.models import AuditEvent, Project, Team
 
@@ -50,3 +50,21 @@ async def record_activity(
     )
     session.add(entry)
     return entry
+
+
+async def record_environment_activity(
+    sessions: async_sessionmaker[AsyncSession], project_name: str, environment: str, action: str, reason: str
+) -> int | None:
+    """Record what AutoStack itself did to an environment (expired, reclaimed) in its own
+    transaction; return the project's id (None when the project is gone)."""
+    async with sessions.begin() as session:
+        project_id = await session.scalar(select(Project.id).where(Project.name == project_name))
+        await record_activity(
+            session,
+            actor="autostack",
+            action=action,
+            target=f"{project_name}/{environment}",
+            project_id=project_id,
+            reason=reason,
+        )
+        return project_id

@@ -8,10 +8,10 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.loops import supervise
 from bot.services import Services
 from bot.settings import Settings
-from bot.worker import make_worker
+from bot.worker.loops import supervise
+from bot.worker.workers import make_worker
 from handlers.context import Context
 from handlers.router import Router
 

@@ -20,8 +20,8 @@ import pytest
 import redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.queue import EmbeddedRedis
 from bot.settings import Settings
+from bot.worker.queue import EmbeddedRedis
 from store.db import create_engine, sessionmaker
 from store.migrate import upgrade
 from tests.servers import RedisServer, postgres, postgres_bin

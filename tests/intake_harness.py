@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.app import AutoStackApp
 from bot.services import Services
 from bot.settings import Settings
-from bot.worker import make_worker
+from bot.worker.workers import make_worker
 from handlers.router import Router
 from store.models import Delivery
 

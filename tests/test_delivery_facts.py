@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bot.delivery_facts import (
+from bot.intake.facts import (
     MAX_DEPTH,
     BadDelivery,
     DeliveryFacts,

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from bot.deliveries import DeliveryRefused, NewDelivery
-from bot.delivery_facts import DeliveryFacts
+from bot.intake.facts import DeliveryFacts
+from bot.intake.group_commit import DeliveryRefused, NewDelivery
 from store.models import utcnow
 from tests.conftest import payload_bytes, signed_headers
 from tests.intake_harness import running
@@ -60,15 +60,15 @@ async def test_a_refused_row_fails_alone_and_the_rest_of_its_batch_is_stored(bac
 
 async def test_a_refused_row_is_answered_422_and_others_202(backend, tmp_path, monkeypatch):
     """Were a check at the intake missed, the database's refusal still reaches only its sender."""
-    import bot.intake
+    import bot.intake.endpoint
 
-    real = bot.intake.delivery_facts
+    real = bot.intake.endpoint.delivery_facts
     out_of_range = b'{"marker": "out of range"}'
 
     def facts(body: bytes) -> DeliveryFacts:
         return DeliveryFacts(None, 2**64, None) if body == out_of_range else real(body)
 
-    monkeypatch.setattr(bot.intake, "delivery_facts", facts)
+    monkeypatch.setattr(bot.intake.endpoint, "delivery_facts", facts)
     good = [str(uuid.uuid4()) for _ in range(40)]
     async with running(backend.settings(tmp_path), relay=False) as h:
         bad, *answers = await asyncio.gather(

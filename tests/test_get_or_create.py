@@ -9,7 +9,7 @@ import uuid
 import orjson
 from sqlalchemy import func, select
 
-from bot.worker import process_delivery
+from bot.worker.deliveries import process_delivery
 from store.models import Deployment, Environment, Installation, Project, Team
 from store.upserts import get_or_create_environment, get_or_create_repo_project
 from tests.conftest import payload_bytes, signed_headers

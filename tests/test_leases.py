@@ -8,9 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.deploy_jobs import DeployRuntime
-from bot.relay import OutboxSweep
-from bot.worker import make_deploy_worker, make_worker, process_delivery, sweep_outbox
+from bot.intake.relay import OutboxSweep
+from bot.worker.crons import sweep_outbox
+from bot.worker.deliveries import process_delivery
+from bot.worker.deploy_jobs import DeployRuntime
+from bot.worker.workers import make_deploy_worker, make_worker
 from handlers.context import Context
 from handlers.router import Router
 from store.models import Delivery, Deployment, Environment, Project, utcnow

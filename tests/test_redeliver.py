@@ -16,9 +16,9 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from bot.redeliver import reconcile, reconcile_deliveries
 from bot.services import Services
-from bot.worker import make_worker
+from bot.worker.redeliver import reconcile, reconcile_deliveries
+from bot.worker.workers import make_worker
 from store.models import AuditEvent, HookRedelivery, Installation, Team
 from tests.conftest import SECRET, Backend, signed_headers
 from tests.github_standin.fixtures import APP_ID, AppKeys

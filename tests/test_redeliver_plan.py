@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.github.hook_deliveries import DeliveryAttempt
-from bot.redeliver import lost_deliveries, read_back_to
 from bot.settings import Settings, SettingsError
+from bot.worker.redeliver import lost_deliveries, read_back_to
 from store.models import utcnow
 
 WINDOW = timedelta(hours=72)

@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot import relay as relay_module
-from bot.queue import JobQueue
-from bot.relay import OutboxSweep, Relay
+from bot.intake import relay as relay_module
+from bot.intake.relay import OutboxSweep, Relay
 from bot.services import Services
+from bot.worker.queue import JobQueue
 from store.models import Delivery, utcnow
 
 

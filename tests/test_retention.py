@@ -20,11 +20,11 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
-from bot.api_deploy import follow
-from bot.archive_s3 import S3Archive
+from bot.archive.retention import archive_and_prune, retention_cron
+from bot.archive.s3 import S3Archive
+from bot.archive.settings import RetentionSettings, retention_settings
+from bot.deploy_service import follow
 from bot.env_values import SettingsError
-from bot.retention import archive_and_prune, retention_cron
-from bot.retention_settings import RetentionSettings, retention_settings
 from store.db import create_engine, sessionmaker
 from store.models import Delivery, Deployment, DeploymentLog, Environment, LogArchive, Project, utcnow
 from tests.web import harness

@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from bot.intake import Receive, Scope, Send
+from bot.intake.endpoint import Receive, Scope, Send
 from bot.security_headers import SecurityHeaders
 from tests.conftest import payload_bytes, signed_headers
 from tests.served import METRICS_TOKEN, Served

@@ -14,7 +14,7 @@ import pytest
 from arq import Retry
 from sqlalchemy import select
 
-from bot.worker import process_delivery, retry_delay
+from bot.worker.deliveries import process_delivery, retry_delay
 from handlers.context import Context
 from handlers.errors import TemporaryError
 from handlers.router import Router
@@ -197,7 +197,7 @@ WORKER_SCRIPT = textwrap.dedent(
     from pathlib import Path
     from bot.services import Services
     from bot.settings import Settings
-    from bot.worker import make_worker
+    from bot.worker.workers import make_worker
     from handlers.router import Router
 
     router = Router()

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.queue import DEPLOY_QUEUE
+from bot.domains.dns import txt_value
 from bot.services import Services
-from bot.web.dns_check import txt_value
-from bot.worker import check_domains, make_worker
+from bot.worker.crons import check_domains
+from bot.worker.queue import DEPLOY_QUEUE
+from bot.worker.workers import make_worker
 from store.models import AuditEvent, Domain, Project
 from tests.web.dns_server import dns_server
 

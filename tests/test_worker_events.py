@@ -7,7 +7,7 @@ import uuid
 
 import orjson
 
-from bot.deliveries import NewDelivery
+from bot.intake.group_commit import NewDelivery
 from handlers.context import Context
 from handlers.router import Router
 from store.models import utcnow

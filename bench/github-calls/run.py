@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.queue import EmbeddedRedis
+from bot.worker.queue import EmbeddedRedis
 from store.migrate import upgrade
 from tests.conftest import Backend
 from tests.github_standin.fixtures import APP_ID, AppKeys

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "github-calls"))
 
 from run import keys  # bench/github-calls/run.py
 
-from bot.api_deploy import DeployService
+from bot.deploy_service import DeployService
 from bot.github.app import GitHubApp
 from bot.reporter.reporter import Reporter
-from bot.web import web_app
+from bot.site import site_app
 from bot.web.context import OAuthClient, WebState
 from bot.web.deployments import _sse
 from deployer.events import Queued
@@ -123,7 +123,7 @@ async def bench(github_url: str, private: str, args: argparse.Namespace, folder:
         )
 
     settings = settings_for(folder / "data")
-    page = web_app(
+    page = site_app(
         WebState(settings, sessions, KeyRing(settings.secret_keys), OAuthClient(None), deploy=service)
     )
     app = Starlette(routes=[Route("/events/{id:int}", events), Mount("/", page)])

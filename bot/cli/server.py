@@ -89,7 +89,7 @@ def rotate_key(args: argparse.Namespace) -> int:
 def receive(args: argparse.Namespace) -> int:
     """`autostack receive`: replay a payload file here, or POST it signed to --url."""
     settings = _settings()
-    from bot.receive import dispatch_locally, new_delivery_id, read_payload, send
+    from bot.intake.receive import dispatch_locally, new_delivery_id, read_payload, send
     from bot.settings import SettingsError
 
     try:

@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot.api_deploy import DeployService
+from bot.deploy_service import DeployService
+from bot.domains.ports import DnsZones, DomainRouting
 from bot.github.api import GitHubApps
 from bot.settings import Settings
 from bot.web.roles import allows
@@ -28,27 +29,10 @@ from store.models import Member, Project, Team
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-class DomainRouting(Protocol):
-    """Where a verified domain's traffic goes (the local router by Host header)."""
-
-    def add(self, hostname: str, project: str, environment: str) -> None: ...
-    def remove(self, hostname: str) -> None: ...
-
-
 class Mailer(Protocol):
     """Sends an invitation email (SES when configured)."""
 
     async def send(self, to: str, subject: str, body: str) -> None: ...
-
-
-@dataclass
-class DnsZones(Protocol):
-    """The DNS provider holding customers' zones (Route53), where records can be made for them."""
-
-    async def zones(self) -> list[Any]: ...
-    async def upsert(self, zone: Any, records: list[Any]) -> None: ...
-    async def delete(self, zone: Any, records: list[Any]) -> int: ...
-    async def load_balancer(self, dns_name: str) -> Any: ...
 
 
 @dataclass

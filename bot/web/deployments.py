@@ -9,8 +9,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
-from bot.api_deploy import DeployService, follow
-from bot.log_archive import read_log
+from bot.archive.logs import read_log
+from bot.deploy_service import DeployService, follow
 from bot.web.confirm import confirm_destroy, confirm_rollback, confirmed
 from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment

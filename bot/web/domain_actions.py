@@ -12,11 +12,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from bot.domains.checks import DnsCheck, check_domain, expected_cname
+from bot.domains.dns import METHODS, canonical_name, txt_name, txt_value
+from bot.domains.elb import LoadBalancer
+from bot.domains.route53 import (
+    NoLoadBalancer,
+    Record,
+    Route53Error,
+    Zone,
+    apex_records,
+    domain_records,
+    zone_for,
+)
 from bot.web.context import ActionError, Viewer, WebState, audit, owned_project, web_state
-from bot.web.dns_check import METHODS, canonical_name, txt_name, txt_value
-from bot.web.domain_checks import DnsCheck, check_domain, expected_cname
-from bot.web.elb import LoadBalancer
-from bot.web.route53 import NoLoadBalancer, Record, Route53Error, Zone, apex_records, domain_records, zone_for
 from store.models import Domain, Environment, Project
 
 log = logging.getLogger("autostack.web.domains")
@@ -116,7 +124,7 @@ async def verify_domain(request: Request, viewer: Viewer, name: str, hostname: s
     async with web.sessions.begin() as session:
         project, domain = await _domain(session, viewer, name, hostname)
         was = domain.state
-        await check_domain(DnsCheck.of(web), domain, project, web.routing)
+        await check_domain(DnsCheck(web.settings.apps_domain, web.nameservers), domain, project, web.routing)
         await audit(
             session,
             request,

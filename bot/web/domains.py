@@ -7,12 +7,12 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.web.certificates import certificate_states
+from bot.domains.certificates import certificate_states
+from bot.domains.checks import expected_cname
+from bot.domains.dns import txt_name, txt_value
+from bot.domains.route53 import Route53Error, zone_for
 from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
-from bot.web.dns_check import txt_name, txt_value
 from bot.web.domain_actions import add_domain, create_records, remove_domain, verify_domain, zones
-from bot.web.domain_checks import expected_cname
-from bot.web.route53 import Route53Error, zone_for
 from store.models import Domain, Environment
 
 
@@ -65,7 +65,7 @@ async def domains_page(
         rows=rows,
         records=records,
         route53=route53,
-        certificates=await certificate_states(web, project.name, rows),
+        certificates=await certificate_states(web.deploy.target if web.deploy else None, project.name, rows),
         apex=apex,
         environments=envs or ["production"],
         error=error,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.log_archive import LogEntry
+from bot.archive.logs import LogEntry
 
 
 @dataclass

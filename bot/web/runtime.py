@@ -1,6 +1,6 @@
 """The web page inside `autostack serve`: its state built from the services, and its
 background tasks (custom domains kept routed, the router's request log). Domains are checked by
-the worker's cron job (bot.worker.check_domains), once per minute whatever the replica count."""
+the worker's cron job (bot.worker.crons.check_domains), once per minute whatever the replica count."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from bot.api_deploy import DeployService
+from bot.deploy_service import DeployService
+from bot.domains.checks import RouteSync
+from bot.domains.elb import LoadBalancers
+from bot.domains.route53 import Route53Zones
 from bot.services import Services
 from bot.web.auth import local_login_link
 from bot.web.context import OAuthClient, WebState
-from bot.web.domain_checks import RouteSync
-from bot.web.elb import LoadBalancers
 from bot.web.mail import SesMailer
-from bot.web.route53 import Route53Zones
 from bot.web.setup import load_registered_app
 from bot.web.traffic import LocalDomainRouting, TrafficLog
 from deployer.targets.local.router import Router

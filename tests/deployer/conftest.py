@@ -13,8 +13,8 @@ import pytest
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.api_deploy import DeployService
-from bot.web import web_app
+from bot.deploy_service import DeployService
+from bot.site import site_app
 from bot.web.context import OAuthClient, WebState
 from deployer.events import DeployEvent, Finished, LogLine, PhaseStarted
 from deployer.operations import queue_deployment
@@ -150,7 +150,7 @@ async def server(deployer, tmp_path, monkeypatch):
         settings, deployer.sessions, KeyRing(settings.secret_keys), OAuthClient(None), deploy=deploy
     )
     config = uvicorn.Config(
-        web_app(state), host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning"
+        site_app(state), host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning"
     )
     web = uvicorn.Server(config)
     task = asyncio.create_task(web.serve())

@@ -23,12 +23,12 @@ import pytest
 from arq.constants import default_queue_name
 from sqlalchemy import select
 
-from bot.deploy_jobs import DeployRuntime
-from bot.queue import DEPLOY_QUEUE, JobQueue
 from bot.reporter.comment import MARKER
 from bot.reporter.hub import ReporterHub
 from bot.reporter.ledger import RedisLedger
-from bot.worker import make_deploy_worker
+from bot.worker.deploy_jobs import DeployRuntime
+from bot.worker.queue import DEPLOY_QUEUE, JobQueue
+from bot.worker.workers import make_deploy_worker
 from deployer.envvars import project_secrets
 from deployer.targets.local.router import hostname_for
 from deployer.targets.local.target import LocalTarget

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from bot.merge_queue import SUMMARY
+from bot.worker.merge_queue import SUMMARY
 from tests.conftest import payload
 from tests.handlers.doubles import REPO, validated
 from tests.handlers.e2e_harness import E2E

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.deploy_jobs import DeployRuntime, refresh_domains_job
+from bot.worker.deploy_jobs import DeployRuntime, refresh_domains_job
 from deployer.domains import verified_domains
 from deployer.targets.base import Artifact, Site
 from deployer.targets.kubernetes.apply import FieldConflict

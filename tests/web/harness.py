@@ -14,9 +14,9 @@ import httpx
 import itsdangerous
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.api_deploy import DeployService
+from bot.deploy_service import DeployService
 from bot.settings import Settings
-from bot.web import web_app
+from bot.site import site_app
 from bot.web.auth import session_key
 from bot.web.context import OAuthClient, WebState
 from deployer.targets.base import CertificateState
@@ -90,7 +90,7 @@ def cookie_for(settings: Settings, user_id: int, team_id: int, csrf: str = "test
 def client(state: WebState, cookie: str | None = None) -> httpx.AsyncClient:
     cookies = {"autostack_session": cookie} if cookie else {}
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web_app(state)), base_url="http://testserver", cookies=cookies
+        transport=httpx.ASGITransport(app=site_app(state)), base_url="http://testserver", cookies=cookies
     )
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.api_deploy import DeployService
+from bot.deploy_service import DeployService
 from bot.serve import serve_app
 from bot.services import Services
 from bot.web.runtime import build_state

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from starlette.routing import Route
 
-from bot.web import page_routes
+from bot.site import site_routes
 from bot.web.team_store import token_hash
 from store.models import ApiToken, AuditEvent, Deployment, Domain, Environment, EnvVar, Project, utcnow
 from tests.web.dns_server import dns_server
@@ -220,7 +220,7 @@ async def test_openapi_document_lists_every_api_route(as_role, seeded):
     served = await client.get("/api/v1/openapi.json")
     assert served.status_code == 200
     spec = served.json()
-    api_routes = [r for r in page_routes() if isinstance(r, Route) and r.path.startswith("/api/v1/")]
+    api_routes = [r for r in site_routes() if isinstance(r, Route) and r.path.startswith("/api/v1/")]
     assert len(api_routes) == 18
     for route in api_routes:
         if route.path == "/api/v1/openapi.json":

@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import select
 from starlette.routing import Mount, Route
 
-from bot.api_deploy import DeployService
 from bot.app import AutoStackApp
+from bot.deploy_service import DeployService
+from bot.domains.route53 import Zone
 from bot.serve import serve_app
 from bot.services import Services
-from bot.web.route53 import Zone
 from bot.web.runtime import build_state
 from bot.web.team_store import token_hash
 from store.encryption import env_var_context

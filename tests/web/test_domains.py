@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.web.dns_check import Records, canonical_name, lookup, txt_value, verdict
-from bot.web.domain_checks import DnsCheck, RouteSync, verify_pending
+from bot.domains.checks import DnsCheck, RouteSync, verify_pending
+from bot.domains.dns import Records, canonical_name, lookup, txt_value, verdict
 from bot.web.traffic import LocalDomainRouting, site_of
 from deployer.targets.local.router import Router
 from store.models import AuditEvent, Domain
@@ -139,7 +139,7 @@ async def test_domain_pending_then_verified_and_routed(as_role, seeded, web):
         web.nameservers = address
         page = (await admin.get("/projects/shop/domains")).text
         assert "pending" in page and "_autostack.www.example.com" in page
-        assert await verify_pending(web.sessions, DnsCheck.of(web)) == []
+        assert await verify_pending(web.sessions, DnsCheck(web.settings.apps_domain, web.nameservers)) == []
         async with web.sessions() as session:
             domain = (await session.scalars(select(Domain))).one()
         assert "not found" in domain.last_error
@@ -173,13 +173,15 @@ async def test_an_apex_added_as_cname_is_verified_by_its_a_records(as_role, seed
         zone.records[("example.com", "SOA")] = "ns.example.com"
         zone.records[("shop.localhost", "A")] = ["192.0.2.1", "192.0.2.2"]
         zone.records[("example.com", "A")] = "192.0.2.1"
-        assert await verify_pending(web.sessions, DnsCheck.of(web)) == []
+        assert await verify_pending(web.sessions, DnsCheck(web.settings.apps_domain, web.nameservers)) == []
         page = (await admin.get("/projects/shop/domains")).text
         # found to be a zone apex: the page now asks for an ALIAS rather than an impossible CNAME
         assert "example.com ALIAS/ANAME shop.localhost" in page and "CNAME shop.localhost" not in page
         assert "it answers 192.0.2.1" in page
         zone.records[("example.com", "A")] = ["192.0.2.2", "192.0.2.1"]
-        assert len(await verify_pending(web.sessions, DnsCheck.of(web))) == 1
+        assert (
+            len(await verify_pending(web.sessions, DnsCheck(web.settings.apps_domain, web.nameservers))) == 1
+        )
     async with web.sessions() as session:
         domain = (await session.scalars(select(Domain))).one()
         event = (

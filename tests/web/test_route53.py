@@ -9,8 +9,8 @@ import pytest
 from moto import mock_aws
 from sqlalchemy import select
 
-from bot.web.elb import LoadBalancers
-from bot.web.route53 import Route53Zones, Zone, zone_for
+from bot.domains.elb import LoadBalancers
+from bot.domains.route53 import Route53Zones, Zone, zone_for
 from store.models import AuditEvent, Domain
 from tests.web.dns_server import dns_server
 
@@ -201,7 +201,7 @@ async def test_an_apex_without_its_load_balancer_gets_no_record_and_a_clear_erro
 async def test_a_route53_failure_is_shown_and_the_domain_kept(as_role, seeded, web):
     class Broken:
         async def zones(self):
-            from bot.web.route53 import Route53Error
+            from bot.domains.route53 import Route53Error
 
             raise Route53Error("listing hosted zones in Route53 failed: AccessDenied")
 

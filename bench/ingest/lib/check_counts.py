@@ -13,8 +13,8 @@ from datetime import timedelta
 import redis
 from sqlalchemy import func, select
 
-from bot.queue import JobQueue
-from bot.relay import OutboxSweep
+from bot.intake.relay import OutboxSweep
+from bot.worker.queue import JobQueue
 from store.db import create_engine
 from store.models import Delivery
 

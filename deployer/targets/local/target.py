@@ -101,7 +101,7 @@ class LocalTarget:
 
     async def refresh_domains(self, project: str, environment: str) -> None:
         """Nothing to do: the router aliases custom domains by Host header, kept in step with the
-        database by each web process (bot.web.domain_checks.RouteSync), not per release."""
+        database by each web process (bot.domains.checks.RouteSync), not per release."""
 
     async def build(
         self, site: Site, source: Path, plan: Plan, log: LogFn, phase: PhaseFn, env: BuildEnv | None = None

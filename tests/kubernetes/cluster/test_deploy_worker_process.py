@@ -10,7 +10,7 @@ import redis
 from arq import create_pool
 from arq.jobs import Job, JobStatus
 
-from bot.queue import DEPLOY_QUEUE, redis_settings
+from bot.worker.queue import DEPLOY_QUEUE, redis_settings
 from store.migrate import upgrade
 from tests.conftest import _fresh_postgres_database
 from tests.kubernetes.cluster.conftest import KUBECONFIG

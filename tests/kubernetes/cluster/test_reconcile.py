@@ -41,7 +41,7 @@ async def test_reconciler_job_records_the_orphan_and_retires_its_github_deployme
 
     from sqlalchemy import select
 
-    from bot.worker import reconcile_cluster
+    from bot.worker.crons import reconcile_cluster
     from deployer.events import EnvironmentDestroyed
     from store.models import AuditEvent
 
@@ -78,7 +78,7 @@ async def test_reconciler_job_destroys_an_idle_preview_past_its_ttl_and_keeps_a_
 
     from sqlalchemy import select
 
-    from bot.worker import reconcile_cluster
+    from bot.worker.crons import reconcile_cluster
     from deployer.config import parse_config
     from deployer.events import EnvironmentDestroyed
     from store.models import AuditEvent, Deployment, utcnow

@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 
 from bot.security_headers import SecurityHeaders
-from bot.web import web_app
+from bot.site import site_app
 from bot.web.context import OAuthClient, WebState
 from store.db import create_engine, sessionmaker
 from store.migrate import upgrade
@@ -71,7 +71,7 @@ def served(tmp_path: Path, github_standin, github_standin_server) -> Iterator[Se
     server = uvicorn.Server(
         uvicorn.Config(
             # with the headers serve adds, so a page the CSP would break fails here
-            SecurityHeaders(web_app(state), form_action=github_standin_server.url, always_https=False),
+            SecurityHeaders(site_app(state), form_action=github_standin_server.url, always_https=False),
             log_level="warning",
             lifespan="off",
             access_log=False,

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from bot.web.dns_check import txt_value
+from bot.domains.dns import txt_value
 from store.models import Deployment, DeploymentLog, Domain, utcnow
 from tests.web.dns_server import dns_server
 

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.web.api import PROJECT, api, json_object
+from bot.api.routes import PROJECT, api, json_object
+from bot.domains.checks import expected_cname
+from bot.domains.dns import METHODS, txt_name, txt_value
 from bot.web.context import Viewer, WebState, owned_project, web_state
-from bot.web.dns_check import METHODS, txt_name, txt_value
 from bot.web.domain_actions import add_domain, create_records, remove_domain, verify_domain
-from bot.web.domain_checks import expected_cname
 from store.models import Domain
 
 _ADD_BODY = {

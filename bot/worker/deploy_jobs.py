@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.logs import deployment_id_var
-from bot.merge_queue import report_merge_group_job
 from bot.reporter.hub import ReporterHub
 from bot.services import Services
+from bot.worker.merge_queue import report_merge_group_job
 from deployer.envvars import env_provider
 from deployer.events import Finished, Queued
 from deployer.operations import OperationError, destroy_environment

@@ -2,7 +2,7 @@
 scoped to a team, checked by the deploy API's `authenticate`), the pages' role table, an
 OpenAPI document.
 
-The resources live in api_deploys, api_uploads, api_env and api_domains; each route is made by
+The resources live in bot.api.deploys, uploads, env and domains; each route is made by
 `api()`, which checks the key and the role and turns an ActionError into {"error": "..."}.
 The role is checked before the project is looked up, so a refusal (403) says nothing about
 which projects exist; another team's project is then answered exactly like a missing one (404)."""
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.api_deploy import authenticate
+from bot.deploy_service import authenticate
 from bot.web.context import ActionError, Viewer, projects_of, web_state
 from store.models import Project, Team
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.log_archive import encode_log, encode_payloads, log_key, payloads_key
-from bot.retention_settings import RetentionSettings
+from bot.archive.logs import encode_log, encode_payloads, log_key, payloads_key
+from bot.archive.settings import RetentionSettings
 from store import retention as queries
 from store.models import utcnow
 
@@ -115,7 +115,7 @@ async def retention_cron(ctx: dict[str, Any]) -> str:
     if retention.archive_bucket is None:
         return "ARCHIVE_BUCKET is not set: nothing archived, nothing pruned"
     # boto3 is loaded only by a worker that archives
-    from bot.archive_s3 import S3Archive
+    from bot.archive.s3 import S3Archive
 
     archive = S3Archive(
         retention.archive_bucket, region=retention.region, endpoint_url=retention.endpoint_url

@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from bot.deliveries import DeliveryRefused, DeliveryWriter, NewDelivery, StoreUnavailable
-from bot.delivery_facts import BadDelivery, DeliveryFacts, check_headers, delivery_facts, json_object
+from bot.intake.facts import BadDelivery, DeliveryFacts, check_headers, delivery_facts, json_object
+from bot.intake.group_commit import DeliveryRefused, DeliveryWriter, NewDelivery, StoreUnavailable
 from bot.metrics import Metrics
 from bot.settings import GITHUB_WEBHOOK_MAX_BYTES
 from store.models import utcnow

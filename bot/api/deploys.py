@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.web.api import PROJECT, api, json_object
+from bot.api.routes import PROJECT, api, json_object
 from bot.web.context import ActionError, Viewer, owned_project, projects_of, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
 from store.models import Deployment, Environment, Project

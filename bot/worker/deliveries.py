@@ -15,26 +15,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from arq import Retry, cron, func
-from arq.worker import Worker
-from sqlalchemy import select, update
+from arq import Retry
+from sqlalchemy import update
 
-from bot.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover, sweep_deployments
 from bot.github.webhook_models import typed_event
 from bot.logs import delivery_id_var
-from bot.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, JobQueue, redis_settings
-from bot.redeliver import reconcile_deliveries
-from bot.relay import OutboxSweep
 from bot.services import Services
-from bot.web.domain_checks import DnsCheck, verify_pending
-from deployer.events import EnvironmentDestroyed
-from deployer.expiry import expire_idle_previews
+from bot.worker.queue import HANDLE_DELIVERY
 from handlers.context import Context, HandlerSettings
 from handlers.errors import is_temporary
 from handlers.router import DispatchResult, dispatch
-from store.activity import record_activity
-from store.leases import LEASE, RENEW_EVERY, TERMINAL, claim_delivery, expired_delivery_claims, renew_delivery
-from store.models import Delivery, Project, utcnow
+from store.leases import LEASE, RENEW_EVERY, TERMINAL, claim_delivery, renew_delivery
+from store.models import Delivery, utcnow
 from store.transient import is_database_outage
 
 log = logging.getLogger("autostack.worker")
@@ -259,165 +251,3 @@ async def handle_delivery(ctx: dict[str, Any], delivery_id: str) -> str:
         raise Retry(defer=outage_delay(job_try)) from exc
     finally:
         services.metrics.job_duration.labels(HANDLE_DELIVERY, outcome).observe(time.perf_counter() - started)
-
-
-async def sweep_outbox(ctx: dict[str, Any]) -> int:
-    """Cron job: queue deliveries the relay missed (Redis was down, or lost its data) and hand
-    on those whose job's claim expired (its worker died); returns how many were queued."""
-    services: Services = ctx["services"]
-    queue: JobQueue = await services.queue()
-    sweep: OutboxSweep = ctx["outbox_sweep"]
-    added = await queue.enqueue_missing(await sweep.next_page())
-    resumed = await queue.enqueue_resumes(
-        await expired_delivery_claims(services.sessions, legacy_after=timedelta(seconds=JOB_TIMEOUT + 60))
-    )
-    if added or resumed:
-        log.info("sweeper queued %d deliveries left behind and resumed %d", added, resumed)
-    return added + resumed
-
-
-async def check_domains(ctx: dict[str, Any]) -> int:
-    """Cron job: check every pending custom domain's DNS; return how many got verified.
-
-    Verification is written to the database only: each web process routes verified domains
-    from there (bot.web.domain_checks.RouteSync), so it does not matter which worker runs it."""
-    services: Services = ctx["services"]
-    verified = await verify_pending(services.sessions, ctx["domain_check"])
-    if verified:
-        # the deploy worker holds the target: it puts the domains on the cluster's Ingress
-        queue = await services.queue()
-        for project, environment in sorted(set(verified)):
-            await queue.enqueue("refresh_domains", project, environment)
-    return len(verified)
-
-
-def make_worker(
-    services: Services,
-    *,
-    burst: bool = False,
-    handle_signals: bool = True,
-    job_timeout: int = JOB_TIMEOUT,
-    poll_delay: float = 0.1,
-    nameservers: tuple[str, int] | None = None,
-) -> Worker:
-    """An arq worker for deliveries (the outbox sweeper and the domain check), with `services` in
-    its context; `nameservers` is a test's DNS server (None: the system resolver)."""
-
-    async def on_startup(ctx: dict[str, Any]) -> None:
-        ctx["services"] = services
-        ctx["domain_check"] = DnsCheck(services.settings.apps_domain, nameservers)
-        # one cursor for the worker's life, so each run goes on where the last page ended
-        ctx["outbox_sweep"] = OutboxSweep(services.engine, received_for=timedelta(seconds=10))
-        # deliveries stranded while no worker ran are queued before new work starts
-        await sweep_outbox(ctx)
-
-    return Worker(
-        functions=[handle_delivery],
-        # unique: a scheduled run is queued under one job id, so it runs once across all workers
-        cron_jobs=[
-            # every 10 s: a dead worker's claim (15 s) is handed on within 30 s
-            cron(sweep_outbox, second=SWEEP_SECONDS, run_at_startup=False, unique=True),
-            # every minute, off the sweeper's seconds so the two do not start together
-            cron(check_domains, second=15, run_at_startup=False, unique=True),
-            # each minute and at start; the reconciler's database lease keeps it to one run per
-            # AUTOSTACK_REDELIVER_INTERVAL across workers. Burst workers (tests, one-off drains) skip it.
-            *(
-                []
-                if burst
-                else [cron(reconcile_deliveries, second=45, run_at_startup=True, unique=True, timeout=900)]
-            ),
-            cron("bot.retention.retention_cron", minute=41, second=0, run_at_startup=False, unique=True),
-        ],
-        redis_settings=redis_settings(services.redis_url),
-        on_startup=on_startup,
-        burst=burst,
-        handle_signals=handle_signals,
-        job_timeout=job_timeout,
-        max_tries=ARQ_MAX_TRIES,
-        poll_delay=poll_delay,
-        keep_result=3600,
-        ctx={},
-    )
-
-
-async def reconcile_cluster(ctx: dict[str, Any]) -> int:
-    """Destroy previews idle past their TTL, then orphans (in the cluster, not in the database)."""
-    # the kubernetes client loads only where AUTOSTACK_TARGET=kubernetes (see bot.serve)
-    from deployer.targets.kubernetes.reconcile import reconcile
-
-    services, runtime = ctx["services"], ctx["deploy"]
-    # the closed pull request's path, which also marks the preview's GitHub Deployments inactive
-    expired = await expire_idle_previews(services.sessions, runtime.target, runtime.hub)
-    for preview in expired:
-        idle = f"idle since {preview.last_activity_at:%Y-%m-%d %H:%M} UTC, longer than previews.ttl"
-        await _audit(services, preview.project, preview.environment, "environment.expired", idle)
-    reclaimed = await reconcile(services.sessions, runtime.target)
-    for orphan in reclaimed:
-        reason = "in the cluster but not active in the database"
-        project_id = await _audit(
-            services, orphan.project, orphan.environment, "environment.reclaimed", reason
-        )
-        if project_id is not None:
-            # GitHub still shows the environment's Deployments as active until told otherwise
-            await runtime.hub.emit(EnvironmentDestroyed(project_id, orphan.environment))
-    return len(expired) + len(reclaimed)
-
-
-async def _audit(
-    services: Services, project_name: str, environment: str, action: str, reason: str
-) -> int | None:
-    """Record what the reconciler did to an environment; return its project's id (None if gone)."""
-    async with services.sessions.begin() as session:
-        project = await session.scalar(select(Project).where(Project.name == project_name))
-        await record_activity(
-            session,
-            actor="autostack",
-            action=action,
-            target=f"{project_name}/{environment}",
-            project_id=project.id if project else None,
-            reason=reason,
-        )
-        return project.id if project else None
-
-
-def make_deploy_worker(
-    services: Services,
-    runtime: DeployRuntime,
-    *,
-    burst: bool = False,
-    handle_signals: bool = True,
-    poll_delay: float = 0.5,
-    max_jobs: int = 4,
-) -> Worker:
-    """An arq worker for the deploy queue, holding the target the jobs deploy to."""
-
-    async def on_startup(ctx: dict[str, Any]) -> None:
-        ctx["services"] = services
-        ctx["deploy"] = runtime
-        await recover(services, runtime)
-
-    return Worker(
-        functions=[func(job, name=name) for name, job in DEPLOY_FUNCTIONS.items()],
-        queue_name=DEPLOY_QUEUE,
-        redis_settings=redis_settings(services.redis_url),
-        on_startup=on_startup,
-        burst=burst,
-        handle_signals=handle_signals,
-        job_timeout=DEPLOY_TIMEOUT,
-        # a deployment is not retried blindly: it ends failed with its reason, and people redeploy
-        max_tries=1,
-        max_jobs=max_jobs,
-        poll_delay=poll_delay,
-        keep_result=3600,
-        ctx={},
-        # unique: one run per interval across however many deploy workers there are
-        cron_jobs=[
-            # off the delivery sweeper's seconds; an expired lease (15 s) is failed within 30 s
-            cron(sweep_deployments, second=set(range(5, 60, 10)), run_at_startup=False, unique=True),
-            *(
-                [cron(reconcile_cluster, minute=set(range(0, 60, 10)), run_at_startup=False, unique=True)]
-                if services.settings.cluster is not None
-                else []
-            ),
-        ],
-    )

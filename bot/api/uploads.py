@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from bot.api_deploy import DeployService, follow
+from bot.api.routes import PROJECT, api
 from bot.deploy_names import name_problem
-from bot.web.api import PROJECT, api
+from bot.deploy_service import DeployService, follow
 from bot.web.context import ActionError, Viewer, audit, team_project, web_state
 from bot.web.roles import deploy_permission
 from deployer.operations import queue_deployment

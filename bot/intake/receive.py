@@ -18,10 +18,10 @@ from typing import Any
 import httpx
 import orjson
 
-from bot.deliveries import DeliveryWriter, NewDelivery
+from bot.intake.group_commit import DeliveryWriter, NewDelivery
 from bot.services import Services
 from bot.settings import Settings, SettingsError, with_local_secrets
-from bot.worker import process_delivery
+from bot.worker.deliveries import process_delivery
 from store.migrate import upgrade
 from store.models import utcnow
 

@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.retention_settings import RetentionSettings
+from bot.archive.settings import RetentionSettings
 from store.models import Delivery, DeploymentLog, LogArchive
 
 
@@ -107,7 +107,7 @@ async def read_log(
     if archived is None:
         return [LogEntry(r.seq, r.ts, r.stream, r.line) for r in rows]
     # boto3 is loaded only for a log that was archived
-    from bot.archive_s3 import S3Archive
+    from bot.archive.s3 import S3Archive
 
     archive = S3Archive(archived.bucket, region=retention.region, endpoint_url=retention.endpoint_url)
     entries = [entry for entry in decode_log(await archive.get(archived.key)) if entry.seq > after]

@@ -1,5 +1,5 @@
 """Domain verification and routing: the DNS check of one domain, the periodic check of every
-pending one (an arq cron job in the worker, see `bot.worker.check_domains`), and each web
+pending one (an arq cron job in the worker, see `bot.worker.crons.check_domains`), and each web
 process's router kept in step with the verified domains in the database.
 
 The check runs once a minute across all workers (arq's unique cron) and only writes the
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.web.context import DomainRouting, WebState
-from bot.web.dns_check import addresses_of, lookup, verdict
+from bot.domains.dns import addresses_of, lookup, verdict
+from bot.domains.ports import DomainRouting
 from deployer.targets.local.router import hostname_for
 from store.activity import record_activity
 from store.models import Domain, Project, utcnow
@@ -37,11 +37,6 @@ class DnsCheck:
 
     apps_domain: str | None
     nameservers: tuple[str, int] | None = None  # a test's DNS server; None: the system resolver
-
-    @classmethod
-    def of(cls, web: WebState) -> DnsCheck:
-        """The check as the web page's settings make it."""
-        return cls(web.settings.apps_domain, web.nameservers)
 
 
 async def _nothing() -> tuple[str, ...]:

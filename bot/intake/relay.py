@@ -23,8 +23,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.loops import LoopHealth
-from bot.queue import JobQueue
+from bot.worker.loops import LoopHealth
+from bot.worker.queue import JobQueue
 from store.models import Delivery, utcnow
 
 log = logging.getLogger("autostack.relay")

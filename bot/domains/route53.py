@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from bot.web.elb import LoadBalancer, LoadBalancerError, LoadBalancers, bare_name
+from bot.domains.elb import LoadBalancer, LoadBalancerError, LoadBalancers, bare_name
 
 
 class Route53Error(Exception):

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Sequence
 from itertools import groupby
 
-from bot.web.context import WebState
 from deployer.targets.base import CertificateState, Target
 from store.models import Domain
 
@@ -26,15 +25,14 @@ async def _of_environment(
 
 
 async def certificate_states(
-    web: WebState, project: str, domains: Sequence[Domain]
+    target: Target | None, project: str, domains: Sequence[Domain]
 ) -> dict[str, CertificateState]:
     """Each verified domain's certificate state, by host name (none without a target)."""
-    if web.deploy is None:
+    if target is None:
         return {}
     verified = sorted((d for d in domains if d.state == "verified"), key=lambda d: d.environment)
     groups = [
         (env, [d.hostname for d in group]) for env, group in groupby(verified, key=lambda d: d.environment)
     ]
-    target = web.deploy.target
     found = await asyncio.gather(*(_of_environment(target, project, env, hosts) for env, hosts in groups))
     return {host: state for states in found for host, state in states.items()}

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from bot.log_archive import read_log
-from bot.retention_settings import RetentionSettings
+from bot.archive.logs import read_log
+from bot.archive.settings import RetentionSettings
 from deployer.deploylog import wait_for_lines
 from deployer.events import EventSink
 from deployer.state import TERMINAL, durations, error_line

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.web.api import PROJECT, api, json_object
+from bot.api.routes import PROJECT, api, json_object
 from bot.web.context import ActionError, Viewer, owned_project, web_state
 from bot.web.envvars import delete_env_var, set_env_vars
 from store.encryption import env_var_context

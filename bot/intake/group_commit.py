@@ -11,7 +11,7 @@ StoreUnavailable, so the intake answers 503 and GitHub records a delivery to red
 insert itself goes on (bounded by the statement timeout), and if the row lands after all the
 redelivery is a harmless duplicate.
 
-The intake checks every value it stores against its column first (bot.delivery_facts), so a
+The intake checks every value it stores against its column first (bot.intake.facts), so a
 batch should never fail on one delivery's data. Should one still, the batch is stored again
 row by row: only the row the database refuses fails (DeliveryRefused, answered 422), and its
 neighbours are stored.

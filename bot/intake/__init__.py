@@ -1,0 +1,1 @@
+"""Webhook intake: verify, store with group commit, answer, relay to the queue."""

@@ -1,0 +1,1 @@
+"""The arq workers: delivery jobs, deploy jobs, crons, and the loops that keep them running."""

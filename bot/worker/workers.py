@@ -1,0 +1,113 @@
+"""The two arq workers: deliveries (with the sweeper, domain checks, reconciler and retention
+crons) and deploys (with the deployment sweep and, on a cluster, its reconciler)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from arq import cron, func
+from arq.worker import Worker
+
+from bot.domains.checks import DnsCheck
+from bot.intake.relay import OutboxSweep
+from bot.services import Services
+from bot.worker.crons import check_domains, reconcile_cluster, sweep_outbox
+from bot.worker.deliveries import ARQ_MAX_TRIES, DEPLOY_TIMEOUT, JOB_TIMEOUT, SWEEP_SECONDS, handle_delivery
+from bot.worker.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover, sweep_deployments
+from bot.worker.queue import DEPLOY_QUEUE, redis_settings
+from bot.worker.redeliver import reconcile_deliveries
+
+
+def make_worker(
+    services: Services,
+    *,
+    burst: bool = False,
+    handle_signals: bool = True,
+    job_timeout: int = JOB_TIMEOUT,
+    poll_delay: float = 0.1,
+    nameservers: tuple[str, int] | None = None,
+) -> Worker:
+    """An arq worker for deliveries (the outbox sweeper and the domain check), with `services` in
+    its context; `nameservers` is a test's DNS server (None: the system resolver)."""
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["services"] = services
+        ctx["domain_check"] = DnsCheck(services.settings.apps_domain, nameservers)
+        # one cursor for the worker's life, so each run goes on where the last page ended
+        ctx["outbox_sweep"] = OutboxSweep(services.engine, received_for=timedelta(seconds=10))
+        # deliveries stranded while no worker ran are queued before new work starts
+        await sweep_outbox(ctx)
+
+    return Worker(
+        functions=[handle_delivery],
+        # unique: a scheduled run is queued under one job id, so it runs once across all workers
+        cron_jobs=[
+            # every 10 s: a dead worker's claim (15 s) is handed on within 30 s
+            cron(sweep_outbox, second=SWEEP_SECONDS, run_at_startup=False, unique=True),
+            # every minute, off the sweeper's seconds so the two do not start together
+            cron(check_domains, second=15, run_at_startup=False, unique=True),
+            # each minute and at start; the reconciler's database lease keeps it to one run per
+            # AUTOSTACK_REDELIVER_INTERVAL across workers. Burst workers (tests, one-off drains) skip it.
+            *(
+                []
+                if burst
+                else [cron(reconcile_deliveries, second=45, run_at_startup=True, unique=True, timeout=900)]
+            ),
+            cron(
+                "bot.archive.retention.retention_cron", minute=41, second=0, run_at_startup=False, unique=True
+            ),
+        ],
+        redis_settings=redis_settings(services.redis_url),
+        on_startup=on_startup,
+        burst=burst,
+        handle_signals=handle_signals,
+        job_timeout=job_timeout,
+        max_tries=ARQ_MAX_TRIES,
+        poll_delay=poll_delay,
+        keep_result=3600,
+        ctx={},
+    )
+
+
+def make_deploy_worker(
+    services: Services,
+    runtime: DeployRuntime,
+    *,
+    burst: bool = False,
+    handle_signals: bool = True,
+    poll_delay: float = 0.5,
+    max_jobs: int = 4,
+) -> Worker:
+    """An arq worker for the deploy queue, holding the target the jobs deploy to."""
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["services"] = services
+        ctx["deploy"] = runtime
+        await recover(services, runtime)
+
+    return Worker(
+        functions=[func(job, name=name) for name, job in DEPLOY_FUNCTIONS.items()],
+        queue_name=DEPLOY_QUEUE,
+        redis_settings=redis_settings(services.redis_url),
+        on_startup=on_startup,
+        burst=burst,
+        handle_signals=handle_signals,
+        job_timeout=DEPLOY_TIMEOUT,
+        # a deployment is not retried blindly: it ends failed with its reason, and people redeploy
+        max_tries=1,
+        max_jobs=max_jobs,
+        poll_delay=poll_delay,
+        keep_result=3600,
+        ctx={},
+        # unique: one run per interval across however many deploy workers there are
+        cron_jobs=[
+            # off the delivery sweeper's seconds; an expired lease (15 s) is failed within 30 s
+            cron(sweep_deployments, second=set(range(5, 60, 10)), run_at_startup=False, unique=True),
+            *(
+                [cron(reconcile_cluster, minute=set(range(0, 60, 10)), run_at_startup=False, unique=True)]
+                if services.settings.cluster is not None
+                else []
+            ),
+        ],
+    )
