@@ -30,6 +30,7 @@ from deployer.source import SourceError, TarballWriter, copy_folder, extract_tar
 from deployer.state import OUTCOMES, phase_seconds
 from deployer.targets.base import Artifact, BuildEnv, KnownCause, Release, Site, Target, TargetError
 from store import leases
+from store.errors import is_temporary
 from store.models import Deployment, Environment, Project, utcnow
 
 log = logging.getLogger("autostack.deployer")
@@ -288,11 +289,13 @@ async def run_deployment(
     work_dir: Path,
     fetch: TarballWriter | None = None,
     env_for: EnvProvider = no_env,
+    final_try: bool = True,
 ) -> str | None:
     """Run a queued deployment to a terminal state; return that state (None if not claimed).
 
     `fetch` writes the commit's tarball (GitHub deployments); without it the deployment's
-    `source` column is used (CLI uploads and local folders).
+    `source` column is used (CLI uploads and local folders). A temporary error (store.errors)
+    puts it back in the queue and returns "queued", unless this is the `final_try`.
     """
     claim = await records.claim(sessions, deployment_id)
     if claim is None:
@@ -303,6 +306,8 @@ async def run_deployment(
             Finished(replaced, "cancelled", "superseded", f"superseded by deployment {deployment_id}")
         )
     run = _Run(sessions, claim, sink, target, work_dir, fetch, env_for)
+    if claim.deployment.phases:  # it ran before and was queued again: its log goes on after those lines
+        run.log = await DeploymentLogWriter.resume(sessions, deployment_id, sink)
     task = asyncio.create_task(run.run(), name=f"deployment {deployment_id}")
     watcher = asyncio.create_task(_watch(sessions, deployment_id, task))
     state, reason, values = "failed", None, {}
@@ -325,13 +330,34 @@ async def run_deployment(
             await records.mark_error_line(sessions, deployment_id, run.phase, line)
         log.info("deployment %s failed: %s", deployment_id, reason, extra=extra)
     except Exception as exc:
-        log.exception("deployment %s crashed in %s", deployment_id, run.phase, extra=extra)
         detail = run.log.masker.mask(f"{type(exc).__name__}: {exc}")
-        state, reason = "failed", f"internal error during {run.phase}: {detail}"
+        if is_temporary(exc):
+            reason = f"{run.phase} failed: {detail}"
+            if not final_try:
+                watcher.cancel()
+                return await _requeue(run, reason)
+            state, reason = "failed", f"{reason} (a temporary error, still failing after retries)"
+            log.warning("deployment %s failed: %s", deployment_id, reason, extra=extra)
+        else:
+            log.exception("deployment %s crashed in %s", deployment_id, run.phase, extra=extra)
+            state, reason = "failed", f"internal error during {run.phase}: {detail}"
     finally:
         watcher.cancel()
     await _end(run, state, reason, values)
     return state
+
+
+async def _requeue(run: _Run, reason: str) -> str:
+    """Back to the queue after a temporary error: the old version keeps serving meanwhile."""
+    if run.release is not None:
+        with contextlib.suppress(Exception):
+            await run.release.stop()
+    await run.log(f"{reason}; this is a temporary error, so the deployment starts over shortly")
+    await run.log.flush()
+    requeued = await records.requeue(run.sessions, run.id, f"retrying: {reason}")
+    await asyncio.to_thread(shutil.rmtree, run.work, True)
+    log.warning("deployment %s queued again: %s", run.id, reason, extra={"deployment_id": run.id})
+    return "queued" if requeued else (await records.state_of(run.sessions, run.id) or "failed")
 
 
 async def _superseded_reason(sessions: records.Sessions, deployment_id: int) -> str:

@@ -135,6 +135,24 @@ async def finish(
         return deployment
 
 
+async def requeue(sessions: Sessions, deployment_id: int, reason: str) -> bool:
+    """Put a deployment a temporary error stopped back in the queue to start over (its phases
+    closed, its lock and lease freed); False when it already moved on (superseded, cancelled)."""
+    now = utcnow()
+    async with sessions.begin() as session:
+        deployment = await session.get(Deployment, deployment_id)
+        if deployment is None or not can_move(deployment.state, "queued"):
+            return False
+        advance(deployment, "queued", now, reason)
+        deployment.claimed_by = None
+        deployment.lease_expires_at = None
+        environment = await session.get(Environment, deployment.environment_id)
+        if environment is not None and environment.locked_by_deployment_id == deployment_id:
+            environment.locked_by_deployment_id = None
+            environment.locked_at = None
+        return True
+
+
 async def recover_interrupted(sessions: Sessions) -> list[int]:
     """Fail deployments left building or deploying by a process that died (its lease expired);
     return their ids. Those another live process runs are left alone, and queued ones stay queued.

@@ -14,8 +14,9 @@ BUILD_PHASES = ("source", "config", "detect", "install", "build")
 RELEASE_PHASES = ("release", "start", "health", "switch")
 _NEXT: dict[str, frozenset[str]] = {
     "queued": frozenset({"building", "deploying", "failed", "cancelled", "superseded"}),
-    "building": frozenset({"deploying", "failed", "cancelled", "superseded"}),
-    "deploying": frozenset({"ready", "failed", "cancelled", "superseded"}),
+    # back to queued: a temporary error (the cluster throttling, a database failover) starts it over
+    "building": frozenset({"deploying", "queued", "failed", "cancelled", "superseded"}),
+    "deploying": frozenset({"ready", "queued", "failed", "cancelled", "superseded"}),
 }
 OUTCOMES: dict[str, Outcome] = {
     "ready": "success",
@@ -45,6 +46,7 @@ def advance(deployment: Deployment, new: str, now: datetime, reason: str | None 
         deployment.ready_at = now
     if new in TERMINAL:
         deployment.finished_at = now
+    if new in TERMINAL or new == "queued":
         deployment.reason = reason
         deployment.phases = close_phases(deployment.phases or {}, now)
 

@@ -9,11 +9,11 @@ from handlers.commands.parser import Ignore, Reply, Run
 from handlers.commands.registry import parse_comment
 from handlers.commands.spec import Call
 from handlers.context import Context
-from handlers.errors import PermanentError
 from handlers.heads import event_time
 from handlers.permissions import PermissionLookupFailed, unchecked
 from handlers.project_lookup import ProjectRef, project_for
 from handlers.router import Router
+from store.errors import PermanentError
 
 router = Router()
 

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-from handlers.errors import TemporaryError
 from handlers.ports import GitHubPort
+from store.errors import TemporaryError
 
 Requirement = Literal["anyone", "write", "production"]
 ProductionLevel = Literal["maintain", "admin"]

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from handlers.context import Context
-from handlers.errors import is_temporary
+from store.errors import is_temporary
 
 Handler = Callable[[Context], Awaitable[None]]
 log = logging.getLogger("autostack.router")

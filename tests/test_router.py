@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from handlers.context import Context
-from handlers.errors import TemporaryError
 from handlers.router import Router, compose, dispatch
+from store.errors import TemporaryError
 
 
 @pytest.mark.parametrize(

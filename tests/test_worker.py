@@ -14,10 +14,11 @@ import pytest
 from arq import Retry
 from sqlalchemy import select
 
-from bot.worker.deliveries import process_delivery, retry_delay
+from bot.worker.deliveries import process_delivery
+from bot.worker.retries import retry_delay
 from handlers.context import Context
-from handlers.errors import TemporaryError
 from handlers.router import Router
+from store.errors import TemporaryError
 from store.models import Installation, Project, Team
 from tests.conftest import payload_bytes, signed_headers
 from tests.intake_harness import running

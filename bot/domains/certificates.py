@@ -8,7 +8,8 @@ import logging
 from collections.abc import Sequence
 from itertools import groupby
 
-from deployer.targets.base import CertificateState, Target
+from deployer.targets.base import CertificateState, Target, TargetError
+from store.errors import TemporaryError
 from store.models import Domain
 
 log = logging.getLogger("autostack.web.certificates")
@@ -19,7 +20,7 @@ async def _of_environment(
 ) -> dict[str, CertificateState]:
     try:
         return await target.certificates(project, environment, hosts)
-    except RuntimeError as exc:  # the target's errors, permanent and temporary: the page still shows
+    except (TargetError, TemporaryError) as exc:  # either kind: the page still shows the rest
         log.warning("reading certificates of %s/%s failed: %s", project, environment, exc)
         return {host: CertificateState("unavailable", f"could not read it: {exc}") for host in hosts}
 

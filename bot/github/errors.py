@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.errors import TemporaryError
+from store.errors import PermanentError, TemporaryError
 
 
 class GitHubError(Exception):
@@ -25,7 +25,7 @@ class GitHubRateLimited(GitHubTemporaryError):
         self.retry_after: float = retry_after
 
 
-class GitHubPermanentError(GitHubError):
+class GitHubPermanentError(GitHubError, PermanentError):
     """Retrying will not help: bad request, missing permission, not found."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:

@@ -22,41 +22,23 @@ from bot.github.webhook_models import typed_event
 from bot.logs import delivery_id_var
 from bot.services import Services
 from bot.worker.queue import HANDLE_DELIVERY
+from bot.worker.retries import MAX_TRIES, OUTAGE_RETRY_FOR, outage_delay, retry_delay
 from handlers.context import Context, HandlerSettings
-from handlers.errors import is_temporary
 from handlers.router import DispatchResult, dispatch
+from store.errors import is_temporary
 from store.leases import LEASE, RENEW_EVERY, TERMINAL, claim_delivery, renew_delivery
 from store.models import Delivery, utcnow
 from store.transient import is_database_outage
 
 log = logging.getLogger("autostack.worker")
 
-MAX_TRIES = 8
 # a delivery claimed this often never finished (its job kept dying or timing out): it fails
 MAX_CLAIMS = 20
 JOB_TIMEOUT = 600
 DEPLOY_TIMEOUT = 3600
-# How long a job keeps retrying through a database or Redis outage before it records the
-# delivery failed. If the database is still down then, the row stays unfinished and the
-# sweeper queues it again once the database answers, so nothing acknowledged is lost.
-OUTAGE_RETRY_FOR = timedelta(minutes=15)
 # arq's own limit stays out of the way: MAX_TRIES, MAX_CLAIMS and OUTAGE_RETRY_FOR decide
 ARQ_MAX_TRIES = 100_000
 SWEEP_SECONDS = set(range(0, 60, 10))
-
-
-def retry_delay(attempt: int, retry_after: float | None = None) -> float:
-    """When to try again: when the failure said (a rate limit's reset, plus a second so the
-    reset has passed), else exponential backoff of 2 s, 4 s, 8 s … capped at 5 minutes."""
-    if retry_after is not None:
-        return retry_after + 1.0
-    return float(min(300, 2**attempt))
-
-
-def outage_delay(job_try: int) -> float:
-    """Backoff while the database or Redis is down: 0.5 s, 1 s, 2 s … capped at 5 s, so work
-    starts within seconds of the outage ending."""
-    return min(5.0, 0.5 * 2 ** max(0, job_try - 1))
 
 
 async def _record(

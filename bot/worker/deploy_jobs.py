@@ -12,12 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from arq import Retry
 from sqlalchemy import select
 
 from bot.logs import deployment_id_var
 from bot.reporter.hub import ReporterHub
 from bot.services import Services
 from bot.worker.merge_queue import report_merge_group_job
+from bot.worker.retries import DEPLOY_TRIES, retry_delay
 from deployer.envvars import env_provider
 from deployer.events import Finished, Queued
 from deployer.operations import OperationError, destroy_environment
@@ -80,7 +82,8 @@ async def run_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | N
             return None
         deployment, project = found
         await runtime.hub.emit(Queued(deployment_id))
-        return await run_deployment(
+        job_try = int(ctx.get("job_try") or 1)
+        state = await run_deployment(
             services.sessions,
             deployment_id,
             runtime.hub,
@@ -88,7 +91,11 @@ async def run_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | N
             work_dir=runtime.work_dir,
             fetch=await _fetcher(services, deployment, project),
             env_for=env_provider(services.sessions, services.keyring),
+            final_try=job_try >= DEPLOY_TRIES,
         )
+        if state == "queued":  # a temporary error: the same job runs it again after the backoff
+            raise Retry(defer=retry_delay(job_try))
+        return state
     finally:
         deployment_id_var.reset(token)
 

@@ -17,6 +17,7 @@ from bot.worker.deliveries import ARQ_MAX_TRIES, DEPLOY_TIMEOUT, JOB_TIMEOUT, SW
 from bot.worker.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover, sweep_deployments
 from bot.worker.queue import DEPLOY_QUEUE, redis_settings
 from bot.worker.redeliver import reconcile_deliveries
+from bot.worker.retries import DEPLOY_TRIES
 
 
 def make_worker(
@@ -94,8 +95,9 @@ def make_deploy_worker(
         burst=burst,
         handle_signals=handle_signals,
         job_timeout=DEPLOY_TIMEOUT,
-        # a deployment is not retried blindly: it ends failed with its reason, and people redeploy
-        max_tries=1,
+        # a deployment is not retried blindly: only a temporary error queues it again (arq Retry,
+        # bot.worker.retries); anything else ends it failed with its reason, and people redeploy
+        max_tries=DEPLOY_TRIES,
         max_jobs=max_jobs,
         poll_delay=poll_delay,
         keep_result=3600,

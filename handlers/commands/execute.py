@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from handlers.commands.activity import log_command
 from handlers.commands.registry import BY_NAME
 from handlers.commands.spec import Call, Invocation
-from handlers.errors import PermanentError
 from handlers.permissions import allows, needed_level, refusal
 from handlers.ports import GitHubPort
+from store.errors import PermanentError
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers import default_router
-from handlers.errors import TemporaryError
 from handlers.router import dispatch
+from store.errors import TemporaryError
 from tests.handlers.conftest import Harness
 from tests.handlers.doubles import FakeGitHub, context, payload, pr_comment, pull_request
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 
 from deployer.targets.base import TargetError
+from store.errors import PermanentError, TemporaryError
 
 # 409 is only temporary for writes that lost an optimistic-concurrency race; apply conflicts
 # between field managers are a different, permanent report (see apply.FieldConflict).
 _TEMPORARY_STATUS = {408, 429, 500, 502, 503, 504}
 
 
-class ClusterError(TargetError):
+class ClusterError(TargetError, PermanentError):
     """A permanent failure talking to the cluster or AWS (forbidden, invalid object, not found)."""
 
 
-class ClusterTemporaryError(RuntimeError):
+class ClusterTemporaryError(TemporaryError):
     """A failure worth retrying later: throttling, timeouts, the API server restarting."""
 
 

@@ -1,4 +1,6 @@
-"""The two kinds of failure a handler can have: try again later, or give up and say why."""
+"""The two kinds of failure every adapter raises (GitHub, Kubernetes, AWS, the database):
+try again later, or give up and say why. The workers map them to retries in one place
+(bot.worker.retries), for deliveries and deployments alike."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from store.transient import is_database_outage
 
 
 class TemporaryError(Exception):
-    """Worth retrying later: a 5xx, a rate limit, a lock held by someone else."""
+    """Worth retrying later: a 5xx, a rate limit, a timeout, a lock held by someone else."""
 
     # seconds until trying again can work (a rate limit's reset), when the error knows
     retry_after: float | None = None
