@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.models import AuditEvent, Project, Team
 
@@ -50,3 +50,9 @@ async def record_activity(
     )
     session.add(entry)
     return entry
+
+
+async def add_activity(sessions: async_sessionmaker[AsyncSession], **entry: Any) -> None:
+    """`record_activity` in a transaction of its own, for a caller that holds no session."""
+    async with sessions.begin() as session:
+        await record_activity(session, **entry)
