@@ -23,6 +23,9 @@ _PREVIEW_WHEN = r"^(always|command|label:\S(.{0,48}\S)?)$"
 _PATTERN_WORDS = {
     _DURATION: "minutes, hours or days like 30m, 72h or 3d",
     _PREVIEW_WHEN: "always, command or label:<name> like label:preview",
+    _QUANTITY: "a Kubernetes quantity like 500m, 1, 512Mi or 1Gi",
+    _HOSTNAME: "a lower-case hostname like shop.example.com",
+    "^/": "a path starting with /",
 }
 _DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
@@ -55,8 +58,8 @@ class HealthcheckConfig(_Strict):
 class AutoscaleConfig(_Strict):
     """Horizontal autoscaling bounds (kubernetes target)."""
 
-    min: int = Field(1, ge=1, le=100)
-    max: int = Field(1, ge=1, le=100)
+    min: int = Field(1, ge=1, le=100, description="Fewest replicas.")
+    max: int = Field(1, ge=1, le=100, description="Most replicas; at least min.")
     cpu: int = Field(80, ge=1, le=100, description="Target CPU utilisation in percent.")
 
     @model_validator(mode="after")
@@ -78,7 +81,9 @@ class RunConfig(_Strict):
 
     port: int | None = Field(None, ge=1, le=65535, description="Port the app listens on.")
     healthcheck: HealthcheckConfig = HealthcheckConfig()
-    replicas: int = Field(1, ge=1, le=50)
+    replicas: int = Field(
+        1, ge=1, le=50, description="Copies of the app that serve traffic (without autoscale)."
+    )
     autoscale: AutoscaleConfig | None = None
     resources: ResourcesConfig = ResourcesConfig()
 
@@ -86,7 +91,7 @@ class RunConfig(_Strict):
 class PreviewsConfig(_Strict):
     """Preview environments for pull requests."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="Deploy pull requests to preview environments at all.")
     ttl: str | None = Field(None, pattern=_DURATION, description="Destroy after inactivity: 30m, 12h, 7d.")
     drafts: bool = Field(False, description="Also deploy draft pull requests.")
     seed: str | None = Field(
@@ -137,7 +142,11 @@ class RepoConfig(_Strict):
     env: dict[Annotated[str, Field(pattern=_ENV_KEY)], EnvValue] = Field(
         default_factory=dict, description="Plain environment variables; secrets live in AutoStack."
     )
-    domains: list[Annotated[str, Field(pattern=_HOSTNAME, max_length=253)]] = Field(default_factory=list)
+    domains: list[Annotated[str, Field(pattern=_HOSTNAME, max_length=253)]] = Field(
+        default_factory=list,
+        description="Hostnames meant for production. Validated only: domains are "
+        "attached on the web page's Domains tab, which this key does not do yet.",
+    )
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
@@ -226,3 +235,8 @@ def json_schema() -> dict[str, Any]:
 def schema_text() -> str:
     """The schema as published in docs/autostack.schema.json."""
     return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def pattern_in_words(pattern: str) -> str | None:
+    """What a key's pattern asks for in words people read (for the docs), if it has any."""
+    return _PATTERN_WORDS.get(pattern)

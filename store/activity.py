@@ -68,3 +68,9 @@ async def record_environment_activity(
             reason=reason,
         )
         return project_id
+
+
+async def add_activity(sessions: async_sessionmaker[AsyncSession], **entry: Any) -> None:
+    """`record_activity` in a transaction of its own, for a caller that holds no session."""
+    async with sessions.begin() as session:
+        await record_activity(session, **entry)

@@ -10,11 +10,13 @@ from starlette.staticfiles import StaticFiles
 from bot.web import (
     analytics,
     auth,
+    compare_page,
     deployments,
     domains,
     envvars,
     project_delete,
     projects,
+    run_actions,
     setup,
     team,
 )
@@ -29,6 +31,8 @@ def page_routes() -> list[BaseRoute]:
         *project_delete.routes,
         *projects.routes,
         *deployments.routes,
+        *run_actions.routes,
+        *compare_page.routes,
         *envvars.routes,
         *domains.routes,
         *team.routes,

@@ -15,15 +15,21 @@ from bot.web.confirm import confirm_destroy, confirm_rollback, confirmed
 from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
 from bot.web.log_view import group_lines, render_text
-from deployer.state import error_line
-from store.models import Deployment, Project
+from bot.web.roles import deploy_permission
+from bot.web.timeline import timeline
+from deployer.state import IN_PROGRESS, error_line
+from store.deployment_history import newest_of_environment, previous_live
+from store.models import Deployment, Project, utcnow
 
 LOG_TAIL = 2000
 
 
-async def _deployment(request: Request, viewer: Viewer) -> tuple[Deployment, Project] | None:
+async def viewable_deployment(
+    request: Request, viewer: Viewer, deployment_id: int | None = None
+) -> tuple[Deployment, Project] | None:
+    """The deployment in the path (or `deployment_id`) and its project, if the viewer's team sees it."""
     async with web_state(request).sessions() as session:
-        deployment = await session.get(Deployment, request.path_params["id"])
+        deployment = await session.get(Deployment, deployment_id or request.path_params["id"])
         if deployment is None:
             return None
         project = await session.get(Project, deployment.project_id)
@@ -34,13 +40,17 @@ async def _deployment(request: Request, viewer: Viewer) -> tuple[Deployment, Pro
 
 async def deployment_page(request: Request, viewer: Viewer) -> Response:
     """Phases, timing, commit link and the log so far; the page script follows the rest."""
-    found = await _deployment(request, viewer)
+    found = await viewable_deployment(request, viewer)
     if found is None:
         return refuse(request, viewer, 404, f"no deployment {request.path_params['id']} in your team")
     deployment, project = found
     state = web_state(request)
     lines = await read_log(state.sessions, deployment.id, state.settings.retention, limit=LOG_TAIL)
     phases = dict(deployment.phases or {})
+    running = deployment.state in IN_PROGRESS
+    retryable = deployment.state in ("failed", "cancelled") and viewer.may(
+        deploy_permission(deployment.environment, "redeploy")
+    )
     return render(
         request,
         "deployment.html",
@@ -50,12 +60,17 @@ async def deployment_page(request: Request, viewer: Viewer) -> Response:
         lines=lines,
         groups=group_lines(phases, lines),
         error_line=error_line(phases),
+        timeline=timeline(phases, deployment.created_at, utcnow()),
+        previous=await previous_live(state.sessions, deployment),
+        may_cancel=running and viewer.may(deploy_permission(deployment.environment, "cancel")),
+        may_retry=retryable
+        and await newest_of_environment(state.sessions, deployment.environment_id) == deployment.id,
     )
 
 
 async def deployment_log_text(request: Request, viewer: Viewer) -> Response:
     """The whole log as text/plain (stored masked), with phase headers and times."""
-    found = await _deployment(request, viewer)
+    found = await viewable_deployment(request, viewer)
     if found is None:
         return refuse(request, viewer, 404, f"no deployment {request.path_params['id']} in your team")
     deployment = found[0]
@@ -78,7 +93,7 @@ async def _sse(service: DeployService, deployment_id: int, after: int) -> AsyncI
 
 async def deployment_events(request: Request, viewer: Viewer) -> Response:
     """The live log as Server-Sent Events, from after ?after=<seq> until the deployment ends."""
-    found = await _deployment(request, viewer)
+    found = await viewable_deployment(request, viewer)
     service = web_state(request).deploy
     if found is None or service is None:
         return refuse(request, viewer, 404, "no such deployment")

@@ -21,6 +21,7 @@ REQUIRED: dict[str, Role] = {
     "deployments.view": "viewer",
     "deployments.redeploy": "developer",
     "deployments.rollback": "developer",
+    "deployments.cancel": "developer",
     "deployments.promote": "admin",
     "environments.destroy": "admin",
     "env.view": "viewer",

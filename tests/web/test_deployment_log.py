@@ -44,7 +44,8 @@ async def test_page_groups_lines_by_phase_and_marks_the_error(as_role, web, seed
     deployment_id = await _failed(web, seeded)
     page = (await as_role("viewer").get(f"/deployments/{deployment_id}")).text
 
-    assert '<li data-phase="build">build <span class="took">63.0 s</span></li>' in page
+    build_row = page.split('<tr data-phase="build"')[1].split("</tr>")[0]
+    assert '<td class="took-cell"><span class="took">63.0 s</span></td>' in build_row
     install = page.split('<details class="phase-log" data-phase="install" open>')[1].split("</details>")[0]
     assert 'install <span class="took">12.3 s</span>' in install
     assert "$ npm ci" in install and "added 312 packages" in install and "next build" not in install

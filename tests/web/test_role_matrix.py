@@ -33,6 +33,10 @@ TABLE: dict[tuple[str, str, str], tuple[int, int, int, int]] = {
     ("GET", "/deployments/{id:int}/events", ""): (200, 200, 200, 200),
     ("GET", "/deployments/{id:int}/log.txt", ""): (200, 200, 200, 200),
     ("POST", "/deployments/{id:int}/promote", ""): (403, 403, 303, 303),
+    ("GET", "/deployments/{id:int}/compare", ""): (200, 200, 200, 200),
+    # the seeded pr-1 deployment is live: nothing to cancel, nothing failed to build again
+    ("POST", "/deployments/{id:int}/cancel", ""): (403, 409, 409, 409),
+    ("POST", "/deployments/{id:int}/redeploy", ""): (403, 409, 409, 409),
     ("POST", f"{E}/redeploy", "pr-1"): (403, 303, 303, 303),
     ("POST", f"{E}/redeploy", "production"): (403, 403, 303, 303),
     ("GET", f"{E}/rollback", "pr-1"): (403, 409, 409, 409),

@@ -49,27 +49,25 @@
     const name = JSON.parse(event.data).phase;
     group = openGroup(name);
     // the stream starts with every phase so far; the page already lists those
-    if (phases.querySelector('li[data-phase="' + CSS.escape(name) + '"]')) return;
-    const item = document.createElement("li");
-    item.dataset.phase = name;
-    item.textContent = name;
-    phases.append(item);
+    const rows = phases.tBodies[0];
+    if (rows.querySelector('tr[data-phase="' + CSS.escape(name) + '"]')) return;
+    for (const open of rows.querySelectorAll("tr.running")) open.classList.remove("running");
+    const row = document.createElement("tr");
+    row.dataset.phase = name;
+    row.className = "running";
+    for (const text of [name, new Date().toTimeString().slice(0, 8), "running", ""]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    rows.append(row);
   });
   source.addEventListener("finished", (event) => {
     const done = JSON.parse(event.data);
     state.textContent = done.state;
     state.className = "state " + done.state;
     source.close();
-    // durations, the error link and highlight are the page's: show the finished one
-    if (done.state !== "ready") window.location.reload();
-    else for (const [name, seconds] of Object.entries(done.phases || {})) {
-      const item = phases.querySelector('li[data-phase="' + CSS.escape(name) + '"]');
-      if (item && !item.querySelector(".took")) {
-        const took = document.createElement("span");
-        took.className = "took";
-        took.textContent = " " + seconds.toFixed(1) + " s";
-        item.append(took);
-      }
-    }
+    // the timeline's starts and durations, the buttons and the error link are the page's own
+    window.location.reload();
   });
 })();

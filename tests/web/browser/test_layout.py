@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from store.encryption import env_var_context
 from store.models import Domain, EnvVar, Member, Team
+from tests.web.browser.test_deployment_page import add_compared
 from tests.web.browser.test_flows import sign_in
 
 WIDTHS = (1024, 1280, 1440)
@@ -57,12 +58,14 @@ async def _second_member(sessions: Any) -> None:
         session.add(Member(team_id=team.id, github_user_id=99, github_login="bob", role="developer"))
 
 
-def _pages(served: Any) -> dict[str, str]:
+def _pages(served: Any, compared: int) -> dict[str, str]:
     return {
         "projects": "/",
         "search": "/?q=sh&sort=state",
         "project": "/projects/shop",
         "deployment": f"/deployments/{served.seed.deployment_id}",
+        "deployment-timeline": f"/deployments/{compared}",
+        "compare": f"/deployments/{compared}/compare",
         "envvars": "/projects/shop/env",
         "domains": "/projects/shop/domains",
         "team": "/team",
@@ -76,12 +79,13 @@ def _pages(served: Any) -> dict[str, str]:
 
 def test_no_page_overflows_from_1024_to_1440(page, served, github_standin):
     served.run(_long_rows(served.state.sessions, served.state.keyring, served.seed.project_id))
+    compared = add_compared(served)  # a failed deployment with a timeline, a long reason and a plan diff
     sign_in(page, served, github_standin)
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
-        for name, path in _pages(served).items():
+        for name, path in _pages(served, compared).items():
             response = page.goto(served.url + path)
             assert response is not None and response.status == 200, (name, response and response.status)
             page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
