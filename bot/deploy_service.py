@@ -7,7 +7,6 @@ Progress is read from the database, so it streams whichever process runs the dep
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
@@ -25,7 +23,8 @@ from deployer.deploylog import wait_for_lines
 from deployer.events import EventSink
 from deployer.state import TERMINAL, durations, error_line
 from deployer.targets.base import Target
-from store.models import ApiToken, Deployment
+from store import teams
+from store.models import Deployment
 
 POLL_SECONDS = 0.2
 
@@ -64,9 +63,7 @@ async def authenticate(request: Request, service: DeployService) -> TokenHolder 
         return None
     if service.admin_token and hmac.compare_digest(token, service.admin_token):
         return TokenHolder(None, "owner", "admin-token")
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    async with service.sessions() as session:
-        row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    row = await teams.api_key(service.sessions, token)
     # only the admin token speaks for every project: a row without a team speaks for none
     if row is None or row.team_id is None:
         return None

@@ -3,12 +3,22 @@ commands, the worker) records who changed what, so each change shows on its team
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.models import AuditEvent, Project, Team
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, for its activity-log entry: a login, their team, where from."""
+
+    login: str
+    team_id: int
+    source_ip: str | None = None
 
 
 async def team_of_project(session: AsyncSession, project_id: int) -> int | None:

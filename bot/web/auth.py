@@ -8,8 +8,6 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -19,13 +17,11 @@ from starlette.routing import Route
 from bot.github.api import GitHubApps
 from bot.github.errors import GitHubError
 from bot.settings import Settings
-from bot.web.context import audit, csrf_ok, current_viewer, refuse, render, web_state
+from bot.web.context import WebState, client_ip, csrf_ok, current_viewer, refuse, render, web_state
 from bot.web.identity import GitHubUser, Identity, IdentityError, authorize_url
 from bot.web.roles import RANK, Role, role_from_github
-from bot.web.team_store import accept_invitation
-from store.models import Installation, Member, Project, Team
-
-LOCAL_ADMIN_ID = 0
+from store import teams
+from store.models import Installation
 
 
 def session_key(settings: Settings) -> str:
@@ -79,18 +75,15 @@ async def login_github(request: Request) -> Response:
 
 
 async def _repository_role(
-    session: AsyncSession, apps: GitHubApps | None, installation_id: int, login: str
+    sessions: teams.Sessions, apps: GitHubApps | None, installation_id: int, login: str
 ) -> Role | None:
     """The best role the user's permission on the installation's projects gives (asked as the
     installation, since the user's token cannot see other people's permissions)."""
     if apps is None:
         return None
-    repos = (
-        await session.scalars(select(Project.full_name).where(Project.installation_id == installation_id))
-    ).all()
     github = apps.installation(installation_id)
     best: Role | None = None
-    for repo in repos:
+    for repo in await teams.installation_repos(sessions, installation_id):
         try:
             role = role_from_github(None, await github.get_collaborator_permission(repo, login))
         except GitHubError as exc:
@@ -100,42 +93,19 @@ async def _repository_role(
     return best
 
 
-async def _team_for(
-    session: AsyncSession, identity: Identity, apps: GitHubApps | None, token: str, user: GitHubUser
-) -> Member | None:
-    """The user's membership: one they already have, else one their GitHub organisation role (or
-    ownership of a user account), failing that their repository permission, gives them."""
-    member = await session.scalar(select(Member).where(Member.github_user_id == user.id).order_by(Member.id))
-    if member is not None:
-        return member
-    for installation in (
-        await session.scalars(select(Installation).where(Installation.deleted_at.is_(None)))
-    ).all():
+def _role_lookup(web: WebState, identity: Identity, token: str, user: GitHubUser) -> teams.RoleLookup:
+    """How an installation's account makes the user a member: their GitHub organisation role (or
+    ownership of a user account), failing that their repository permission."""
+
+    async def role_in(installation: Installation) -> str | None:
         role: Role | None
         if installation.account_type == "Organization":
             role = role_from_github(await identity.org_role(token, installation.account_login), None)
         else:
             role = "owner" if installation.account_login.lower() == user.login.lower() else None
-        if role is None:
-            role = await _repository_role(session, apps, installation.id, user.login)
-        if role is None:
-            continue
-        team = await session.scalar(select(Team).where(Team.installation_id == installation.id))
-        if team is None:
-            team = Team(installation_id=installation.id, name=installation.account_login)
-            session.add(team)
-            await session.flush()
-        has_owner = await session.scalar(
-            select(Member.id).where(Member.team_id == team.id, Member.role == "owner")
-        )
-        # an organisation's team needs one owner: its first admin to sign in
-        if role == "admin" and has_owner is None:
-            role = "owner"
-        member = Member(team_id=team.id, github_user_id=user.id, github_login=user.login, role=role)
-        session.add(member)
-        await session.flush()
-        return member
-    return None
+        return role or await _repository_role(web.sessions, web.github, installation.id, user.login)
+
+    return role_in
 
 
 async def login_callback(request: Request) -> Response:
@@ -152,12 +122,14 @@ async def login_callback(request: Request) -> Response:
         callback = f"{web.settings.base_url}/login/callback"
         token = await identity.exchange(web.oauth.client_id, web.oauth.client_secret, code, callback)
         user = await identity.user(token)
-        invitation = request.session.pop("invitation", None)
-        async with web.sessions.begin() as session:
-            member = await accept_invitation(session, invitation, user) if invitation else None
-            member = member or await _team_for(session, identity, web.github, token, user)
-            if member is not None:
-                await audit(session, request, user.login, member.team_id, "login", user.login)
+        member = await teams.sign_in(
+            web.sessions,
+            user.id,
+            user.login,
+            client_ip(request),
+            invitation=request.session.pop("invitation", None),
+            role_in=_role_lookup(web, identity, token, user),
+        )
     except IdentityError as exc:
         return refuse(request, None, 502, str(exc))
     finally:
@@ -182,21 +154,8 @@ async def login_local(request: Request) -> Response:
     if not web.login_token or not hmac.compare_digest(token, web.login_token):
         return refuse(request, None, 403, "this login link was used already; restart serve for a new one")
     web.login_token = None
-    async with web.sessions.begin() as session:
-        team = await session.scalar(select(Team).where(Team.installation_id.is_(None)).order_by(Team.id))
-        if team is None:
-            team = Team(name="local")
-            session.add(team)
-            await session.flush()
-        member = await session.scalar(
-            select(Member).where(Member.team_id == team.id, Member.github_user_id == LOCAL_ADMIN_ID)
-        )
-        if member is None:
-            session.add(
-                Member(team_id=team.id, github_user_id=LOCAL_ADMIN_ID, github_login="admin", role="owner")
-            )
-        await audit(session, request, "admin", team.id, "login", "local admin link")
-    _start_session(request, LOCAL_ADMIN_ID, "admin", team.id)
+    team_id = await teams.sign_in_local_admin(web.sessions, client_ip(request))
+    _start_session(request, teams.LOCAL_ADMIN_ID, "admin", team_id)
     return RedirectResponse("/", 303)
 
 

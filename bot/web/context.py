@@ -22,7 +22,7 @@ from bot.domains.ports import DnsZones, DomainRouting
 from bot.github.api import GitHubApps
 from bot.settings import Settings
 from bot.web.roles import allows
-from store.activity import record_activity
+from store.activity import Actor, record_activity
 from store.encryption import KeyRing
 from store.models import Member, Project, Team
 
@@ -175,6 +175,11 @@ def page(path: str, handler: Handler, permission: str, methods: tuple[str, ...] 
 def client_ip(request: Request) -> str | None:
     """Where the request came from, for the activity log."""
     return request.client.host if request.client else None
+
+
+def actor(request: Request, viewer: Viewer) -> Actor:
+    """The signed-in viewer as the author of a change, for its activity-log entry."""
+    return Actor(viewer.login, viewer.team.id, client_ip(request))
 
 
 async def audit(

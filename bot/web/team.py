@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.web.context import Viewer, audit, current_viewer, page, refuse, render, web_state
+from bot.web.context import Viewer, actor, current_viewer, page, refuse, render, web_state
 from bot.web.mail import MailError
 from bot.web.roles import ROLES, may_assign
-from bot.web.team_store import TeamError, change_role, create_invitation, remove_member, token_hash
-from store.models import ApiToken, AuditEvent, Invitation, Member, utcnow
+from store import teams
+from store.models import Member
 
 ACTIVITY_PAGE = 200
 
@@ -22,32 +19,17 @@ async def team_page(
     request: Request, viewer: Viewer, notice: dict[str, str] | None = None, status: int = 200
 ) -> Response:
     """Members, open invitations and API keys of the viewer's team."""
-    async with web_state(request).sessions() as session:
-        members = (
-            await session.scalars(
-                select(Member).where(Member.team_id == viewer.team.id).order_by(Member.github_login)
-            )
-        ).all()
-        invitations = (
-            await session.scalars(
-                select(Invitation).where(
-                    Invitation.team_id == viewer.team.id,
-                    Invitation.used_at.is_(None),
-                    Invitation.expires_at > utcnow(),
-                )
-            )
-        ).all()
-        tokens = (await session.scalars(select(ApiToken).where(ApiToken.team_id == viewer.team.id))).all()
+    team = await teams.overview(web_state(request).sessions, viewer.team.id)
     return render(
         request,
         "team.html",
         viewer,
         status=status,
-        members=members,
-        invitations=invitations,
-        tokens=tokens,
+        members=team.members,
+        invitations=team.invitations,
+        tokens=team.tokens,
         roles=ROLES,
-        last_owner=sum(m.role == "owner" for m in members) == 1,
+        last_owner=sum(m.role == "owner" for m in team.members) == 1,
         notice=notice or {},
     )
 
@@ -61,11 +43,7 @@ async def invite(request: Request, viewer: Viewer) -> Response:
             request, viewer, {"error": f"your role ({viewer.role}) may not invite a {role}"}, 403
         )
     web = web_state(request)
-    async with web.sessions.begin() as session:
-        token = await create_invitation(session, viewer.team.id, role, viewer.login, email)
-        await audit(
-            session, request, viewer.login, viewer.team.id, "invitation.create", email or "link", role=role
-        )
+    token = await teams.invite(web.sessions, actor(request, viewer), role, email)
     link = f"{web.settings.base_url}/invite/{token}"
     notice = {"link": link}
     if email and web.mailer is not None:
@@ -83,12 +61,10 @@ async def invite(request: Request, viewer: Viewer) -> Response:
 
 async def _member(request: Request, viewer: Viewer) -> Member | None:
     form = await request.form()
-    async with web_state(request).sessions() as session:
-        return await session.scalar(
-            select(Member).where(
-                Member.team_id == viewer.team.id, Member.id == int(str(form.get("member", "0")) or 0)
-            )
-        )
+    member_id = str(form.get("member", "0")) or "0"
+    if not member_id.isdigit():
+        return None
+    return await teams.member(web_state(request).sessions, viewer.team.id, int(member_id))
 
 
 async def set_role(request: Request, viewer: Viewer) -> Response:
@@ -104,16 +80,10 @@ async def set_role(request: Request, viewer: Viewer) -> Response:
             {"error": f"your role ({viewer.role}) may not make {member.github_login} {role}"},
             403,
         )
-    async with web_state(request).sessions.begin() as session:
-        member = await session.merge(member)
-        try:
-            await change_role(session, member, role)
-        except TeamError as exc:
-            await session.rollback()
-            return await team_page(request, viewer, {"error": str(exc)}, 409)
-        await audit(
-            session, request, viewer.login, viewer.team.id, "member.role", member.github_login, role=role
-        )
+    try:
+        await teams.set_role(web_state(request).sessions, actor(request, viewer), member.id, role)
+    except teams.TeamError as exc:
+        return await team_page(request, viewer, {"error": str(exc)}, 409)
     return RedirectResponse("/team", 303)
 
 
@@ -126,14 +96,10 @@ async def remove(request: Request, viewer: Viewer) -> Response:
         return await team_page(
             request, viewer, {"error": f"your role ({viewer.role}) may not remove an {member.role}"}, 403
         )
-    async with web_state(request).sessions.begin() as session:
-        member = await session.merge(member)
-        try:
-            await remove_member(session, member)
-        except TeamError as exc:
-            await session.rollback()
-            return await team_page(request, viewer, {"error": str(exc)}, 409)
-        await audit(session, request, viewer.login, viewer.team.id, "member.remove", member.github_login)
+    try:
+        await teams.remove_member(web_state(request).sessions, actor(request, viewer), member.id)
+    except teams.TeamError as exc:
+        return await team_page(request, viewer, {"error": str(exc)}, 409)
     return RedirectResponse("/team", 303)
 
 
@@ -145,33 +111,20 @@ async def create_token(request: Request, viewer: Viewer) -> Response:
         return await team_page(
             request, viewer, {"error": f"your role ({viewer.role}) may not make a {role} key"}, 403
         )
-    token = "as_" + secrets.token_urlsafe(32)
-    async with web_state(request).sessions.begin() as session:
-        session.add(ApiToken(team_id=viewer.team.id, name=name, token_hash=token_hash(token), role=role))
-        await audit(session, request, viewer.login, viewer.team.id, "token.create", name, role=role)
+    token = await teams.create_api_key(web_state(request).sessions, actor(request, viewer), name, role)
     return await team_page(request, viewer, {"token": token})
 
 
 async def activity(request: Request, viewer: Viewer) -> Response:
     """Every change in the team: who, what, when, from where."""
-    async with web_state(request).sessions() as session:
-        events = (
-            await session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.team_id == viewer.team.id)
-                .order_by(AuditEvent.id.desc())
-                .limit(ACTIVITY_PAGE)
-            )
-        ).all()
+    events = await teams.activity(web_state(request).sessions, viewer.team.id, ACTIVITY_PAGE)
     return render(request, "activity.html", viewer, events=events)
 
 
 async def accept(request: Request) -> Response:
     """An invitation link: kept in the session until the person has signed in with GitHub."""
     token = request.path_params["token"]
-    async with web_state(request).sessions() as session:
-        found = await session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
-    if found is None or found.used_at is not None or found.expires_at < utcnow():
+    if await teams.open_invitation(web_state(request).sessions, token) is None:
         return refuse(
             request,
             await current_viewer(request),

@@ -14,8 +14,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.web.team_store import token_hash
 from store.models import ApiToken, Deployment, Installation, Project, Team
+from store.teams import token_hash
 from tests.deployer.conftest import API_TOKEN
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from starlette.routing import Route
 
 from bot.site import site_routes
-from bot.web.team_store import token_hash
 from store.models import ApiToken, AuditEvent, Deployment, Domain, Environment, EnvVar, Project, utcnow
+from store.teams import token_hash
 from tests.web.dns_server import dns_server
 
 

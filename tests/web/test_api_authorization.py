@@ -28,7 +28,6 @@ from bot.domains.route53 import Zone
 from bot.serve import serve_app
 from bot.services import Services
 from bot.web.runtime import build_state
-from bot.web.team_store import token_hash
 from store.encryption import env_var_context
 from store.models import (
     ApiToken,
@@ -41,6 +40,7 @@ from store.models import (
     Team,
     utcnow,
 )
+from store.teams import token_hash
 from tests.web.dns_server import dns_server
 from tests.web.harness import FakeSink, FakeTarget
 

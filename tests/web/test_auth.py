@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bot.web.context import OAuthClient
 from bot.web.identity import github_web_url
-from bot.web.team_store import create_invitation
+from store import teams
+from store.activity import Actor
 from store.models import Installation, Member, Team
 from tests.web import harness
 
@@ -91,7 +92,7 @@ async def test_invitation_link_is_single_use(oauth_web, github_standin):
         team = Team(name="local")
         session.add(team)
         await session.flush()
-        token = await create_invitation(session, team.id, "viewer", "admin")
+    token = await teams.invite(oauth_web.sessions, Actor("admin", team.id), "viewer")
     github_standin.add_user("carol")
     client = harness.client(oauth_web)
     opened = await client.get(f"/invite/{token}")

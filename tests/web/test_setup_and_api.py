@@ -10,8 +10,8 @@ import yaml
 from sqlalchemy import select, text
 
 from bot.web.setup import MANIFEST_PATH, load_registered_app, manifest
-from bot.web.team_store import token_hash
 from store.models import ApiToken, StoredSecret
+from store.teams import token_hash
 from tests.web import harness
 
 PERMISSIONS = {
