@@ -7,15 +7,25 @@ over the same key scoped `all`. Untrusted environments (fork pull requests) get 
 from __future__ import annotations
 
 import re
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from collections.abc import Sequence
 
 from deployer.pipeline import AppEnv, EnvProvider, env_scope
+from store import envvars as stored
+from store.activity import Actor
 from store.encryption import KeyRing, env_var_context
-from store.models import Environment, EnvVar, Project
+from store.envvars import SCOPES, Sessions
+from store.models import Environment, Project
 
-SCOPES = ("production", "preview", "branch", "all")
+__all__ = [
+    "SCOPES",
+    "EnvVarError",
+    "check_variable",
+    "env_provider",
+    "name_problem",
+    "project_secrets",
+    "set_env_var",
+    "set_env_vars",
+]
 _FIRST = re.compile(r"[A-Za-z_]")
 _REST = re.compile(r"[A-Za-z0-9_]*")
 MAX_NAME = 255
@@ -38,8 +48,33 @@ def name_problem(key: str) -> str | None:
     return None
 
 
+def check_variable(key: str, scope: str) -> None:
+    """Raise EnvVarError naming the rule when a variable cannot be stored under `key` and `scope`."""
+    problem = name_problem(key)
+    if problem is not None:
+        raise EnvVarError(f"env var name {key[:60]!r} is not allowed: {problem}")
+    if scope not in SCOPES:
+        raise EnvVarError(f"env var scope {scope!r} is not one of: {', '.join(SCOPES)}")
+
+
+async def set_env_vars(
+    sessions: Sessions,
+    keyring: KeyRing,
+    project_id: int,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    scope: str = "all",
+    secret: bool = False,
+    by: Actor | None = None,
+) -> None:
+    """Create or replace variables of one scope after checking every name: all or none stored."""
+    for key, _ in pairs:
+        check_variable(key, scope)
+    await stored.set_variables(sessions, keyring, project_id, pairs, scope=scope, secret=secret, by=by)
+
+
 async def set_env_var(
-    session: AsyncSession,
+    sessions: Sessions,
     keyring: KeyRing,
     project_id: int,
     key: str,
@@ -47,41 +82,17 @@ async def set_env_var(
     *,
     scope: str = "all",
     secret: bool = False,
-) -> EnvVar:
-    """Create or replace one variable; only its ciphertext is stored."""
-    problem = name_problem(key)
-    if problem is not None:
-        raise EnvVarError(f"env var name {key[:60]!r} is not allowed: {problem}")
-    if scope not in SCOPES:
-        raise EnvVarError(f"env var scope {scope!r} is not one of: {', '.join(SCOPES)}")
-    row = await session.scalar(
-        select(EnvVar).where(EnvVar.project_id == project_id, EnvVar.key == key, EnvVar.scope == scope)
-    )
-    key_id, blob = keyring.encrypt(value, env_var_context(project_id, key, scope))
-    if row is None:
-        row = EnvVar(
-            project_id=project_id, key=key, scope=scope, ciphertext=blob, key_id=key_id, secret=secret
-        )
-        session.add(row)
-    else:
-        row.ciphertext, row.key_id, row.secret = blob, key_id, secret
-    await session.flush()
-    return row
+) -> None:
+    """Create or replace one variable (checked; only its ciphertext is stored)."""
+    await set_env_vars(sessions, keyring, project_id, [(key, value)], scope=scope, secret=secret)
 
 
-def env_provider(sessions: async_sessionmaker[AsyncSession], keyring: KeyRing) -> EnvProvider:
+def env_provider(sessions: Sessions, keyring: KeyRing) -> EnvProvider:
     """An EnvProvider that decrypts the variables applying to an environment."""
 
     async def env_for(project: Project, environment: Environment) -> AppEnv:
         kind, everywhere = env_scope(environment)
-        async with sessions() as session:
-            rows = (
-                await session.scalars(
-                    select(EnvVar).where(
-                        EnvVar.project_id == project.id, EnvVar.scope.in_((kind, everywhere))
-                    )
-                )
-            ).all()
+        rows = await stored.variables(sessions, project.id, (kind, everywhere))
         values: dict[str, str] = {}
         secrets: list[str] = []
         secret_keys: set[str] = set()
@@ -104,14 +115,9 @@ def env_provider(sessions: async_sessionmaker[AsyncSession], keyring: KeyRing) -
     return env_for
 
 
-async def project_secrets(
-    sessions: async_sessionmaker[AsyncSession], keyring: KeyRing, project_id: int
-) -> tuple[str, ...]:
+async def project_secrets(sessions: Sessions, keyring: KeyRing, project_id: int) -> tuple[str, ...]:
     """Every secret value of a project, whatever its scope: what must be masked in its output."""
-    async with sessions() as session:
-        rows = (
-            await session.scalars(select(EnvVar).where(EnvVar.project_id == project_id, EnvVar.secret))
-        ).all()
+    rows = await stored.secret_variables(sessions, project_id)
     return tuple(
         keyring.decrypt(r.key_id, r.ciphertext, env_var_context(project_id, r.key, r.scope)) for r in rows
     )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.api.routes import PROJECT, api, json_object
-from bot.web.context import ActionError, Viewer, owned_project, web_state
+from bot.web.context import ActionError, Viewer, viewers_project, web_state
 from bot.web.envvars import delete_env_var, set_env_vars
+from store import envvars as stored
 from store.encryption import env_var_context
-from store.models import EnvVar
 
 _SET_BODY = {
     "type": "object",
@@ -26,9 +25,8 @@ _SET_BODY = {
 async def list_env(request: Request, viewer: Viewer) -> Response:
     """A project's variables; secret values are never returned."""
     web = web_state(request)
-    async with web.sessions() as session:
-        project = await owned_project(session, viewer, request.path_params["name"], "this key's team")
-        rows = (await session.scalars(select(EnvVar).where(EnvVar.project_id == project.id))).all()
+    project = await viewers_project(request, viewer, request.path_params["name"], "this key's team")
+    rows = await stored.variables(web.sessions, project.id)
     return JSONResponse(
         [
             {

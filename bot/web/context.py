@@ -218,3 +218,9 @@ async def owned_project(
     if project is None:
         raise ActionError(404, f"no project {name!r} in {whose}")
     return project
+
+
+async def viewers_project(request: Request, viewer: Viewer, name: str, whose: str = "your team") -> Project:
+    """`owned_project` read on its own: the project called `name` in the viewer's team."""
+    async with web_state(request).sessions() as session:
+        return await owned_project(session, viewer, name, whose)

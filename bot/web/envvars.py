@@ -7,25 +7,15 @@ environments it applies to "redeploy needed", and the page offers the redeploy.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.web.context import (
-    ActionError,
-    Viewer,
-    audit,
-    owned_project,
-    page,
-    refuse,
-    render,
-    team_project,
-    web_state,
-)
-from deployer.envvars import SCOPES, EnvVarError, name_problem, set_env_var
+from bot.web.context import ActionError, Viewer, actor, page, refuse, render, viewers_project, web_state
+from deployer import envvars as deployer_envvars
+from deployer.envvars import SCOPES, EnvVarError, name_problem
+from store import envvars as stored
 from store.encryption import env_var_context
-from store.models import Environment, EnvVar, Project
 
 
 class DotenvError(ValueError):
@@ -53,11 +43,6 @@ def parse_dotenv(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def affected_kinds(scope: str) -> tuple[str, ...]:
-    """The kinds of environment a variable of `scope` applies to."""
-    return ("production", "preview", "branch") if scope == "all" else (scope,)
-
-
 async def env_page(
     request: Request,
     viewer: Viewer,
@@ -68,22 +53,12 @@ async def env_page(
     """The variables (secret values never shown) and the environments waiting for a redeploy;
     after a refused change, `typed` fills the forms again with what was sent."""
     web = web_state(request)
-    async with web.sessions() as session:
-        project = await team_project(session, viewer, request.path_params["name"])
-        if project is None:
-            return refuse(request, viewer, 404, f"no project {request.path_params['name']!r} in your team")
-        rows = (
-            await session.scalars(select(EnvVar).where(EnvVar.project_id == project.id).order_by(EnvVar.key))
-        ).all()
-        stale = (
-            await session.scalars(
-                select(Environment).where(
-                    Environment.project_id == project.id,
-                    Environment.redeploy_needed,
-                    Environment.state == "active",
-                )
-            )
-        ).all()
+    try:
+        project = await viewers_project(request, viewer, request.path_params["name"])
+    except ActionError as exc:
+        return refuse(request, viewer, 404, str(exc))
+    rows = await stored.variables(web.sessions, project.id)
+    stale = await stored.stale_environments(web.sessions, project.id)
     shown = [
         (
             row,
@@ -109,66 +84,36 @@ async def env_page(
     )
 
 
-async def mark_stale(request: Request, project: Project, scope: str) -> None:
-    """Mark the environments a change in `scope` applies to as needing a redeploy."""
-    async with web_state(request).sessions.begin() as session:
-        await session.execute(
-            update(Environment)
-            .where(
-                Environment.project_id == project.id,
-                Environment.kind.in_(affected_kinds(scope)),
-                Environment.state == "active",
-                Environment.current_deployment_id.is_not(None),
-            )
-            .values(redeploy_needed=True)
-        )
-
-
 async def set_env_vars(
     request: Request, viewer: Viewer, name: str, pairs: list[tuple[str, str]], scope: str, secret: bool
 ) -> None:
     """Add or replace variables in one scope (page and API); all or none are stored."""
     web = web_state(request)
-    async with web.sessions.begin() as session:
-        project = await owned_project(session, viewer, name)
-        try:
-            for key, value in pairs:
-                await set_env_var(session, web.keyring, project.id, key, value, scope=scope, secret=secret)
-        except EnvVarError as exc:
-            raise ActionError(400, str(exc)) from exc
-        keys = ", ".join(key for key, _ in pairs)
-        await audit(
-            session,
-            request,
-            viewer.login,
-            viewer.team.id,
-            "env.set",
-            keys,
+    project = await viewers_project(request, viewer, name)
+    try:
+        await deployer_envvars.set_env_vars(
+            web.sessions,
+            web.keyring,
             project.id,
+            pairs,
             scope=scope,
             secret=secret,
+            by=actor(request, viewer),
         )
-    await mark_stale(request, project, scope)
+    except EnvVarError as exc:
+        raise ActionError(400, str(exc)) from exc
 
 
 async def delete_env_var(request: Request, viewer: Viewer, name: str, key: str, scope: str | None) -> str:
     """Remove one variable (page and API); without `scope` the key's only one. Returns its scope."""
-    async with web_state(request).sessions.begin() as session:
-        project = await owned_project(session, viewer, name)
-        query = select(EnvVar).where(EnvVar.project_id == project.id, EnvVar.key == key)
-        rows = (await session.scalars(query if scope is None else query.where(EnvVar.scope == scope))).all()
-        if not rows:
-            raise ActionError(404, f"{name} has no variable {key}" + (f" in scope {scope}" if scope else ""))
-        if len(rows) > 1:
-            scopes = ", ".join(sorted(row.scope for row in rows))
-            raise ActionError(409, f"{key} is set in scopes {scopes}; say which scope to delete")
-        scope = rows[0].scope
-        await session.delete(rows[0])
-        await audit(
-            session, request, viewer.login, viewer.team.id, "env.delete", key, project.id, scope=scope
-        )
-    await mark_stale(request, project, scope)
-    return scope
+    web = web_state(request)
+    project = await viewers_project(request, viewer, name)
+    try:
+        return await stored.delete_variable(web.sessions, project.id, key, scope, by=actor(request, viewer))
+    except stored.VariableMissing as exc:
+        raise ActionError(404, f"{name} has {exc}") from exc
+    except stored.ScopeNeeded as exc:
+        raise ActionError(409, str(exc)) from exc
 
 
 async def _answer(

@@ -33,11 +33,11 @@ def _app(tmp_path: Path) -> Path:
 
 async def _store_vars(deployer, project: str = "demo") -> None:
     keyring = KeyRing(("test-key",))
-    async with deployer.sessions.begin() as session:
+    async with deployer.sessions() as session:
         project_id = await session.scalar(select(Project.id).where(Project.name == project))
-        await set_env_var(session, keyring, project_id, "GREETING", "hello-plain")
-        await set_env_var(session, keyring, project_id, "NPM_TOKEN", SECRET, secret=True)
-        await set_env_var(session, keyring, project_id, "AUTOSTACK_GIT_SHA", "forged")
+    await set_env_var(deployer.sessions, keyring, project_id, "GREETING", "hello-plain")
+    await set_env_var(deployer.sessions, keyring, project_id, "NPM_TOKEN", SECRET, secret=True)
+    await set_env_var(deployer.sessions, keyring, project_id, "AUTOSTACK_GIT_SHA", "forged")
     deployer.env_for = env_provider(deployer.sessions, keyring)
 
 

@@ -40,10 +40,9 @@ async def test_fork_preview_waits_for_approval_and_gets_no_secrets(e2e: E2E):
     assert "secrets are not available" in sticky["body"]
 
     project = await e2e.project()
-    async with e2e.services.sessions.begin() as session:
-        keyring = e2e.services.keyring
-        await set_env_var(session, keyring, project.id, "API_TOKEN", SECRET_VALUE, secret=True)
-        await set_env_var(session, keyring, project.id, "GREETING", "hello")
+    keyring, sessions = e2e.services.keyring, e2e.services.sessions
+    await set_env_var(sessions, keyring, project.id, "API_TOKEN", SECRET_VALUE, secret=True)
+    await set_env_var(sessions, keyring, project.id, "GREETING", "hello")
 
     e2e.grant("reviewer", "write")
     approval = await e2e.comment("/deploy", "reviewer")

@@ -105,8 +105,9 @@ async def test_a_canary_secret_reaches_no_output(e2e: E2E, tmp_path: Path):
         e2e.commit(FIRST)
         await e2e.deliver("push", push(sha=FIRST))
         project = await e2e.project()
-        async with e2e.services.sessions.begin() as session:
-            await set_env_var(session, e2e.services.keyring, project.id, "CANARY_TOKEN", CANARY, secret=True)
+        await set_env_var(
+            e2e.services.sessions, e2e.services.keyring, project.id, "CANARY_TOKEN", CANARY, secret=True
+        )
 
         canary_commit(e2e, CANARY_SHA)
         await e2e.deliver("push", push(sha=CANARY_SHA))

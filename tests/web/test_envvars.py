@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from bot.web.envvars import DotenvError, affected_kinds, parse_dotenv
+from bot.web.envvars import DotenvError, parse_dotenv
 from deployer.envvars import set_env_var
 from store.encryption import DecryptionError, KeyRing, env_var_context
+from store.envvars import affected_kinds
 from store.models import Environment, EnvVar
 from store.rotation import rotate_keys
 
@@ -90,8 +91,7 @@ async def test_bad_name_is_explained(as_role, seeded):
 
 async def test_rotation_reencrypts_and_old_key_can_be_retired(sessions, seeded):
     old = KeyRing(("old-key",))
-    async with sessions.begin() as session:
-        await set_env_var(session, old, seeded.project_id, "TOKEN", "v1", secret=True)
+    await set_env_var(sessions, old, seeded.project_id, "TOKEN", "v1", secret=True)
     both = KeyRing(("new-key", "old-key"))
     first = await rotate_keys(sessions, both)
     assert (first.rotated, first.current) == (1, 0)
