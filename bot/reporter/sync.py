@@ -161,7 +161,11 @@ class Sync:
                 production=view.kind == "production",
             )
             await self._records.remember(view.id, github_deployment_id=self.github_deployment_id)
-        state = render.deployment_state_for(wanted.outcome) if wanted.outcome is not None else "in_progress"
+        if wanted.outcome is None:
+            # a new Deployment shows as pending until its outcome; the check run and the
+            # commit status already say it is under way
+            return
+        state = render.deployment_state_for(wanted.outcome)
         if told.get("deployment") != state:
             await self._gh.create_deployment_status(
                 self._target.repo,
