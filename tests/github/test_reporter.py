@@ -104,7 +104,7 @@ async def test_successful_preview(sessions, github_app: GitHubApp, github_standi
     [deployment] = github_standin.deployments.values()
     assert deployment["_request"] == {
         "ref": SHA1,
-        "environment": "pr-12",
+        "environment": "Preview",  # every preview shares one GitHub Environment
         "description": f"AutoStack deployment #{dep}",
         "auto_merge": False,
         "required_contexts": [],

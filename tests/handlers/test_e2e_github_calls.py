@@ -45,7 +45,7 @@ async def test_one_preview_costs_at_most_ten_calls(e2e: E2E):
     [run] = e2e.check_runs("AutoStack / pr-2")
     assert (run["status"], run["conclusion"]) == ("completed", "success")
     assert e2e.github.statuses_for(SHA, "autostack/pr-2")[-1]["state"] == "success"
-    [github_deployment] = e2e.github_deployments("pr-2")
+    [github_deployment] = e2e.github_deployments("Preview")
     assert e2e.deployment_states(github_deployment) == ["success"]
     [comment] = e2e.github.comments_on(REPO, 2)
     assert deployment.url in comment["body"]
