@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # First run, side by side: from a fresh clone to the first answer of /healthz, for the set-up
 # before issue 19 (every dependency, dev tools included, byte-compiled) and for `make run` now
-# (runtime dependencies only). Each variant gets an empty pip cache of its own, as a new
+# (runtime dependencies only: no dev tools, and no kubernetes client or boto3, the `eks` extra). Each variant gets an empty pip cache of its own, as a new
 # machine has, so both download what they install. Prints seconds, .venv size and the ratio.
 #   bench/first-run/run.sh [ROUNDS]     (default 1; rounds alternate the order)
 set -euo pipefail
@@ -12,8 +12,8 @@ work="$(mktemp -d /tmp/autostack-first-run.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 port_base=$((53000 + RANDOM % 500))
 
-# The dependency set before the split: runtime and dev locks together, as one file was.
-cat "$root/requirements.lock" "$root/requirements-dev.lock" | grep -v '^#' >"$work/all.lock"
+# The dependency set before the split: the runtime, eks and dev locks together, as one file was.
+cat "$root/requirements.lock" "$root/requirements-eks.lock" "$root/requirements-dev.lock" | grep -v '^#' >"$work/all.lock"
 
 wait_healthz() { # port pid -> seconds waited, or fails when serve exits
   for _ in $(seq 1 6000); do
