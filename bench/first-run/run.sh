@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # First run, side by side: from a fresh clone to the first answer of /healthz, for the set-up
 # before issue 19 (every dependency, dev tools included, byte-compiled) and for `make run` now
-# (runtime dependencies only: no dev tools, and no kubernetes client or boto3, the `eks` extra). Each variant gets an empty pip cache of its own, as a new
-# machine has, so both download what they install. Prints seconds, .venv size and the ratio.
+# (runtime dependencies only: no dev tools, no kubernetes client or boto3, the `eks` extra).
+# Each variant gets an empty pip cache of its own, as a new machine has, so both download
+# what they install. Prints seconds, .venv size and the ratio.
 #   bench/first-run/run.sh [ROUNDS]     (default 1; rounds alternate the order)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
