@@ -12,18 +12,21 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=igno
 RUN python3 -m venv /opt/autostack
 WORKDIR /src
 # Dependencies first, their own layer, so a code change rebuilds only the last steps: exactly
-# pyproject's runtime `dependencies`, held to the versions of requirements.lock (a constraints
-# file: it pins what is installed but installs nothing by itself, so its dev tools stay out).
-COPY pyproject.toml requirements.lock ./
-RUN python3 -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
+# pyproject's runtime `dependencies` and its `eks` extra (the image runs the kubernetes target),
+# held to the versions of the locks (constraints: they pin what is installed but install
+# nothing by themselves, so the dev tools stay out).
+COPY pyproject.toml requirements.lock requirements-eks.lock ./
+RUN python3 -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')); \
+      print(*p['project']['dependencies'], *p['project']['optional-dependencies']['eks'], sep='\n')" \
       > runtime.txt \
- && /opt/autostack/bin/pip install --requirement runtime.txt --constraint requirements.lock
+ && /opt/autostack/bin/pip install --requirement runtime.txt \
+      --constraint requirements.lock --constraint requirements-eks.lock
 COPY README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY deployer ./deployer
 COPY store ./store
-RUN /opt/autostack/bin/pip install --no-deps --constraint requirements.lock . \
+RUN /opt/autostack/bin/pip install --no-deps --constraint requirements.lock --constraint requirements-eks.lock . \
  && /opt/autostack/bin/pip uninstall --yes pip \
  # bytecode now: a read-only root filesystem cannot take __pycache__ at run time
  && /opt/autostack/bin/python -m compileall -q /opt/autostack

@@ -7,18 +7,20 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: install install-dev run test test-cluster lint migration
 
-# Runtime dependencies only, without byte-compiling them: the first run is mostly this step,
-# and Python compiles just the modules a process imports (a local server never loads most of
-# the kubernetes client).
+# Runtime dependencies only (no kubernetes client, no boto3: the `eks` extra), without
+# byte-compiling them: the first run is mostly this step, and Python compiles just the
+# modules a process imports.
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --no-deps -e .
 	@touch $(STAMP)
 
-# The test and dev tools on top (pytest, ruff, moto, playwright, kubernetes-validate, ...).
-$(DEV_STAMP): $(STAMP) requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
+# The kubernetes target's and AWS adapters' clients (the `eks` extra), and the test and dev
+# tools (pytest, ruff, moto, playwright, kubernetes-validate, ...) on top.
+$(DEV_STAMP): $(STAMP) requirements-eks.lock requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	  -r requirements.lock -r requirements-eks.lock -r requirements-dev.lock
 	@touch $(DEV_STAMP)
 
 install: $(STAMP)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.archive.settings import RetentionSettings, retention_settings
 from bot.env_values import SettingsError, choice_value, int_value, list_value, read_dotenv
+from bot.extras import require_eks
 from bot.http_settings import HttpLimits, http_limits
 from bot.integration_settings import (
     ClusterSettings,
@@ -149,7 +150,7 @@ class Settings:
         if not api_url.startswith(("http://", "https://")):
             raise SettingsError(f"GITHUB_API_URL={api_url!r} must be an http(s) URL")
 
-        return cls(
+        settings = cls(
             data_dir=data_dir,
             database_url=database_url,
             redis_url=redis_url,
@@ -189,6 +190,8 @@ class Settings:
             metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
             retention=retention_settings(env),
         )
+        _require_extras(settings)
+        return settings
 
     def require_webhook_secrets(self) -> tuple[str, ...]:
         """The webhook secrets, or a clear error for a server that would accept anything."""
@@ -197,6 +200,15 @@ class Settings:
                 "WEBHOOK_SECRET is not set; set it to the secret in your GitHub App's webhook settings"
             )
         return self.webhook_secrets
+
+
+def _require_extras(settings: Settings) -> None:
+    if settings.cluster is not None:
+        require_eks("AUTOSTACK_TARGET=kubernetes", "kubernetes", "boto3")
+    if settings.retention.archive_bucket:
+        require_eks("ARCHIVE_BUCKET (archives in S3)", "boto3")
+    if settings.aws_region:
+        require_eks("AWS_REGION (mail through SES, domains through Route 53)", "boto3")
 
 
 def require_secret_keys(settings: Settings) -> tuple[str, ...]:

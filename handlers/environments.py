@@ -6,6 +6,7 @@ import hashlib
 import re
 
 PRODUCTION = "production"
+GITHUB_PREVIEW = "Preview"
 # Names become DNS labels (`<slug>--<project>.<domain>`), so they stay short and plain.
 _MAX_SLUG = 40
 _NOT_DNS = re.compile(r"[^a-z0-9]+")
@@ -16,6 +17,13 @@ _BRANCH = re.compile(r"^branch-[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 def preview_name(pr_number: int) -> str:
     """The preview environment of a pull request: `pr-12`."""
     return f"pr-{pr_number}"
+
+
+def github_environment(name: str) -> str:
+    """The GitHub Environment an environment's Deployments are reported under: every preview
+    shares `Preview` (GitHub keeps an environment until someone deletes it by hand, so one per
+    pull request piles up); production and branches keep their own name."""
+    return GITHUB_PREVIEW if preview_number(name) is not None else name
 
 
 def branch_slug(branch: str) -> str:

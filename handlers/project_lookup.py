@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -51,18 +52,53 @@ async def project_for(ctx: Context) -> ProjectRef | None:
 async def repository_config(ctx: Context, project: ProjectRef) -> RepoConfig:
     """`autostack.yml` as on the default branch (never a PR head: it decides what deploys).
 
-    A missing file gives the defaults; a broken one is logged and gives the defaults too,
-    and the deployment itself then fails naming the bad key.
+    One call lists the root's files; the file itself is read by its blob sha, which names
+    its content, so a config already read is never fetched again. A missing file gives the
+    defaults; a broken one is logged and gives the defaults too, and the deployment itself
+    then fails naming the bad key.
     """
     if ctx.github is None:
         return RepoConfig()
-    for filename in CONFIG_FILENAMES:
-        text = await ctx.github.get_file_text(project.repo, filename)
+    files = await ctx.github.root_files(project.repo, project.default_branch)
+    filename = next((name for name in CONFIG_FILENAMES if name in files), None)
+    if filename is None:
+        return RepoConfig()
+    key = (project.repo, files[filename])
+    text = _blobs.get(key)
+    if text is None:
+        text = await ctx.github.blob_text(*key)
         if text is None:
-            continue
-        try:
-            return parse_config(text, filename=filename)
-        except ConfigError as exc:
-            ctx.log.warning("%s of %s is invalid, using defaults: %s", filename, project.repo, exc)
+            ctx.log.warning("%s of %s is not text, using defaults", filename, project.repo)
             return RepoConfig()
-    return RepoConfig()
+        _blobs.put(key, text)
+    try:
+        return parse_config(text, filename=filename)
+    except ConfigError as exc:
+        ctx.log.warning("%s of %s is invalid, using defaults: %s", filename, project.repo, exc)
+        return RepoConfig()
+
+
+class BlobTexts:
+    """The texts of the last `size` config blobs read, by (repository, blob sha): a sha names
+    its content, so an entry is never stale."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        """The text, when it was read before."""
+        text = self._texts.get(key)
+        if text is not None:
+            self._texts.move_to_end(key)
+        return text
+
+    def put(self, key: tuple[str, str], text: str) -> None:
+        """Remember a text read, forgetting the least recently used past `size`."""
+        self._texts[key] = text
+        self._texts.move_to_end(key)
+        while len(self._texts) > self._size:
+            self._texts.popitem(last=False)
+
+
+_blobs = BlobTexts()

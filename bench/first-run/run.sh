@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # First run, side by side: from a fresh clone to the first answer of /healthz, for the set-up
 # before issue 19 (every dependency, dev tools included, byte-compiled) and for `make run` now
-# (runtime dependencies only). Each variant gets an empty pip cache of its own, as a new
-# machine has, so both download what they install. Prints seconds, .venv size and the ratio.
+# (runtime dependencies only: no dev tools, no kubernetes client or boto3, the `eks` extra).
+# Each variant gets an empty pip cache of its own, as a new machine has, so both download
+# what they install. Prints seconds, .venv size and the ratio.
 #   bench/first-run/run.sh [ROUNDS]     (default 1; rounds alternate the order)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -10,10 +11,11 @@ rounds="${1:-1}"
 python="$(command -v python3.11 || command -v python3)"
 work="$(mktemp -d /tmp/autostack-first-run.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-port_base=$((53000 + RANDOM % 500))
+# FIRST_RUN_PORT_BASE: where the ports start (serve on base+2.., its router 400 above)
+port_base="${FIRST_RUN_PORT_BASE:-$((53000 + RANDOM % 500))}"
 
-# The dependency set before the split: runtime and dev locks together, as one file was.
-cat "$root/requirements.lock" "$root/requirements-dev.lock" | grep -v '^#' >"$work/all.lock"
+# The dependency set before the split: the runtime, eks and dev locks together, as one file was.
+cat "$root/requirements.lock" "$root/requirements-eks.lock" "$root/requirements-dev.lock" | grep -v '^#' >"$work/all.lock"
 
 wait_healthz() { # port pid -> seconds waited, or fails when serve exits
   for _ in $(seq 1 6000); do
@@ -37,9 +39,9 @@ one() { # variant round -> "variant seconds venv_mb"
     (cd "$dir" && "$python" -m venv .venv && .venv/bin/python -m pip install -q --upgrade pip &&
       .venv/bin/python -m pip install -q -r all.lock && .venv/bin/python -m pip install -q --no-deps -e . &&
       touch .venv/.installed)
-    (cd "$dir" && PORT=$port ROUTER_PORT=$((port + 1000)) exec setsid .venv/bin/autostack serve >"$dir.log" 2>&1) &
+    (cd "$dir" && PORT=$port ROUTER_PORT=$((port + 400)) exec setsid .venv/bin/autostack serve >"$dir.log" 2>&1) &
   else
-    (cd "$dir" && PORT=$port ROUTER_PORT=$((port + 1000)) exec setsid make run >"$dir.log" 2>&1) &
+    (cd "$dir" && PORT=$port ROUTER_PORT=$((port + 400)) exec setsid make run >"$dir.log" 2>&1) &
   fi
   local pid=$!
   wait_healthz "$port" "$pid" || { echo "serve did not answer ($variant):" >&2; tail -5 "$dir.log" >&2; exit 1; }

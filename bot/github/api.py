@@ -165,8 +165,13 @@ class GitHubAPI(Protocol):
         """The user's permission on the repository: admin, maintain, write, triage, read, none."""
         ...
 
-    async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
-        """A file's text at `ref` (the default branch when None); None when there is no such file."""
+    async def root_files(self, repo: str, ref: str) -> dict[str, str]:
+        """The regular files at the root of `repo` at `ref` (branch, tag or sha): name → blob sha;
+        empty for an empty repository or an unknown ref."""
+        ...
+
+    async def blob_text(self, repo: str, sha: str) -> str | None:
+        """The text of the blob `sha`; None when it is binary."""
         ...
 
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:

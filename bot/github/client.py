@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from githubkit.utils import UNSET
 
 from bot.github.api import (
     CheckAction,
@@ -30,7 +29,7 @@ from bot.github.api import (
 from bot.github.auth import InstallationTokens
 from bot.github.budget import Budget, reserved
 from bot.github.errors import GitHubPermanentError, GitHubRateLimited
-from bot.github.payloads import check_run_body, comment_from, file_text_from
+from bot.github.payloads import blob_text_from, check_run_body, comment_from, tree_files_from
 from bot.github.ratelimit import HTTPFailure, RetryPolicy, TransportFailure
 from bot.github.session import call_once, github_session, stream_to
 
@@ -283,19 +282,29 @@ class InstallationClient:
         # role_name tells maintain and triage apart; permission folds them into write and read.
         return role if role in ("admin", "maintain", "write", "triage", "read") else data.permission
 
-    async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
-        """A file's text at `ref` (the default branch when None); None when there is no such file."""
+    async def root_files(self, repo: str, ref: str) -> dict[str, str]:
+        """The regular files at the root of `repo` at `ref` (branch, tag or sha): name → blob sha;
+        empty for an empty repository or an unknown ref."""
         owner, name = repo.split("/", 1)
         try:
             response = await self._call(
-                f"reading {path} of {repo}@{ref or 'default branch'}",
-                lambda: self._gh.rest.repos.async_get_content(owner, name, path, ref=ref or UNSET),
+                f"listing the files of {repo}@{ref}",
+                lambda: self._gh.rest.git.async_get_tree(owner, name, quote(ref, safe="")),
             )
         except GitHubPermanentError as exc:
-            if exc.status == 404:
-                return None
+            if exc.status in (404, 409):  # 409: a repository without a commit yet
+                return {}
             raise
-        return file_text_from(response.json())
+        return tree_files_from(response.json())
+
+    async def blob_text(self, repo: str, sha: str) -> str | None:
+        """The text of the blob `sha`; None when it is binary."""
+        owner, name = repo.split("/", 1)
+        response = await self._call(
+            f"reading blob {sha[:12]} of {repo}",
+            lambda: self._gh.rest.git.async_get_blob(owner, name, sha),
+        )
+        return blob_text_from(response.json())
 
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:
         """Stream the repository at `ref` as a tar.gz into `dest`; return its size in bytes."""

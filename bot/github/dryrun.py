@@ -168,9 +168,14 @@ class DryRunGitHub:
         self._record("ask permission", repo, user=username)
         return "admin"
 
-    async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
-        """Without GitHub there is no file to read: the repository's defaults apply."""
-        self._record("read file", repo, path=path, ref=ref)
+    async def root_files(self, repo: str, ref: str) -> dict[str, str]:
+        """Without GitHub there are no files to read: the repository's defaults apply."""
+        self._record("list files", repo, ref=ref)
+        return {}
+
+    async def blob_text(self, repo: str, sha: str) -> str | None:
+        """Never reached through `root_files`; a blob a dry run cannot read has no text."""
+        self._record("read blob", repo, sha=sha[:12])
         return None
 
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:

@@ -11,6 +11,7 @@ from bot.github.api import Annotation, CheckAction, CheckOutput, IssueComment
 
 MAX_ANNOTATIONS = 50
 MAX_ACTIONS = 3
+SYMLINK_MODE = "120000"
 
 
 def _iso(moment: datetime) -> str:
@@ -94,11 +95,21 @@ def comment_from(data: Any) -> IssueComment:
     )
 
 
-def file_text_from(data: Any) -> str | None:
-    """The text of a contents-API answer; None for a folder, a symlink or a binary file."""
-    if not isinstance(data, dict) or data.get("type") != "file" or data.get("encoding") != "base64":
+def blob_text_from(data: Any) -> str | None:
+    """The text of a git-blob answer; None for a binary (or undecodable) blob."""
+    if not isinstance(data, dict) or data.get("encoding") != "base64":
         return None
     try:
         return base64.b64decode(data.get("content") or "").decode()
     except (binascii.Error, UnicodeDecodeError):
         return None
+
+
+def tree_files_from(data: Any) -> dict[str, str]:
+    """A git-tree answer's regular files: name → blob sha (folders and symlinks left out)."""
+    entries = data.get("tree") if isinstance(data, dict) else None
+    return {
+        entry["path"]: entry["sha"]
+        for entry in entries or ()
+        if entry.get("type") == "blob" and entry.get("mode") != SYMLINK_MODE
+    }

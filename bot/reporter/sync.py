@@ -23,6 +23,7 @@ from bot.reporter.records import Records, Target
 from bot.reporter.sticky import StickyComments
 from bot.reporter.views import DeploymentView
 from deployer.masking import Masker
+from handlers.environments import github_environment
 
 log = logging.getLogger("autostack.reporter")
 # a Deployment is made for a run that got somewhere; a run cancelled before it began gets none
@@ -155,13 +156,17 @@ class Sync:
             self.github_deployment_id = await self._gh.create_deployment(
                 self._target.repo,
                 ref=view.sha,
-                environment=view.environment,
+                environment=github_environment(view.environment),
                 description=f"AutoStack deployment #{view.id}",
                 transient=view.kind != "production",
                 production=view.kind == "production",
             )
             await self._records.remember(view.id, github_deployment_id=self.github_deployment_id)
-        state = render.deployment_state_for(wanted.outcome) if wanted.outcome is not None else "in_progress"
+        if wanted.outcome is None:
+            # a new Deployment shows as pending until its outcome; the check run and the
+            # commit status already say it is under way
+            return
+        state = render.deployment_state_for(wanted.outcome)
         if told.get("deployment") != state:
             await self._gh.create_deployment_status(
                 self._target.repo,

@@ -66,6 +66,15 @@ def test_only_runtime_dependencies_are_installed():
         assert re.split(r"[<>=\[ ]", requirement)[0] not in runs
 
 
+def test_the_image_has_the_eks_extra_that_make_run_leaves_out():
+    # the chart runs the kubernetes target, which needs the kubernetes client and boto3
+    runs = " ".join(rest for keyword, rest in instructions(TEXT) if keyword == "RUN")
+    assert "['optional-dependencies']['eks']" in runs
+    assert "--constraint requirements-eks.lock" in runs
+    eks = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["eks"]
+    assert {re.split(r"[<>=\[ ]", requirement)[0] for requirement in eks} == {"kubernetes", "boto3"}
+
+
 def test_no_build_argument_or_variable_looks_like_a_secret():
     names = [rest.split("=")[0] for keyword, rest in instructions(TEXT) if keyword == "ARG"]
     names += [
@@ -103,5 +112,11 @@ def test_tests_and_local_state_stay_out_of_the_build_context():
         ".autostack/autostack.db",
     ):
         assert not included(path), path
-    for path in ("bot/cli.py", "store/migrations/env.py", "pyproject.toml", "requirements.lock"):
+    for path in (
+        "bot/cli.py",
+        "store/migrations/env.py",
+        "pyproject.toml",
+        "requirements.lock",
+        "requirements-eks.lock",
+    ):
         assert included(path), path

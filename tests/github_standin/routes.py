@@ -9,7 +9,7 @@ from typing import Any
 from tests.github_standin.answers import Answer
 from tests.github_standin.checks import create_check_run, update_check_run
 from tests.github_standin.comments import create_comment, create_reaction, list_comments, update_comment
-from tests.github_standin.contents import contents, tarball
+from tests.github_standin.contents import blob, contents, tarball, tree
 from tests.github_standin.deployments import (
     create_deployment,
     create_deployment_status,
@@ -44,6 +44,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission"): permission,
     ("GET", "/repos/{owner}/{repo}/tarball/{ref}"): tarball,
     ("GET", "/repos/{owner}/{repo}/contents/{path}"): contents,
+    ("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}"): tree,
+    ("GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}"): blob,
     ("GET", "/user"): authenticated_user,
     ("GET", "/user/memberships/orgs/{org}"): org_membership,
     ("POST", "/app-manifests/{code}/conversions"): manifest_conversion,

@@ -28,7 +28,8 @@ class Call:
         """`METHOD /path/template` with ids replaced, for counting calls by endpoint."""
         path = re.sub(r"/repos/[^/]+/[^/]+", "/repos/{owner}/{repo}", self.path)
         path = re.sub(r"/\d+(?=/|$)", "/{id}", path)
-        path = re.sub(r"/(statuses|tarball)/[^/]+", r"/\1/{ref}", path)
+        path = re.sub(r"/(statuses|tarball|git/trees)/[^/]+", r"/\1/{ref}", path)
+        path = re.sub(r"/git/blobs/[^/]+", "/git/blobs/{sha}", path)
         return f"{self.method} {path}"
 
 

@@ -22,6 +22,7 @@ from handlers.context import Context, HandlerSettings
 from handlers.permissions import PermissionCache
 from handlers.ports import Reaction
 from tests.conftest import WEBHOOKS, payload
+from tests.github_standin.contents import git_blob_sha
 
 REPO = "Codertocat/Hello-World"
 REPO_ID = 186853002
@@ -52,6 +53,7 @@ class FakeGitHub:
     reactions: list[tuple[int, str]] = field(default_factory=list)
     comments: list[tuple[int, str]] = field(default_factory=list)
     permission_calls: int = 0
+    file_calls: int = 0
 
     async def create_reaction(self, repo: str, comment_id: int, content: Reaction) -> None:
         self.reactions.append((comment_id, content))
@@ -64,8 +66,13 @@ class FakeGitHub:
         self.permission_calls += 1
         return self.permissions.get(username, "none")
 
-    async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
-        return self.files.get(path)
+    async def root_files(self, repo: str, ref: str) -> dict[str, str]:
+        self.file_calls += 1
+        return {name: git_blob_sha(text) for name, text in self.files.items()}
+
+    async def blob_text(self, repo: str, sha: str) -> str | None:
+        self.file_calls += 1
+        return next((text for text in self.files.values() if git_blob_sha(text) == sha), None)
 
 
 def context(

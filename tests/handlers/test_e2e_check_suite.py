@@ -50,12 +50,15 @@ async def test_rerun_all_checks_redeploys_the_commit_in_each_environment_it_repo
 
     # one new check run per environment the suite reported, none for the older commit
     assert len(e2e.github.calls_to("POST", r"/check-runs$")) == before + 2
-    for environment in ("production", "pr-2"):
+    # previews are reported under the one `Preview` GitHub Environment
+    for environment, github_environment in (("production", "production"), ("pr-2", "Preview")):
         first, again = runs_at(e2e, environment, SUITE_SHA)
         assert first["id"] != again["id"]
         assert (again["status"], again["conclusion"]) == ("completed", "success")
         assert e2e.url(environment) in again["output"]["summary"]
-        deployments = [d for d in e2e.github_deployments(environment) if d["_request"]["ref"] == SUITE_SHA]
+        deployments = [
+            d for d in e2e.github_deployments(github_environment) if d["_request"]["ref"] == SUITE_SHA
+        ]
         assert len(deployments) == 2 and e2e.deployment_states(deployments[-1])[-1] == "success"
     assert len(runs_at(e2e, "production", OLDER)) == 1
     assert e2e.github.statuses_for(SUITE_SHA, "autostack/production")[-1]["state"] == "success"

@@ -73,7 +73,7 @@ async def test_label_mode_deploys_while_the_label_is_on(e2e: E2E):
     )
     assert (await e2e.environment("pr-2")).state == "destroyed"
     assert (await e2e.get("pr-2")).status_code in (404, 502)
-    [github_deployment, *_] = e2e.github_deployments("pr-2")
+    [github_deployment, *_] = e2e.github_deployments("Preview")
     assert "inactive" in e2e.deployment_states(github_deployment)
 
 

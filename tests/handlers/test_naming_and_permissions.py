@@ -51,6 +51,19 @@ def test_environment_names(name: str, valid: bool, number: int | None):
 
 
 @pytest.mark.parametrize(
+    ("name", "github"),
+    [
+        ("production", "production"),
+        ("pr-2", "Preview"),
+        ("pr-1234", "Preview"),
+        ("branch-staging", "branch-staging"),
+    ],
+)
+def test_previews_share_one_github_environment(name: str, github: str):
+    assert environments.github_environment(name) == github
+
+
+@pytest.mark.parametrize(
     ("ref", "branch"),
     [("refs/heads/main", "main"), ("refs/heads/a/b", "a/b"), ("refs/tags/v1", None), ("main", None)],
 )
