@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.check_jobs import release_deployment_job, report_checks_job
 from bot.logs import deployment_id_var
 from bot.merge_queue import report_merge_group_job
 from bot.reporter.hub import ReporterHub
@@ -25,6 +26,7 @@ from deployer.pipeline import recover_interrupted, run_deployment
 from deployer.source import TarballWriter
 from deployer.targets.base import Target, TargetError
 from deployer.targets.local.router import Router
+from handlers.jobs import RELEASE_DEPLOYMENT, REPORT_CHECKS
 from store.leases import queued_deployments
 from store.models import Deployment, Project
 
@@ -170,4 +172,6 @@ DEPLOY_FUNCTIONS = {
     "refresh_domains": refresh_domains_job,
     "report_merge_group": report_merge_group_job,
     "report_deployment": report_deployment_job,
+    RELEASE_DEPLOYMENT: release_deployment_job,
+    REPORT_CHECKS: report_checks_job,
 }
