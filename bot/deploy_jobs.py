@@ -27,6 +27,7 @@ from deployer.source import TarballWriter
 from deployer.targets.base import Target, TargetError
 from deployer.targets.local.router import Router
 from handlers.jobs import RELEASE_DEPLOYMENT, REPORT_CHECKS
+from store.check_gates import passed_but_parked
 from store.leases import queued_deployments
 from store.models import Deployment, Project
 
@@ -158,7 +159,11 @@ async def sweep_deployments(ctx: dict[str, Any]) -> int:
     services, runtime = _runtime(ctx)
     await recover(services, runtime)
     waiting = await queued_deployments(services.sessions, older_than=QUEUED_GRACE)
-    requeued = await (await services.queue()).requeue_deployments(waiting)
+    queue = await services.queue()
+    requeued = await queue.requeue_deployments(waiting)
+    # a release whose job Redis lost; one still queued or running keeps its job id
+    for deployment_id in await passed_but_parked(services.sessions):
+        requeued += await queue.enqueue(RELEASE_DEPLOYMENT, deployment_id, job_id=f"release-{deployment_id}")
     if requeued:
         log.warning("queued %d deployments again whose job was lost", requeued)
     return requeued

@@ -358,9 +358,10 @@ async def release_deployment(
     starts, is health-checked and takes the traffic. None when it is not to be released."""
     released = await check_gates.claim_release(sessions, deployment_id, IN_PROGRESS)
     if released is None:
-        if await records.state_of(sessions, deployment_id) == "superseded":
+        state = await records.state_of(sessions, deployment_id)
+        if state in ("superseded", "cancelled"):  # by a newer deployment, or a lock
             reason = await _superseded_reason(sessions, deployment_id)
-            await sink.emit(Finished(deployment_id, "cancelled", "superseded", reason))
+            await sink.emit(Finished(deployment_id, "cancelled", state, reason))
         return None
     claim = records.Claim(released.deployment, released.project, released.environment, ())
     run = _Run(sessions, claim, sink, target, work_dir, None, env_for, resumed=True)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from store import locks
 from store.leases import LEASE, process_owner
 from store.models import Deployment, Environment, Project, utcnow
 
@@ -110,6 +111,17 @@ async def park_after_build(sessions: Sessions, deployment_id: int) -> tuple[str,
         return state, detail
 
 
+async def passed_but_parked(sessions: Sessions, limit: int = 500) -> list[int]:
+    """Parked deployments whose checks passed: their release job is queued, running, or lost."""
+    async with sessions() as session:
+        rows = (
+            await session.scalars(
+                select(Deployment).where(Deployment.state.in_(HELD)).order_by(Deployment.id).limit(limit)
+            )
+        ).all()
+    return [row.id for row in rows if (row.checks or {}).get("verdict") == PASSED]
+
+
 @dataclass(frozen=True, slots=True)
 class Released:
     """A parked deployment now being released, with its project and environment."""
@@ -123,8 +135,8 @@ async def claim_release(
     sessions: Sessions, deployment_id: int, in_progress: tuple[str, ...]
 ) -> Released | None:
     """Take a parked deployment whose checks passed into `deploying`; None when it is not
-    parked, its checks have not passed, or a newer deployment of its environment is under way
-    (then it is superseded)."""
+    parked, its checks have not passed, a newer deployment of its environment is under way
+    (then it is superseded), or its environment was locked meanwhile (then it is cancelled)."""
     now = utcnow()
     async with sessions.begin() as session:
         row = await _locked(session, deployment_id)
@@ -142,6 +154,10 @@ async def claim_release(
         )
         if newer is not None:
             row.state, row.reason, row.finished_at = "superseded", f"superseded by deployment {newer}", now
+            return None
+        lock = await locks.lock_of(session, row.project_id, row.environment)
+        if lock is not None:  # an automatic deploy, like the push that made it: the lock holds it
+            row.state, row.reason, row.finished_at = "cancelled", locks.describe(lock), now
             return None
         project = await session.get(Project, row.project_id)
         environment = await session.get(Environment, row.environment_id)

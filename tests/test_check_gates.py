@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from deployer.operations import queue_deployment
 from deployer.state import IN_PROGRESS
-from store import check_gates
+from store import check_gates, locks
 from store.db import create_engine, sessionmaker
 from store.models import Deployment, Environment
 from tests.conftest import Backend
@@ -107,6 +107,18 @@ async def test_a_parked_deployment_is_blocked_waits_again_and_is_released(sessio
     assert await check_gates.record_verdict(sessions, deployment_id, "failed", "late") is None  # decided
 
 
+async def test_parked_deployments_whose_checks_passed_are_found_for_the_sweep(sessions: Sessions):
+    passed, waiting, building = (
+        await gated(sessions, "waiting", ["test"]),
+        await gated(sessions, "waiting", ["test"]),
+        await gated(sessions, "building", ["test"]),
+    )
+    await check_gates.record_verdict(sessions, passed, "passed", None)
+    await check_gates.record_verdict(sessions, building, "passed", None)
+    assert await check_gates.passed_but_parked(sessions) == [passed]
+    assert waiting not in await check_gates.passed_but_parked(sessions)
+
+
 async def test_a_release_behind_a_newer_deployment_supersedes_itself(sessions: Sessions):
     older = await gated(sessions, "waiting", ["test"])
     newer = await gated(sessions, "queued")
@@ -114,3 +126,17 @@ async def test_a_release_behind_a_newer_deployment_supersedes_itself(sessions: S
     assert await check_gates.claim_release(sessions, older, IN_PROGRESS) is None
     stored = await row(sessions, older)
     assert (stored.state, stored.reason) == ("superseded", f"superseded by deployment {newer}")
+
+
+async def test_a_lock_taken_while_it_waited_holds_the_release(sessions: Sessions):
+    deployment_id = await gated(sessions, "blocked", ["test"])
+    stored = await row(sessions, deployment_id)
+    async with sessions.begin() as session:
+        await locks.lock(session, stored.project_id, "production", "boss", "incident 42")
+    assert await check_gates.record_verdict(sessions, deployment_id, "passed", None) == "release"
+    assert await check_gates.claim_release(sessions, deployment_id, IN_PROGRESS) is None
+    held = await row(sessions, deployment_id)
+    assert (held.state, held.reason) == (
+        "cancelled",
+        "production is locked by @boss: incident 42; comment `/unlock` to resume",
+    )

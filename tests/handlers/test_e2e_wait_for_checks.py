@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 
 from bot.cli.listing import table
+from bot.deploy_jobs import sweep_deployments
 from bot.reporter.comment import MARKER
 from bot.serve import deploy_service, serve_app
 from bot.web.runtime import build_state
+from store import check_gates
 from tests.github_standin.ci import ci_check_run, ci_status
 from tests.github_standin.openapi import github_openapi
 from tests.handlers.ci_payloads import (
@@ -197,3 +199,18 @@ async def test_a_preview_with_previews_after_checks_shows_the_blocking_check_in_
     await e2e.deliver("check_run", check_run_completed(SHA_PR, "test", "success"))
     assert (await e2e.deployments("pr-2"))[-1].state == "ready"
     assert SHA_PR[:7] in (await e2e.get("pr-2")).text
+
+
+async def test_a_release_whose_job_redis_lost_is_queued_again_by_the_sweep(e2e: E2E):
+    configure(e2e, JENKINS)
+    e2e.commit(SHA1, {"autostack.yml": JENKINS})
+    await e2e.deliver("push", push(sha=SHA1, pushed_at=1_700_000_000))
+    [parked] = await e2e.deployments("production")
+    # the verdict was stored, then Redis lost the release job before a worker took it
+    assert await check_gates.record_verdict(e2e.services.sessions, parked.id, "passed", None) == "release"
+    ctx = {"services": e2e.services, "deploy": e2e.runtime}
+    assert await sweep_deployments(ctx) == 1
+    assert await sweep_deployments(ctx) == 0  # queued once
+    await e2e.settle()
+    assert (await e2e.deployments("production"))[-1].state == "ready"
+    assert SHA1[:7] in (await e2e.get("production")).text
