@@ -171,7 +171,8 @@ class _Run:
             "reason": deployment.framework_reason or "",
             "artifact": deployment.artifact or "",
         }
-        return Plan.from_snapshot(deployment.config), Artifact(deployment.artifact or ""), facts
+        artifact = Artifact(deployment.artifact or "", cache_hit=bool(deployment.cache_hit))
+        return Plan.from_snapshot(deployment.config), artifact, facts
 
     async def park(self) -> None:
         """Hold the fresh build while its checks have not passed (`deploy.after: checks`)."""
@@ -272,7 +273,7 @@ class _Run:
             framework=plan.framework,
             framework_reason=plan.reason,
             artifact=artifact.ref,
-            cache_hit=artifact.cache_hit if not reused else None,
+            cache_hit=artifact.cache_hit if self.resumed or not reused else None,
         )
         await records.update(self.sessions, self.id, **values)
         if not reused:

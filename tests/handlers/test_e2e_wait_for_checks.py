@@ -72,7 +72,9 @@ async def test_production_waits_for_required_checks_is_blocked_by_a_failure_and_
 
     [waiting] = await e2e.deployments("production")
     assert (waiting.state, waiting.reason) == ("waiting", "waits for lint, test to pass")
-    assert waiting.artifact and waiting.build_seconds is not None  # built at once
+    assert (
+        waiting.artifact and waiting.build_seconds is not None and waiting.cache_hit is not None
+    )  # built at once
     assert (await e2e.get("production")).status_code != 200  # nothing live yet
     run = own_run(e2e, SHA1)
     assert run["status"] == "in_progress"
@@ -93,6 +95,12 @@ async def test_production_waits_for_required_checks_is_blocked_by_a_failure_and_
     await e2e.deliver("check_suite", check_suite_completed(SHA1, "success"))
     [live] = await e2e.deployments("production")
     assert live.state == "ready"
+    # the build's facts stay those of the build
+    assert (live.artifact, live.build_seconds, live.cache_hit) == (
+        waiting.artifact,
+        waiting.build_seconds,
+        waiting.cache_hit,
+    )
     assert (await e2e.get("production")).text == first
     assert own_run(e2e, SHA1)["conclusion"] == "success"
     assert "the required checks passed: releasing this build" in await e2e.log(live.id)
