@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.context import Context, HandlerSettings
 from handlers.permissions import PermissionCache
-from handlers.ports import Reaction
+from handlers.ports import CommitCheck, Reaction
 from tests.conftest import WEBHOOKS, payload
 
 REPO = "Codertocat/Hello-World"
@@ -52,6 +52,10 @@ class FakeGitHub:
     reactions: list[tuple[int, str]] = field(default_factory=list)
     comments: list[tuple[int, str]] = field(default_factory=list)
     permission_calls: int = 0
+    # branch → the checks it requires; sha → its checks
+    required: dict[str, list[str]] = field(default_factory=dict)
+    checks: dict[str, list[CommitCheck]] = field(default_factory=dict)
+    required_calls: list[str] = field(default_factory=list)
 
     async def create_reaction(self, repo: str, comment_id: int, content: Reaction) -> None:
         self.reactions.append((comment_id, content))
@@ -66,6 +70,13 @@ class FakeGitHub:
 
     async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
         return self.files.get(path)
+
+    async def list_required_checks(self, repo: str, branch: str) -> list[str]:
+        self.required_calls.append(branch)
+        return self.required.get(branch, [])
+
+    async def list_commit_checks(self, repo: str, sha: str) -> list[CommitCheck]:
+        return self.checks.get(sha, [])
 
 
 def context(
