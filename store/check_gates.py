@@ -102,6 +102,8 @@ async def park_after_build(sessions: Sessions, deployment_id: int) -> tuple[str,
         row = await _locked(session, deployment_id)
         if row is None or row.checks is None or row.checks.get("verdict") == PASSED:
             return None
+        if row.state != "building":  # superseded or cancelled meanwhile: the pipeline stops itself
+            return None
         state = BLOCKED if row.checks.get("verdict") == FAILED else WAITING
         detail = str(row.checks.get("detail") or waiting_for(row.checks.get("required") or ()))
         row.state, row.reason, row.lease_expires_at = state, detail, None

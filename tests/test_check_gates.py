@@ -68,6 +68,12 @@ async def test_a_verdict_during_the_build_decides_where_the_build_parks(sessions
     )
 
 
+async def test_a_build_superseded_meanwhile_is_not_parked(sessions: Sessions):
+    deployment_id = await gated(sessions, "superseded", ["test"])
+    assert await check_gates.park_after_build(sessions, deployment_id) is None
+    assert (await row(sessions, deployment_id)).state == "superseded"
+
+
 async def test_a_deployment_that_does_not_wait_is_never_parked(sessions: Sessions):
     plain = await gated(sessions, "building")
     assert await check_gates.park_after_build(sessions, plain) is None
