@@ -19,6 +19,7 @@ _DURATION = r"^[1-9][0-9]*[mhd]$"
 _QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Mi|Gi|Ki)?$"
 # a GitHub label name is 1-50 characters and may hold spaces, not start or end with one
 _PREVIEW_WHEN = r"^(always|command|label:\S(.{0,48}\S)?)$"
+_AFTER = r"^(build|checks)$"
 # what a pattern asks for, in words people read better than the regular expression
 _PATTERN_WORDS = {
     _DURATION: "minutes, hours or days like 30m, 72h or 3d",
@@ -26,6 +27,7 @@ _PATTERN_WORDS = {
     _QUANTITY: "a Kubernetes quantity like 500m, 1, 512Mi or 1Gi",
     _HOSTNAME: "a lower-case hostname like shop.example.com",
     "^/": "a path starting with /",
+    _AFTER: "build (live once built) or checks (live once the required checks pass)",
 }
 _DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
@@ -107,10 +109,33 @@ class PreviewsConfig(_Strict):
         "command: only after `/deploy` or `/deploy preview`.",
     )
 
+    after: str = Field(
+        "build",
+        pattern=_AFTER,
+        description="build: a preview goes live once built; checks: built at once, live only once "
+        "the commit's required checks pass (deploy.checks, else the base branch's).",
+    )
+
     @property
     def label(self) -> str | None:
         """The label that turns previews on (`when: label:<name>`), else None."""
         return self.when.removeprefix("label:") if self.when.startswith("label:") else None
+
+
+class DeployConfig(_Strict):
+    """When pushed commits (production and `branches`) go live."""
+
+    after: str = Field(
+        "build",
+        pattern=_AFTER,
+        description="build: live once built; checks: built at once, live only once the commit's "
+        "required checks pass, and blocked while one has failed.",
+    )
+    checks: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="The check runs or status contexts to wait for; empty: those the branch's "
+        "rulesets and branch protection require.",
+    )
 
 
 EnvValue = Annotated[str | int | float | bool, Field(union_mode="left_to_right")]
@@ -136,6 +161,7 @@ class RepoConfig(_Strict):
     )
     run: RunConfig = RunConfig()
     previews: PreviewsConfig = PreviewsConfig()
+    deploy: DeployConfig = DeployConfig()
     branches: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=list, description="Branches (besides the default) that get an environment."
     )
@@ -147,6 +173,15 @@ class RepoConfig(_Strict):
         description="Hostnames meant for production. Validated only: domains are "
         "attached on the web page's Domains tab, which this key does not do yet.",
     )
+
+    @model_validator(mode="after")
+    def _checks_need_after(self) -> RepoConfig:
+        if self.deploy.checks and "checks" not in (self.deploy.after, self.previews.after):
+            raise ValueError(
+                "deploy.checks lists checks to wait for, but neither deploy.after nor "
+                "previews.after is checks; set one of them to checks"
+            )
+        return self
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:

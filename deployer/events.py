@@ -54,6 +54,15 @@ class Finished:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """Built, and held back until its required checks pass: `waiting`, or `blocked` by one."""
+
+    deployment_id: int
+    state: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class EnvironmentDestroyed:
     """An environment's running app and resources are gone (PR closed, branch deleted, …)."""
 
@@ -61,7 +70,7 @@ class EnvironmentDestroyed:
     environment: str
 
 
-DeployEvent = Queued | PhaseStarted | LogLine | Finished | EnvironmentDestroyed
+DeployEvent = Queued | PhaseStarted | LogLine | Held | Finished | EnvironmentDestroyed
 
 
 class EventSink(Protocol):

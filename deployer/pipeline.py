@@ -24,12 +24,12 @@ from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_con
 from deployer.deploylog import DeploymentLogWriter
 from deployer.detect import DetectError, detect
 from deployer.error_lines import first_error, strip_server_paths
-from deployer.events import EventSink, Finished, PhaseStarted
+from deployer.events import EventSink, Finished, Held, PhaseStarted
 from deployer.plan import Plan, make_plan, safe_root
 from deployer.source import SourceError, TarballWriter, copy_folder, extract_tarball, fetch_tarball
-from deployer.state import OUTCOMES, phase_seconds
+from deployer.state import IN_PROGRESS, OUTCOMES, phase_seconds
 from deployer.targets.base import Artifact, BuildEnv, KnownCause, Release, Site, Target, TargetError
-from store import leases
+from store import check_gates, leases
 from store.errors import is_temporary
 from store.models import Deployment, Environment, Project, utcnow
 
@@ -65,6 +65,14 @@ class _Superseded(Exception):
     """A newer deployment took over this environment while this one ran."""
 
 
+class _Parked(Exception):
+    """Built, and held until its required checks pass (`waiting` or `blocked`)."""
+
+    def __init__(self, state: str, reason: str) -> None:
+        super().__init__(reason)
+        self.state, self.reason = state, reason
+
+
 class _Run:
     def __init__(
         self,
@@ -75,12 +83,15 @@ class _Run:
         work_dir: Path,
         fetch: TarballWriter | None,
         env_for: EnvProvider,
+        *,
+        resumed: bool = False,
     ) -> None:
         self.sessions, self.claim, self.sink, self.target = sessions, claim, sink, target
         self.deployment: Deployment = claim.deployment
         self.id = self.deployment.id
         self.work = work_dir / str(self.id)
         self.fetch, self.env_for = fetch, env_for
+        self.resumed = resumed  # released after waiting for checks: its own build goes live
         self.site = Site(
             claim.project.name, claim.environment.name, self.id, untrusted=claim.environment.untrusted
         )
@@ -151,6 +162,32 @@ class _Run:
             "reused_from": str(source.id),
         }
         return plan, Artifact(source.artifact), facts
+
+    async def own_build(self) -> tuple[Plan, Artifact, dict[str, object]]:
+        """The build this deployment made before it waited for its checks."""
+        deployment = self.deployment
+        await self.log("the required checks passed: releasing this build")
+        facts = {
+            "framework": deployment.framework or "",
+            "reason": deployment.framework_reason or "",
+            "artifact": deployment.artifact or "",
+        }
+        artifact = Artifact(deployment.artifact or "", cache_hit=bool(deployment.cache_hit))
+        return Plan.from_snapshot(deployment.config), artifact, facts
+
+    async def park(self) -> None:
+        """Hold the fresh build while its checks have not passed (`deploy.after: checks`)."""
+        held = await check_gates.park_after_build(self.sessions, self.id)
+        if held is None:
+            return
+        await records.start_phase(self.sessions, self.id, "checks", after_line=self.log.seq)
+        await self.sink.emit(PhaseStarted(self.id, "checks", utcnow()))
+        # the build phases are closed now, so the build time is final
+        await records.update(
+            self.sessions, self.id, build_seconds=phase_seconds(await self._phases(), *BUILD_TIME_PHASES)
+        )
+        await self.log(f"built; {held[1]} (deploy.after: checks)")
+        raise _Parked(*held)
 
     async def load_env(self) -> None:
         """The project's variables for this environment, the built-in AUTOSTACK_* set over them."""
@@ -227,16 +264,21 @@ class _Run:
     async def run(self) -> tuple[str, str | None, dict[str, object]]:
         values: dict[str, object] = {}
         await self.load_env()
-        reused = bool(self.deployment.source_deployment_id)
-        plan, artifact, facts = await (self.reuse() if reused else self.build())
+        reused = bool(self.deployment.source_deployment_id) or self.resumed
+        if self.resumed:
+            plan, artifact, facts = await self.own_build()
+        else:
+            plan, artifact, facts = await (self.reuse() if reused else self.build())
         values.update(
             config=plan.snapshot(),
             framework=plan.framework,
             framework_reason=plan.reason,
             artifact=artifact.ref,
-            cache_hit=artifact.cache_hit if not reused else None,
+            cache_hit=artifact.cache_hit if self.resumed or not reused else None,
         )
         await records.update(self.sessions, self.id, **values)
+        if not reused:
+            await self.park()
         values["url"] = await self.deploy(plan, artifact, None if reused else facts)
         return "ready", None, {**values, "facts": facts}
 
@@ -300,7 +342,6 @@ async def run_deployment(
     claim = await records.claim(sessions, deployment_id)
     if claim is None:
         return None
-    extra = {"deployment_id": deployment_id}
     for replaced in claim.superseded:
         await sink.emit(
             Finished(replaced, "cancelled", "superseded", f"superseded by deployment {deployment_id}")
@@ -308,6 +349,38 @@ async def run_deployment(
     run = _Run(sessions, claim, sink, target, work_dir, fetch, env_for)
     if claim.deployment.phases:  # it ran before and was queued again: its log goes on after those lines
         run.log = await DeploymentLogWriter.resume(sessions, deployment_id, sink)
+    return await _drive(run, final_try=final_try)
+
+
+async def release_deployment(
+    sessions: records.Sessions,
+    deployment_id: int,
+    sink: EventSink,
+    target: Target,
+    *,
+    work_dir: Path,
+    env_for: EnvProvider = no_env,
+) -> str | None:
+    """Release a deployment that waited for its checks, once they passed: its own build
+    starts, is health-checked and takes the traffic. None when it is not to be released."""
+    released = await check_gates.claim_release(sessions, deployment_id, IN_PROGRESS)
+    if released is None:
+        state = await records.state_of(sessions, deployment_id)
+        if state in ("superseded", "cancelled"):  # by a newer deployment, or a lock
+            reason = await _superseded_reason(sessions, deployment_id)
+            await sink.emit(Finished(deployment_id, "cancelled", state, reason))
+        return None
+    claim = records.Claim(released.deployment, released.project, released.environment, ())
+    run = _Run(sessions, claim, sink, target, work_dir, None, env_for, resumed=True)
+    run.log = await DeploymentLogWriter.resume(sessions, deployment_id, sink)  # after the build's lines
+    return await _drive(run)
+
+
+async def _drive(run: _Run, *, final_try: bool = True) -> str:
+    """Run a claimed deployment to a terminal state, or until it parks to wait for checks (or,
+    after a temporary error before the `final_try`, until it is queued again)."""
+    sessions, deployment_id = run.sessions, run.id
+    extra = {"deployment_id": deployment_id}
     task = asyncio.create_task(run.run(), name=f"deployment {deployment_id}")
     watcher = asyncio.create_task(_watch(sessions, deployment_id, task))
     state, reason, values = "failed", None, {}
@@ -322,6 +395,9 @@ async def run_deployment(
         state, reason = "superseded", await _superseded_reason(sessions, deployment_id)
     except _Superseded:
         state, reason = "superseded", await _superseded_reason(sessions, deployment_id)
+    except _Parked as parked:
+        await _park(run, parked)
+        return parked.state
     except PERMANENT as exc:
         await run.log.flush()
         reason, line = run.failure(exc)
@@ -358,6 +434,13 @@ async def _requeue(run: _Run, reason: str) -> str:
     await asyncio.to_thread(shutil.rmtree, run.work, True)
     log.warning("deployment %s queued again: %s", run.id, reason, extra={"deployment_id": run.id})
     return "queued" if requeued else (await records.state_of(run.sessions, run.id) or "failed")
+
+
+async def _park(run: _Run, parked: _Parked) -> None:
+    await run.log.flush()
+    await asyncio.to_thread(shutil.rmtree, run.work, True)
+    await run.sink.emit(Held(run.id, parked.state, parked.reason))
+    log.info("deployment %s %s: %s", run.id, parked.state, parked.reason, extra={"deployment_id": run.id})
 
 
 async def _superseded_reason(sessions: records.Sessions, deployment_id: int) -> str:

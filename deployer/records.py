@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from deployer.state import IN_PROGRESS, advance, can_move, phase_started
+from store.check_gates import HELD
 from store.leases import LEASE, deployment_lease_expired, process_owner
 from store.models import Deployment, Environment, Project, utcnow
 
@@ -51,7 +52,8 @@ async def claim(sessions: Sessions, deployment_id: int) -> Claim | None:
             return None
         replaced = []
         for other in others:
-            if other.state == "queued":
+            # no run of theirs is left to report the end: queued, or parked waiting for checks
+            if other.state in ("queued", *HELD):
                 replaced.append(other.id)
             advance(other, "superseded", now, f"superseded by deployment {deployment_id}")
         project = await session.get(Project, deployment.project_id)

@@ -6,16 +6,20 @@ from datetime import datetime
 from typing import Any
 
 from deployer.events import Outcome
+from store.check_gates import BLOCKED, HELD, WAITING
 from store.models import Deployment
 
-IN_PROGRESS = ("queued", "building", "deploying")
+# waiting / blocked: built, held until the required checks pass (`deploy.after: checks`)
+IN_PROGRESS = ("queued", "building", *HELD, "deploying")
 TERMINAL = ("ready", "failed", "cancelled", "superseded")
 BUILD_PHASES = ("source", "config", "detect", "install", "build")
 RELEASE_PHASES = ("release", "start", "health", "switch")
 _NEXT: dict[str, frozenset[str]] = {
     "queued": frozenset({"building", "deploying", "failed", "cancelled", "superseded"}),
     # back to queued: a temporary error (the cluster throttling, a database failover) starts it over
-    "building": frozenset({"deploying", "queued", "failed", "cancelled", "superseded"}),
+    "building": frozenset({"deploying", *HELD, "queued", "failed", "cancelled", "superseded"}),
+    WAITING: frozenset({BLOCKED, "deploying", "failed", "cancelled", "superseded"}),
+    BLOCKED: frozenset({WAITING, "deploying", "failed", "cancelled", "superseded"}),
     "deploying": frozenset({"ready", "queued", "failed", "cancelled", "superseded"}),
 }
 OUTCOMES: dict[str, Outcome] = {

@@ -3,6 +3,7 @@
 from handlers import (
     check_run,
     check_suite,
+    ci_results,
     comments,
     delete,
     installation,
@@ -29,6 +30,7 @@ def default_router() -> Router:
             comments.router,
             check_run.router,
             check_suite.router,
+            ci_results.router,
             merge_group.router,
         ]
     )

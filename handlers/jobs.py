@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from handlers.context import Context
 
+# the jobs of `deploy.after: checks`, by name (the bot's deploy queue runs them)
+RELEASE_DEPLOYMENT = "release_deployment"
+REPORT_CHECKS = "report_checks"
+
 
 async def run_deployment(ctx: Context, deployment_id: int) -> None:
     """Build (or reuse a build) and release a queued deployment."""
@@ -13,6 +17,16 @@ async def run_deployment(ctx: Context, deployment_id: int) -> None:
 async def report_held(ctx: Context, deployment_id: int) -> None:
     """Report a deployment a lock held back (check run, status, sticky comment); nothing runs."""
     await ctx.jobs.enqueue("report_held", deployment_id, job_id=f"held-{deployment_id}")
+
+
+async def release_deployment(ctx: Context, deployment_id: int) -> None:
+    """Let a deployment that waited for its checks go live (they passed)."""
+    await ctx.jobs.enqueue(RELEASE_DEPLOYMENT, deployment_id, job_id=f"release-{deployment_id}")
+
+
+async def report_checks(ctx: Context, deployment_id: int) -> None:
+    """Report a parked deployment that went from waiting to blocked by a check, or back."""
+    await ctx.jobs.enqueue(REPORT_CHECKS, deployment_id, job_id=f"checks-{deployment_id}-{ctx.delivery_id}")
 
 
 async def destroy_environment(ctx: Context, project_id: int, environment: str) -> None:

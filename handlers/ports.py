@@ -5,9 +5,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
+
+
+@dataclass(frozen=True, slots=True)
+class CommitCheck:
+    """One check on a commit: a check run (status queued/in_progress/completed, conclusion) or
+    a commit status (status `pending` or `completed`, conclusion its state)."""
+
+    name: str
+    status: str
+    conclusion: str | None = None
 
 
 class GitHubPort(Protocol):
@@ -32,4 +43,12 @@ class GitHubPort(Protocol):
 
     async def blob_text(self, repo: str, sha: str) -> str | None:
         """The text of the blob `sha`; None when it is binary."""
+        ...
+
+    async def list_required_checks(self, repo: str, branch: str) -> list[str]:
+        """The checks the branch's rulesets and branch protection require (their names)."""
+        ...
+
+    async def list_commit_checks(self, repo: str, sha: str) -> list[CommitCheck]:
+        """The latest check run of each name and the latest status of each context on `sha`."""
         ...

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from deployer.config import RepoConfig
 from deployer.operations import add_deployment, environment_for
 from handlers import environments, jobs
+from handlers.ci_gate import gate_for
 from handlers.context import Context
 from handlers.heads import event_time, is_stale, record_head
 from handlers.locked import hold_if_locked
@@ -76,6 +77,8 @@ async def _deploy_head(ctx: Context, project: ProjectRef, config: RepoConfig, *,
     number, sha, branch = pull["number"], pull["head"]["sha"], pull["head"].get("ref")
     untrusted = from_fork(pull)
     at = event_time(pull.get("updated_at"))
+    base = (pull.get("base") or {}).get("ref") or project.default_branch
+    checks = await gate_for(ctx, project, config, base, preview=True)
     deployment_id: int | None = None
     held = False
     async with ctx.sessions.begin() as session:
@@ -107,6 +110,7 @@ async def _deploy_head(ctx: Context, project: ProjectRef, config: RepoConfig, *,
                 commit_sha=sha,
                 ref=branch,
                 pr_number=number,
+                checks=checks,
             )
             deployment_id = deployment.id
             held = await hold_if_locked(session, deployment)

@@ -7,6 +7,7 @@ import re
 
 from deployer.operations import add_deployment, environment_for
 from handlers import environments, jobs
+from handlers.ci_gate import gate_for
 from handlers.context import Context
 from handlers.delete import destroy_branch
 from handlers.heads import event_time, is_stale, record_head
@@ -47,12 +48,14 @@ async def on_push(ctx: Context) -> None:
     project = await project_for(ctx)
     if project is None:
         return
+    config = await repository_config(ctx, project)
     if branch == project.default_branch:
         name = environments.PRODUCTION
-    elif listed(branch, list((await repository_config(ctx, project)).branches)):
+    elif listed(branch, list(config.branches)):
         name = environments.branch_name(branch)
     else:
         return
+    checks = await gate_for(ctx, project, config, branch)
     pushed_at = event_time((ctx.repository or {}).get("pushed_at"))
     async with ctx.sessions.begin() as session:
         row = await session.get(Project, project.id)
@@ -76,6 +79,7 @@ async def on_push(ctx: Context) -> None:
             commit_message=head.get("message"),
             commit_time=event_time(head.get("timestamp")),
             ref=branch,
+            checks=checks,
         )
         deployment_id = deployment.id
         held = await hold_if_locked(session, deployment)

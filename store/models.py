@@ -192,7 +192,7 @@ class Deployment(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
     environment: Mapped[str] = mapped_column(String(63))
-    # queued → building → deploying → ready | failed | cancelled | superseded
+    # queued → building → [waiting ⇄ blocked →] deploying → ready | failed | cancelled | superseded
     state: Mapped[str] = mapped_column(String(16), default="queued")
     trigger: Mapped[str] = mapped_column(String(32))  # push | pull_request | command | cli | ...
     actor: Mapped[str | None] = mapped_column(String(255))
@@ -225,6 +225,9 @@ class Deployment(Base):
     # fails an in-progress deployment only once this lease has expired.
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
+    # `deploy.after: checks`: the required checks and the latest verdict on them
+    # (store/check_gates.py); None when the deployment goes live without waiting
+    checks: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class DeploymentLog(Base):

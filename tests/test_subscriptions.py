@@ -34,5 +34,21 @@ def test_re_run_all_checks_and_re_run_are_both_routed():
     assert [r.name for r in router.matching("check_suite", "rerequested")] == [
         "handlers.check_suite.on_rerun_all"
     ]
-    assert router.matching("check_suite", "completed") == []
+    # a completed suite is a CI result (`deploy.after: checks`), not a request to re-run
+    assert [r.name for r in router.matching("check_suite", "completed")] == [
+        "handlers.ci_results.on_ci_result"
+    ]
     assert [r.name for r in router.matching("check_run", "rerequested")] == ["handlers.check_run.on_rerun"]
+
+
+def test_ci_results_of_actions_and_of_commit_statuses_are_routed():
+    router = default_router()
+    for event, action in (
+        ("check_run", "completed"),
+        ("check_suite", "completed"),
+        ("workflow_run", "completed"),
+        ("status", None),
+    ):
+        assert [r.name for r in router.matching(event, action)] == ["handlers.ci_results.on_ci_result"]
+    assert router.matching("workflow_run", "requested") == []
+    assert [r.name for r in router.matching("check_run", "created")] == []

@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
+from handlers.ports import CommitCheck
+
 CheckStatus = Literal["queued", "in_progress", "completed"]
 CheckConclusion = Literal["success", "failure", "cancelled", "timed_out", "neutral"]
 StatusState = Literal["pending", "success", "failure", "error"]
@@ -172,6 +174,14 @@ class GitHubAPI(Protocol):
 
     async def blob_text(self, repo: str, sha: str) -> str | None:
         """The text of the blob `sha`; None when it is binary."""
+        ...
+
+    async def list_required_checks(self, repo: str, branch: str) -> list[str]:
+        """The checks the branch's rulesets and branch protection require (their names)."""
+        ...
+
+    async def list_commit_checks(self, repo: str, sha: str) -> list[CommitCheck]:
+        """The latest check run of each name and the latest status of each context on `sha`."""
         ...
 
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:

@@ -28,10 +28,12 @@ from bot.github.api import (
 )
 from bot.github.auth import InstallationTokens
 from bot.github.budget import Budget, reserved
+from bot.github.ci_reads import CIReads
 from bot.github.errors import GitHubPermanentError, GitHubRateLimited
 from bot.github.payloads import blob_text_from, check_run_body, comment_from, tree_files_from
 from bot.github.ratelimit import HTTPFailure, RetryPolicy, TransportFailure
 from bot.github.session import call_once, github_session, stream_to
+from handlers.ports import CommitCheck
 
 T = TypeVar("T")
 COMMENTS_PAGE = 100
@@ -53,6 +55,7 @@ class InstallationClient:
         self._policy = policy
         self._budget = budget
         self._gh = github_session(base_url, self._auth_header)
+        self._ci = CIReads(self._call, self._gh)
 
     async def _auth_header(self) -> str:
         return f"Bearer {await self._tokens.get(self.installation_id)}"
@@ -305,6 +308,14 @@ class InstallationClient:
             lambda: self._gh.rest.git.async_get_blob(owner, name, sha),
         )
         return blob_text_from(response.json())
+
+    async def list_required_checks(self, repo: str, branch: str) -> list[str]:
+        """The checks the branch's rulesets and branch protection require (their names)."""
+        return await self._ci.required_checks(repo, branch)
+
+    async def list_commit_checks(self, repo: str, sha: str) -> list[CommitCheck]:
+        """The latest check run of each name and the latest status of each context on `sha`."""
+        return await self._ci.commit_checks(repo, sha)
 
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:
         """Stream the repository at `ref` as a tar.gz into `dest`; return its size in bytes."""

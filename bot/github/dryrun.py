@@ -21,6 +21,7 @@ from bot.github.api import (
     Reaction,
     StatusState,
 )
+from handlers.ports import CommitCheck
 
 log = logging.getLogger("autostack.github.dryrun")
 
@@ -177,6 +178,16 @@ class DryRunGitHub:
         """Never reached through `root_files`; a blob a dry run cannot read has no text."""
         self._record("read blob", repo, sha=sha[:12])
         return None
+
+    async def list_required_checks(self, repo: str, branch: str) -> list[str]:
+        """Without GitHub no check is required: `deploy.checks` alone names any."""
+        self._record("read required checks", repo, branch=branch)
+        return []
+
+    async def list_commit_checks(self, repo: str, sha: str) -> list[CommitCheck]:
+        """Without GitHub no check has reported."""
+        self._record("read commit checks", repo, sha=sha[:12])
+        return []
 
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:
         """A dry run cannot fetch source; say so instead of pretending."""

@@ -11,6 +11,7 @@ from bot.github.api import (
     StatusState,
 )
 from bot.reporter.views import DeploymentView, build_time, state_label
+from store.check_gates import BLOCKED, WAITING
 
 DESCRIPTION_LIMIT = 140
 REDEPLOY = CheckAction("Redeploy", "Build and deploy this commit again", "redeploy")
@@ -67,8 +68,17 @@ def clip(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def running_status(state: str) -> StatusState:
+    """The commit status of a deployment not finished yet: a blocked one shows the failure."""
+    return "failure" if state == BLOCKED else "pending"
+
+
 def render_title(view: DeploymentView) -> str:
     """The check run's title line."""
+    if view.state == WAITING:
+        return clip(f"{view.environment} is built and {view.reason or 'waits for its checks'}")
+    if view.state == BLOCKED:
+        return clip(f"{view.environment} blocked: {view.reason or 'a required check failed'}")
     if view.state == "ready":
         return clip(f"{view.environment} is live" + (f" at {view.url}" if view.url else ""))
     if view.state == "failed":
@@ -88,6 +98,10 @@ def describe(view: DeploymentView) -> str:
         return clip(f"Failed: {view.reason}" if view.reason else "Failed")
     if view.state == "queued":
         return "Waiting for a worker"
+    if view.state == WAITING:
+        return clip(f"Built; {view.reason or 'waits for its checks'}")
+    if view.state == BLOCKED:
+        return clip(f"Blocked: {view.reason or 'a required check failed'}")
     if view.state in ("building", "deploying"):
         return clip(f"{state_label(view.state)[2:].strip()}" + (f": {view.phase}" if view.phase else ""))
     if view.state == "cancelled" and view.reason:
@@ -102,6 +116,9 @@ def render_summary(view: DeploymentView, *, annotations_dropped: int = 0) -> str
         "failed": f"### ❌ {view.environment} failed" + (f" — {view.reason}" if view.reason else ""),
         "cancelled": f"### {state_label('cancelled')} {view.environment}"
         + (f" — {view.reason}" if view.reason else ""),
+        WAITING: f"### {state_label(WAITING)} {view.environment} — built, {view.reason}",
+        BLOCKED: f"### {state_label(BLOCKED)} {view.environment} — {view.reason}; it goes live "
+        "once the required checks pass (re-run the failed one), or a new push replaces it",
     }.get(view.state, f"### {state_label(view.state)} {view.environment}")
     if view.state in ("building", "deploying") and view.phase:
         headline += f" — {view.phase}"

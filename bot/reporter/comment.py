@@ -41,6 +41,8 @@ def render_pr_comment(project: str, rows: list[CommentRow], locks: tuple[str, ..
         commit = f"`{short_sha(shown)}`" if shown else "—"
         updated = row.updated.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         status = "⏸ Waiting for approval" if row.awaiting_approval else state_label(row.state)
+        if row.held_because and not row.awaiting_approval:
+            status += f": {_cell(row.held_because)}"
         lines.append(
             f"| {_cell(row.environment)} | {status} | {url} | {commit} "
             f"| {build_time(row.build_seconds, row.cache_hit)} | {updated} |"

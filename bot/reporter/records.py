@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.reporter.views import CommentRow
 from store import locks
+from store.check_gates import HELD
 from store.models import Deployment, DeploymentLog, Environment, Project
 
 
@@ -188,6 +189,7 @@ def _row(environment: Environment, latest: Deployment | None) -> CommentRow:
         sha=latest.commit_sha if latest else None,
         build_seconds=latest.build_seconds if latest else None,
         cache_hit=latest.cache_hit if latest else None,
+        held_because=latest.reason if latest is not None and state in HELD else None,
         updated=updated,
         awaiting_approval=_awaiting_approval(environment),
     )

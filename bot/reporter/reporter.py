@@ -26,6 +26,7 @@ from deployer.events import (
     DeployEvent,
     EnvironmentDestroyed,
     Finished,
+    Held,
     LogLine,
     PhaseStarted,
     Queued,
@@ -128,6 +129,8 @@ class Reporter:
             await self._phase(event)
         elif isinstance(event, LogLine):
             await self._maybe_flush()
+        elif isinstance(event, Held):
+            await self._held(event)
         elif isinstance(event, Finished):
             await self._finished(event)
 
@@ -279,6 +282,17 @@ class Reporter:
         )
         self._text_dirty = True
         await self._push(event.outcome)
+
+    async def _held(self, event: Held) -> None:
+        """Built and held for its checks: shown now, with the pull request's comment."""
+        assert self._view is not None
+        if self._timer is not None and not self._lock.locked():
+            self._timer.cancel()
+        row, _ = await self._records.deployment(self._view.id)
+        self._view = dataclasses.replace(self._view_of(row), state=event.state, reason=event.reason)
+        if self._started_at is None:
+            self._started_at = row.started_at or self._now()
+        await self._push(comment=True)
 
     async def flush(self) -> None:
         """Push the current state now (a catch-up while the deployment is still running)."""

@@ -24,6 +24,7 @@ from bot.reporter.sticky import StickyComments
 from bot.reporter.views import DeploymentView
 from deployer.masking import Masker
 from handlers.environments import github_environment
+from store.check_gates import HELD
 
 log = logging.getLogger("autostack.reporter")
 # a Deployment is made for a run that got somewhere; a run cancelled before it began gets none
@@ -137,18 +138,24 @@ class Sync:
 
     async def _status(self, wanted: Wanted, told: dict[str, str]) -> None:
         view = wanted.view
-        state = render.status_state_for(wanted.outcome) if wanted.outcome is not None else "pending"
-        if told.get("status") == state:
+        if wanted.outcome is not None:
+            state = render.status_state_for(wanted.outcome)
+        else:
+            state = render.running_status(view.state)
+        description = self._mask(render.describe(view))
+        # waiting and blocked say which checks in the description: a change there is news
+        signature = f"{state}|{description}" if view.state in HELD else state
+        if told.get("status") == signature:
             return
         await self._gh.create_commit_status(
             self._target.repo,
             view.sha,
             state=state,
             context=render.status_context(view.environment),
-            description=self._mask(render.describe(view)),
+            description=description,
             target_url=view.log_url,
         )
-        await self._told(wanted, status=state)
+        await self._told(wanted, status=signature)
 
     async def _deployment(self, wanted: Wanted, told: dict[str, str]) -> None:
         view = wanted.view

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from store.check_gates import BLOCKED, WAITING
+
 STATE_LABELS = {
     "queued": "⏳ Queued",
     "building": "🔨 Building",
     "deploying": "🚀 Deploying",
+    WAITING: "⏸️ Waiting for checks",
+    BLOCKED: "⛔ Blocked",
     "ready": "✅ Ready",
     "failed": "❌ Failed",
     "cancelled": "⏹️ Cancelled",
@@ -78,3 +82,5 @@ class CommentRow:
     updated: datetime
     # a fork's head commit that waits for a writer's `/deploy`, if any
     awaiting_approval: str | None = None
+    # why a built deployment is held: the checks it waits for, or the one that failed
+    held_because: str | None = None

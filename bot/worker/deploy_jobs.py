@@ -18,8 +18,9 @@ from sqlalchemy import select
 from bot.logs import deployment_id_var
 from bot.reporter.hub import ReporterHub
 from bot.services import Services
+from bot.worker.check_jobs import release_deployment_job, report_checks_job
+from bot.worker.deliveries.retries import DEPLOY_TRIES, retry_delay
 from bot.worker.merge_queue import report_merge_group_job
-from bot.worker.retries import DEPLOY_TRIES, retry_delay
 from deployer.envvars import env_provider
 from deployer.events import Finished, Queued
 from deployer.operations import OperationError, destroy_environment
@@ -27,6 +28,8 @@ from deployer.pipeline import recover_interrupted, run_deployment
 from deployer.source import TarballWriter
 from deployer.targets.base import Target, TargetError
 from deployer.targets.local.router import Router
+from handlers.jobs import RELEASE_DEPLOYMENT, REPORT_CHECKS
+from store.check_gates import passed_but_parked
 from store.leases import queued_deployments
 from store.models import Deployment, Project
 
@@ -163,7 +166,11 @@ async def sweep_deployments(ctx: dict[str, Any]) -> int:
     services, runtime = _runtime(ctx)
     await recover(services, runtime)
     waiting = await queued_deployments(services.sessions, older_than=QUEUED_GRACE)
-    requeued = await (await services.queue()).requeue_deployments(waiting)
+    queue = await services.queue()
+    requeued = await queue.requeue_deployments(waiting)
+    # a release whose job Redis lost; one still queued or running keeps its job id
+    for deployment_id in await passed_but_parked(services.sessions):
+        requeued += await queue.enqueue(RELEASE_DEPLOYMENT, deployment_id, job_id=f"release-{deployment_id}")
     if requeued:
         log.warning("queued %d deployments again whose job was lost", requeued)
     return requeued
@@ -177,4 +184,6 @@ DEPLOY_FUNCTIONS = {
     "refresh_domains": refresh_domains_job,
     "report_merge_group": report_merge_group_job,
     "report_deployment": report_deployment_job,
+    RELEASE_DEPLOYMENT: release_deployment_job,
+    REPORT_CHECKS: report_checks_job,
 }

@@ -20,6 +20,8 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 
+from handlers.jobs import RELEASE_DEPLOYMENT, REPORT_CHECKS
+
 log = logging.getLogger("autostack.queue")
 
 HANDLE_DELIVERY = "handle_delivery"
@@ -35,6 +37,8 @@ DEPLOY_JOBS = frozenset(
         "refresh_domains",
         "report_merge_group",
         "report_deployment",
+        RELEASE_DEPLOYMENT,
+        REPORT_CHECKS,
     }
 )
 

@@ -88,7 +88,7 @@ def test_valid_config_makes_plan(text, expected):
     [
         (
             "bild: {}\n",
-            "unknown key 'bild'; allowed here: build, release, run, previews, branches, env, domains",
+            "unknown key 'bild'; allowed here: build, release, run, previews, deploy, branches, env, domains",
         ),
         ("release: ''\n", 'release: "" is not allowed; expected a non-empty string'),
         ("previews: {sead: x}\n", "unknown key 'previews.sead'; allowed here: enabled, ttl, drafts, seed"),
@@ -114,6 +114,21 @@ def test_valid_config_makes_plan(text, expected):
         ("run: [1]\n", "run: [1] is not allowed; expected a mapping"),
         ("- just\n- a list\n", "the top level must be a mapping of keys, got list"),
         ("run: {port: [1\n", "autostack.yml line 2: not valid YAML"),
+        (
+            "deploy: {after: tests}\n",
+            'deploy.after: "tests" is not allowed; expected build (live once built) or checks',
+        ),
+        ("previews: {after: ci}\n", 'previews.after: "ci" is not allowed; expected build (live once built)'),
+        ("deploy: {after: checks, checks: test}\n", 'deploy.checks: "test" is not allowed; expected a list'),
+        (
+            "deploy: {after: checks, checks: ['']}\n",
+            'deploy.checks.0: "" is not allowed; expected a non-empty',
+        ),
+        ("deploy: {wait: checks}\n", "unknown key 'deploy.wait'; allowed here: after, checks"),
+        (
+            "deploy: {checks: [test]}\n",
+            "deploy.checks lists checks to wait for, but neither deploy.after nor previews.after is checks",
+        ),
     ],
     ids=[
         "top-key",
@@ -132,6 +147,12 @@ def test_valid_config_makes_plan(text, expected):
         "section-type",
         "list",
         "yaml",
+        "deploy-after",
+        "previews-after",
+        "checks-not-list",
+        "checks-empty-name",
+        "deploy-key",
+        "checks-without-after",
     ],
 )
 def test_invalid_config_names_key_value_and_allowed(text, message):
@@ -157,3 +178,14 @@ def test_duration_seconds(duration, seconds):
 
 def test_published_schema_is_up_to_date():
     assert SCHEMA.read_text() == schema_text(), "run: python -m deployer.schema > docs/autostack.schema.json"
+
+
+def test_wait_for_checks_keys_parse():
+    config = parse_config("deploy: {after: checks, checks: [CI / test, lint]}\npreviews: {after: checks}\n")
+    assert (config.deploy.after, config.deploy.checks, config.previews.after) == (
+        "checks",
+        ["CI / test", "lint"],
+        "checks",
+    )
+    default = parse_config("")
+    assert (default.deploy.after, default.deploy.checks, default.previews.after) == ("build", [], "build")

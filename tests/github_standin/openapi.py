@@ -100,6 +100,24 @@ class OpenAPI:
             for error in validator.iter_errors(body)
         ]
 
+    def answer_errors(self, operation: Operation, status: int, body: Any) -> list[str]:
+        """Why `body` is not what GitHub documents this operation answering with `status`."""
+        pointer = _pointer(
+            "paths",
+            operation.template,
+            operation.method.lower(),
+            "responses",
+            str(status),
+            "content",
+            "application/json",
+            "schema",
+        )
+        validator = jsonschema.Draft4Validator({"$ref": f"{ROOT_URI}#/{pointer}"}, registry=self._registry)
+        return [
+            f"{'/'.join(map(str, error.absolute_path)) or '(body)'}: {error.message[:160]}"
+            for error in validator.iter_errors(body)
+        ]
+
     def example(self, operation: Operation, status: int) -> Any:
         """A fresh copy of the documented example answer for this operation and status."""
         item = self.spec["paths"][operation.template][operation.method.lower()]

@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.github_standin.answers import Answer
 from tests.github_standin.checks import create_check_run, update_check_run
+from tests.github_standin.ci import branch, branch_rules, check_runs_for_ref, combined_status
 from tests.github_standin.comments import create_comment, create_reaction, list_comments, update_comment
 from tests.github_standin.contents import blob, contents, tarball, tree
 from tests.github_standin.deployments import (
@@ -33,6 +34,10 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", "/repos/{owner}/{repo}/check-runs"): create_check_run,
     ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}"): update_check_run,
     ("POST", "/repos/{owner}/{repo}/statuses/{sha}"): create_status,
+    ("GET", "/repos/{owner}/{repo}/rules/branches/{branch}"): branch_rules,
+    ("GET", "/repos/{owner}/{repo}/branches/{branch}"): branch,
+    ("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs"): check_runs_for_ref,
+    ("GET", "/repos/{owner}/{repo}/commits/{ref}/status"): combined_status,
     ("POST", "/repos/{owner}/{repo}/deployments"): create_deployment,
     ("GET", "/repos/{owner}/{repo}/deployments"): list_deployments,
     ("POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"): create_deployment_status,

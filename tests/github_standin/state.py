@@ -75,6 +75,11 @@ class State:
         self.tarballs: dict[tuple[str, str], bytes] = {}
         # (repo, path, ref); ref None is the default branch
         self.files: dict[tuple[str, str, str | None], str] = {}
+        # required checks of (repo, branch): by a ruleset, and by classic branch protection
+        self.ruleset_checks: dict[tuple[str, str], list[str]] = {}
+        self.protection_checks: dict[tuple[str, str], list[str]] = {}
+        # a repository's branches (repositories not listed have `master` only)
+        self.branches: dict[str, set[str]] = {}
         self.ids = itertools.count(1000)
         # OAuth web flow: registered clients, who is signed in at "github.com", codes and user tokens
         self.oauth_clients: dict[str, str] = {}
@@ -126,6 +131,13 @@ class State:
     def add_file(self, repo: str, path: str, text: str, ref: str | None = None) -> None:
         """Serve `text` as `path` of `repo` at `ref` (None: the default branch)."""
         self.files[(repo, path, ref)] = text
+
+    def require_checks(
+        self, repo: str, branch: str, *, ruleset: list[str] | None = None, protection: list[str] | None = None
+    ) -> None:
+        """Make the branch require checks: through a ruleset, classic branch protection, or both."""
+        self.ruleset_checks[(repo, branch)] = list(ruleset or [])
+        self.protection_checks[(repo, branch)] = list(protection or [])
 
     def add_user(self, login: str, *, orgs: dict[str, str] | None = None) -> int:
         """A GitHub user (with org roles 'admin' / 'member'); returns their id."""

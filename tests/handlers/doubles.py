@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.context import Context, HandlerSettings
 from handlers.permissions import PermissionCache
-from handlers.ports import Reaction
+from handlers.ports import CommitCheck, Reaction
 from tests.conftest import WEBHOOKS, payload
 from tests.github_standin.contents import git_blob_sha
 
@@ -54,6 +54,10 @@ class FakeGitHub:
     comments: list[tuple[int, str]] = field(default_factory=list)
     permission_calls: int = 0
     file_calls: int = 0
+    # branch → the checks it requires; sha → its checks
+    required: dict[str, list[str]] = field(default_factory=dict)
+    checks: dict[str, list[CommitCheck]] = field(default_factory=dict)
+    required_calls: list[str] = field(default_factory=list)
 
     async def create_reaction(self, repo: str, comment_id: int, content: Reaction) -> None:
         self.reactions.append((comment_id, content))
@@ -73,6 +77,13 @@ class FakeGitHub:
     async def blob_text(self, repo: str, sha: str) -> str | None:
         self.file_calls += 1
         return next((text for text in self.files.values() if git_blob_sha(text) == sha), None)
+
+    async def list_required_checks(self, repo: str, branch: str) -> list[str]:
+        self.required_calls.append(branch)
+        return self.required.get(branch, [])
+
+    async def list_commit_checks(self, repo: str, sha: str) -> list[CommitCheck]:
+        return self.checks.get(sha, [])
 
 
 def context(
