@@ -70,7 +70,13 @@ def test_build_pushes_an_immutable_tag_and_caches_per_environment_then_productio
             "flask",
             ["FROM python:3.12-slim AS deps", "COPY requirements.txt ./", "USER 10001:10001", "0.0.0.0"],
         ),
-        ("fastapi", ["RUN pip install -r requirements.txt", "COPY --chown=10001:10001 . ."]),
+        (
+            "fastapi",
+            [
+                "RUN --mount=type=cache,target=/cache/pip pip install -r requirements.txt",
+                "COPY --chown=10001:10001 . .",
+            ],
+        ),
         (
             "express",
             ["FROM node:22-slim AS deps", "COPY package.json package-lock.json ./", "USER 10001:10001"],

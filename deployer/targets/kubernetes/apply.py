@@ -25,6 +25,7 @@ ENVIRONMENT_KINDS = (
     ("v1", "ConfigMap"),
     ("v1", "Secret"),
     ("v1", "ServiceAccount"),
+    ("v1", "PersistentVolumeClaim"),  # BuildKit's state between builds (manifests/build-cache.yaml.j2)
 )
 
 _API_VERSION = {kind: api_version for api_version, kind in ENVIRONMENT_KINDS}

@@ -30,6 +30,7 @@ from deployer.targets.kubernetes.render import (
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 POLL_SECONDS = 1.0
 SECRETS_DIR = "/home/user/build-secrets"  # where the build's own Secret is mounted, one file a key
+STATE_DIR = "/home/user/.local/share/buildkit"  # BuildKit's state: cache mounts live here
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +50,18 @@ class BuildSpec:
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # reach the build as files
     buildkit_image: str = "moby/buildkit:v0.23.2-rootless"
     fetch_image: str = "busybox:1.37"
+    cache_size: str = "20Gi"  # the environment's BuildKit state volume; empty: none, caches die with the pod
+    cache_storage_class: str = ""  # the cluster's default class when empty
 
     @property
     def tag(self) -> str:
         """The image's immutable tag; lifecycle rules match its environment prefix."""
         return f"{self.site.environment}-{self.site.deployment_id}"
+
+    @property
+    def cache_claim(self) -> str:
+        """The environment's BuildKit state volume claim ("" when builds keep no state)."""
+        return f"buildkit-{self.site.environment}" if self.cache_size else ""
 
 
 def build_script(spec: BuildSpec) -> str:
@@ -74,6 +82,9 @@ def build_script(spec: BuildSpec) -> str:
         *(f"--secret=id={k},src={SECRETS_DIR}/{k}" for k in sorted(spec.secrets)),
         "--metadata-file=/tmp/build.json",
     ]
+    if spec.cache_claim:
+        # one BuildKit at a time on the volume: a superseded build's pod may still be stopping
+        args = ["flock", "-w", str(spec.timeout), f"{STATE_DIR}/.autostack-build.lock", *args]
     digest = 'sed -n \'s/.*"containerimage.digest": *"\\(sha256:[0-9a-f]*\\)".*/\\1/p\' /tmp/build.json'
     return f"set -e; {shlex.join(args)}; {digest} > /dev/termination-log"
 
@@ -84,6 +95,26 @@ def _cache_imports(spec: BuildSpec) -> list[str]:
         f"{spec.production_cache or spec.cache_repo}:production",
     ]
     return list(dict.fromkeys(refs))
+
+
+def cache_objects(spec: BuildSpec) -> list[dict[str, Any]]:
+    """The environment's BuildKit state claim, when builds keep one (pure). It outlives every
+    build, so neither the Job owns it nor does the build delete it; teardown does."""
+    if not spec.cache_claim:
+        return []
+    site = spec.site
+    view = {
+        "namespace": spec.namespace,
+        "labels": {
+            **environment_selector(site.project, site.environment),
+            KIND: environment_kind(site.environment),
+            BUILD_COMPONENT[0]: BUILD_COMPONENT[1],  # not rendered with the release: prune skips it
+        },
+        "cache_claim": spec.cache_claim,
+        "cache_size": spec.cache_size,
+        "cache_storage_class": spec.cache_storage_class,
+    }
+    return [render_object("build-cache", b=view)]
 
 
 def build_objects(spec: BuildSpec) -> list[dict[str, Any]]:
@@ -109,6 +140,7 @@ def build_objects(spec: BuildSpec) -> list[dict[str, Any]]:
         "build_secret": f"build-{site.deployment_id}-secrets" if spec.secrets else "",
         "secrets_dir": SECRETS_DIR,
         "secrets_b64": {k: base64.b64encode(v.encode()).decode() for k, v in sorted(spec.secrets.items())},
+        "cache_claim": spec.cache_claim,
     }
     secrets = [render_object("registry-secret", b=view)]
     if spec.secrets:
@@ -125,7 +157,7 @@ async def run_build(cluster: Cluster, spec: BuildSpec, log: LogFn) -> str:
     *secrets, job_object = build_objects(spec)
     job, credentials = job_object["metadata"]["name"], [s["metadata"]["name"] for s in secrets]
     try:
-        await asyncio.to_thread(cluster.apply, [*secrets, job_object])
+        await asyncio.to_thread(cluster.apply, [*cache_objects(spec), *secrets, job_object])
         for secret in secrets:
             await asyncio.to_thread(owned_by_job, cluster, secret, job)
     except BaseException:  # a Job left without its owned credential would wait for it in vain

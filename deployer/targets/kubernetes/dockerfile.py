@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from deployer.plan import Plan
 from deployer.targets.base import TargetError
+from deployer.targets.kubernetes.package_mounts import package_caches as _package_caches
 from deployer.versions import image_tag, requirement
 
 GENERATED_NAME = "Dockerfile.autostack"
@@ -125,12 +126,14 @@ def _node(plan: Plan, inputs: BuildInputs) -> list[str]:
     tool = next((w for w in (plan.install or "").split() if "=" not in w), "")
     setup = {"yarn": "RUN corepack enable", "pnpm": "RUN corepack enable", "bun": "RUN npm install -g bun"}
     manager = setup.get(tool, "")
+    caches = _package_caches(plan)
     deps = [
         f"FROM node:{tag}-slim AS deps",
         manager,
         "WORKDIR /app",
+        caches.env(),
         _copy_locks(plan),
-        *_install(plan, inputs),
+        *_install(plan, inputs, caches.mounts()),
     ]
     build = [inputs.late(), _cached(plan, "/app", plan.build, inputs)] if plan.build else []
     if plan.static_dir and not plan.start:
@@ -153,15 +156,17 @@ def _node(plan: Plan, inputs: BuildInputs) -> list[str]:
 def _python(plan: Plan, inputs: BuildInputs) -> list[str]:
     tag = _tag(plan)
     tool = next((t for w in (plan.install or "").split() if (t := _PYTHON_TOOLS.get(w))), None)
+    caches = _package_caches(plan)
     return [
         f"FROM python:{tag}-slim AS deps",
-        "ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1",
+        "ENV PIP_DISABLE_PIP_VERSION_CHECK=1",
         f"RUN pip install {tool}" if tool else "",
         "RUN python -m venv /venv",
         "ENV PATH=/venv/bin:$PATH VIRTUAL_ENV=/venv UV_PROJECT_ENVIRONMENT=/venv",
+        caches.env(),
         "WORKDIR /app",
         _copy_locks(plan),
-        *_install(plan, inputs),
+        *_install(plan, inputs, caches.mounts()),
         f"FROM python:{tag}-slim",
         f"ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 WEB_CONCURRENCY={workers(plan.resources.get('cpu'))}",
         "WORKDIR /app",
@@ -174,14 +179,16 @@ def _python(plan: Plan, inputs: BuildInputs) -> list[str]:
 
 
 def _go(plan: Plan, inputs: BuildInputs) -> list[str]:
+    caches = _package_caches(plan)
     return [
         f"FROM golang:{_tag(plan)} AS build",
         "WORKDIR /src",
+        caches.env(),
         _copy_locks(plan),
-        *_install(plan, inputs),
+        *_install(plan, inputs, caches.mounts()),
         "COPY . .",
         inputs.late(),
-        f"RUN {inputs.mounts()}CGO_ENABLED=0 go build -o /out/app .",
+        f"RUN {inputs.mounts()}{caches.mounts()}CGO_ENABLED=0 go build -o /out/app .",
         "FROM gcr.io/distroless/static-debian12:nonroot",
         "COPY --from=build /out/app /app",
         _USER,

@@ -127,9 +127,11 @@ class KubernetesTarget:
         *,
         build_timeout: int = 1800,
         domains: DomainSource = no_domains,
+        build_cache_size: str = "20Gi",
     ) -> None:
         self.cluster, self.style, self.registry, self.sources = cluster, style, registry, sources
         self.build_timeout = build_timeout
+        self.build_cache_size = build_cache_size  # each environment's BuildKit state volume; "" for none
         self.domains = domains
 
     def url_for(self, project: str, environment: str) -> str:
@@ -179,6 +181,7 @@ class KubernetesTarget:
             production_cache=repos.production_cache.uri,
             build_args=env.plain,
             secrets=env.secrets,
+            cache_size=self.build_cache_size,
         )
         digest = await run_build(self.cluster, spec, log)
         image = f"{repos.images.uri}@{digest}"

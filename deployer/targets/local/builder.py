@@ -11,8 +11,15 @@ from pathlib import Path
 
 from deployer.plan import Plan
 from deployer.targets.base import Artifact, LogFn, PhaseFn, TargetError
-from deployer.targets.local import toolchains
-from deployer.targets.local.cache import cache_key, hardlink_tree, lock_for, restore_folders, save_folders
+from deployer.targets.local import package_caches, toolchains
+from deployer.targets.local.cache import (
+    cache_key,
+    hardlink_tree,
+    kept_dir,
+    lock_for,
+    restore_folders,
+    save_folders,
+)
 from deployer.targets.local.commands import run_command
 from deployer.targets.local.environment import base_env, runtime_env
 from deployer.targets.local.tools import PackageTools
@@ -60,10 +67,13 @@ class LocalBuilder:
         log: LogFn,
         phase: PhaseFn,
         env: dict[str, str] | None = None,
+        environment: str = "production",
     ) -> Artifact:
         """Move `source` into a fresh build folder, install (or reuse) deps, run the build with
-        `env` (the deployment's variables, secrets included: the log masks them)."""
-        extra = {**plan.env, **(env or {})}
+        `env` (the deployment's variables, secrets included: the log masks them); folders the
+        plan keeps between builds (`.next/cache`) are `environment`'s own."""
+        packages = self.cache_dir / "packages"
+        extra = {**package_caches.cache_env(packages), **plan.env, **(env or {})}
         if plan.runtime == "docker":
             raise TargetError(DOCKER_NEEDS_KUBERNETES)
         # before anything is copied or installed: a missing interpreter fails the build at once
@@ -80,13 +90,22 @@ class LocalBuilder:
         await phase("install")
         for note in plan.notes:
             await log(note)
+        if note := await asyncio.to_thread(package_caches.describe, packages, plan):
+            await log(note)
         hit = await self._install(layout.app, plan, manifest, toolchain, log, extra)
         await phase("build")
         if plan.build:
-            kept = self.cache_dir / "build" / project
-            restored = await asyncio.to_thread(restore_folders, kept, layout.app, plan.build_cache)
-            if restored:
-                await log(f"kept from the previous build: {', '.join(restored)}")
+            kept = kept_dir(self.cache_dir / "build", project, environment)
+            # a new environment starts from production's last build, copied: never written back
+            seed = (
+                kept_dir(self.cache_dir / "build", project, "production")
+                if environment != "production"
+                else None
+            )
+            restored = await asyncio.to_thread(restore_folders, kept, layout.app, plan.build_cache, seed)
+            for folder, seeded in restored:
+                origin = "production's last build" if seeded else "the previous build"
+                await log(f"kept from {origin}: {folder}")
             await log(f"$ {plan.build}")
             await _check(plan.build, layout.app, {**runtime_env(manifest, layout.app), **extra}, log, "build")
             await asyncio.to_thread(save_folders, layout.app, kept, plan.build_cache)
@@ -162,7 +181,7 @@ class LocalBuilder:
     ) -> bool:
         key = cache_key(app, plan, version)
         cached = self.cache_dir / "node" / key
-        env = {**runtime_env(manifest, app), **extra, "npm_config_cache": str(self.cache_dir / "npm")}
+        env = {**runtime_env(manifest, app), **extra}
         async with lock_for(key):
             if (cached / ".autostack-complete").is_file():
                 await log(
@@ -186,7 +205,7 @@ class LocalBuilder:
     ) -> bool:
         key = cache_key(app, plan)
         marker = self.cache_dir / "go" / "keys" / key
-        manifest["go_cache"] = str(self.cache_dir / "go")
+        manifest["go_cache"] = str(self.cache_dir / "packages" / "go")
         env = {**runtime_env(manifest, app), **extra}
         if marker.is_file():
             await log(f"dependencies from cache (go.sum unchanged, key {key}): install skipped")

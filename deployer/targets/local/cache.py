@@ -47,16 +47,32 @@ def _slot(kept: Path, folder: str) -> Path:
     return kept / folder.replace("/", "__")
 
 
-def restore_folders(kept: Path, app: Path, folders: tuple[str, ...]) -> list[str]:
-    """Move folders kept from the last build (`.next/cache`, `target`) into `app`; names restored."""
+def kept_dir(root: Path, project: str, environment: str) -> Path:
+    """Where one environment's build keeps its folders: each environment writes only its own,
+    so a fork preview's build can never change what production's next build starts from."""
+    return root / project / environment
+
+
+def restore_folders(
+    kept: Path, app: Path, folders: tuple[str, ...], seed: Path | None = None
+) -> list[tuple[str, bool]]:
+    """Put folders kept from this environment's last build (`.next/cache`, `target`) into `app`,
+    or a copy of `seed`'s when it has none yet; (folder, from seed) for each restored."""
     restored = []
     for folder in folders:
-        slot, dest = _slot(kept, folder), app / folder
-        if slot.is_dir() and not dest.exists():
+        dest = app / folder
+        if dest.exists():
+            continue
+        slot = _slot(kept, folder)
+        if slot.is_dir():
             dest.parent.mkdir(parents=True, exist_ok=True)
             # moved, not linked: the build rewrites files in place, which would change the copy
             shutil.move(str(slot), str(dest))
-            restored.append(folder)
+            restored.append((folder, False))
+        elif seed is not None and (seeded := _slot(seed, folder)).is_dir():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(seeded, dest, symlinks=True)
+            restored.append((folder, True))
     return restored
 
 
@@ -66,6 +82,7 @@ def save_folders(app: Path, kept: Path, folders: tuple[str, ...]) -> None:
         source, slot = app / folder, _slot(kept, folder)
         if not source.is_dir():
             continue
+        slot.parent.mkdir(parents=True, exist_ok=True)
         partial = slot.with_name(slot.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         shutil.copytree(source, partial, symlinks=True)

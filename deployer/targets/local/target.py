@@ -112,7 +112,7 @@ class LocalTarget:
         recording = pids.current.set(self.pids)
         try:
             return await self.builder.build(
-                site.project, site.deployment_id, source, plan, log, phase, values
+                site.project, site.deployment_id, source, plan, log, phase, values, site.environment
             )
         finally:
             pids.current.reset(recording)

@@ -8,23 +8,17 @@ into the machine: Python tools in a virtualenv of their own, yarn and pnpm as co
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 from pathlib import Path
 
+from deployer.dependency_caches import tool_of
 from deployer.targets.base import LogFn, TargetError
 from deployer.targets.local.cache import lock_for
 from deployer.targets.local.commands import run_command
 from deployer.targets.local.environment import base_env
 
 _PYTHON_TOOLS = ("uv", "poetry", "pipenv")
-
-
-def tool_of(command: str) -> str:
-    """The program an install command runs first, past `VAR=value` prefixes."""
-    words = [w for w in command.split() if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
-    return words[0] if words else ""
 
 
 class PackageTools:
