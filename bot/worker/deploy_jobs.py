@@ -19,8 +19,8 @@ from bot.logs import deployment_id_var
 from bot.reporter.hub import ReporterHub
 from bot.services import Services
 from bot.worker.check_jobs import release_deployment_job, report_checks_job
-from bot.worker.retries import DEPLOY_TRIES, retry_delay
 from bot.worker.merge_queue import report_merge_group_job
+from bot.worker.retries import DEPLOY_TRIES, retry_delay
 from deployer.envvars import env_provider
 from deployer.events import Finished, Queued
 from deployer.operations import OperationError, destroy_environment
