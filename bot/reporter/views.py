@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from deployer.app_state import CRASHED, RESTARTING, UNHEALTHY
+
 STATE_LABELS = {
     "queued": "⏳ Queued",
     "building": "🔨 Building",
@@ -15,6 +17,9 @@ STATE_LABELS = {
     "superseded": "⏭️ Superseded",
     "timed_out": "⌛ Timed out",
     "destroyed": "🗑️ Destroyed",
+    RESTARTING: "🔁 Restarting",
+    CRASHED: "💥 Crashed",
+    UNHEALTHY: "🩺 Unhealthy",
 }
 RUNNING_STATES = frozenset({"queued", "building", "deploying"})
 

@@ -21,6 +21,9 @@ from deployer.targets.local.pids import PidRecords
 
 log = logging.getLogger(__name__)
 LineFn = Callable[[str], Awaitable[None]]
+ExitFn = Callable[[int | None], Awaitable[None]]
+# (text, source) into the environment's runtime log: `app` for its output, `autostack` for notes
+RecordFn = Callable[[str, str], None]
 # A line that might hold the first half of a split secret waits this long for the next one.
 HOLD_SECONDS = 0.2
 
@@ -47,8 +50,12 @@ class Supervisor:
         max_backoff: float = 30.0,
         secrets: Iterable[str] = (),
         pids: PidRecords | None = None,
+        record: RecordFn | None = None,
     ) -> None:
         self.pids = pids
+        self.record = record
+        # told of each exit once the app is live (deployer.targets.local.app_watch)
+        self.on_exit: ExitFn | None = None
         self.command, self.cwd, self.env, self.port, self.name = command, cwd, env, port, name
         self.on_line = on_line
         self.max_backoff = max_backoff
@@ -105,6 +112,8 @@ class Supervisor:
         if text is None:
             return
         self.tail.append(text)
+        if self.record is not None:
+            self.record(text, "app")
         if self.on_line is not None:
             await self.on_line(text)
         else:
@@ -121,6 +130,9 @@ class Supervisor:
             if self._stopping:
                 return
             self.restarts += 1
+            self._note(f"the app exited with code {code}; restarting it in {backoff:.1f} s")
+            if self.on_exit is not None:
+                await self.on_exit(code)
             log.warning(
                 "%s exited %s; restarting in %.1f s",
                 self.name,
@@ -132,6 +144,7 @@ class Supervisor:
             backoff = min(backoff * 2, self.max_backoff)
             if not self._stopping:
                 await self._spawn()
+                self._note(f"restarted `{self.command}` (restart {self.restarts})")
 
     async def stop(self, grace: float = 5.0) -> None:
         """SIGTERM the process group, SIGKILL after `grace` seconds."""
@@ -150,6 +163,10 @@ class Supervisor:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+    def _note(self, text: str) -> None:
+        if self.record is not None:
+            self.record(text, "autostack")
 
     def _forget(self, process: asyncio.subprocess.Process) -> None:
         if self.pids is not None:
