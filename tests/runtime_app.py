@@ -1,5 +1,6 @@
 """A small real app for runtime tests: prints a timestamped tick every 0.2 s, serves GET /,
-and crashes or turns sick on request; a start while $CRASH_FILE exists fails at once."""
+and crashes or turns sick on request; a start while $CRASH_FILE (default: ./crash-at-start)
+exists fails at once."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ APP = """\
 import os, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-crash_file = os.environ.get("CRASH_FILE", "")
+crash_file = os.environ.get("CRASH_FILE", "crash-at-start")
 if crash_file and os.path.exists(crash_file):
     print("cannot start: " + crash_file + " is there", flush=True)
     sys.exit(4)
