@@ -7,6 +7,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from deployer.app_state import LIVE
 from deployer.events import AppStateChanged, EventSink
 from store import app_states
 
@@ -22,7 +23,7 @@ class LiveStates:
 
     async def changed(self, event: AppStateChanged) -> None:
         """Record the app's state; emit it when it differs from what was known of its deployment."""
-        news = await app_states.record(
+        before = await app_states.record(
             self.sessions,
             event.project,
             event.environment,
@@ -32,7 +33,8 @@ class LiveStates:
             event.reason,
             event.last_lines,
         )
-        if news:
+        # a deployment that just went live was reported live by its pipeline
+        if event.state != (before or LIVE):
             log.warning(
                 "%s/%s is %s: %s",
                 event.project,

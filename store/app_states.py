@@ -1,4 +1,5 @@
-"""Live apps' states after go-live (deployer.app_state names them), one row per environment."""
+"""Live apps' states after go-live, one row per environment (deployer.app_state names the
+states; the store keeps whatever it is given)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from deployer.app_state import LIVE
 from store.models import AppState, Environment, Project
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -42,9 +42,9 @@ async def record(
     since: datetime,
     reason: str,
     last_lines: Iterable[str],
-) -> bool:
-    """Store the app's state; True when it differs from what was known of that deployment (a
-    deployment that just went live counts as live), so that the change is worth reporting."""
+) -> str | None:
+    """Store the app's state; return the state known before for that same deployment (None when
+    none was: another deployment's, or none at all), so the caller can tell news from repeats."""
     async with sessions.begin() as session:
         environment_id = await session.scalar(
             select(Environment.id)
@@ -52,15 +52,15 @@ async def record(
             .where(Project.name == project, Environment.name == environment)
         )
         if environment_id is None:
-            return False
+            raise LookupError(f"no environment {project}/{environment}")
         row = await session.get(AppState, environment_id)
-        before = row.state if row is not None and row.deployment_id == deployment_id else LIVE
+        before = row.state if row is not None and row.deployment_id == deployment_id else None
         if row is None:
             row = AppState(environment_id=environment_id)
             session.add(row)
         row.deployment_id, row.state, row.since, row.reason = deployment_id, state, since, reason
         row.last_lines = list(last_lines)
-    return state != before
+    return before
 
 
 async def current(sessions: Sessions, environment_ids: Iterable[int]) -> dict[int, KnownState]:
