@@ -3,6 +3,8 @@ after it (a later build went live, or its environment was destroyed). Pure: no I
 
 from __future__ import annotations
 
+from deployer.app_state import CRASHED, RESTARTING, UNHEALTHY
+
 # the glyph before each state's word; the word itself is always shown, so the icon is decoration
 ICONS = {
     "ready": "✓",
@@ -13,6 +15,9 @@ ICONS = {
     "queued": "○",
     "building": "◐",
     "deploying": "◑",
+    RESTARTING: "↻",
+    CRASHED: "✕",
+    UNHEALTHY: "⚠",
 }
 
 
