@@ -69,6 +69,7 @@ def _pages(served: Any) -> dict[str, str]:
         "activity": "/team/activity",
         "analytics": "/projects/shop/analytics",
         "setup": "/setup",
+        "runtime": "/projects/shop/environments/pr-1/runtime",
         "confirm-destroy": "/projects/shop/environments/pr-1/destroy",
         "confirm-delete": "/projects/shop/delete",
     }
