@@ -43,21 +43,28 @@ class AppWatch:
         self.on_change = on_change
         self.interval = interval
         self.health = went_live(datetime.now(UTC))
-        self._task: asyncio.Task[None] | None = None
+        # changes are handed on in order by one task, so a slow store or GitHub never holds up
+        # the supervisor's restart or the next probe
+        self._changes: asyncio.Queue[AppStateChanged] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Report the app live (the store drops it when nothing changed) and start probing."""
         self.supervisor.on_exit = self.exited
-        await self._tell()
-        self._task = asyncio.create_task(self._probe_forever(), name=f"watch {self.supervisor.name}")
+        self._tell()
+        self._tasks = [
+            asyncio.create_task(self._probe_forever(), name=f"watch {self.supervisor.name}"),
+            asyncio.create_task(self._hand_on(), name=f"report {self.supervisor.name}"),
+        ]
 
     async def stop(self) -> None:
         """Stop watching (the app is being replaced or destroyed: not a crash)."""
         self.supervisor.on_exit = None
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
     async def exited(self, code: int | None) -> None:
         """The supervisor saw the process end; it restarts it after its backoff."""
@@ -76,25 +83,29 @@ class AppWatch:
         changed = health.state != self.health.state
         self.health = health
         if changed:
-            await self._tell()
+            self._tell()
 
-    async def _tell(self) -> None:
+    def _tell(self) -> None:
         health = self.health
-        event = AppStateChanged(
-            self.site.project,
-            self.site.environment,
-            self.site.deployment_id,
-            health.state,
-            health.since,
-            health.reason,
-            tuple(self.supervisor.tail)[-LAST_LINES:],
-        )
-        try:
-            await self.on_change(event)
-        except Exception:
-            log.exception(
-                "recording %s/%s as %s failed", self.site.project, self.site.environment, health.state
+        self._changes.put_nowait(
+            AppStateChanged(
+                self.site.project,
+                self.site.environment,
+                self.site.deployment_id,
+                health.state,
+                health.since,
+                health.reason,
+                tuple(self.supervisor.tail)[-LAST_LINES:],
             )
+        )
+
+    async def _hand_on(self) -> None:
+        while True:
+            event = await self._changes.get()
+            try:
+                await self.on_change(event)
+            except Exception:
+                log.exception("recording %s/%s as %s failed", event.project, event.environment, event.state)
 
 
 async def _probe(client: httpx.AsyncClient, address: str, path: str) -> tuple[bool, str]:

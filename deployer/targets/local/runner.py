@@ -60,7 +60,8 @@ class Supervisor:
         self.on_line = on_line
         self.max_backoff = max_backoff
         self.tail: collections.deque[str] = collections.deque(maxlen=20)
-        self._lines = LineMasker(Masker(secrets))
+        self._masker = Masker(secrets)
+        self._lines = LineMasker(self._masker)
         self.restarts = 0
         self.process: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
@@ -78,6 +79,7 @@ class Supervisor:
 
     async def start(self) -> None:
         """Spawn the process and keep it alive in the background."""
+        self._note(f"{self.name}: starting `{self.command}` on port {self.port}")
         await self._spawn()
         self._task = asyncio.create_task(self._watch(), name=f"supervise {self.name}")
 
@@ -166,7 +168,7 @@ class Supervisor:
 
     def _note(self, text: str) -> None:
         if self.record is not None:
-            self.record(text, "autostack")
+            self.record(self._masker.mask(text), "autostack")
 
     def _forget(self, process: asyncio.subprocess.Process) -> None:
         if self.pids is not None:

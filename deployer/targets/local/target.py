@@ -163,9 +163,6 @@ class LocalTarget:
         }
         await log(f"starting `{command}` on port {port}")
         runtime_log = self.runtime_logs.writer(site.project, site.environment)
-        runtime_log.append(
-            f"deployment {site.deployment_id}: starting `{command}` on port {port}", "autostack"
-        )
         supervisor = Supervisor(
             command,
             cwd=app,
