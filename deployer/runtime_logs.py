@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 DEFAULT_TAIL = 200
 MAX_TAIL = 5000
@@ -35,6 +35,7 @@ class RuntimeQuery:
     previous: bool = False
 
 
+@runtime_checkable
 class RuntimeLogSource(Protocol):
     """A target that can read back what an environment's app printed."""
 

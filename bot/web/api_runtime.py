@@ -32,9 +32,9 @@ def log_source(request: Request) -> RuntimeLogSource:
     """The target that keeps runtime logs; ActionError 503 when this server runs none that does."""
     service = web_state(request).deploy
     target = service.target if service is not None else None
-    if target is None or not hasattr(target, "runtime_log"):
+    if not isinstance(target, RuntimeLogSource):
         raise ActionError(503, "this server's deploy target keeps no runtime logs")
-    return target  # type: ignore[return-value]
+    return target
 
 
 async def runtime_logs(request: Request, viewer: Viewer) -> Response:
