@@ -1,7 +1,7 @@
 """A supervised app process on a free port: restarted with backoff when it crashes.
 
-Its output is masked here, before it reaches the deployment log, the tail kept for error
-messages or, once the deployment is over, AutoStack's own log.
+Its output is masked here, before it reaches the environment's runtime log, the deployment
+log, the tail kept for error messages or, once the deployment is over, AutoStack's own log.
 """
 
 from __future__ import annotations
