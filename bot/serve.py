@@ -30,6 +30,7 @@ from bot.worker.loops import supervise
 from bot.worker.queue import DEPLOY_QUEUE, EmbeddedRedis
 from bot.worker.workers import make_deploy_worker, make_worker
 from deployer.envvars import env_provider, project_secrets
+from deployer.live_state import LiveStates
 from deployer.operations import restore
 from deployer.targets.local.target import LocalTarget
 from store.migrate import upgrade
@@ -105,7 +106,11 @@ async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
         cluster = await asyncio.to_thread(make_target, kubernetes_options(settings), services.sessions)
         yield DeployRuntime(target=cluster, work_dir=settings.data_dir / "work", hub=hub)
         return
-    target = LocalTarget(settings.data_dir, router_port=settings.router_port)
+    # a live app's crash or failing health check is stored and reported through the hub
+    live_states = LiveStates(services.sessions, hub)
+    target = LocalTarget(
+        settings.data_dir, router_port=settings.router_port, on_app_state=live_states.changed
+    )
     # a serve killed outright left its apps and builds running: stop them before starting any
     reaped = await target.reap_orphans()
     if reaped:

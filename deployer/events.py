@@ -70,7 +70,21 @@ class EnvironmentDestroyed:
     environment: str
 
 
-DeployEvent = Queued | PhaseStarted | LogLine | Held | Finished | EnvironmentDestroyed
+@dataclass(frozen=True, slots=True)
+class AppStateChanged:
+    """A live app crashed, restarts, fails its health check, or is healthy again (see
+    deployer.app_state for the state names); `last_lines` are masked."""
+
+    project: str
+    environment: str
+    deployment_id: int
+    state: str
+    since: datetime
+    reason: str = ""
+    last_lines: tuple[str, ...] = ()
+
+
+DeployEvent = Queued | PhaseStarted | LogLine | Held | Finished | EnvironmentDestroyed | AppStateChanged
 
 
 class EventSink(Protocol):

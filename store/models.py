@@ -443,3 +443,20 @@ class LogArchive(Base):
     key: Mapped[str] = mapped_column(String(1024))
     lines: Mapped[int] = mapped_column(Integer)
     archived_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppState(Base):
+    """A live app's state after go-live (deployer.app_state): crashed, restarting, unhealthy or
+    live again, for the deployment it was watched as; one row per environment."""
+
+    __tablename__ = "app_states"
+
+    environment_id: Mapped[int] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    deployment_id: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    last_lines: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

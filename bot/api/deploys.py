@@ -13,6 +13,9 @@ from starlette.responses import JSONResponse, Response
 from bot.api.routes import PROJECT, api, json_object
 from bot.web.context import ActionError, Viewer, owned_project, projects_of, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
+from deployer.app_state import LIVE
+from store import app_states
+from store.app_states import KnownState
 from store.models import Deployment, Environment, Project
 
 _ROLLBACK_BODY = {
@@ -21,8 +24,11 @@ _ROLLBACK_BODY = {
 }
 
 
-def _shown(d: Deployment, project: str, env: Environment) -> dict[str, Any]:
-    # `live`: the build the environment serves now; `environment_state` says whether it was destroyed
+def _shown(d: Deployment, project: str, env: Environment, apps: dict[int, KnownState]) -> dict[str, Any]:
+    # `live`: the build the environment serves now; `environment_state` says whether it was destroyed;
+    # `app_state`: how the live build's app is doing (live, restarting, crashed, unhealthy)
+    live = env.state == "active" and env.current_deployment_id == d.id
+    app = app_states.shown(apps.get(env.id), d.id) if live else None
     return {
         "id": d.id,
         "project": project,
@@ -36,8 +42,11 @@ def _shown(d: Deployment, project: str, env: Environment) -> dict[str, Any]:
         "created_at": d.created_at.isoformat(),
         "finished_at": d.finished_at.isoformat() if d.finished_at else None,
         "build_seconds": d.build_seconds,
-        "live": env.state == "active" and env.current_deployment_id == d.id,
+        "live": live,
         "environment_state": env.state,
+        "app_state": (app.state if app else LIVE) if live else None,
+        "app_state_since": app.since.isoformat() if app else None,
+        "app_state_reason": app.reason if app else None,
     }
 
 
@@ -54,7 +63,8 @@ async def list_deployments(request: Request, viewer: Viewer) -> Response:
                 .limit(50)
             )
         ).all()
-    return JSONResponse([_shown(d, project.name, env) for d, env in rows])
+    apps = await app_states.current(web_state(request).sessions, (env.id for _, env in rows))
+    return JSONResponse([_shown(d, project.name, env, apps) for d, env in rows])
 
 
 async def list_team_deployments(request: Request, viewer: Viewer) -> Response:
@@ -69,7 +79,8 @@ async def list_team_deployments(request: Request, viewer: Viewer) -> Response:
     )
     async with web_state(request).sessions() as session:
         rows = (await session.execute(query)).all()
-    return JSONResponse([_shown(d, name, env) for d, name, env in rows])
+    apps = await app_states.current(web_state(request).sessions, (env.id for _, _, env in rows))
+    return JSONResponse([_shown(d, name, env, apps) for d, name, env in rows])
 
 
 def _queued(request: Request, deployment_id: int, environment: str) -> Response:

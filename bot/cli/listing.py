@@ -37,9 +37,12 @@ def span(seconds: float) -> str:
 
 
 def shown_state(row: dict[str, Any]) -> str:
-    """The state to show: a ready build is `superseded` once another one is live, `destroyed`
-    once its environment is; every other state is the deployment's own."""
+    """The state to show: a live build whose app is in trouble shows that (crashed, restarting,
+    unhealthy); a ready build is `superseded` once another one is live, `destroyed` once its
+    environment is; every other state is the deployment's own."""
     state = str(row.get("state"))
+    if state == "ready" and row.get("live") and row.get("app_state") not in (None, "live"):
+        return str(row["app_state"])  # the live build's app crashed, restarts or is unhealthy
     if state != "ready" or row.get("live"):
         return state
     return "destroyed" if row.get("environment_state") == "destroyed" else "superseded"
@@ -63,6 +66,7 @@ def cells(row: dict[str, Any], now: datetime) -> tuple[str, ...]:
         duration,
         (row.get("url") if state in ("ready", "queued", "building", "deploying") else None)
         or row.get("reason")
+        or row.get("app_state_reason")
         or "",
     )
 

@@ -65,9 +65,24 @@ def _client_commands(commands: argparse._SubParsersAction) -> None:
     deploy.add_argument("--env", default="production", help="production (default), preview, pr-N or branch-X")
     ls = _client(commands, "ls", "listing:ls", "list recent deployments, marking the live one")
     ls.add_argument("--project", help="only this project's deployments")
-    logs = _client(commands, "logs", "stream:logs", "print a deployment's log")
-    logs.add_argument("deployment", type=int, help="the deployment's number (see `autostack ls`)")
-    logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
+    logs = _client(
+        commands, "logs", "stream:logs", "print a deployment's build log or an environment's runtime log"
+    )
+    logs.add_argument(
+        "deployment",
+        metavar="ID_OR_ENV",
+        help="the deployment's number (see `autostack ls`), or with --runtime the environment",
+    )
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends (or Ctrl-C)")
+    logs.add_argument("--runtime", action="store_true", help="what the environment's live app prints")
+    logs.add_argument("--project", help="with --runtime: the project (default: the folder's name)")
+    logs.add_argument(
+        "--tail", type=int, default=200, help="with --runtime: how many earlier lines (default 200)"
+    )
+    logs.add_argument("--since", help="with --runtime: only lines since a time or an age (30s, 10m, 2h)")
+    logs.add_argument(
+        "--previous", action="store_true", help="with --runtime: the crashed container's lines (kubernetes)"
+    )
     rollback = _client(
         commands, "rollback", "stream:rollback", "put an earlier build back into an environment"
     )

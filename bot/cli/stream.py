@@ -131,7 +131,18 @@ def deploy(args: argparse.Namespace) -> int:
 
 
 def logs(args: argparse.Namespace) -> int:
-    """Print a deployment's log; with --follow until it ends (then 0 only when it is ready)."""
+    """Print a deployment's log; with --follow until it ends (then 0 only when it is ready).
+    With --runtime, the environment's runtime log instead (bot.cli.runtime_logs)."""
+    if args.runtime:
+        from bot.cli.runtime_logs import runtime_logs
+
+        return runtime_logs(args)
+    if not str(args.deployment).isdigit():
+        raise CliError(
+            f"{args.deployment!r} is not a deployment number; for an environment's app output "
+            f"use `autostack logs {args.deployment} --runtime`",
+            USAGE,
+        )
     creds = client.credentials(args)
     url = f"{client.V1}/deployments/{args.deployment}/logs"
     state = _follow(creds, "GET", url, args.json, query={"follow": "1" if args.follow else "0"})

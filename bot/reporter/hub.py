@@ -6,18 +6,22 @@ events are routed by deployment id; each reporter masks its project's secret val
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.github.api import GitHubApps
+from bot.reporter.app_status import report_app_state
 from bot.reporter.ledger import Ledger, MemoryLedger
+from bot.reporter.records import Records
 from bot.reporter.reporter import Reporter
 from bot.reporter.sticky import StickyComments
-from deployer.events import DeployEvent, EnvironmentDestroyed, Finished
+from deployer.events import AppStateChanged, DeployEvent, EnvironmentDestroyed, Finished
 from deployer.masking import Masker
 from store.models import Deployment
 
+log = logging.getLogger("autostack.reporter")
 SecretsOf = Callable[[int], Awaitable[tuple[str, ...]]]
 
 
@@ -81,9 +85,26 @@ class ReporterHub:
         if isinstance(event, EnvironmentDestroyed):
             await self._project_reporter(await self._masker(event.project_id)).emit(event)
             return
+        if isinstance(event, AppStateChanged):
+            await self._app_state(event)
+            return
         await (await self.reporter(event.deployment_id)).emit(event)
         if isinstance(event, Finished):
             self._reporters.pop(event.deployment_id, None)
+
+    async def _app_state(self, event: AppStateChanged) -> None:
+        try:
+            await report_app_state(
+                event,
+                records=Records(self._sessions),
+                github=self._github,
+                ledger=self._ledger,
+                sticky=self._sticky,
+                masker_of=self._masker,
+                base_url=self._base_url,
+            )
+        except Exception:
+            log.exception("reporting %s/%s as %s failed", event.project, event.environment, event.state)
 
     async def refresh_comment(self, project_id: int, environment: str) -> None:
         """Re-render the sticky comment of an environment's pull request."""

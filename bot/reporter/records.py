@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.reporter.views import CommentRow
-from store import locks
+from deployer.app_state import TROUBLED
+from store import app_states, locks
 from store.check_gates import HELD
 from store.models import Deployment, DeploymentLog, Environment, Project
 
@@ -156,6 +157,8 @@ class Records:
                     .order_by(Environment.name)
                 )
             ).all()
+        known = await app_states.current(self._sessions, (environment.id for environment in environments))
+        async with self._sessions() as session:
             rows = []
             for environment in environments:
                 latest = await session.scalar(
@@ -164,7 +167,8 @@ class Records:
                     .order_by(Deployment.id.desc())
                     .limit(1)
                 )
-                rows.append(_row(environment, latest))
+                app = app_states.shown(known.get(environment.id), environment.current_deployment_id)
+                rows.append(_row(environment, latest, app))
             return rows
 
     async def comment_locks(self, repo: str, pr_number: int) -> tuple[str, ...]:
@@ -177,11 +181,22 @@ class Records:
             return tuple(locks.describe(lock) for lock in held)
 
 
-def _row(environment: Environment, latest: Deployment | None) -> CommentRow:
+def _row(
+    environment: Environment, latest: Deployment | None, app: app_states.KnownState | None = None
+) -> CommentRow:
     state = "destroyed" if environment.state == "destroyed" else (latest.state if latest else "queued")
     updated: datetime = environment.destroyed_at or environment.last_activity_at
     if latest is not None and environment.state != "destroyed":
         updated = latest.finished_at or latest.started_at or latest.created_at
+    # the live build's app crashed, restarts or is unhealthy: that, since when it started
+    if (
+        state == "ready"
+        and app is not None
+        and app.state in TROUBLED
+        and latest
+        and latest.id == app.deployment_id
+    ):
+        state, updated = app.state, app.since
     return CommentRow(
         environment=environment.name,
         state=state,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from deployer.app_state import CRASHED, RESTARTING, UNHEALTHY
 from store.check_gates import BLOCKED, WAITING
 
 STATE_LABELS = {
@@ -19,6 +20,9 @@ STATE_LABELS = {
     "superseded": "⏭️ Superseded",
     "timed_out": "⌛ Timed out",
     "destroyed": "🗑️ Destroyed",
+    RESTARTING: "🔁 Restarting",
+    CRASHED: "💥 Crashed",
+    UNHEALTHY: "🩺 Unhealthy",
 }
 RUNNING_STATES = frozenset({"queued", "building", "deploying"})
 

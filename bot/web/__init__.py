@@ -17,6 +17,7 @@ from bot.web import (
     project_delete,
     projects,
     run_actions,
+    runtime_page,
     setup,
     team,
 )
@@ -33,6 +34,7 @@ def page_routes() -> list[BaseRoute]:
         *deployments.routes,
         *run_actions.routes,
         *compare_page.routes,
+        *runtime_page.routes,
         *envvars.routes,
         *domains.routes,
         *team.routes,

@@ -9,7 +9,9 @@ from starlette.responses import Response
 from bot.web.context import Viewer, page, refuse, render, team_project, web_state
 from bot.web.project_list import SORTS, project_rows, sort_rows
 from bot.web.states import icon, shown_state
+from deployer.app_state import TROUBLED
 from deployer.state import IN_PROGRESS, TERMINAL
+from store import app_states
 from store.models import Deployment, Environment
 
 PAGE_SIZE = 50
@@ -81,6 +83,9 @@ async def project(request: Request, viewer: Viewer) -> Response:
             await session.scalars(query.order_by(Deployment.created_at.desc()).limit(PAGE_SIZE))
         ).all()
     by_id = {env.id: env for env in environments}
+    known = await app_states.current(web_state(request).sessions, by_id)
+    # a live build's app in trouble (crashed, restarting, unhealthy) shows that instead of live
+    apps = {env.id: app_states.shown(known.get(env.id), env.current_deployment_id) for env in environments}
     states = {
         d.id: shown_state(
             d.state,
@@ -95,6 +100,8 @@ async def project(request: Request, viewer: Viewer) -> Response:
         viewer,
         project=found,
         environments=environments,
+        apps=apps,
+        troubled=TROUBLED,
         deployments=deployments,
         shown=states,
         icon=icon,

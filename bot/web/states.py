@@ -3,6 +3,7 @@ after it (a later build went live, or its environment was destroyed). Pure: no I
 
 from __future__ import annotations
 
+from deployer.app_state import CRASHED, RESTARTING, UNHEALTHY
 from store.check_gates import BLOCKED, WAITING
 
 # the glyph before each state's word; the word itself is always shown, so the icon is decoration
@@ -18,6 +19,9 @@ ICONS = {
     # built, held for the required checks (`deploy.after: checks`)
     WAITING: "⏸",
     BLOCKED: "⛔",
+    RESTARTING: "↻",
+    CRASHED: "✕",
+    UNHEALTHY: "⚠",
 }
 
 

@@ -30,6 +30,7 @@ from bot.worker.deploy_jobs import DeployRuntime
 from bot.worker.queue import DEPLOY_QUEUE, JobQueue
 from bot.worker.workers import make_deploy_worker
 from deployer.envvars import project_secrets
+from deployer.live_state import LiveStates
 from deployer.targets.local.router import hostname_for
 from deployer.targets.local.target import LocalTarget
 from store.models import Delivery, Deployment, DeploymentLog, Environment, Project
@@ -251,6 +252,8 @@ async def e2e_running(
                 source_roots=(str(data_dir),),
                 ledger=RedisLedger(services.queue, DEPLOY_QUEUE),
             )
+            # as serve wires it: a live app's state changes go through the hub to GitHub
+            target.on_app_state = LiveStates(services.sessions, hub).changed
             runtime = DeployRuntime(target=target, work_dir=data_dir / "work", hub=hub)
             yield E2E(intake, runtime, server.state, target)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from base64 import b64encode
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.site import site_app
 from bot.web.auth import session_key
 from bot.web.context import OAuthClient, WebState
+from deployer.runtime_logs import RuntimeLine
 from deployer.targets.base import CertificateState
 from store.encryption import KeyRing
 from store.models import Deployment, DeploymentLog, Environment, Member, Project, Team, utcnow
@@ -32,9 +33,15 @@ class FakeTarget:
     destroyed: list[tuple[str, str]] = field(default_factory=list)
     certs: dict[str, CertificateState] = field(default_factory=dict)
     certs_error: Exception | None = None
+    runtime: dict[tuple[str, str], list[RuntimeLine]] = field(default_factory=dict)
 
     async def destroy(self, project: str, environment: str) -> None:
         self.destroyed.append((project, environment))
+
+    async def runtime_log(self, project: str, environment: str, query: Any) -> AsyncIterator[RuntimeLine]:
+        """The lines put in `runtime` for the environment, then the end (even when following)."""
+        for line in self.runtime.get((project, environment), []):
+            yield line
 
     async def certificates(self, project: str, environment: str, hostnames: Sequence[str]):
         if self.certs_error is not None:

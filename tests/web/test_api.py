@@ -221,7 +221,7 @@ async def test_openapi_document_lists_every_api_route(as_role, seeded):
     assert served.status_code == 200
     spec = served.json()
     api_routes = [r for r in site_routes() if isinstance(r, Route) and r.path.startswith("/api/v1/")]
-    assert len(api_routes) == 18
+    assert len(api_routes) == 19
     for route in api_routes:
         if route.path == "/api/v1/openapi.json":
             continue

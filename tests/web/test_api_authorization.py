@@ -99,6 +99,13 @@ TABLE = [
         200, missing="/api/v1/deployments/999999/logs",
     ),
     row(
+        "GET", f"{E}/logs", "/api/v1/projects/{p}/environments/pr-1/logs", (200,) * 4, (404,) * 4, 200,
+        missing="/api/v1/projects/gone/environments/pr-1/logs",
+    ),
+    row(
+        "GET", f"{E}/logs", "/api/v1/projects/{p}/environments/pr-404/logs", (404,) * 4, (404,) * 4, 404,
+    ),
+    row(
         "POST", f"{E}/deployments", "/api/v1/projects/{p}/environments/pr-1/deployments",
         (403, 200, 200, 200), (403, 404, 404, 404), 200, UPLOAD,
     ),
@@ -421,7 +428,7 @@ async def test_every_route_role_and_team(world):
                 if (absent.status_code, _normal(absent.text, names)) != (404, _normal(answer.text, names)):
                     wrong.append(f"{where}: {answer.text} but for a missing one {absent.text}")
     assert wrong == []
-    assert checked == len(TABLE) * 9 == 198
+    assert checked == len(TABLE) * 9 == 216
 
 
 async def test_without_a_key_or_with_an_unknown_one_every_route_is_401(world):

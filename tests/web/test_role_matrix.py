@@ -32,6 +32,8 @@ TABLE: dict[tuple[str, str, str], tuple[int, int, int, int]] = {
     ("GET", "/deployments/{id:int}", ""): (200, 200, 200, 200),
     ("GET", "/deployments/{id:int}/events", ""): (200, 200, 200, 200),
     ("GET", "/deployments/{id:int}/log.txt", ""): (200, 200, 200, 200),
+    ("GET", f"{E}/runtime", "pr-1"): (200, 200, 200, 200),
+    ("GET", f"{E}/runtime/events", "pr-1"): (200, 200, 200, 200),
     ("POST", "/deployments/{id:int}/promote", ""): (403, 403, 303, 303),
     ("GET", "/deployments/{id:int}/compare", ""): (200, 200, 200, 200),
     # the seeded pr-1 deployment is live: nothing to cancel, nothing failed to build again

@@ -6,12 +6,15 @@ import asyncio
 import io
 import os
 import tarfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from kubernetes import client
+
 from deployer.plan import Plan
+from deployer.runtime_logs import RuntimeLine, RuntimeQuery
 from deployer.targets.base import (
     Artifact,
     BuildEnv,
@@ -28,6 +31,7 @@ from deployer.targets.kubernetes.apply import Cluster, FieldConflict
 from deployer.targets.kubernetes.buildjob import BuildSpec, run_build
 from deployer.targets.kubernetes.certificates import certificate_states
 from deployer.targets.kubernetes.oneoff import OneOff, run_oneoff
+from deployer.targets.kubernetes.podlogs import PodLogs
 from deployer.targets.kubernetes.pushscope import NO_BUILDER_ROLE, BuildRepositories, PushCredential
 from deployer.targets.kubernetes.render import (
     DEPLOYMENT,
@@ -133,6 +137,12 @@ class KubernetesTarget:
         self.build_timeout = build_timeout
         self.build_cache_size = build_cache_size  # each environment's BuildKit state volume; "" for none
         self.domains = domains
+
+    def runtime_log(self, project: str, environment: str, query: RuntimeQuery) -> AsyncIterator[RuntimeLine]:
+        """The environment's pods' app container logs through the API (tail, since, previous, follow)."""
+        core = client.CoreV1Api(self.cluster.api)
+        pods = PodLogs(core, namespace_for(project, self.style), environment_selector(project, environment))
+        return pods.read(query)
 
     def url_for(self, project: str, environment: str) -> str:
         """https://<host> of the environment (docs/product.md §2)."""

@@ -1,7 +1,7 @@
 """A supervised app process on a free port: restarted with backoff when it crashes.
 
-Its output is masked here, before it reaches the deployment log, the tail kept for error
-messages or, once the deployment is over, AutoStack's own log.
+Its output is masked here, before it reaches the environment's runtime log, the deployment
+log, the tail kept for error messages or, once the deployment is over, AutoStack's own log.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from deployer.targets.local.pids import PidRecords
 
 log = logging.getLogger(__name__)
 LineFn = Callable[[str], Awaitable[None]]
+ExitFn = Callable[[int | None], Awaitable[None]]
+# (text, source) into the environment's runtime log: `app` for its output, `autostack` for notes
+RecordFn = Callable[[str, str], None]
 # A line that might hold the first half of a split secret waits this long for the next one.
 HOLD_SECONDS = 0.2
 
@@ -47,13 +50,18 @@ class Supervisor:
         max_backoff: float = 30.0,
         secrets: Iterable[str] = (),
         pids: PidRecords | None = None,
+        record: RecordFn | None = None,
     ) -> None:
         self.pids = pids
+        self.record = record
+        # told of each exit once the app is live (deployer.targets.local.app_watch)
+        self.on_exit: ExitFn | None = None
         self.command, self.cwd, self.env, self.port, self.name = command, cwd, env, port, name
         self.on_line = on_line
         self.max_backoff = max_backoff
         self.tail: collections.deque[str] = collections.deque(maxlen=20)
-        self._lines = LineMasker(Masker(secrets))
+        self._masker = Masker(secrets)
+        self._lines = LineMasker(self._masker)
         self.restarts = 0
         self.process: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
@@ -71,6 +79,7 @@ class Supervisor:
 
     async def start(self) -> None:
         """Spawn the process and keep it alive in the background."""
+        self._note(f"{self.name}: starting `{self.command}` on port {self.port}")
         await self._spawn()
         self._task = asyncio.create_task(self._watch(), name=f"supervise {self.name}")
 
@@ -105,6 +114,8 @@ class Supervisor:
         if text is None:
             return
         self.tail.append(text)
+        if self.record is not None:
+            self.record(text, "app")
         if self.on_line is not None:
             await self.on_line(text)
         else:
@@ -121,6 +132,9 @@ class Supervisor:
             if self._stopping:
                 return
             self.restarts += 1
+            self._note(f"the app exited with code {code}; restarting it in {backoff:.1f} s")
+            if self.on_exit is not None:
+                await self.on_exit(code)
             log.warning(
                 "%s exited %s; restarting in %.1f s",
                 self.name,
@@ -132,6 +146,7 @@ class Supervisor:
             backoff = min(backoff * 2, self.max_backoff)
             if not self._stopping:
                 await self._spawn()
+                self._note(f"restarted `{self.command}` (restart {self.restarts})")
 
     async def stop(self, grace: float = 5.0) -> None:
         """SIGTERM the process group, SIGKILL after `grace` seconds."""
@@ -150,6 +165,10 @@ class Supervisor:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+    def _note(self, text: str) -> None:
+        if self.record is not None:
+            self.record(self._masker.mask(text), "autostack")
 
     def _forget(self, process: asyncio.subprocess.Process) -> None:
         if self.pids is not None:

@@ -7,7 +7,7 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import httpx
 
 from deployer.oneoff import first_error_line
 from deployer.plan import Plan
+from deployer.runtime_logs import RuntimeLine, RuntimeQuery
 from deployer.targets.base import (
     Artifact,
     BuildEnv,
@@ -26,12 +27,14 @@ from deployer.targets.base import (
     TargetError,
 )
 from deployer.targets.local import pids
+from deployer.targets.local.app_watch import PROBE_SECONDS, AppWatch, ChangeFn, no_change
 from deployer.targets.local.builder import DOCKER_NEEDS_KUBERNETES, LocalBuilder, runtime_env
 from deployer.targets.local.commands import run_command
 from deployer.targets.local.pids import PidRecord, PidRecords
 from deployer.targets.local.ports import listening_ports
 from deployer.targets.local.router import Router, hostname_for
 from deployer.targets.local.runner import Supervisor, free_port
+from deployer.targets.local.runtime_log import RuntimeLogs
 
 KEEP_BUILDS = 3
 ONE_OFF_SECONDS = 1800  # a release or seed command longer than this is stopped and fails
@@ -43,6 +46,7 @@ class LocalRelease:
 
     supervisor: Supervisor
     artifact: str
+    health_path: str = "/"
 
     @property
     def address(self) -> str:
@@ -64,6 +68,8 @@ class LocalTarget:
         cache_dir: Path | None = None,
         router_port: int = 8080,
         domain: str = "localhost",
+        on_app_state: ChangeFn = no_change,
+        watch_interval: float = PROBE_SECONDS,
     ) -> None:
         self.builds_dir = data_dir / "builds"
         self.pids = PidRecords(data_dir / "pids")
@@ -72,6 +78,11 @@ class LocalTarget:
         self.router_port = router_port
         self.domain = domain
         self.live: dict[str, LocalRelease] = {}
+        # what each environment's app printed, kept on disk across restarts of serve
+        self.runtime_logs = RuntimeLogs(data_dir / "runtime-logs")
+        self.on_app_state = on_app_state
+        self.watch_interval = watch_interval
+        self.watches: dict[str, AppWatch] = {}
 
     async def reap_orphans(self) -> list[PidRecord]:
         """Stop the apps and builds a killed previous run left behind (serve calls this first,
@@ -85,9 +96,17 @@ class LocalTarget:
 
     async def close(self) -> None:
         """Stop every app process and the router (serve shutdown)."""
+        await asyncio.gather(*(watch.stop() for watch in self.watches.values()))
+        self.watches.clear()
         await asyncio.gather(*(release.stop() for release in self.live.values()))
         self.live.clear()
         await self.router.stop()
+        self.runtime_logs.close()
+
+    def runtime_log(self, project: str, environment: str, query: RuntimeQuery) -> AsyncIterator[RuntimeLine]:
+        """What the environment's app printed (masked), from its file; `previous` changes nothing
+        here: one file holds every run of the app, with a note at each restart."""
+        return self.runtime_logs.read(project, environment, query)
 
     def url_for(self, project: str, environment: str) -> str:
         """http://<host>:<router port> for the environment."""
@@ -143,6 +162,7 @@ class LocalTarget:
             "HOST": "127.0.0.1",
         }
         await log(f"starting `{command}` on port {port}")
+        runtime_log = self.runtime_logs.writer(site.project, site.environment)
         supervisor = Supervisor(
             command,
             cwd=app,
@@ -152,9 +172,10 @@ class LocalTarget:
             on_line=log,
             secrets=secrets,
             pids=self.pids,
+            record=runtime_log.append,
         )
         await supervisor.start()
-        return LocalRelease(supervisor, artifact.ref)
+        return LocalRelease(supervisor, artifact.ref, plan.health_path)
 
     async def run_once(
         self,
@@ -220,12 +241,24 @@ class LocalTarget:
         previous_upstream = self.router.route(host, release.address)
         previous = self.live.get(host)
         self.live[host] = release
+        await self._watch(site, host, release)
         if previous is not None and previous is not release:
             if previous_upstream is not None:
                 await self.router.retire(previous_upstream)
             await previous.stop()
         await asyncio.to_thread(self._prune, site.project, {r.artifact for r in self.live.values()})
         return self.url_for(site.project, site.environment)
+
+    async def _watch(self, site: Site, host: str, release: LocalRelease) -> None:
+        """Watch the app that just went live for crashes and failing health checks."""
+        old = self.watches.pop(host, None)
+        if old is not None:
+            await old.stop()
+        watch = AppWatch(
+            site, release.supervisor, release.health_path, self.on_app_state, self.watch_interval
+        )
+        self.watches[host] = watch
+        await watch.start()
 
     def _prune(self, project: str, keep: set[str]) -> None:
         """Keep the last few builds of a project so rollback and promote need no rebuild."""
@@ -242,6 +275,10 @@ class LocalTarget:
         host = hostname_for(project, environment, self.domain)
         upstream = self.router.unroute(host)
         release = self.live.pop(host, None)
+        watch = self.watches.pop(host, None)
+        if watch is not None:
+            await watch.stop()
+        self.runtime_logs.remove(project, environment)
         if release is not None:
             if upstream is not None:
                 await self.router.retire(upstream, limit_seconds=5)

@@ -72,6 +72,7 @@ def _pages(served: Any, compared: int) -> dict[str, str]:
         "activity": "/team/activity",
         "analytics": "/projects/shop/analytics",
         "setup": "/setup",
+        "runtime": "/projects/shop/environments/pr-1/runtime",
         "confirm-destroy": "/projects/shop/environments/pr-1/destroy",
         "confirm-delete": "/projects/shop/delete",
     }
