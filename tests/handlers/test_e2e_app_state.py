@@ -35,7 +35,7 @@ async def test_a_crash_loop_is_reported_on_github_and_recovery_too(e2e: E2E):
     e2e.commit(SHA, FILES)
     await e2e.deliver("pull_request", pull_request("opened", sha=SHA))
     assert (await e2e.get("pr-2")).text == "hello"
-    [github_deployment] = e2e.github_deployments("pr-2")
+    [github_deployment] = e2e.github_deployments("Preview")
     statuses = e2e.github.deployment_statuses[github_deployment["id"]]
     assert [s["state"] for s in statuses][-1] == "success"
     told = len(statuses)
