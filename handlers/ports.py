@@ -28,3 +28,12 @@ class GitHubPort(Protocol):
     async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
         """A file's text at `ref` (the default branch when None); None when there is no such file."""
         ...
+
+    async def list_pull_request_files(self, repo: str, number: int) -> list[str] | None:
+        """The paths a pull request changes, renamed files' old paths too (at most 3000);
+        None when they cannot be known."""
+        ...
+
+    async def compare_files(self, repo: str, base: str, head: str) -> list[str] | None:
+        """The paths changed from `base` to `head` (at most 300); None when `base` is unknown."""
+        ...

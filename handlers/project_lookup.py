@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from deployer.apps import DEFAULT_APP
 from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
 from handlers.context import Context
 from handlers.projects import upsert_project
@@ -23,20 +24,23 @@ class ProjectRef:
     default_branch: str
 
 
-async def project_for(ctx: Context) -> ProjectRef | None:
-    """The delivery's project; made on first sight, None for archived or repository-less ones."""
+async def project_for(ctx: Context, app: str = DEFAULT_APP) -> ProjectRef | None:
+    """The delivery's project (of one app of a monorepo); made on first sight, None for archived
+    or repository-less ones."""
     repo = ctx.repository
     if repo is None or "id" not in repo:
         return None
     async with ctx.sessions.begin() as session:
-        project = await session.scalar(select(Project).where(Project.github_repo_id == repo["id"]))
+        project = await session.scalar(
+            select(Project).where(Project.github_repo_id == repo["id"], Project.app == app)
+        )
         if project is None:
             if ctx.installation_id is None:
                 return None
             # the installation event was missed (or predates AutoStack): adopt the repository
             owner = (repo.get("owner") or {}).get("login", "")
             await get_or_create_installation(session, ctx.installation_id, owner)
-            project = await upsert_project(session, repo, ctx.installation_id)
+            project = await upsert_project(session, repo, ctx.installation_id, app)
         if project.archived_at is not None:
             ctx.log.info("project %s is archived; %s ignored", project.name, ctx.key)
             return None
@@ -54,15 +58,20 @@ async def repository_config(ctx: Context, project: ProjectRef) -> RepoConfig:
     A missing file gives the defaults; a broken one is logged and gives the defaults too,
     and the deployment itself then fails naming the bad key.
     """
+    return await read_config(ctx, project.repo)
+
+
+async def read_config(ctx: Context, repo: str) -> RepoConfig:
+    """`autostack.yml` of `repo` (owner/name) on its default branch, as `repository_config`."""
     if ctx.github is None:
         return RepoConfig()
     for filename in CONFIG_FILENAMES:
-        text = await ctx.github.get_file_text(project.repo, filename)
+        text = await ctx.github.get_file_text(repo, filename)
         if text is None:
             continue
         try:
             return parse_config(text, filename=filename)
         except ConfigError as exc:
-            ctx.log.warning("%s of %s is invalid, using defaults: %s", filename, project.repo, exc)
+            ctx.log.warning("%s of %s is invalid, using defaults: %s", filename, repo, exc)
             return RepoConfig()
     return RepoConfig()

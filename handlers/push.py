@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import partial
+from typing import Any
 
 from deployer.operations import add_deployment, environment_for
 from handlers import environments, jobs
@@ -11,7 +13,8 @@ from handlers.context import Context
 from handlers.delete import destroy_branch
 from handlers.heads import event_time, is_stale, record_head
 from handlers.locked import hold_if_locked
-from handlers.project_lookup import project_for, repository_config
+from handlers.monorepo import projects_to_deploy, push_changes
+from handlers.project_lookup import ProjectRef, read_config
 from handlers.router import Router
 from store.models import Project
 
@@ -44,15 +47,19 @@ async def on_push(ctx: Context) -> None:
     if not sha or wants_skip(head.get("message") or ""):
         ctx.log.info("push to %s not deployed: %s", branch, "skip marker" if sha else "no head commit")
         return
-    project = await project_for(ctx)
-    if project is None:
+    repo = (ctx.repository or {}).get("full_name", "")
+    default_branch = (ctx.repository or {}).get("default_branch")
+    config = await read_config(ctx, repo)
+    if branch != default_branch and not listed(branch, list(config.branches)):
         return
-    if branch == project.default_branch:
-        name = environments.PRODUCTION
-    elif listed(branch, list((await repository_config(ctx, project)).branches)):
-        name = environments.branch_name(branch)
-    else:
-        return
+    changes = partial(push_changes, ctx, repo, payload.get("before"), sha)
+    for project in await projects_to_deploy(ctx, config, changes):
+        await _deploy(ctx, project, branch, sha, head)
+
+
+async def _deploy(ctx: Context, project: ProjectRef, branch: str, sha: str, head: dict[str, Any]) -> None:
+    payload = ctx.payload
+    name = environments.PRODUCTION if branch == project.default_branch else environments.branch_name(branch)
     pushed_at = event_time((ctx.repository or {}).get("pushed_at"))
     async with ctx.sessions.begin() as session:
         row = await session.get(Project, project.id)

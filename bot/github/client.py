@@ -29,6 +29,7 @@ from bot.github.api import (
 )
 from bot.github.auth import InstallationTokens
 from bot.github.budget import Budget, reserved
+from bot.github.changed_files import ChangedFilesCalls
 from bot.github.errors import GitHubPermanentError, GitHubRateLimited
 from bot.github.payloads import check_run_body, comment_from, file_text_from
 from bot.github.ratelimit import HTTPFailure, RetryPolicy, TransportFailure
@@ -38,7 +39,7 @@ T = TypeVar("T")
 COMMENTS_PAGE = 100
 
 
-class InstallationClient:
+class InstallationClient(ChangedFilesCalls):
     """GitHub calls made as one installation of the App."""
 
     def __init__(

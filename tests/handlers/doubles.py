@@ -52,6 +52,7 @@ class FakeGitHub:
     reactions: list[tuple[int, str]] = field(default_factory=list)
     comments: list[tuple[int, str]] = field(default_factory=list)
     permission_calls: int = 0
+    changed: list[str] = field(default_factory=list)  # what a pull request or push changed
 
     async def create_reaction(self, repo: str, comment_id: int, content: Reaction) -> None:
         self.reactions.append((comment_id, content))
@@ -66,6 +67,12 @@ class FakeGitHub:
 
     async def get_file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
         return self.files.get(path)
+
+    async def list_pull_request_files(self, repo: str, number: int) -> list[str] | None:
+        return list(self.changed)
+
+    async def compare_files(self, repo: str, base: str, head: str) -> list[str] | None:
+        return list(self.changed)
 
 
 def context(
