@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.reporter.views import CommentRow
-from store import locks
+from store import locks, repo_apps
 from store.models import Deployment, DeploymentLog, Environment, Project
 
 
@@ -23,6 +23,7 @@ class Target:
     environment: str
     kind: str
     pr_number: int | None
+    app: str = ""
 
 
 def _target(project: Project, environment: Environment) -> Target | None:
@@ -35,6 +36,7 @@ def _target(project: Project, environment: Environment) -> Target | None:
         environment=environment.name,
         kind=environment.kind,
         pr_number=environment.pr_number,
+        app=project.app,
     )
 
 
@@ -121,11 +123,13 @@ class Records:
             environment = await session.get(Environment, row.environment_id) if row else None
             if row is None or environment is None or environment.pr_number is None:
                 return False
+            siblings = await repo_apps.sibling_ids(self._sessions, row.project_id)
             others = await session.scalar(
                 select(Deployment.id)
                 .join(Environment, Environment.id == Deployment.environment_id)
                 .where(
-                    Environment.project_id == environment.project_id,
+                    # any app of the repository: their one comment is posted once
+                    Environment.project_id.in_(siblings),
                     Environment.pr_number == environment.pr_number,
                     Deployment.id != deployment_id,
                 )
@@ -147,24 +151,29 @@ class Records:
     async def comment_rows(self, repo: str, pr_number: int) -> list[CommentRow]:
         """Each environment of the pull request with its latest deployment."""
         async with self._sessions() as session:
-            environments = (
-                await session.scalars(
-                    select(Environment)
+            found = (
+                await session.execute(
+                    select(Environment, Project.app)
                     .join(Project, Project.id == Environment.project_id)
                     .where(Project.full_name == repo, Environment.pr_number == pr_number)
-                    .order_by(Environment.name)
+                    .order_by(Project.app, Environment.name)
                 )
             ).all()
             rows = []
-            for environment in environments:
+            for environment, app in found:
                 latest = await session.scalar(
                     select(Deployment)
                     .where(Deployment.environment_id == environment.id)
                     .order_by(Deployment.id.desc())
                     .limit(1)
                 )
-                rows.append(_row(environment, latest))
-            return rows
+                rows.append(_row(environment, latest, app))
+        # an app of the repository the pull request never deployed: none of its paths changed
+        shown = {row.app for row in rows}
+        skipped = [app for app in await repo_apps.app_names(self._sessions, repo) if app not in shown]
+        return rows + [
+            CommentRow(f"pr-{pr_number}", "skipped", None, None, None, None, None, app=app) for app in skipped
+        ]
 
     async def comment_locks(self, repo: str, pr_number: int) -> tuple[str, ...]:
         """The locks a pull request's readers should know of: production's and its own preview's."""
@@ -176,7 +185,7 @@ class Records:
             return tuple(locks.describe(lock) for lock in held)
 
 
-def _row(environment: Environment, latest: Deployment | None) -> CommentRow:
+def _row(environment: Environment, latest: Deployment | None, app: str = "") -> CommentRow:
     state = "destroyed" if environment.state == "destroyed" else (latest.state if latest else "queued")
     updated: datetime = environment.destroyed_at or environment.last_activity_at
     if latest is not None and environment.state != "destroyed":
@@ -190,6 +199,7 @@ def _row(environment: Environment, latest: Deployment | None) -> CommentRow:
         cache_hit=latest.cache_hit if latest else None,
         updated=updated,
         awaiting_approval=_awaiting_approval(environment),
+        app=app,
     )
 
 

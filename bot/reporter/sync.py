@@ -109,7 +109,7 @@ class Sync:
         if self.check_run_id is None:
             self.check_run_id = await self._gh.create_check_run(
                 self._target.repo,
-                name=render.check_name(view.environment),
+                name=render.check_name(view.environment, view.app),
                 head_sha=view.sha,
                 status=status,  # type: ignore[arg-type]
                 external_id=str(view.id),
@@ -143,7 +143,7 @@ class Sync:
             self._target.repo,
             view.sha,
             state=state,
-            context=render.status_context(view.environment),
+            context=render.status_context(view.environment, view.app),
             description=self._mask(render.describe(view)),
             target_url=view.log_url,
         )
@@ -155,7 +155,7 @@ class Sync:
             self.github_deployment_id = await self._gh.create_deployment(
                 self._target.repo,
                 ref=view.sha,
-                environment=view.environment,
+                environment=render.app_environment(view.environment, view.app),
                 description=f"AutoStack deployment #{view.id}",
                 transient=view.kind != "production",
                 production=view.kind == "production",
