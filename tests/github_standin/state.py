@@ -74,6 +74,9 @@ class State:
         self.tarballs: dict[tuple[str, str], bytes] = {}
         # (repo, path, ref); ref None is the default branch
         self.files: dict[tuple[str, str, str | None], str] = {}
+        # changed paths of a pull request (repo, number) and of a comparison (repo, base, head)
+        self.pull_files: dict[tuple[str, int], list[str]] = {}
+        self.compared: dict[tuple[str, str, str], list[str]] = {}
         self.ids = itertools.count(1000)
         # OAuth web flow: registered clients, who is signed in at "github.com", codes and user tokens
         self.oauth_clients: dict[str, str] = {}
