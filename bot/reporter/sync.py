@@ -211,7 +211,7 @@ async def sync_comment(
 
     The comment's id is kept in the ledger, so any process edits it without listing the
     pull request's comments; a pull request none of whose environments was ever deployed
-    before has no comment of ours, so its first one is posted without looking."""
+    before has no comment of ours, so its first one is posted without looking (under the claim)."""
     if target.pr_number is None:
         return
     rows = await records.comment_rows(target.repo, target.pr_number)
@@ -232,9 +232,8 @@ async def sync_comment(
             if exc.status != 404:
                 raise
             # deleted on GitHub: find or post it again below
-    if known is None and deployment_id is not None and await records.first_of_pull_request(deployment_id):
-        created = await github.create_issue_comment(target.repo, target.pr_number, body)
-        await ledger.put(key, body=signature, id=str(created.id))
-        return
-    await sticky.upsert(github, target.repo, target.pr_number, body)
-    await ledger.put(key, body=signature)
+    # even the first comment is posted under the pull request's claim: a monorepo's apps
+    # report the same new pull request at once, and only one of them may post
+    fresh = known is None and deployment_id is not None and await records.first_of_pull_request(deployment_id)
+    comment_id = await sticky.upsert(github, target.repo, target.pr_number, body, fresh=fresh)
+    await ledger.put(key, body=signature, id=str(comment_id))
