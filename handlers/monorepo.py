@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from deployer.apps import DEFAULT_APP, ChangedFiles, choose_apps
+from deployer.apps import DEFAULT_APP, ChangedFiles, app_names, choose_apps
 from deployer.config import RepoConfig
 from handlers.context import Context
-from handlers.project_lookup import ProjectRef, project_for
+from handlers.project_lookup import ProjectRef, project_for, read_config
+from store import repo_apps
 
 # GitHub's own caps: a pull request's files list stops at 3000, a comparison's at 300
 PULL_FILES_LIMIT = 3000
@@ -68,5 +69,32 @@ async def projects_to_deploy(
 
 async def every_project(ctx: Context, config: RepoConfig) -> list[ProjectRef]:
     """Every project of the repository: one per app with `apps:` (closing a PR destroys them all)."""
-    found = [await project_for(ctx, app.name) for app in config.apps] or [await project_for(ctx)]
+    return await app_projects(ctx, app_names(config))
+
+
+async def app_projects(ctx: Context, apps: tuple[str, ...]) -> list[ProjectRef]:
+    """The live projects of these apps of the delivery's repository, made on first sight."""
+    found = [await project_for(ctx, app) for app in apps]
     return [project for project in found if project is not None]
+
+
+async def repository_projects(ctx: Context) -> list[ProjectRef]:
+    """The projects of the delivery's repository as its `autostack.yml` has them: one per app
+    of `apps:` (never the one-app project of a monorepo), else the repository's only one."""
+    repo = str((ctx.repository or {}).get("full_name", ""))
+    return await every_project(ctx, await read_config(ctx, repo))
+
+
+async def retire_removed_apps(ctx: Context, config: RepoConfig) -> None:
+    """Archive the projects of apps `config` no longer lists (and a monorepo's one-app project);
+    bring back those it lists again. `config` must be the file as read, never a fallback."""
+    repo_id = (ctx.repository or {}).get("id")
+    if repo_id is None:
+        return
+    listed = app_names(config)
+    restored = await repo_apps.restore_listed_apps(ctx.sessions, repo_id, listed)
+    archived = await repo_apps.archive_removed_apps(ctx.sessions, repo_id, listed)
+    for app in restored:
+        ctx.log.info("app %s is listed again in autostack.yml: its project is restored", app or "(one-app)")
+    for app in archived:
+        ctx.log.info("app %s is no longer in autostack.yml: its project is archived", app or "(one-app)")

@@ -22,6 +22,7 @@ class ProjectRef:
     name: str
     repo: str
     default_branch: str
+    app: str = DEFAULT_APP  # the monorepo app, "" for a one-app repository
 
 
 async def project_for(ctx: Context, app: str = DEFAULT_APP) -> ProjectRef | None:
@@ -49,6 +50,7 @@ async def project_for(ctx: Context, app: str = DEFAULT_APP) -> ProjectRef | None
             project.name,
             project.full_name or repo.get("full_name", ""),
             repo.get("default_branch") or project.default_branch,
+            project.app,
         )
 
 
@@ -63,8 +65,15 @@ async def repository_config(ctx: Context, project: ProjectRef) -> RepoConfig:
 
 async def read_config(ctx: Context, repo: str) -> RepoConfig:
     """`autostack.yml` of `repo` (owner/name) on its default branch, as `repository_config`."""
+    found = await valid_config(ctx, repo)
+    return found if found is not None else RepoConfig()
+
+
+async def valid_config(ctx: Context, repo: str) -> RepoConfig | None:
+    """`autostack.yml` of `repo` on its default branch (the defaults when there is none); None
+    when it is invalid or GitHub is out of reach, where the defaults would only be a guess."""
     if ctx.github is None:
-        return RepoConfig()
+        return None
     for filename in CONFIG_FILENAMES:
         text = await ctx.github.get_file_text(repo, filename)
         if text is None:
@@ -73,5 +82,5 @@ async def read_config(ctx: Context, repo: str) -> RepoConfig:
             return parse_config(text, filename=filename)
         except ConfigError as exc:
             ctx.log.warning("%s of %s is invalid, using defaults: %s", filename, repo, exc)
-            return RepoConfig()
+            return None
     return RepoConfig()

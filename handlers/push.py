@@ -7,14 +7,15 @@ import re
 from functools import partial
 from typing import Any
 
+from deployer.config import RepoConfig
 from deployer.operations import add_deployment, environment_for
 from handlers import environments, jobs
 from handlers.context import Context
 from handlers.delete import destroy_branch
 from handlers.heads import event_time, is_stale, record_head
 from handlers.locked import hold_if_locked
-from handlers.monorepo import projects_to_deploy, push_changes
-from handlers.project_lookup import ProjectRef, read_config
+from handlers.monorepo import projects_to_deploy, push_changes, retire_removed_apps
+from handlers.project_lookup import ProjectRef, valid_config
 from handlers.router import Router
 from store.models import Project
 
@@ -49,7 +50,10 @@ async def on_push(ctx: Context) -> None:
         return
     repo = (ctx.repository or {}).get("full_name", "")
     default_branch = (ctx.repository or {}).get("default_branch")
-    config = await read_config(ctx, repo)
+    found = await valid_config(ctx, repo)
+    if found is not None:
+        await retire_removed_apps(ctx, found)
+    config = found if found is not None else RepoConfig()
     if branch != default_branch and not listed(branch, list(config.branches)):
         return
     changes = partial(push_changes, ctx, repo, payload.get("before"), sha)

@@ -7,9 +7,9 @@ from datetime import UTC
 
 from bot.github.api import IssueComment
 from bot.reporter.views import CommentRow, build_time, short_sha, state_label
+from handlers.commands.registry import command_hint
 
 MARKER = "<!-- autostack:pr-comment -->"
-COMMANDS = "Commands: `/redeploy` · `/promote` · `/destroy` · `/help`"
 
 
 def is_sticky(comment: IssueComment) -> bool:
@@ -69,5 +69,6 @@ def render_pr_comment(project: str, rows: list[CommentRow], locks: tuple[str, ..
         if row.awaiting_approval
     ]
     lines += [f"\n🔒 {lock}." for lock in locks]
-    lines += ["", COMMANDS, f"<!-- autostack:data {encoded} -->"]
+    named = tuple(sorted({row.app for row in rows if row.app}))
+    lines += ["", command_hint(named), f"<!-- autostack:data {encoded} -->"]
     return "\n".join(lines)

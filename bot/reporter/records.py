@@ -155,7 +155,11 @@ class Records:
                 await session.execute(
                     select(Environment, Project.app)
                     .join(Project, Project.id == Environment.project_id)
-                    .where(Project.full_name == repo, Environment.pr_number == pr_number)
+                    .where(
+                        Project.full_name == repo,
+                        Project.archived_at.is_(None),
+                        Environment.pr_number == pr_number,
+                    )
                     .order_by(Project.app, Environment.name)
                 )
             ).all()
@@ -176,18 +180,24 @@ class Records:
         ]
 
     async def comment_locks(self, repo: str, pr_number: int) -> tuple[str, ...]:
-        """The locks a pull request's readers should know of: production's and its own preview's."""
-        async with self._sessions() as session:
-            project_id = await session.scalar(select(Project.id).where(Project.full_name == repo))
-            if project_id is None:
-                return ()
-            held = await locks.locks_of(session, project_id, ("production", f"pr-{pr_number}"))
-            return tuple(locks.describe(lock) for lock in held)
+        """The locks a pull request's readers should know of: production's and its own preview's,
+        of every app of a monorepo."""
+        held: list[str] = []
+        for project_id, app in await repo_apps.live_projects(self._sessions, repo):
+            async with self._sessions() as session:
+                found = await locks.locks_of(session, project_id, ("production", f"pr-{pr_number}"))
+                held += [locks.describe(lock, app) for lock in found]
+        return tuple(held)
 
 
 def _row(environment: Environment, latest: Deployment | None, app: str = "") -> CommentRow:
     state = "destroyed" if environment.state == "destroyed" else (latest.state if latest else "queued")
-    updated: datetime = environment.destroyed_at or environment.last_activity_at
+    if app and latest is None and environment.state == "destroyed" and not environment.untrusted:
+        # closed before this app's paths changed: it never ran, so nothing was destroyed
+        state = "skipped"
+    updated: datetime | None = (
+        None if state == "skipped" else environment.destroyed_at or environment.last_activity_at
+    )
     if latest is not None and environment.state != "destroyed":
         updated = latest.finished_at or latest.started_at or latest.created_at
     return CommentRow(
