@@ -192,12 +192,7 @@ class Records:
 
 def _row(environment: Environment, latest: Deployment | None, app: str = "") -> CommentRow:
     state = "destroyed" if environment.state == "destroyed" else (latest.state if latest else "queued")
-    if app and latest is None and environment.state == "destroyed" and not environment.untrusted:
-        # closed before this app's paths changed: it never ran, so nothing was destroyed
-        state = "skipped"
-    updated: datetime | None = (
-        None if state == "skipped" else environment.destroyed_at or environment.last_activity_at
-    )
+    updated: datetime = environment.destroyed_at or environment.last_activity_at
     if latest is not None and environment.state != "destroyed":
         updated = latest.finished_at or latest.started_at or latest.created_at
     return CommentRow(
