@@ -37,11 +37,14 @@ async def _command(ctx: Context) -> tuple[Run | Reply, Feedback] | None:
     parsed = parse_comment(comment.get("body") or "", ctx.settings.production_permission)
     if isinstance(parsed, Ignore):
         return None
-    repo = (ctx.repository or {}).get("full_name")
-    if repo is None or ctx.github is None:
+    repo = ctx.repository or {}
+    if "full_name" not in repo or ctx.github is None:
         ctx.log.info("command comment ignored: no repository or GitHub client")
         return None
-    return parsed, Feedback(ctx.github, repo, issue["number"], comment["id"], ctx.log)
+    if await repo_apps.all_archived(ctx.sessions, repo.get("id", 0)):
+        ctx.log.info("command comment ignored: the repository's projects are archived")
+        return None
+    return parsed, Feedback(ctx.github, repo["full_name"], issue["number"], comment["id"], ctx.log)
 
 
 async def _previewed(ctx: Context, pr_number: int) -> list[str]:

@@ -144,3 +144,12 @@ async def restore_listed_apps(
                 .values(archived_at=None)
             )
         return sorted(back)
+
+
+async def all_archived(sessions: async_sessionmaker[AsyncSession], github_repo_id: int) -> bool:
+    """True when the repository has projects and every one of them is archived."""
+    async with sessions() as session:
+        found = (
+            await session.scalars(select(Project.archived_at).where(Project.github_repo_id == github_repo_id))
+        ).all()
+        return bool(found) and all(when is not None for when in found)
