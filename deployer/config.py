@@ -10,7 +10,17 @@ import json
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from deployer.path_filters import check_glob, inside_repo
 
 CONFIG_FILENAMES = ("autostack.yml", "autostack.yaml")
 _ENV_KEY = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -18,6 +28,7 @@ _HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 _DURATION = r"^[1-9][0-9]*[mhd]$"
 _QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Mi|Gi|Ki)?$"
 # a GitHub label name is 1-50 characters and may hold spaces, not start or end with one
+_APP_NAME = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
 _PREVIEW_WHEN = r"^(always|command|label:\S(.{0,48}\S)?)$"
 _AFTER = r"^(build|checks)$"
 # what a pattern asks for, in words people read better than the regular expression
@@ -28,6 +39,7 @@ _PATTERN_WORDS = {
     _HOSTNAME: "a lower-case hostname like shop.example.com",
     "^/": "a path starting with /",
     _AFTER: "build (live once built) or checks (live once the required checks pass)",
+    _APP_NAME: "lower-case letters, digits and dashes like web or api (at most 32)",
 }
 _DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
@@ -139,6 +151,49 @@ class DeployConfig(_Strict):
 
 
 EnvValue = Annotated[str | int | float | bool, Field(union_mode="left_to_right")]
+Hostname = Annotated[str, Field(pattern=_HOSTNAME, max_length=253)]
+
+
+class AppBuildConfig(_Strict):
+    """An app's own install, build and start commands (its folder is the app's `root`)."""
+
+    install: str | None = Field(None, description="Command that installs dependencies.")
+    build: str | None = Field(None, description="Command that builds the app.")
+    start: str | None = Field(None, description="Command that starts the app; it must listen on $PORT.")
+    dockerfile: str | None = Field(None, description="Path of a Dockerfile inside the app's root.")
+
+
+class AppConfig(_Strict):
+    """One app of a monorepo: its own project, environments, check runs and domains."""
+
+    name: str = Field(pattern=_APP_NAME, description="Lower-case letters, digits, dashes: web, api.")
+    root: Annotated[str, AfterValidator(inside_repo)] = Field(description="Folder of the app, like apps/web.")
+    paths: list[Annotated[str, AfterValidator(check_glob)]] = Field(
+        default_factory=list,
+        description="Globs of the files that deploy this app when they change (default: <root>/**); "
+        "a leading ! excludes.",
+    )
+    build: AppBuildConfig = AppBuildConfig()
+    run: RunConfig | None = Field(None, description="Replaces the top-level run for this app.")
+    release: str | None = Field(None, min_length=1, description="Replaces the top-level release.")
+    env: dict[Annotated[str, Field(pattern=_ENV_KEY)], EnvValue] = Field(
+        default_factory=dict, description="Added over the top-level env for this app."
+    )
+    domains: list[Hostname] = Field(default_factory=list)
+
+
+def _apps_fit(apps: list[AppConfig], info: ValidationInfo) -> list[AppConfig]:
+    seen: set[str] = set()
+    for app in apps:
+        if app.name in seen:
+            raise ValueError(f"two apps are named {app.name!r}; each app needs a name of its own")
+        seen.add(app.name)
+    if apps and info.data.get("domains"):
+        raise ValueError("with apps, list domains under the app they belong to, not at the top level")
+    build = info.data.get("build")
+    if apps and build is not None and build.model_fields_set:
+        raise ValueError("with apps, each app has its own root and build; remove the top-level build")
+    return apps
 
 
 class RepoConfig(_Strict):
@@ -168,10 +223,14 @@ class RepoConfig(_Strict):
     env: dict[Annotated[str, Field(pattern=_ENV_KEY)], EnvValue] = Field(
         default_factory=dict, description="Plain environment variables; secrets live in AutoStack."
     )
-    domains: list[Annotated[str, Field(pattern=_HOSTNAME, max_length=253)]] = Field(
+    domains: list[Hostname] = Field(
         default_factory=list,
         description="Hostnames meant for production. Validated only: domains are "
         "attached on the web page's Domains tab, which this key does not do yet.",
+    )
+    apps: Annotated[list[AppConfig], AfterValidator(_apps_fit)] = Field(
+        default_factory=list,
+        description="Monorepos: each app deploys as its own project, only when its paths change.",
     )
 
     @model_validator(mode="after")
@@ -186,6 +245,8 @@ class RepoConfig(_Strict):
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
     for part in loc[:-1]:
+        if isinstance(part, int):
+            continue  # an item of a list: its model is the list's
         field = model.model_fields.get(str(part))
         annotation = getattr(field, "annotation", None)
         nested = next(
@@ -229,6 +290,8 @@ def _describe(error: Any) -> str:
         "dict_type": "a mapping",
         "model_type": "a mapping",
     }.get(kind, "")
+    if kind == "missing":
+        return f"{key} is required"
     if kind == "value_error":
         return f"{key}: {error['msg'].removeprefix('Value error, ')}"
     if kind == "scalar_type":

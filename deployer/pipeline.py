@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from deployer import records
+from deployer.apps import config_for_app
 from deployer.builtins import builtin_variables, facts_of, with_builtins
 from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
 from deployer.deploylog import DeploymentLogWriter
@@ -117,7 +118,7 @@ class _Run:
         src = self.work / "src"
         await self._fetch(src)
         await self.enter("config")
-        config = await asyncio.to_thread(_read_config, src)
+        config = config_for_app(await asyncio.to_thread(_read_config, src), self.claim.project.app)
         await self.enter("detect")
         # checked before detection reads anything, so a root of ../.. never looks outside the source
         detection = await asyncio.to_thread(detect, src / safe_root(config.build.root), config.build.start)

@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from handlers.commands.execute import Feedback, execute
 from handlers.commands.spec import Call, Invocation
+from handlers.commands.targets import Step
 from handlers.context import Context
 from handlers.project_lookup import ProjectRef, project_for
 from handlers.router import Router
+from store import repo_apps
 from store.models import Deployment
 
 router = Router()
@@ -38,7 +40,8 @@ async def run_for(
         deployment_id=deployment.id,
         environment=deployment.environment,
     )
-    await execute(call, (Invocation(command),), Feedback(ctx.github, project.repo, pr_number, None, ctx.log))
+    feedback = Feedback(ctx.github, project.repo, pr_number, None, ctx.log)
+    await execute(call, [Step(project, Invocation(command))], feedback)
 
 
 async def _run(ctx: Context, command: str) -> None:
@@ -46,8 +49,11 @@ async def _run(ctx: Context, command: str) -> None:
     external = str(check.get("external_id") or "")
     if not check.get("name", "").startswith(CHECK_PREFIX) or not external.isdigit():
         return  # another app's check run
-    project = await project_for(ctx)
+    # the check's own deployment says which app of a monorepo it reports
+    app = await repo_apps.deployment_app(ctx.sessions, (ctx.repository or {}).get("id", 0), int(external))
+    project = await project_for(ctx, app) if app is not None else None
     if project is None or ctx.github is None:
+        ctx.log.info("check run %s reports no deployment of a live project", check.get("id"))
         return
     async with ctx.sessions() as session:
         deployment = await session.scalar(

@@ -7,12 +7,15 @@ Each environment's latest such deployment is redeployed, as "Re-run" on its chec
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from handlers.check_run import run_for
 from handlers.context import Context
-from handlers.project_lookup import project_for
+from handlers.project_lookup import ProjectRef, project_for
 from handlers.router import Router
+from store import repo_apps
 from store.models import Deployment
 
 router = Router()
@@ -29,12 +32,22 @@ def latest_per_environment(deployments: list[Deployment]) -> list[Deployment]:
 
 @router.on("check_suite.rerequested")
 async def on_rerun_all(ctx: Context) -> None:
-    """ "Re-run all checks": redeploy the suite's commit in every environment it was reported in."""
+    """ "Re-run all checks": redeploy the suite's commit in every environment (of every app)
+    it was reported in."""
     suite = ctx.payload["check_suite"]
     head_sha = suite.get("head_sha")
-    project = await project_for(ctx)
-    if project is None or ctx.github is None or not head_sha:
+    if ctx.github is None or not head_sha:
         return
+    apps = await repo_apps.apps_reported_on(ctx.sessions, (ctx.repository or {}).get("id", 0), head_sha)
+    if not apps:
+        ctx.log.info("check suite %s reports no deployment", suite.get("id"))
+    for app in apps:
+        project = await project_for(ctx, app)
+        if project is not None:
+            await _rerun(ctx, project, head_sha, suite.get("pull_requests") or [])
+
+
+async def _rerun(ctx: Context, project: ProjectRef, head_sha: str, pulls: list[dict[str, Any]]) -> None:
     async with ctx.sessions() as session:
         reported = (
             await session.scalars(
@@ -45,8 +58,5 @@ async def on_rerun_all(ctx: Context) -> None:
                 )
             )
         ).all()
-    if not reported:
-        ctx.log.info("check suite %s reports no deployment of %s", suite.get("id"), project.name)
-        return
     for deployment in latest_per_environment(list(reported)):
-        await run_for(ctx, project, deployment, suite.get("pull_requests") or [], "redeploy")
+        await run_for(ctx, project, deployment, pulls, "redeploy")

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from handlers import environments, jobs
 from handlers.context import Context
 from handlers.heads import event_time
-from handlers.project_lookup import project_for
+from handlers.monorepo import repository_projects
+from handlers.project_lookup import ProjectRef
 from handlers.router import Router
 from store.models import Environment
 
@@ -15,11 +16,12 @@ router = Router()
 
 
 async def destroy_branch(ctx: Context, branch: str) -> None:
-    """Destroy the branch's environment, if it has one that is still up."""
-    project = await project_for(ctx)
-    if project is None:
-        return
-    name = environments.branch_name(branch)
+    """Destroy the branch's environment of each app, if it has one that is still up."""
+    for project in await repository_projects(ctx):
+        await _destroy(ctx, project, environments.branch_name(branch))
+
+
+async def _destroy(ctx: Context, project: ProjectRef, name: str) -> None:
     async with ctx.sessions.begin() as session:
         env = await session.scalar(
             select(Environment).where(Environment.project_id == project.id, Environment.name == name)
@@ -30,7 +32,7 @@ async def destroy_branch(ctx: Context, branch: str) -> None:
         pushed = event_time((ctx.repository or {}).get("pushed_at"))
         if pushed is not None and (env.head_at is None or pushed > env.head_at):
             env.head_at = pushed
-    ctx.log.info("branch %s deleted: destroying %s", branch, name)
+    ctx.log.info("branch deleted: destroying %s of %s", name, project.name)
     await jobs.destroy_environment(ctx, project.id, name)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from deployer.apps import app_names
 from handlers.context import Context
+from handlers.project_lookup import read_config
 from handlers.projects import archive_projects, upsert_project
 from handlers.router import Router
 from store.models import Installation, Project, utcnow
@@ -26,17 +30,25 @@ async def _installation(session: AsyncSession, ctx: Context) -> Installation:
     return row
 
 
+async def _apps_of(ctx: Context, repo: dict[str, Any]) -> tuple[str, ...]:
+    """The apps of a repository per its `autostack.yml` (installation payloads carry only the
+    name): a monorepo gets one project per app and no one-app project beside them."""
+    return app_names(await read_config(ctx, repo.get("full_name") or repo["name"]))
+
+
 @router.on("installation.created", "installation.new_permissions_accepted", "installation.unsuspend")
 async def on_installed(ctx: Context) -> None:
     """Record the installation and a project for each repository it covers."""
     repos = ctx.payload.get("repositories") or []
+    apps = [await _apps_of(ctx, repo) for repo in repos]  # GitHub first: no transaction waits on it
     async with ctx.sessions.begin() as session:
         installation = await _installation(session, ctx)
         installation.deleted_at = None
         if ctx.action == "unsuspend":
             installation.suspended_at = None
-        for repo in repos:
-            await upsert_project(session, repo, ctx.installation_id)
+        for repo, names in zip(repos, apps, strict=True):
+            for app in names:
+                await upsert_project(session, repo, ctx.installation_id, app)
     ctx.log.info("installation %s: %d repositories", ctx.action, len(repos))
 
 
@@ -65,11 +77,14 @@ async def on_uninstalled(ctx: Context) -> None:
 
 @router.on("installation_repositories.added")
 async def on_repositories_added(ctx: Context) -> None:
-    """A project for each repository the installation now covers."""
+    """A project for each repository the installation now covers (one per app of a monorepo)."""
+    repos = ctx.payload.get("repositories_added") or []
+    apps = [await _apps_of(ctx, repo) for repo in repos]
     async with ctx.sessions.begin() as session:
         await _installation(session, ctx)
-        for repo in ctx.payload.get("repositories_added") or []:
-            await upsert_project(session, repo, ctx.installation_id)
+        for repo, names in zip(repos, apps, strict=True):
+            for app in names:
+                await upsert_project(session, repo, ctx.installation_id, app)
 
 
 @router.on("installation_repositories.removed")

@@ -52,3 +52,12 @@ class GitHubPort(Protocol):
     async def list_commit_checks(self, repo: str, sha: str) -> list[CommitCheck]:
         """The latest check run of each name and the latest status of each context on `sha`."""
         ...
+
+    async def list_pull_request_files(self, repo: str, number: int) -> list[str] | None:
+        """The paths a pull request changes, renamed files' old paths too (at most 3000);
+        None when they cannot be known."""
+        ...
+
+    async def compare_files(self, repo: str, base: str, head: str) -> list[str] | None:
+        """The paths changed from `base` to `head` (at most 300); None when `base` is unknown."""
+        ...

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from deployer.apps import DEFAULT_APP
 from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
 from handlers.context import Context
 from handlers.projects import upsert_project
@@ -22,22 +23,26 @@ class ProjectRef:
     name: str
     repo: str
     default_branch: str
+    app: str = DEFAULT_APP  # the monorepo app, "" for a one-app repository
 
 
-async def project_for(ctx: Context) -> ProjectRef | None:
-    """The delivery's project; made on first sight, None for archived or repository-less ones."""
+async def project_for(ctx: Context, app: str = DEFAULT_APP) -> ProjectRef | None:
+    """The delivery's project (of one app of a monorepo); made on first sight, None for archived
+    or repository-less ones."""
     repo = ctx.repository
     if repo is None or "id" not in repo:
         return None
     async with ctx.sessions.begin() as session:
-        project = await session.scalar(select(Project).where(Project.github_repo_id == repo["id"]))
+        project = await session.scalar(
+            select(Project).where(Project.github_repo_id == repo["id"], Project.app == app)
+        )
         if project is None:
             if ctx.installation_id is None:
                 return None
             # the installation event was missed (or predates AutoStack): adopt the repository
             owner = (repo.get("owner") or {}).get("login", "")
             await get_or_create_installation(session, ctx.installation_id, owner)
-            project = await upsert_project(session, repo, ctx.installation_id)
+            project = await upsert_project(session, repo, ctx.installation_id, app)
         if project.archived_at is not None:
             ctx.log.info("project %s is archived; %s ignored", project.name, ctx.key)
             return None
@@ -46,6 +51,7 @@ async def project_for(ctx: Context) -> ProjectRef | None:
             project.name,
             project.full_name or repo.get("full_name", ""),
             repo.get("default_branch") or project.default_branch,
+            project.app,
         )
 
 
@@ -57,25 +63,45 @@ async def repository_config(ctx: Context, project: ProjectRef) -> RepoConfig:
     defaults; a broken one is logged and gives the defaults too, and the deployment itself
     then fails naming the bad key.
     """
+    return await read_config(ctx, project.repo)
+
+
+async def read_config(ctx: Context, repo: str) -> RepoConfig:
+    """`autostack.yml` of `repo` (owner/name) on its default branch, as `repository_config`."""
+    found = await valid_config(ctx, repo)
+    return found if found is not None else RepoConfig()
+
+
+async def valid_config(ctx: Context, repo: str) -> RepoConfig | None:
+    """`autostack.yml` of `repo` on its default branch (the defaults when there is none); None
+    when it is invalid or GitHub is out of reach, where the defaults would only be a guess."""
     if ctx.github is None:
-        return RepoConfig()
-    files = await ctx.github.root_files(project.repo, project.default_branch)
+        return None
+    files = await ctx.github.root_files(repo, _default_ref(ctx, repo))
     filename = next((name for name in CONFIG_FILENAMES if name in files), None)
     if filename is None:
         return RepoConfig()
-    key = (project.repo, files[filename])
+    key = (repo, files[filename])
     text = _blobs.get(key)
     if text is None:
         text = await ctx.github.blob_text(*key)
         if text is None:
-            ctx.log.warning("%s of %s is not text, using defaults", filename, project.repo)
-            return RepoConfig()
+            ctx.log.warning("%s of %s is not text, using defaults", filename, repo)
+            return None
         _blobs.put(key, text)
     try:
         return parse_config(text, filename=filename)
     except ConfigError as exc:
-        ctx.log.warning("%s of %s is invalid, using defaults: %s", filename, project.repo, exc)
-        return RepoConfig()
+        ctx.log.warning("%s of %s is invalid, using defaults: %s", filename, repo, exc)
+        return None
+
+
+def _default_ref(ctx: Context, repo: str) -> str:
+    # the delivery's repository names its default branch; GitHub resolves HEAD to it otherwise
+    own = ctx.repository or {}
+    if own.get("full_name") == repo and own.get("default_branch"):
+        return str(own["default_branch"])
+    return "HEAD"
 
 
 class BlobTexts:

@@ -32,11 +32,15 @@ def _names(wanted: str, owner: str) -> Iterator[str]:
         yield f"{with_owner[:58]}-{suffix}"
 
 
-async def upsert_project(session: AsyncSession, repo: dict[str, Any], installation_id: int | None) -> Project:
-    """The project of a repository, created on first sight and restored if it was archived."""
+async def upsert_project(
+    session: AsyncSession, repo: dict[str, Any], installation_id: int | None, app: str = ""
+) -> Project:
+    """The project of a repository (or of one of its apps, named `<repo>-<app>`), created on
+    first sight and restored if it was archived."""
     full_name = repo.get("full_name") or repo["name"]
     owner = full_name.split("/", 1)[0]
-    project = await get_or_create_repo_project(session, repo["id"], _names(project_slug(repo["name"]), owner))
+    wanted = project_slug(f"{repo['name']}-{app}" if app else repo["name"])
+    project = await get_or_create_repo_project(session, repo["id"], _names(wanted, owner), app)
     project.full_name = full_name
     project.installation_id = installation_id
     project.private = bool(repo.get("private", True))

@@ -6,6 +6,7 @@ A pull request from a fork never deploys on its own: its environment is marked u
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -17,8 +18,9 @@ from handlers.ci_gate import gate_for
 from handlers.context import Context
 from handlers.heads import event_time, is_stale, record_head
 from handlers.locked import hold_if_locked
+from handlers.monorepo import every_project, projects_to_deploy, pull_request_changes
 from handlers.preview_modes import deploys_on_its_own, why_not
-from handlers.project_lookup import ProjectRef, project_for, repository_config
+from handlers.project_lookup import ProjectRef, read_config
 from handlers.router import Router
 from store.models import Deployment, Project, utcnow
 
@@ -39,37 +41,45 @@ def from_fork(pull: dict[str, Any]) -> bool:
     "pull_request.ready_for_review",
 )
 async def on_pull_request(ctx: Context) -> None:
-    """Deploy the head into the preview, or record it as waiting for a fork approval."""
-    project = await project_for(ctx)
-    if project is None:
-        return
-    await _deploy_head(ctx, project, await repository_config(ctx, project), label_added=False)
+    """Deploy the head into the preview of each app it changes, or record it as waiting for a
+    fork approval."""
+    config = await read_config(ctx, _repo(ctx))
+    for project in await _changed_projects(ctx, config):
+        await _deploy_head(ctx, project, config, label_added=False)
 
 
-async def _labelled_project(ctx: Context) -> tuple[ProjectRef, RepoConfig] | None:
-    """The project and its config when the label this delivery adds or removes is the one
+def _repo(ctx: Context) -> str:
+    return str((ctx.repository or {}).get("full_name", ""))
+
+
+async def _changed_projects(ctx: Context, config: RepoConfig) -> list[ProjectRef]:
+    changes = partial(pull_request_changes, ctx, _repo(ctx), ctx.payload["pull_request"])
+    return await projects_to_deploy(ctx, config, changes)
+
+
+async def _labelled_config(ctx: Context) -> RepoConfig | None:
+    """The config when the label this delivery adds or removes is the one
     `previews.when: label:<name>` names; else None."""
-    project = await project_for(ctx)
-    if project is None:
-        return None
-    config = await repository_config(ctx, project)
+    config = await read_config(ctx, _repo(ctx))
     if config.previews.label is None or (ctx.payload.get("label") or {}).get("name") != config.previews.label:
         return None
-    return project, config
+    return config
 
 
 @router.on("pull_request.labeled")
 async def on_labeled(ctx: Context) -> None:
     """With `previews.when: label:<name>`, adding that label deploys the preview."""
-    if (found := await _labelled_project(ctx)) is not None:
-        await _deploy_head(ctx, *found, label_added=True)
+    if (config := await _labelled_config(ctx)) is not None:
+        for project in await _changed_projects(ctx, config):
+            await _deploy_head(ctx, project, config, label_added=True)
 
 
 @router.on("pull_request.unlabeled")
 async def on_unlabeled(ctx: Context) -> None:
     """With `previews.when: label:<name>`, removing that label destroys the preview."""
-    if (found := await _labelled_project(ctx)) is not None:
-        await _destroy_preview(ctx, found[0], ctx.payload["pull_request"], forget_head=False)
+    if (config := await _labelled_config(ctx)) is not None:
+        for project in await every_project(ctx, config):
+            await _destroy_preview(ctx, project, ctx.payload["pull_request"], forget_head=False)
 
 
 async def _deploy_head(ctx: Context, project: ProjectRef, config: RepoConfig, *, label_added: bool) -> None:
@@ -126,11 +136,9 @@ async def _deploy_head(ctx: Context, project: ProjectRef, config: RepoConfig, *,
 
 @router.on("pull_request.closed")
 async def on_closed(ctx: Context) -> None:
-    """Merged or not, the preview goes; the destroy job cancels a build still running."""
-    project = await project_for(ctx)
-    if project is None:
-        return
-    await _destroy_preview(ctx, project, ctx.payload["pull_request"], forget_head=True)
+    """Merged or not, every app's preview goes; the destroy job cancels a build still running."""
+    for project in await every_project(ctx, await read_config(ctx, _repo(ctx))):
+        await _destroy_preview(ctx, project, ctx.payload["pull_request"], forget_head=True)
 
 
 async def _destroy_preview(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import partial
+from typing import Any
 
+from deployer.config import RepoConfig
 from deployer.operations import add_deployment, environment_for
 from handlers import environments, jobs
 from handlers.ci_gate import gate_for
@@ -12,7 +15,8 @@ from handlers.context import Context
 from handlers.delete import destroy_branch
 from handlers.heads import event_time, is_stale, record_head
 from handlers.locked import hold_if_locked
-from handlers.project_lookup import project_for, repository_config
+from handlers.monorepo import projects_to_deploy, push_changes, retire_removed_apps
+from handlers.project_lookup import ProjectRef, valid_config
 from handlers.router import Router
 from store.models import Project
 
@@ -45,16 +49,24 @@ async def on_push(ctx: Context) -> None:
     if not sha or wants_skip(head.get("message") or ""):
         ctx.log.info("push to %s not deployed: %s", branch, "skip marker" if sha else "no head commit")
         return
-    project = await project_for(ctx)
-    if project is None:
+    repo = (ctx.repository or {}).get("full_name", "")
+    default_branch = (ctx.repository or {}).get("default_branch")
+    found = await valid_config(ctx, repo)
+    if found is not None:
+        await retire_removed_apps(ctx, found)
+    config = found if found is not None else RepoConfig()
+    if branch != default_branch and not listed(branch, list(config.branches)):
         return
-    config = await repository_config(ctx, project)
-    if branch == project.default_branch:
-        name = environments.PRODUCTION
-    elif listed(branch, list(config.branches)):
-        name = environments.branch_name(branch)
-    else:
-        return
+    changes = partial(push_changes, ctx, repo, payload.get("before"), sha)
+    for project in await projects_to_deploy(ctx, config, changes):
+        await _deploy(ctx, project, config, branch, sha, head)
+
+
+async def _deploy(
+    ctx: Context, project: ProjectRef, config: RepoConfig, branch: str, sha: str, head: dict[str, Any]
+) -> None:
+    payload = ctx.payload
+    name = environments.PRODUCTION if branch == project.default_branch else environments.branch_name(branch)
     checks = await gate_for(ctx, project, config, branch)
     pushed_at = event_time((ctx.repository or {}).get("pushed_at"))
     async with ctx.sessions.begin() as session:

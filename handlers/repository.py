@@ -19,14 +19,16 @@ async def on_changed(ctx: Context) -> None:
     if repo is None:
         return
     async with ctx.sessions.begin() as session:
-        project = await session.scalar(select(Project).where(Project.github_repo_id == repo["id"]))
-        # an archived project stays archived: only the installation brings it back
-        if project is None or project.archived_at is not None:
-            return
-        before = project.full_name
-        await upsert_project(session, repo, ctx.installation_id or project.installation_id)
-    if before != repo.get("full_name"):
-        ctx.log.info("project %s now follows %s (was %s)", project.name, repo.get("full_name"), before)
+        projects = (await session.scalars(select(Project).where(Project.github_repo_id == repo["id"]))).all()
+        # an archived project stays archived: only the installation brings it back; each app of
+        # a monorepo is followed as itself, so no one-app project appears beside them
+        for project in [p for p in projects if p.archived_at is None]:
+            before = project.full_name
+            await upsert_project(session, repo, ctx.installation_id or project.installation_id, project.app)
+            if before != repo.get("full_name"):
+                ctx.log.info(
+                    "project %s now follows %s (was %s)", project.name, repo.get("full_name"), before
+                )
 
 
 @router.on("repository.deleted")

@@ -13,11 +13,16 @@ COMMAND = "command"
 ROLLBACK = "rollback"
 
 
-def describe(lock: EnvironmentLock) -> str:
-    """`production is locked by @ana: incident 42; comment /unlock to resume` (Markdown)."""
+def describe(lock: EnvironmentLock, app: str = "") -> str:
+    """`production is locked by @ana: incident 42; comment /unlock to resume` (Markdown); with
+    the app of a monorepo, `api/production is locked …; comment /unlock api to resume`."""
     why = f": {lock.locked_reason}" if lock.locked_reason else ""
-    unlock = "/unlock" if lock.environment == "production" else f"/unlock {lock.environment}"
-    return f"{lock.environment} is locked by @{lock.locked_by}{why}; comment `{unlock}` to resume"
+    words = [app] if app else []
+    if lock.environment != "production":
+        words.append(lock.environment)
+    unlock = " ".join(["/unlock", *words])
+    where = f"{app}/{lock.environment}" if app else lock.environment
+    return f"{where} is locked by @{lock.locked_by}{why}; comment `{unlock}` to resume"
 
 
 async def lock_of(session: AsyncSession, project_id: int, environment: str) -> EnvironmentLock | None:

@@ -76,12 +76,17 @@ class Project(Base):
     """One deployable repository (or a local folder deployed from the CLI)."""
 
     __tablename__ = "projects"
-    __table_args__ = (Index("ix_projects_installation", "installation_id"),)
+    __table_args__ = (
+        Index("ix_projects_installation", "installation_id"),
+        UniqueConstraint("github_repo_id", "app", name="uq_projects_repo_app"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
     installation_id: Mapped[int | None] = mapped_column(ForeignKey("installations.id"))
-    github_repo_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    github_repo_id: Mapped[int | None] = mapped_column(BigInteger)
+    # which app of the repository's `apps:` this is; "" for a repository that is one app
+    app: Mapped[str] = mapped_column(String(32), default="", server_default="")
     full_name: Mapped[str | None] = mapped_column(String(255), index=True)
     default_branch: Mapped[str] = mapped_column(String(255), default="main")
     private: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -66,17 +66,21 @@ async def get_or_create_named_project(session: AsyncSession, name: str) -> Proje
 
 
 async def get_or_create_repo_project(
-    session: AsyncSession, github_repo_id: int, names: Iterable[str]
+    session: AsyncSession, github_repo_id: int, names: Iterable[str], app: str = ""
 ) -> Project:
-    """The project of a repository; a new one takes the first of `names` no other project holds
-    (another repository may take a name between two tries, so each is tried in turn)."""
+    """The project of a repository's app ("" when it is one app); a new one takes the first of
+    `names` no other project holds (another repository may take a name between two tries, so
+    each is tried in turn)."""
+    mine = select(Project).where(Project.github_repo_id == github_repo_id, Project.app == app)
     for name in names:
-        project = await session.scalar(select(Project).where(Project.github_repo_id == github_repo_id))
+        project = await session.scalar(mine)
         if project is not None:
             return project
         if await session.scalar(select(Project.id).where(Project.name == name)) is None:
-            await insert_if_absent(session, Project, {"name": name, "github_repo_id": github_repo_id})
-    project = await session.scalar(select(Project).where(Project.github_repo_id == github_repo_id))
+            await insert_if_absent(
+                session, Project, {"name": name, "github_repo_id": github_repo_id, "app": app}
+            )
+    project = await session.scalar(mine)
     if project is None:
         raise ValueError(f"no free project name for repository {github_repo_id}")
     return project

@@ -28,6 +28,7 @@ from bot.github.api import (
 )
 from bot.github.auth import InstallationTokens
 from bot.github.budget import Budget, reserved
+from bot.github.changed_files import ChangedFilesCalls
 from bot.github.ci_reads import CIReads
 from bot.github.errors import GitHubPermanentError, GitHubRateLimited
 from bot.github.payloads import blob_text_from, check_run_body, comment_from, tree_files_from
@@ -39,7 +40,7 @@ T = TypeVar("T")
 COMMENTS_PAGE = 100
 
 
-class InstallationClient:
+class InstallationClient(ChangedFilesCalls):
     """GitHub calls made as one installation of the App."""
 
     def __init__(

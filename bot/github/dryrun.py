@@ -189,6 +189,16 @@ class DryRunGitHub:
         self._record("read commit checks", repo, sha=sha[:12])
         return []
 
+    async def list_pull_request_files(self, repo: str, number: int) -> list[str] | None:
+        """Without GitHub the changed files are unknown, so every app deploys."""
+        self._record("list pull request files", repo, number=number)
+        return None
+
+    async def compare_files(self, repo: str, base: str, head: str) -> list[str] | None:
+        """Without GitHub the base is unknown, so every app deploys."""
+        self._record("compare", repo, base=base[:12], head=head[:12])
+        return None
+
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:
         """A dry run cannot fetch source; say so instead of pretending."""
         self._record("download tarball", repo, ref=ref[:12])

@@ -37,14 +37,21 @@ _DEPLOYMENT_STATES: dict[str, DeploymentState] = {
 }
 
 
-def check_name(environment: str) -> str:
-    """`AutoStack / <environment>`: fixed, so branch protection can require it."""
-    return f"AutoStack / {environment}"
+def app_environment(environment: str, app: str = "") -> str:
+    """`<app>/<environment>` for an app of a monorepo; the bare environment for a one-app repository."""
+    return f"{app}/{environment}" if app else environment
 
 
-def status_context(environment: str) -> str:
-    """`autostack/<environment>`: the commit status context."""
-    return f"autostack/{environment}"
+def check_name(environment: str, app: str = "") -> str:
+    """`AutoStack / <environment>` (`AutoStack / <app>/<environment>` in a monorepo): fixed,
+    so branch protection can require it."""
+    return f"AutoStack / {app_environment(environment, app)}"
+
+
+def status_context(environment: str, app: str = "") -> str:
+    """`autostack/<environment>` (`autostack/<app>/<environment>` in a monorepo): the commit
+    status context."""
+    return f"autostack/{app_environment(environment, app)}"
 
 
 def conclusion_for(outcome: str) -> CheckConclusion:

@@ -7,9 +7,9 @@ from datetime import UTC
 
 from bot.github.api import IssueComment
 from bot.reporter.views import CommentRow, build_time, short_sha, state_label
+from handlers.commands.registry import command_hint
 
 MARKER = "<!-- autostack:pr-comment -->"
-COMMANDS = "Commands: `/redeploy` · `/promote` · `/destroy` · `/help`"
 
 
 def is_sticky(comment: IssueComment) -> bool:
@@ -28,29 +28,32 @@ def _cell(text: str) -> str:
 
 def render_pr_comment(project: str, rows: list[CommentRow], locks: tuple[str, ...] = ()) -> str:
     """The comment body: a table of the pull request's environments, their locks, a data marker."""
+    apps = any(row.app for row in rows)
     lines = [
         MARKER,
         "**AutoStack** — preview for this pull request",
         "",
-        "| environment | status | URL | commit | build | updated |",
-        "|---|---|---|---|---|---|",
+        f"| {'app | ' if apps else ''}environment | status | URL | commit | build | updated |",
+        f"|{'---|' if apps else ''}---|---|---|---|---|---|",
     ]
     for row in rows:
         url = _cell(row.url) if row.url and row.state == "ready" else "—"
         shown = row.awaiting_approval or row.sha
         commit = f"`{short_sha(shown)}`" if shown else "—"
-        updated = row.updated.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        updated = row.updated.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if row.updated else "—"
         status = "⏸ Waiting for approval" if row.awaiting_approval else state_label(row.state)
         if row.held_because and not row.awaiting_approval:
             status += f": {_cell(row.held_because)}"
+        app = f"{_cell(row.app)} | " if apps else ""
         lines.append(
-            f"| {_cell(row.environment)} | {status} | {url} | {commit} "
+            f"| {app}{_cell(row.environment)} | {status} | {url} | {commit} "
             f"| {build_time(row.build_seconds, row.cache_hit)} | {updated} |"
         )
     data = {
         "project": project,
         "environments": [
             {
+                **({"app": row.app} if row.app else {}),
                 "name": row.environment,
                 "state": "awaiting_approval" if row.awaiting_approval else row.state,
                 "url": row.url,
@@ -68,5 +71,6 @@ def render_pr_comment(project: str, rows: list[CommentRow], locks: tuple[str, ..
         if row.awaiting_approval
     ]
     lines += [f"\n🔒 {lock}." for lock in locks]
-    lines += ["", COMMANDS, f"<!-- autostack:data {encoded} -->"]
+    named = tuple(sorted({row.app for row in rows if row.app}))
+    lines += ["", command_hint(named), f"<!-- autostack:data {encoded} -->"]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.reporter.views import CommentRow
 from deployer.app_state import TROUBLED
-from store import app_states, locks
+from store import app_states, locks, repo_apps
 from store.check_gates import HELD
 from store.models import Deployment, DeploymentLog, Environment, Project
 
@@ -25,6 +25,7 @@ class Target:
     environment: str
     kind: str
     pr_number: int | None
+    app: str = ""
 
 
 def _target(project: Project, environment: Environment) -> Target | None:
@@ -37,6 +38,7 @@ def _target(project: Project, environment: Environment) -> Target | None:
         environment=environment.name,
         kind=environment.kind,
         pr_number=environment.pr_number,
+        app=project.app,
     )
 
 
@@ -123,11 +125,13 @@ class Records:
             environment = await session.get(Environment, row.environment_id) if row else None
             if row is None or environment is None or environment.pr_number is None:
                 return False
+            siblings = await repo_apps.sibling_ids(self._sessions, row.project_id)
             others = await session.scalar(
                 select(Deployment.id)
                 .join(Environment, Environment.id == Deployment.environment_id)
                 .where(
-                    Environment.project_id == environment.project_id,
+                    # any app of the repository: their one comment is posted once
+                    Environment.project_id.in_(siblings),
                     Environment.pr_number == environment.pr_number,
                     Deployment.id != deployment_id,
                 )
@@ -149,40 +153,53 @@ class Records:
     async def comment_rows(self, repo: str, pr_number: int) -> list[CommentRow]:
         """Each environment of the pull request with its latest deployment."""
         async with self._sessions() as session:
-            environments = (
-                await session.scalars(
-                    select(Environment)
+            found = (
+                await session.execute(
+                    select(Environment, Project.app)
                     .join(Project, Project.id == Environment.project_id)
-                    .where(Project.full_name == repo, Environment.pr_number == pr_number)
-                    .order_by(Environment.name)
+                    .where(
+                        Project.full_name == repo,
+                        Project.archived_at.is_(None),
+                        Environment.pr_number == pr_number,
+                    )
+                    .order_by(Project.app, Environment.name)
                 )
             ).all()
-        known = await app_states.current(self._sessions, (environment.id for environment in environments))
+        known = await app_states.current(self._sessions, (environment.id for environment, _ in found))
         async with self._sessions() as session:
             rows = []
-            for environment in environments:
+            for environment, app in found:
                 latest = await session.scalar(
                     select(Deployment)
                     .where(Deployment.environment_id == environment.id)
                     .order_by(Deployment.id.desc())
                     .limit(1)
                 )
-                app = app_states.shown(known.get(environment.id), environment.current_deployment_id)
-                rows.append(_row(environment, latest, app))
-            return rows
+                live = app_states.shown(known.get(environment.id), environment.current_deployment_id)
+                rows.append(_row(environment, latest, app, live))
+        # an app of the repository the pull request never deployed: none of its paths changed
+        shown = {row.app for row in rows}
+        skipped = [app for app in await repo_apps.app_names(self._sessions, repo) if app not in shown]
+        return rows + [
+            CommentRow(f"pr-{pr_number}", "skipped", None, None, None, None, None, app=app) for app in skipped
+        ]
 
     async def comment_locks(self, repo: str, pr_number: int) -> tuple[str, ...]:
-        """The locks a pull request's readers should know of: production's and its own preview's."""
-        async with self._sessions() as session:
-            project_id = await session.scalar(select(Project.id).where(Project.full_name == repo))
-            if project_id is None:
-                return ()
-            held = await locks.locks_of(session, project_id, ("production", f"pr-{pr_number}"))
-            return tuple(locks.describe(lock) for lock in held)
+        """The locks a pull request's readers should know of: production's and its own preview's,
+        of every app of a monorepo."""
+        held: list[str] = []
+        for project_id, app in await repo_apps.live_projects(self._sessions, repo):
+            async with self._sessions() as session:
+                found = await locks.locks_of(session, project_id, ("production", f"pr-{pr_number}"))
+                held += [locks.describe(lock, app) for lock in found]
+        return tuple(held)
 
 
 def _row(
-    environment: Environment, latest: Deployment | None, app: app_states.KnownState | None = None
+    environment: Environment,
+    latest: Deployment | None,
+    app: str = "",
+    live: app_states.KnownState | None = None,
 ) -> CommentRow:
     state = "destroyed" if environment.state == "destroyed" else (latest.state if latest else "queued")
     updated: datetime = environment.destroyed_at or environment.last_activity_at
@@ -191,12 +208,12 @@ def _row(
     # the live build's app crashed, restarts or is unhealthy: that, since when it started
     if (
         state == "ready"
-        and app is not None
-        and app.state in TROUBLED
+        and live is not None
+        and live.state in TROUBLED
         and latest
-        and latest.id == app.deployment_id
+        and latest.id == live.deployment_id
     ):
-        state, updated = app.state, app.since
+        state, updated = live.state, live.since
     return CommentRow(
         environment=environment.name,
         state=state,
@@ -207,6 +224,7 @@ def _row(
         held_because=latest.reason if latest is not None and state in HELD else None,
         updated=updated,
         awaiting_approval=_awaiting_approval(environment),
+        app=app,
     )
 
 

@@ -174,6 +174,7 @@ class Reporter:
             cache_hit=row.cache_hit,
             artifact=row.artifact,
             phases=durations(dict(row.phases or {})),
+            app=target.app if target else "",
         )
 
     def _take_line(self, text: str) -> None:

@@ -21,18 +21,28 @@ class StickyComments:
         self._sessions = sessions
         self._locks: dict[tuple[str, int], asyncio.Lock] = {}
 
-    async def upsert(self, github: GitHubAPI, repo: str, number: int, body: str) -> None:
-        """Edit the pull request's AutoStack comment, or post it if there is none yet."""
+    async def upsert(
+        self, github: GitHubAPI, repo: str, number: int, body: str, *, fresh: bool = False
+    ) -> int:
+        """Edit the pull request's AutoStack comment, or post it if there is none yet; returns its id.
+
+        The claim is the pull request's, whichever project (monorepo app) reports: two apps'
+        first deployments take turns, and the second edits the comment the first posted.
+        `fresh`: nothing was ever reported on the pull request, so there is no comment to look for."""
         local = self._locks.setdefault((repo, number), asyncio.Lock())
         async with local, claimed(self._sessions, repo, number) as claim:
-            await self._write(github, claim, body)
+            if fresh and claim.comment_id is None:
+                created = await github.create_issue_comment(repo, number, body)
+                await claim.record(created.id)
+                return created.id
+            return await self._write(github, claim, body)
 
-    async def _write(self, github: GitHubAPI, claim: Claim, body: str) -> None:
+    async def _write(self, github: GitHubAPI, claim: Claim, body: str) -> int:
         repo, number = claim.repo, claim.pr_number
         if claim.comment_id is not None:
             try:
                 await github.update_issue_comment(repo, claim.comment_id, body)
-                return
+                return claim.comment_id
             except GitHubPermanentError as exc:
                 if exc.status != 404:
                     raise
@@ -42,6 +52,7 @@ class StickyComments:
             await claim.record(existing.id)
             if existing.body != body:
                 await github.update_issue_comment(repo, existing.id, body)
-            return
+            return existing.id
         created = await github.create_issue_comment(repo, number, body)
         await claim.record(created.id)
+        return created.id

@@ -111,7 +111,7 @@ class Sync:
         if self.check_run_id is None:
             self.check_run_id = await self._gh.create_check_run(
                 self._target.repo,
-                name=render.check_name(view.environment),
+                name=render.check_name(view.environment, view.app),
                 head_sha=view.sha,
                 status=status,  # type: ignore[arg-type]
                 external_id=str(view.id),
@@ -151,7 +151,7 @@ class Sync:
             self._target.repo,
             view.sha,
             state=state,
-            context=render.status_context(view.environment),
+            context=render.status_context(view.environment, view.app),
             description=description,
             target_url=view.log_url,
         )
@@ -163,7 +163,7 @@ class Sync:
             self.github_deployment_id = await self._gh.create_deployment(
                 self._target.repo,
                 ref=view.sha,
-                environment=github_environment(view.environment),
+                environment=render.app_environment(github_environment(view.environment), view.app),
                 description=f"AutoStack deployment #{view.id}",
                 transient=view.kind != "production",
                 production=view.kind == "production",
@@ -223,7 +223,7 @@ async def sync_comment(
 
     The comment's id is kept in the ledger, so any process edits it without listing the
     pull request's comments; a pull request none of whose environments was ever deployed
-    before has no comment of ours, so its first one is posted without looking."""
+    before has no comment of ours, so its first one is posted without looking (under the claim)."""
     if target.pr_number is None:
         return
     rows = await records.comment_rows(target.repo, target.pr_number)
@@ -244,9 +244,8 @@ async def sync_comment(
             if exc.status != 404:
                 raise
             # deleted on GitHub: find or post it again below
-    if known is None and deployment_id is not None and await records.first_of_pull_request(deployment_id):
-        created = await github.create_issue_comment(target.repo, target.pr_number, body)
-        await ledger.put(key, body=signature, id=str(created.id))
-        return
-    await sticky.upsert(github, target.repo, target.pr_number, body)
-    await ledger.put(key, body=signature)
+    # even the first comment is posted under the pull request's claim: a monorepo's apps
+    # report the same new pull request at once, and only one of them may post
+    fresh = known is None and deployment_id is not None and await records.first_of_pull_request(deployment_id)
+    comment_id = await sticky.upsert(github, target.repo, target.pr_number, body, fresh=fresh)
+    await ledger.put(key, body=signature, id=str(comment_id))

@@ -23,6 +23,7 @@ STATE_LABELS = {
     RESTARTING: "🔁 Restarting",
     CRASHED: "💥 Crashed",
     UNHEALTHY: "🩺 Unhealthy",
+    "skipped": "⏭️ Skipped: no changes",
 }
 RUNNING_STATES = frozenset({"queued", "building", "deploying"})
 
@@ -71,6 +72,7 @@ class DeploymentView:
     artifact: str | None = None
     facts: dict[str, str] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)  # seconds of each finished phase
+    app: str = ""  # the monorepo app, "" for a one-app repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,9 @@ class CommentRow:
     sha: str | None
     build_seconds: float | None
     cache_hit: bool | None
-    updated: datetime
+    updated: datetime | None  # None for an app the pull request does not change
     # a fork's head commit that waits for a writer's `/deploy`, if any
     awaiting_approval: str | None = None
     # why a built deployment is held: the checks it waits for, or the one that failed
     held_because: str | None = None
+    app: str = ""  # the monorepo app, "" for a one-app repository

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.github.api import CheckOutput
-from bot.reporter.check_run import check_name, status_context
+from bot.reporter.check_run import app_environment, check_name, status_context
 from bot.services import Services
 from store.models import Project, utcnow
 
@@ -28,18 +28,19 @@ def merge_group_output(environment: str) -> CheckOutput:
 async def report_merge_group_job(
     ctx: dict[str, Any], project_id: int, environment: str, head_sha: str
 ) -> bool:
-    """arq job: a successful `AutoStack / <env>` check run and `autostack/<env>` status on `head_sha`."""
+    """arq job: a successful `AutoStack / <env>` check run and `autostack/<env>` status on `head_sha`
+    (`<app>/<env>` for an app of a monorepo)."""
     services: Services = ctx["services"]
     async with services.sessions() as session:
         project = await session.get(Project, project_id)
     if project is None or project.full_name is None or project.installation_id is None:
         return False
     github = services.apps.installation(project.installation_id)
-    repo, output = project.full_name, merge_group_output(environment)
+    repo, output = project.full_name, merge_group_output(app_environment(environment, project.app))
     details = f"{services.settings.base_url.rstrip('/')}/projects/{project.name}"
     run_id = await github.create_check_run(
         repo,
-        name=check_name(environment),
+        name=check_name(environment, project.app),
         head_sha=head_sha,
         status="in_progress",
         external_id="merge-group",
@@ -51,7 +52,7 @@ async def report_merge_group_job(
         repo,
         head_sha,
         state="success",
-        context=status_context(environment),
+        context=status_context(environment, project.app),
         description=SUMMARY,
         target_url=details,
     )

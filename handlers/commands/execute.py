@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 
 from handlers.commands.activity import log_command
 from handlers.commands.registry import BY_NAME
-from handlers.commands.spec import Call, Invocation
+from handlers.commands.spec import Call
+from handlers.commands.targets import Step
 from handlers.permissions import allows, needed_level, refusal
 from handlers.ports import GitHubPort
 from store.errors import PermanentError
@@ -45,10 +46,10 @@ class Feedback:
             await self.github.create_reaction(self.repo, self.comment_id, "rocket" if ok else "confused")
 
 
-async def _refusals(call: Call, github: GitHubPort, invocations: tuple[Invocation, ...]) -> list[str]:
+async def _refusals(call: Call, github: GitHubPort, steps: list[Step]) -> list[str]:
     ctx, repo = call.ctx, call.project.repo
-    refused = []
-    for invocation in invocations:
+    refused: list[str] = []
+    for invocation in dict.fromkeys(step.invocation for step in steps):
         command = BY_NAME[invocation.name]
         needed = needed_level(command.requirement(invocation.args), ctx.settings.production_permission)
         if needed == "none":
@@ -59,29 +60,36 @@ async def _refusals(call: Call, github: GitHubPort, invocations: tuple[Invocatio
     return refused
 
 
-async def execute(call: Call, invocations: tuple[Invocation, ...], feedback: Feedback) -> bool:
-    """Authorize and run `invocations` as `call.actor`; True when all of them succeeded."""
+async def execute(call: Call, steps: list[Step], feedback: Feedback) -> bool:
+    """Authorize and run `steps` as `call.actor`; True when all of them succeeded. In a
+    monorepo each reply says which app it is about."""
     ctx = call.ctx
     if ctx.github is None:
         raise PermanentError("commands need the installation's GitHub client to check permissions")
-    refused = await _refusals(call, ctx.github, invocations)
+    refused = await _refusals(call, ctx.github, steps)
     if refused:
-        ctx.log.info("commands by %s refused: %s", call.actor, [i.text for i in invocations])
+        ctx.log.info("commands by %s refused: %s", call.actor, [s.invocation.text for s in steps])
         await feedback.reply("\n".join([*refused, "", "Nothing was run."]))
         await feedback.concluded(False)
         return False
     messages: list[str] = []
     ok = True
     try:
-        for invocation in invocations:
-            outcome = await BY_NAME[invocation.name].runner(replace(call, args=invocation.args))
+        for step in steps:
+            invocation, mine = step.invocation, replace(call, project=step.project, args=step.invocation.args)
+            outcome = await BY_NAME[invocation.name].runner(mine)
             ctx.log.info(
-                "command %s by %s: %s", invocation.text, call.actor, "done" if outcome.ok else "not done"
+                "command %s by %s on %s: %s",
+                invocation.text,
+                call.actor,
+                step.project.name,
+                "done" if outcome.ok else "not done",
             )
-            await log_command(call, invocation, outcome)
+            await log_command(mine, invocation, outcome)
             ok = ok and outcome.ok
             if outcome.message:
-                messages.append(outcome.message)
+                app = step.project.app if BY_NAME[invocation.name].apps != "none" else ""
+                messages.append(f"**{app}**: {outcome.message}" if app else outcome.message)
     except Exception:
         await feedback.concluded(False)
         raise

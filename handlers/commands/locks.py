@@ -44,7 +44,7 @@ async def lock_command(call: Call) -> Outcome:
     name, reason = target
     async with call.ctx.sessions.begin() as session:
         row = await locks.lock(session, call.project.id, name, call.actor, reason)
-        text = locks.describe(row)
+        text = locks.describe(row, call.project.app)
     call.ctx.log.info("%s locked %s of %s", call.actor, name, call.project.name)
     return Outcome(True, f"🔒 {text}.")
 

@@ -1,8 +1,10 @@
 """Comment text → commands to run, an immediate reply, or nothing (pure, as Atlantis does).
 
 A command is a line starting with `/name` (or `/autostack name`, for repositories where
-another bot owns `/deploy`). Lines in quotes, fenced code blocks and indented code are
-someone showing a command, not giving one, and are skipped.
+another bot owns `/deploy`). In a monorepo the first argument may name an app
+(`/deploy api production`); elsewhere arguments are read as they always were. Lines in
+quotes, fenced code blocks and indented code are someone showing a command, not giving one,
+and are skipped.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def command_lines(text: str) -> list[str]:
     return lines
 
 
-def _invocation(line: str) -> Invocation | None:
+def _invocation(line: str, apps: Sequence[str]) -> Invocation | None:
     match = _COMMAND.match(line)
     if match is None:
         return None
@@ -71,23 +73,31 @@ def _invocation(line: str) -> Invocation | None:
         if not rest:
             return Invocation("help")
         name, rest = rest[0].lower().removeprefix("/"), rest[1:]
+    if rest and rest[0].lower() in apps:
+        return Invocation(name, tuple(rest[1:]), rest[0].lower())
     return Invocation(name, tuple(rest))
 
 
-def parse(text: str, commands: Sequence[Command], help_text: Callable[[], str]) -> Parsed:
-    """What a comment asks of AutoStack; `help_text` renders the reply to mistakes."""
+def parse(
+    text: str, commands: Sequence[Command], help_text: Callable[[], str], apps: Sequence[str] = ()
+) -> Parsed:
+    """What a comment asks of AutoStack; `help_text` renders the reply to mistakes. `apps`: the
+    monorepo's app names, any of which may come first among a command's arguments."""
     known = {command.name: command for command in commands}
     found: list[Invocation] = []
     problems: list[str] = []
     for line in command_lines(text):
-        invocation = _invocation(line)
+        invocation = _invocation(line, apps)
         if invocation is None:
             continue
         command = known.get(invocation.name)
         if command is None:
             problems.append(f"`/{invocation.name}` is not an AutoStack command.")
+        elif invocation.app is not None and command.apps == "none":
+            problems.append(f"`{invocation.text}`: `/{command.name}` takes no app; usage: `{command.usage}`.")
         elif len(invocation.args) > command.max_args and not command.free_text:
-            problems.append(f"`{invocation.text}`: too many arguments; usage: `{command.usage}`.")
+            usage = command.usage_for(tuple(apps))
+            problems.append(f"`{invocation.text}`: too many arguments; usage: `{usage}`.")
         elif invocation not in found:
             found.append(invocation)
     if problems:

@@ -12,7 +12,7 @@ from handlers.permissions import ProductionLevel, needed_level
 
 
 async def _help(call: Call) -> Outcome:
-    return Outcome(True, help_text(call.ctx.settings.production_permission))
+    return Outcome(True, help_text(call.ctx.settings.production_permission, call.apps))
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -40,6 +40,7 @@ COMMANDS: tuple[Command, ...] = (
         "production",
         rollback_command,
         max_args=1,
+        apps="named",
     ),
     Command(
         "promote",
@@ -57,6 +58,7 @@ COMMANDS: tuple[Command, ...] = (
         lock_command,
         max_args=1,
         free_text=True,
+        apps="every",
     ),
     Command(
         "unlock",
@@ -65,16 +67,49 @@ COMMANDS: tuple[Command, ...] = (
         "production",
         unlock_command,
         max_args=1,
+        apps="every",
     ),
     Command("destroy", "/destroy", "Tear this pull request's preview down.", "production", destroy),
-    Command("status", "/status", "Show the preview and production: state, commit, URL.", "anyone", status),
-    Command("help", "/help", "Show this help.", "anyone", _help),
+    Command(
+        "status",
+        "/status",
+        "Show the preview and production: state, commit, URL.",
+        "anyone",
+        status,
+        apps="every",
+    ),
+    Command("help", "/help", "Show this help.", "anyone", _help, apps="none"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
+# the commands the sticky comment reminds readers of
+STICKY_COMMANDS = ("redeploy", "promote", "destroy", "help")
 
 
-def help_text(production: ProductionLevel = "maintain") -> str:
-    """The command reference replied to `/help` and to mistakes."""
+def _names(scope: str) -> str:
+    return ", ".join(f"`/{c.name}`" for c in COMMANDS if c.apps == scope)
+
+
+def apps_note(apps: tuple[str, ...]) -> str:
+    """How a monorepo's commands pick their app, for `/help`."""
+    listed = ", ".join(f"`{app}`" for app in apps)
+    return (
+        f"This repository has several apps ({listed}): name one after the command, as in "
+        f"`/deploy {apps[0]} production`. Without one, {_names('previewed')} act on each app this "
+        f"pull request has a preview of, {_names('every')} on every app, and {_names('named')} "
+        "asks which app."
+    )
+
+
+def command_hint(apps: tuple[str, ...] = ()) -> str:
+    """The sticky comment's line of commands (with the app form in a monorepo)."""
+    shown = [BY_NAME[name] for name in STICKY_COMMANDS]
+    words = [f"`/{c.name}{' [<app>]' if apps and c.apps != 'none' else ''}`" for c in shown]
+    listed = f" (apps: {', '.join(f'`{app}`' for app in apps)})" if apps else ""
+    return f"Commands: {' · '.join(words)}{listed}"
+
+
+def help_text(production: ProductionLevel = "maintain", apps: tuple[str, ...] = ()) -> str:
+    """The command reference replied to `/help` and to mistakes (`apps`: a monorepo's)."""
     lines = ["**AutoStack commands** (one per line; also as `/autostack <command>`)", ""]
     lines += ["| command | what it does | who may |", "|---|---|---|"]
     for command in COMMANDS:
@@ -82,10 +117,14 @@ def help_text(production: ProductionLevel = "maintain") -> str:
         who = "anyone" if level == "none" else f"{level} access"
         if command.escalate is not None:
             who += f" ({needed_level('production', production)} for other environments)"
-        lines.append(f"| `{command.usage}` | {command.description} | {who} |")
+        lines.append(f"| `{command.usage_for(apps)}` | {command.description} | {who} |")
+    if apps:
+        lines += ["", apps_note(apps)]
     return "\n".join(lines)
 
 
-def parse_comment(text: str, production: ProductionLevel = "maintain") -> parser.Parsed:
-    """Parse a comment against AutoStack's commands."""
-    return parser.parse(text, COMMANDS, lambda: help_text(production))
+def parse_comment(
+    text: str, production: ProductionLevel = "maintain", apps: tuple[str, ...] = ()
+) -> parser.Parsed:
+    """Parse a comment against AutoStack's commands (`apps`: a monorepo's app names)."""
+    return parser.parse(text, COMMANDS, lambda: help_text(production, apps), apps)

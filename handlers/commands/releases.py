@@ -74,8 +74,9 @@ async def _lock_after_rollback(call: Call) -> str:
                 f"rolled back by @{call.actor}",
                 cause=locks.ROLLBACK,
             )
-        also = " (or `/deploy production`)" if lock.cause == locks.ROLLBACK else ""
-        return f"🔒 {locks.describe(lock)}{also}."
+        deploy = " ".join(["/deploy", *([call.project.app] if call.project.app else []), "production"])
+        also = f" (or `{deploy}`)" if lock.cause == locks.ROLLBACK else ""
+        return f"🔒 {locks.describe(lock, call.project.app)}{also}."
 
 
 async def promote_command(call: Call) -> Outcome:

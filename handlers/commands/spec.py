@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from handlers.context import Context
 from handlers.permissions import Requirement
@@ -13,15 +14,17 @@ from handlers.project_lookup import ProjectRef
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
-    """One command line of a comment: `/rollback 42` → name `rollback`, args `("42",)`."""
+    """One command line of a comment: `/rollback 42` → name `rollback`, args `("42",)`;
+    `/rollback api 42` in a monorepo → app `api` too."""
 
     name: str
     args: tuple[str, ...] = ()
+    app: str | None = None  # the monorepo app named first, None when none was
 
     @property
     def text(self) -> str:
         """The command as the user would write it."""
-        return " ".join((f"/{self.name}", *self.args))
+        return " ".join((f"/{self.name}", *([self.app] if self.app else []), *self.args))
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,8 @@ class Call:
     # set when the request came from a check run: the deployment and environment it reports
     deployment_id: int | None = None
     environment: str | None = None
+    # the monorepo's app names (empty for a one-app repository), for replies that list them
+    apps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,9 @@ class Outcome:
 
 
 Runner = Callable[[Call], Awaitable[Outcome]]
+# Which apps of a monorepo a command without an app acts on: those the pull request has a
+# preview of, every app, only one named app (it asks which), or none (it is about AutoStack).
+AppScope = Literal["previewed", "every", "named", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,15 @@ class Command:
     free_text: bool = False
     # when some arguments need more than `requires` (`/deploy production`)
     escalate: Callable[[tuple[str, ...]], Requirement] | None = None
+    apps: AppScope = "previewed"
 
     def requirement(self, args: tuple[str, ...]) -> Requirement:
         """What running the command with these arguments requires."""
         return self.escalate(args) if self.escalate is not None else self.requires
+
+    def usage_for(self, apps: tuple[str, ...] = ()) -> str:
+        """The usage line; in a monorepo (`apps`) with the optional app after the name."""
+        if not apps or self.apps == "none":
+            return self.usage
+        name, _, rest = self.usage.partition(" ")
+        return " ".join(part for part in (name, "[<app>]", rest) if part)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.github_standin.answers import Answer
+from tests.github_standin.changes import compare, pull_files
 from tests.github_standin.checks import create_check_run, update_check_run
 from tests.github_standin.ci import branch, branch_rules, check_runs_for_ref, combined_status
 from tests.github_standin.comments import create_comment, create_reaction, list_comments, update_comment
@@ -51,6 +52,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("GET", "/repos/{owner}/{repo}/contents/{path}"): contents,
     ("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}"): tree,
     ("GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}"): blob,
+    ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files"): pull_files,
+    ("GET", "/repos/{owner}/{repo}/compare/{basehead}"): compare,
+    ("GET", "/repos/{owner}/{repo}/compare/{base}...{head}"): compare,
     ("GET", "/user"): authenticated_user,
     ("GET", "/user/memberships/orgs/{org}"): org_membership,
     ("POST", "/app-manifests/{code}/conversions"): manifest_conversion,

@@ -80,6 +80,9 @@ class State:
         self.protection_checks: dict[tuple[str, str], list[str]] = {}
         # a repository's branches (repositories not listed have `master` only)
         self.branches: dict[str, set[str]] = {}
+        # changed paths of a pull request (repo, number) and of a comparison (repo, base, head)
+        self.pull_files: dict[tuple[str, int], list[str]] = {}
+        self.compared: dict[tuple[str, str, str], list[str]] = {}
         self.ids = itertools.count(1000)
         # OAuth web flow: registered clients, who is signed in at "github.com", codes and user tokens
         self.oauth_clients: dict[str, str] = {}

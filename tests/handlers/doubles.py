@@ -58,6 +58,7 @@ class FakeGitHub:
     required: dict[str, list[str]] = field(default_factory=dict)
     checks: dict[str, list[CommitCheck]] = field(default_factory=dict)
     required_calls: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # what a pull request or push changed
 
     async def create_reaction(self, repo: str, comment_id: int, content: Reaction) -> None:
         self.reactions.append((comment_id, content))
@@ -84,6 +85,12 @@ class FakeGitHub:
 
     async def list_commit_checks(self, repo: str, sha: str) -> list[CommitCheck]:
         return self.checks.get(sha, [])
+
+    async def list_pull_request_files(self, repo: str, number: int) -> list[str] | None:
+        return list(self.changed)
+
+    async def compare_files(self, repo: str, base: str, head: str) -> list[str] | None:
+        return list(self.changed)
 
 
 def context(

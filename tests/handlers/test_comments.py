@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select, update
+
 from handlers import default_router
 from handlers.router import dispatch
 from store.errors import TemporaryError
+from store.models import Project
 from tests.handlers.conftest import Harness
 from tests.handlers.doubles import FakeGitHub, context, payload, pr_comment, pull_request
 
@@ -206,3 +209,13 @@ async def test_a_failed_permission_lookup_reacts_once_and_replies_once_at_the_en
     assert all(r.temporary for r in results[:7]) and not results[-1].temporary
     assert "could not look up boss's permission" in results[-1].permanent["handlers.comments.on_comment"]
     assert [d.environment for d in await harness.deployments()] == ["pr-2"]
+
+
+async def test_commands_on_an_archived_repository_get_no_reaction_and_make_no_project(harness: Harness):
+    await opened(harness)
+    async with harness.sessions.begin() as session:
+        await session.execute(update(Project).values(archived_at=Project.created_at))
+    await harness.deliver("issue_comment", pr_comment("/status", login="octocat"))
+    assert harness.github.reactions == [] and harness.github.comments == []
+    async with harness.sessions() as session:
+        assert len((await session.scalars(select(Project))).all()) == 1

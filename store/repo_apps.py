@@ -1,0 +1,155 @@
+"""The projects of one repository: one per monorepo app (or the repository's only one)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store.models import Deployment, Environment, Project, utcnow
+
+
+async def app_names(sessions: async_sessionmaker[AsyncSession], repo: str) -> list[str]:
+    """The named apps (`apps:`) of the repository `owner/name` that are not archived, by name."""
+    async with sessions() as session:
+        found = await session.scalars(
+            select(Project.app)
+            .where(Project.full_name == repo, Project.app != "", Project.archived_at.is_(None))
+            .order_by(Project.app)
+        )
+        return list(found.all())
+
+
+async def sibling_ids(sessions: async_sessionmaker[AsyncSession], project_id: int) -> list[int]:
+    """The ids of every project of the same repository as `project_id`, itself included."""
+    async with sessions() as session:
+        repo = select(Project.full_name).where(Project.id == project_id).scalar_subquery()
+        found = await session.scalars(select(Project.id).where(Project.full_name == repo))
+        return list(found.all()) or [project_id]
+
+
+async def live_projects(sessions: async_sessionmaker[AsyncSession], repo: str) -> list[tuple[int, str]]:
+    """(id, app) of each project of the repository `owner/name` that is not archived, by app."""
+    async with sessions() as session:
+        found = await session.execute(
+            select(Project.id, Project.app)
+            .where(Project.full_name == repo, Project.archived_at.is_(None))
+            .order_by(Project.app)
+        )
+        return [(row[0], row[1]) for row in found.all()]
+
+
+async def deployment_app(
+    sessions: async_sessionmaker[AsyncSession], github_repo_id: int, deployment_id: int
+) -> str | None:
+    """The app whose project made deployment `deployment_id`, if a project of that repository did."""
+    async with sessions() as session:
+        return await session.scalar(
+            select(Project.app)
+            .join(Deployment, Deployment.project_id == Project.id)
+            .where(Deployment.id == deployment_id, Project.github_repo_id == github_repo_id)
+        )
+
+
+async def apps_reported_on(
+    sessions: async_sessionmaker[AsyncSession], github_repo_id: int, sha: str
+) -> list[str]:
+    """The apps of the repository with a deployment of `sha` that has a check run, by name."""
+    async with sessions() as session:
+        found = await session.scalars(
+            select(Project.app)
+            .join(Deployment, Deployment.project_id == Project.id)
+            .where(
+                Project.github_repo_id == github_repo_id,
+                Deployment.commit_sha == sha,
+                Deployment.check_run_id.is_not(None),
+            )
+            .distinct()
+            .order_by(Project.app)
+        )
+        return list(found.all())
+
+
+async def apps_with_environment(
+    sessions: async_sessionmaker[AsyncSession], github_repo_id: int, environment: str
+) -> list[str]:
+    """The apps of the repository that have seen a commit for `environment` (a PR's preview)."""
+    async with sessions() as session:
+        found = await session.scalars(
+            select(Project.app)
+            .join(Environment, Environment.project_id == Project.id)
+            .where(
+                Project.github_repo_id == github_repo_id,
+                Environment.name == environment,
+                Environment.head_sha.is_not(None),
+            )
+            .order_by(Project.app)
+        )
+        return list(found.all())
+
+
+async def archive_removed_apps(
+    sessions: async_sessionmaker[AsyncSession], github_repo_id: int, kept: Iterable[str]
+) -> list[str]:
+    """Archive the repository's projects whose app is not in `kept` (gone from `apps:`, or the
+    one-app project of a repository that now lists apps); returns the apps archived."""
+    async with sessions.begin() as session:
+        gone = list(
+            (
+                await session.scalars(
+                    select(Project.app).where(
+                        Project.github_repo_id == github_repo_id,
+                        Project.app.not_in(list(kept)),
+                        Project.archived_at.is_(None),
+                    )
+                )
+            ).all()
+        )
+        if gone:
+            await session.execute(
+                update(Project)
+                .where(Project.github_repo_id == github_repo_id, Project.app.in_(gone))
+                .values(archived_at=utcnow())
+            )
+        return sorted(gone)
+
+
+async def restore_listed_apps(
+    sessions: async_sessionmaker[AsyncSession], github_repo_id: int, listed: Iterable[str]
+) -> list[str]:
+    """Bring back the archived projects of apps `apps:` lists again, when the repository itself
+    is still deployed (some project of it is live); returns the apps restored."""
+    async with sessions.begin() as session:
+        live = await session.scalar(
+            select(Project.id).where(Project.github_repo_id == github_repo_id, Project.archived_at.is_(None))
+        )
+        if live is None:
+            return []
+        back = list(
+            (
+                await session.scalars(
+                    select(Project.app).where(
+                        Project.github_repo_id == github_repo_id,
+                        Project.app.in_(list(listed)),
+                        Project.archived_at.is_not(None),
+                    )
+                )
+            ).all()
+        )
+        if back:
+            await session.execute(
+                update(Project)
+                .where(Project.github_repo_id == github_repo_id, Project.app.in_(back))
+                .values(archived_at=None)
+            )
+        return sorted(back)
+
+
+async def all_archived(sessions: async_sessionmaker[AsyncSession], github_repo_id: int) -> bool:
+    """True when the repository has projects and every one of them is archived."""
+    async with sessions() as session:
+        found = (
+            await session.scalars(select(Project.archived_at).where(Project.github_repo_id == github_repo_id))
+        ).all()
+        return bool(found) and all(when is not None for when in found)
