@@ -63,21 +63,21 @@ async def repository_config(ctx: Context, project: ProjectRef) -> RepoConfig:
     defaults; a broken one is logged and gives the defaults too, and the deployment itself
     then fails naming the bad key.
     """
-    return await read_config(ctx, project.repo)
+    return await read_config(ctx, project.repo, project.default_branch)
 
 
-async def read_config(ctx: Context, repo: str) -> RepoConfig:
+async def read_config(ctx: Context, repo: str, branch: str | None = None) -> RepoConfig:
     """`autostack.yml` of `repo` (owner/name) on its default branch, as `repository_config`."""
-    found = await valid_config(ctx, repo)
+    found = await valid_config(ctx, repo, branch)
     return found if found is not None else RepoConfig()
 
 
-async def valid_config(ctx: Context, repo: str) -> RepoConfig | None:
+async def valid_config(ctx: Context, repo: str, branch: str | None = None) -> RepoConfig | None:
     """`autostack.yml` of `repo` on its default branch (the defaults when there is none); None
     when it is invalid or GitHub is out of reach, where the defaults would only be a guess."""
     if ctx.github is None:
         return None
-    files = await ctx.github.root_files(repo, _default_ref(ctx, repo))
+    files = await ctx.github.root_files(repo, branch or _default_ref(ctx, repo))
     filename = next((name for name in CONFIG_FILENAMES if name in files), None)
     if filename is None:
         return RepoConfig()

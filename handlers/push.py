@@ -51,7 +51,7 @@ async def on_push(ctx: Context) -> None:
         return
     repo = (ctx.repository or {}).get("full_name", "")
     default_branch = (ctx.repository or {}).get("default_branch")
-    found = await valid_config(ctx, repo)
+    found = await valid_config(ctx, repo, default_branch)
     if found is not None:
         await retire_removed_apps(ctx, found)
     config = found if found is not None else RepoConfig()
