@@ -239,6 +239,27 @@ def test_service_monitor_only_when_enabled_and_it_scrapes_the_web_service(defaul
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
 
 
+def test_worker_pods_serve_metrics_and_the_service_monitor_finds_them(full):
+    monitor = _find(full, "ServiceMonitor")["spec"]
+    [components] = [e["values"] for e in monitor["selector"]["matchExpressions"]]
+    scraped_ports = {e["port"] for e in monitor["endpoints"]}
+    for role in ("worker", "deploy-worker"):
+        [container] = _deployments(full)[role]["spec"]["template"]["spec"]["containers"]
+        assert container["ports"] == [{"name": "metrics", "containerPort": 9300, "protocol": "TCP"}]
+        env = _env(container)
+        assert env["AUTOSTACK_METRICS_PORT"] == "9300" and env["HOST"] == "0.0.0.0"
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+        service = _find(full, "Service", f"autostack-{role}-metrics")
+        assert monitor["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        assert service["metadata"]["labels"]["app.kubernetes.io/component"] in components
+        assert service["spec"]["selector"].items() <= container_labels(full, role).items()
+        assert service["spec"]["ports"][0]["name"] in scraped_ports
+
+
+def container_labels(objects, role: str) -> dict[str, str]:
+    return _deployments(objects)[role]["spec"]["template"]["metadata"]["labels"]
+
+
 def test_images_are_pinned_by_digest_when_given(default, full):
     images = {
         c["image"] for d in _deployments(full).values() for c in d["spec"]["template"]["spec"]["containers"]
