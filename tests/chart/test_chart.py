@@ -201,17 +201,22 @@ def test_service_account_has_the_irsa_role_and_the_rbac_of_docs(default, full):
 def test_disruption_budgets_cover_each_replicated_role(full):
     budgets = {o["metadata"]["name"]: o["spec"] for o in full if o["kind"] == "PodDisruptionBudget"}
     deployments = _deployments(full)
-    assert set(budgets) == {"autostack-web", "autostack-worker"}
+    assert set(budgets) == {"autostack-web", "autostack-worker", "autostack-deploy-worker"}
     for name, spec in budgets.items():
         role = name.removeprefix("autostack-")
         assert spec["selector"]["matchLabels"] == deployments[role]["spec"]["selector"]["matchLabels"]
         assert spec["minAvailable"] == 1
 
 
-def test_the_deploy_worker_is_replaced_not_rolled(default):
-    # a starting deploy worker fails every deployment in flight, so none may run beside another
+def test_deploy_workers_are_replicated_and_rolled_one_at_a_time(default):
+    # a starting deploy worker fails only deployments whose lease expired, so a new pod may start
+    # beside the old one (tests/test_many_processes.py runs two and restarts one mid-flight)
     deploy = _deployments(default)["deploy-worker"]["spec"]
-    assert (deploy["replicas"], deploy["strategy"]) == (1, {"type": "Recreate"})
+    assert deploy["replicas"] == 2
+    assert deploy["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
     assert _deployments(default)["worker"]["spec"]["replicas"] == 2
 
 
