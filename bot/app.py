@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,11 +19,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.github.api import GitHubApps
 from bot.intake.endpoint import Receive, Scope, Send, WebhookIntake
+from bot.metrics_scrape import refresh
 from bot.security_headers import SecurityHeaders
 from bot.services import Services
 from bot.web.auth import web_url_of
-from store.hook_redeliveries import reconciler_counts
-from store.models import Delivery
 
 log = logging.getLogger("autostack.app")
 PROBE_TIMEOUT = 2.0
@@ -69,8 +68,8 @@ def bearer_matches(authorization: str | None, token: str) -> bool:
 
 
 async def metrics(request: Request) -> Response:
-    """Prometheus text exposition, with queue depth and outbox size read now; behind
-    METRICS_TOKEN when it is set."""
+    """Prometheus text exposition, with the queue, database and budget figures read now
+    (bot.metrics_scrape); behind METRICS_TOKEN when it is set."""
     services: Services = request.app.state.services
     token = services.settings.metrics_token
     if token is not None and not bearer_matches(request.headers.get("authorization"), token):
@@ -79,14 +78,7 @@ async def metrics(request: Request) -> Response:
             status_code=401,
             headers={"www-authenticate": 'Bearer realm="metrics"'},
         )
-    with contextlib.suppress(RedisError, OSError, TimeoutError):
-        async with asyncio.timeout(PROBE_TIMEOUT):
-            services.metrics.queue_depth.set(await (await services.queue()).depth())
-    with contextlib.suppress(SQLAlchemyError, OSError, TimeoutError):
-        async with asyncio.timeout(PROBE_TIMEOUT), services.engine.connect() as conn:
-            pending = select(func.count()).select_from(Delivery).where(Delivery.state == "received")
-            services.metrics.outbox_pending.set(await conn.scalar(pending) or 0)
-            services.metrics.reconciler.counts = await reconciler_counts(conn)
+    await refresh(services)
     return PlainTextResponse(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
 

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from deployer.state import IN_PROGRESS, TERMINAL
 
 # GitHub's webhook events. The event header of an unsigned request is anybody's text: a label
 # per distinct value would let a flood of them grow /metrics (and memory) without bound.
@@ -129,6 +131,50 @@ class ReconcilerCounts(Collector):
         )
 
 
+class StoredGauges(Collector):
+    """Deployments by state and the cluster reconciler's actions, read from the database (the
+    same in every process) and the GitHub budget left, read from Redis, at each scrape."""
+
+    def __init__(self) -> None:
+        self.deployments: dict[str, int] = {}
+        self.cluster_actions: dict[str, int] = {}
+        self.budget: dict[int, dict[str, float]] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        by_state = GaugeMetricFamily(
+            "autostack_deployments",
+            "Deployments stored, by state (every process reports all).",
+            labels=["state"],
+        )
+        for state in sorted({*IN_PROGRESS, *TERMINAL, *self.deployments}):
+            by_state.add_metric([state], self.deployments.get(state, 0))
+        yield by_state
+        actions = CounterMetricFamily(
+            "autostack_cluster_reconciler_actions",
+            "Environments the cluster reconciler acted on: expired (idle previews), reclaimed (orphans).",
+            labels=["action"],
+        )
+        for action in ("expired", "reclaimed"):
+            actions.add_metric([action], self.cluster_actions.get(f"environment.{action}", 0))
+        yield actions
+        left = GaugeMetricFamily(
+            "autostack_github_budget_remaining",
+            "Content-creating GitHub calls left in the shared minute and hour windows, per installation.",
+            labels=["installation", "window"],
+        )
+        blocked = GaugeMetricFamily(
+            "autostack_github_blocked_seconds",
+            "Seconds an installation's GitHub calls stay held back by GitHub's last rate limit.",
+            labels=["installation"],
+        )
+        for installation, figures in sorted(self.budget.items()):
+            for window in ("minute", "hour"):
+                left.add_metric([str(installation), window], figures[window])
+            blocked.add_metric([str(installation)], figures["blocked"])
+        yield left
+        yield blocked
+
+
 class Metrics:
     """The counters, histograms and gauges `/metrics` serves."""
 
@@ -149,7 +195,29 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
         )
         self.queue_depth = Gauge(
-            "autostack_queue_depth", "Jobs waiting in the arq queue.", registry=self.registry
+            "autostack_queue_depth",
+            "Jobs in an arq queue (deliveries, deploys), deferred retries included.",
+            ["queue"],
+            registry=self.registry,
+        )
+        self.queue_oldest = Gauge(
+            "autostack_queue_oldest_seconds",
+            "Age of the oldest job due in an arq queue and not yet taken (0: none waiting).",
+            ["queue"],
+            registry=self.registry,
+        )
+        self.phase_seconds = Histogram(
+            "autostack_deployment_phase_seconds",
+            "Time deployments spent in each phase (source, detect, install, build, start, health, ...).",
+            ["phase"],
+            registry=self.registry,
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800),
+        )
+        self.deployments_finished = Counter(
+            "autostack_deployments_finished",
+            "Deployments this process ran to a terminal state, by state.",
+            ["state"],
+            registry=self.registry,
         )
         self.outbox_pending = Gauge(
             "autostack_outbox_pending",
@@ -158,6 +226,8 @@ class Metrics:
         )
         self.reconciler = ReconcilerCounts()
         self.registry.register(self.reconciler)
+        self.stored = StoredGauges()
+        self.registry.register(self.stored)
 
     def count_delivery(self, event: str | None, outcome: str) -> None:
         """Count one delivery by event and outcome (accepted, duplicate, rejected, unavailable)."""

@@ -17,6 +17,8 @@ from arq.worker import Worker
 from bot import deploy_service as api_deploy
 from bot.app import AutoStackApp
 from bot.http_limits import fit_open_file_limit, guarded_protocol
+from bot.metrics_server import with_metrics
+from bot.phase_timer import PhaseTimer
 from bot.reporter.hub import ReporterHub
 from bot.reporter.ledger import RedisLedger
 from bot.services import Services
@@ -99,6 +101,7 @@ async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
         lambda project_id: project_secrets(services.sessions, services.keyring, project_id),
         source_roots=(str(settings.data_dir),),
         ledger=RedisLedger(services.queue, DEPLOY_QUEUE),
+        observe=PhaseTimer(services.metrics.phase_seconds, services.metrics.deployments_finished).observe,
     )
     if settings.cluster is not None:  # the cluster keeps running its environments: nothing to restore
         from deployer.targets.kubernetes.options import make_target  # see kubernetes_options
@@ -276,7 +279,8 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     await _prepare_database(settings)
     services = Services.build(settings, settings.redis_url)
     try:
-        await _run_workers(services, {"delivery-worker": lambda: make_worker(services, burst=burst)})
+        workers = {"delivery-worker": lambda: make_worker(services, burst=burst)}
+        await with_metrics(services, lambda: _run_workers(services, workers))
     finally:
         await services.close()
 
@@ -288,7 +292,7 @@ async def run_relay(settings: Settings) -> None:
     await _prepare_database(settings)
     services = Services.build(settings, settings.redis_url)
     try:
-        await services.relay.run()
+        await with_metrics(services, services.relay.run)
     finally:
         await services.close()
 
@@ -311,8 +315,7 @@ async def run_deploy_worker(settings: Settings, *, burst: bool = False) -> None:
     services = Services.build(settings, settings.redis_url)
     try:
         async with deploy_runtime(services) as runtime:
-            await _run_workers(
-                services, {"deploy-worker": lambda: make_deploy_worker(services, runtime, burst=burst)}
-            )
+            workers = {"deploy-worker": lambda: make_deploy_worker(services, runtime, burst=burst)}
+            await with_metrics(services, lambda: _run_workers(services, workers))
     finally:
         await services.close()

@@ -92,6 +92,8 @@ class Settings:
     prometheus: PrometheusSettings | None = None
     http: HttpLimits = field(default_factory=HttpLimits)
     metrics_token: str | None = field(default=None, repr=False)
+    # where `autostack worker` and `relay` serve /metrics (0: nowhere); `serve` uses its own port
+    metrics_port: int = 0
     retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @property
@@ -188,6 +190,7 @@ class Settings:
             prometheus=prometheus_settings(env),
             http=http_limits(env),
             metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
+            metrics_port=int_value(env, "AUTOSTACK_METRICS_PORT", 0, low=0, high=65535),
             retention=retention_settings(env),
         )
         _require_extras(settings)

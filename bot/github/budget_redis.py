@@ -100,6 +100,24 @@ class RedisBudget:
         self._client()
         await self._block(keys=[self._keys(installation_id)[3]], args=[max(int(seconds * 1000), 1)])
 
+    async def remaining(self) -> dict[int, dict[str, float]]:
+        """Per installation with recent content calls: what is left of the minute and hour
+        windows, and the seconds GitHub's last limit still blocks it (for /metrics)."""
+        redis = self._client()
+        seconds, micros = await redis.time()
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        left: dict[int, dict[str, float]] = {}
+        windows = (("minute", 60_000, self.limits.per_minute), ("hour", 3_600_000, self.limits.per_hour))
+        async for raw in redis.scan_iter(match=f"{PREFIX}:*:hour", count=500):
+            installation = int(raw.decode().split(":")[2])
+            keys = self._keys(installation)
+            figures = {"blocked": max(0, int(await redis.pttl(keys[3]))) / 1000}
+            for (window, span, limit), key in zip(windows, keys[1:3], strict=True):
+                used = int(await redis.zcount(key, now_ms - span, "+inf"))
+                figures[window] = max(0, limit - used)
+            left[installation] = figures
+        return left
+
     async def close(self) -> None:
         """Drop the connection."""
         if self._redis is not None:

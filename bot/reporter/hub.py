@@ -36,8 +36,11 @@ class ReporterHub:
         secrets_of: SecretsOf,
         source_roots: tuple[str, ...] = (),
         ledger: Ledger | None = None,
+        observe: Callable[[DeployEvent], None] | None = None,
     ) -> None:
         self._sessions = sessions
+        # a watcher of every event besides GitHub (the phase timer of /metrics)
+        self._observe = observe
         # what GitHub was told, shared by every process when it is a RedisLedger
         self._ledger = ledger or MemoryLedger()
         self._github = github
@@ -82,6 +85,8 @@ class ReporterHub:
 
     async def emit(self, event: DeployEvent) -> None:
         """Route the event; never raises (reporters log GitHub trouble themselves)."""
+        if self._observe is not None:
+            self._observe(event)
         if isinstance(event, EnvironmentDestroyed):
             await self._project_reporter(await self._masker(event.project_id)).emit(event)
             return

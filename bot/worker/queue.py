@@ -164,6 +164,14 @@ class JobQueue:
         """How many jobs wait in the queue."""
         return int(await self.redis.zcard(default_queue_name))
 
+    async def backlog(self, queue: str) -> tuple[int, float]:
+        """`queue`'s job count and the age in seconds of its oldest job due now (0: none due)."""
+        now_ms = int(time.time() * 1000)
+        depth = int(await self.redis.zcard(queue))
+        # a job's score is when it is due: deferred retries wait for their time, not in the backlog
+        oldest = await self.redis.zrangebyscore(queue, "-inf", now_ms, start=0, num=1, withscores=True)
+        return depth, max(0.0, (now_ms - oldest[0][1]) / 1000) if oldest else 0.0
+
     async def ping(self) -> bool:
         """True when Redis answers."""
         return bool(await self.redis.ping())

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from arq import cron, func
+from arq.cron import CronJob
 from arq.worker import Worker
 
 from bot.domains.checks import DnsCheck
@@ -18,6 +19,16 @@ from bot.worker.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover, swe
 from bot.worker.queue import DEPLOY_QUEUE, redis_settings
 from bot.worker.redeliver import reconcile_deliveries
 from bot.worker.retries import DEPLOY_TRIES
+
+# how long a cron's result stays in Redis, refusing the tick to every other replica
+CRON_KEEP = 3600
+
+
+def once_per_tick(coroutine: Any, **when: Any) -> CronJob:
+    """arq's unique cron, run once per tick across replicas. arq refuses a tick's job id only
+    while its job or result is in Redis and keeps no cron result by default, so a replica whose
+    loop lagged would queue the tick again after another finished it; the result is kept."""
+    return cron(coroutine, unique=True, keep_result=CRON_KEEP, **when)
 
 
 def make_worker(
@@ -45,19 +56,17 @@ def make_worker(
         # unique: a scheduled run is queued under one job id, so it runs once across all workers
         cron_jobs=[
             # every 10 s: a dead worker's claim (15 s) is handed on within 30 s
-            cron(sweep_outbox, second=SWEEP_SECONDS, run_at_startup=False, unique=True),
+            once_per_tick(sweep_outbox, second=SWEEP_SECONDS, run_at_startup=False),
             # every minute, off the sweeper's seconds so the two do not start together
-            cron(check_domains, second=15, run_at_startup=False, unique=True),
+            once_per_tick(check_domains, second=15, run_at_startup=False),
             # each minute and at start; the reconciler's database lease keeps it to one run per
             # AUTOSTACK_REDELIVER_INTERVAL across workers. Burst workers (tests, one-off drains) skip it.
             *(
                 []
                 if burst
-                else [cron(reconcile_deliveries, second=45, run_at_startup=True, unique=True, timeout=900)]
+                else [once_per_tick(reconcile_deliveries, second=45, run_at_startup=True, timeout=900)]
             ),
-            cron(
-                "bot.archive.retention.retention_cron", minute=41, second=0, run_at_startup=False, unique=True
-            ),
+            once_per_tick("bot.archive.retention.retention_cron", minute=41, second=0, run_at_startup=False),
         ],
         redis_settings=redis_settings(services.redis_url),
         on_startup=on_startup,
@@ -105,9 +114,9 @@ def make_deploy_worker(
         # unique: one run per interval across however many deploy workers there are
         cron_jobs=[
             # off the delivery sweeper's seconds; an expired lease (15 s) is failed within 30 s
-            cron(sweep_deployments, second=set(range(5, 60, 10)), run_at_startup=False, unique=True),
+            once_per_tick(sweep_deployments, second=set(range(5, 60, 10)), run_at_startup=False),
             *(
-                [cron(reconcile_cluster, minute=set(range(0, 60, 10)), run_at_startup=False, unique=True)]
+                [once_per_tick(reconcile_cluster, minute=set(range(0, 60, 10)), run_at_startup=False)]
                 if services.settings.cluster is not None
                 else []
             ),

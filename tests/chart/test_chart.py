@@ -201,17 +201,22 @@ def test_service_account_has_the_irsa_role_and_the_rbac_of_docs(default, full):
 def test_disruption_budgets_cover_each_replicated_role(full):
     budgets = {o["metadata"]["name"]: o["spec"] for o in full if o["kind"] == "PodDisruptionBudget"}
     deployments = _deployments(full)
-    assert set(budgets) == {"autostack-web", "autostack-worker"}
+    assert set(budgets) == {"autostack-web", "autostack-worker", "autostack-deploy-worker"}
     for name, spec in budgets.items():
         role = name.removeprefix("autostack-")
         assert spec["selector"]["matchLabels"] == deployments[role]["spec"]["selector"]["matchLabels"]
         assert spec["minAvailable"] == 1
 
 
-def test_the_deploy_worker_is_replaced_not_rolled(default):
-    # a starting deploy worker fails every deployment in flight, so none may run beside another
+def test_deploy_workers_are_replicated_and_rolled_one_at_a_time(default):
+    # a starting deploy worker fails only deployments whose lease expired, so a new pod may start
+    # beside the old one (tests/test_many_processes.py runs two and restarts one mid-flight)
     deploy = _deployments(default)["deploy-worker"]["spec"]
-    assert (deploy["replicas"], deploy["strategy"]) == (1, {"type": "Recreate"})
+    assert deploy["replicas"] == 2
+    assert deploy["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
     assert _deployments(default)["worker"]["spec"]["replicas"] == 2
 
 
@@ -237,6 +242,27 @@ def test_service_monitor_only_when_enabled_and_it_scrapes_the_web_service(defaul
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     assert monitor["spec"]["endpoints"][0]["port"] == service["spec"]["ports"][0]["name"]
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+
+
+def test_worker_pods_serve_metrics_and_the_service_monitor_finds_them(full):
+    monitor = _find(full, "ServiceMonitor")["spec"]
+    [components] = [e["values"] for e in monitor["selector"]["matchExpressions"]]
+    scraped_ports = {e["port"] for e in monitor["endpoints"]}
+    for role in ("worker", "deploy-worker"):
+        [container] = _deployments(full)[role]["spec"]["template"]["spec"]["containers"]
+        assert container["ports"] == [{"name": "metrics", "containerPort": 9300, "protocol": "TCP"}]
+        env = _env(container)
+        assert env["AUTOSTACK_METRICS_PORT"] == "9300" and env["HOST"] == "0.0.0.0"
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+        service = _find(full, "Service", f"autostack-{role}-metrics")
+        assert monitor["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        assert service["metadata"]["labels"]["app.kubernetes.io/component"] in components
+        assert service["spec"]["selector"].items() <= container_labels(full, role).items()
+        assert service["spec"]["ports"][0]["name"] in scraped_ports
+
+
+def container_labels(objects, role: str) -> dict[str, str]:
+    return _deployments(objects)[role]["spec"]["template"]["metadata"]["labels"]
 
 
 def test_images_are_pinned_by_digest_when_given(default, full):

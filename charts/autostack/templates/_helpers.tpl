@@ -156,12 +156,47 @@ spec:
           image: {{ include "autostack.image" $root }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           args: {{ toJson .args }}
+          ports:
+            - name: metrics
+              containerPort: {{ $root.Values.metrics.port }}
+              protocol: TCP
           {{- include "autostack.env" $root | nindent 10 }}
+            # /metrics, /healthz and /readyz of a process without a web page (bot/metrics_server.py)
+            - name: HOST
+              value: "0.0.0.0"
+            - name: AUTOSTACK_METRICS_PORT
+              value: {{ $root.Values.metrics.port | quote }}
+          livenessProbe:
+            httpGet: {path: /healthz, port: metrics}
+            periodSeconds: 10
+            timeoutSeconds: 3
+          readinessProbe:
+            httpGet: {path: /readyz, port: metrics}
+            periodSeconds: 10
+            timeoutSeconds: 3
           securityContext:
             {{- toYaml $root.Values.securityContext | nindent 12 }}
           resources:
             {{- toYaml .values.resources | nindent 12 }}
           {{- include "autostack.volumeMounts" $root | nindent 10 }}
+---
+# headless: only for the ServiceMonitor to find the role's pods by their metrics port
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "autostack.fullname" $root }}-{{ .role }}-metrics
+  labels:
+    {{- include "autostack.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: {{ .role }}
+spec:
+  clusterIP: None
+  selector:
+    {{- include "autostack.selectorLabels" . | nindent 4 }}
+  ports:
+    - name: metrics
+      port: {{ $root.Values.metrics.port }}
+      targetPort: metrics
+      protocol: TCP
 {{- end }}
 
 {{/* A PodDisruptionBudget for one role when enabled and more than one replica can run. */}}
