@@ -51,6 +51,8 @@ OUTAGE_RETRY_FOR = timedelta(minutes=15)
 # arq's own limit stays out of the way: MAX_TRIES, MAX_CLAIMS and OUTAGE_RETRY_FOR decide
 ARQ_MAX_TRIES = 100_000
 SWEEP_SECONDS = set(range(0, 60, 10))
+# the worker context's key for how long arq locks a job it started (its in-progress key)
+IN_PROGRESS_MS = "in_progress_ms"
 
 
 def retry_delay(attempt: int, retry_after: float | None = None) -> float:
@@ -267,10 +269,19 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     services: Services = ctx["services"]
     queue: JobQueue = await services.queue()
     sweep: OutboxSweep = ctx["outbox_sweep"]
-    added = await queue.enqueue_missing(await sweep.next_page())
-    resumed = await queue.enqueue_resumes(
-        await expired_delivery_claims(services.sessions, legacy_after=timedelta(seconds=JOB_TIMEOUT + 60))
+    page = await sweep.next_page()
+    added = await queue.enqueue_missing(page)
+    # a worker killed after it took a job but before its claim leaves an unclaimed delivery
+    # whose job arq holds for the whole job timeout: resumed like an expired claim
+    stalled = await queue.stalled_jobs(
+        page,
+        locked_ms=ctx.get(IN_PROGRESS_MS, (JOB_TIMEOUT + 10) * 1000),
+        older_than_ms=int(LEASE.total_seconds() * 1000),
     )
+    expired = await expired_delivery_claims(
+        services.sessions, legacy_after=timedelta(seconds=JOB_TIMEOUT + 60)
+    )
+    resumed = await queue.enqueue_resumes([(d, 0) for d in stalled] + expired)
     if added or resumed:
         log.info("sweeper queued %d deliveries left behind and resumed %d", added, resumed)
     return added + resumed
@@ -311,7 +322,7 @@ def make_worker(
         # deliveries stranded while no worker ran are queued before new work starts
         await sweep_outbox(ctx)
 
-    return Worker(
+    worker = Worker(
         functions=[handle_delivery],
         # unique: a scheduled run is queued under one job id, so it runs once across all workers
         cron_jobs=[
@@ -336,8 +347,9 @@ def make_worker(
         max_tries=ARQ_MAX_TRIES,
         poll_delay=poll_delay,
         keep_result=3600,
-        ctx={},
     )
+    worker.ctx[IN_PROGRESS_MS] = int(worker.in_progress_timeout_s * 1000)
+    return worker
 
 
 async def reconcile_cluster(ctx: dict[str, Any]) -> int:
