@@ -36,6 +36,8 @@ def free_ports(count: int) -> list[int]:
         socks: list[socket.socket] = []
         while len(socks) < count:
             sock = stack.enter_context(socket.socket())
+            if int(low) and not candidates:
+                raise RuntimeError(f"no {count} free ports in TEST_PORT_RANGE={low}-{high}")
             try:
                 sock.bind(("127.0.0.1", candidates.pop() if candidates else 0))
             except OSError:
