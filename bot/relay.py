@@ -35,6 +35,9 @@ RETRY_LIMIT = 100_000
 # used again at most RECONNECT_MAX seconds after it is back
 RECONNECT_MIN = 0.25
 RECONNECT_MAX = 1.0
+# between the pages of one sweep pass: at most 4,000 rows a second, each page a query and a
+# Lua call in the intake's event loop
+PAGE_PAUSE = 0.25
 
 
 class OutboxSweep:
@@ -144,9 +147,10 @@ class Relay:
                     await (await self._ensure_queue()).enqueue_missing(stale)
                     self._sweeping = not self._sweep.done
                     if self._sweeping:
-                        # one pass goes through the whole backlog at once (after an outage,
-                        # at start), not a page per sweep interval
-                        next_sweep = loop.time()
+                        # one pass goes through the whole backlog soon (after an outage, at
+                        # start), not a page per sweep interval; the pause between pages keeps
+                        # a large backlog's pass from starving the intake in the same loop
+                        next_sweep = loop.time() + PAGE_PAUSE
                 if relayed:
                     # under load, gather what commits meanwhile: one Lua call then carries a few
                     # dozen deliveries instead of one commit's worth
