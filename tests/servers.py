@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import random
 import shutil
 import signal
 import socket
@@ -27,11 +28,21 @@ def free_port() -> int:
 
 
 def free_ports(count: int) -> list[int]:
-    """Distinct free TCP ports: all are held open until all are chosen, so none repeats."""
+    """Distinct free TCP ports: all are held open until all are chosen, so none repeats.
+    TEST_PORT_RANGE (`22000-22999`) keeps them in a range, for a machine shared by several runs."""
+    low, _, high = os.environ.get("TEST_PORT_RANGE", "0-0").partition("-")
+    candidates = random.sample(range(int(low), int(high) + 1), int(high) - int(low) + 1) if int(low) else []
     with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
+        socks: list[socket.socket] = []
+        while len(socks) < count:
+            sock = stack.enter_context(socket.socket())
+            if int(low) and not candidates:
+                raise RuntimeError(f"no {count} free ports in TEST_PORT_RANGE={low}-{high}")
+            try:
+                sock.bind(("127.0.0.1", candidates.pop() if candidates else 0))
+            except OSError:
+                continue
+            socks.append(sock)
         return [sock.getsockname()[1] for sock in socks]
 
 

@@ -6,10 +6,11 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.intake.relay import OutboxSweep
-from bot.worker.crons import sweep_outbox
+from bot.worker.crons import IN_PROGRESS_MS, sweep_outbox
 from bot.worker.deliveries import process_delivery
 from bot.worker.deploy_jobs import DeployRuntime
 from bot.worker.workers import make_deploy_worker, make_worker
@@ -85,6 +86,39 @@ async def test_the_sweeper_resumes_a_dead_jobs_delivery_under_a_fresh_job_id(bac
             await worker.close()
     assert runs == [delivery_id]
     assert row.attempts == 2
+
+
+@pytest.mark.parametrize(("locked_for", "resumed"), [(20.0, True), (2.0, False)])
+async def test_the_sweeper_resumes_a_job_whose_worker_died_before_it_claimed_the_delivery(
+    backend, tmp_path, locked_for, resumed
+):
+    runs: list[str] = []
+    delivery_id = str(uuid.uuid4())
+    async with running(backend.settings(tmp_path), _recording_router(runs), relay=False) as h:
+        await _stored_push(h, delivery_id)
+        queue = await h.services.queue()
+        # a worker took the job (arq's 610 s in-progress lock) and died before claiming: the
+        # delivery is still "received", its job queued and locked
+        await queue.enqueue_deliveries([delivery_id])
+        await queue.redis.set(f"arq:in-progress:{delivery_id}", b"1", px=int((610 - locked_for) * 1000))
+        ctx = {
+            "services": h.services,
+            "outbox_sweep": OutboxSweep(h.services.engine, received_for=timedelta(0)),
+            IN_PROGRESS_MS: 610_000,
+        }
+        # locked for longer than a claim's lease: dead; locked a moment ago: a live worker's
+        assert await sweep_outbox(ctx) == (1 if resumed else 0)
+        assert bool(await queue.redis.exists(f"arq:job:{delivery_id}~0")) is resumed
+        if resumed:
+            worker = make_worker(h.services, handle_signals=False, poll_delay=0.05)
+            main = asyncio.create_task(worker.main())
+            try:
+                row = await h.wait_for_state(delivery_id, "done")
+            finally:
+                main.cancel()
+                await worker.close()
+            assert row.attempts == 1
+    assert runs == ([delivery_id] if resumed else [])
 
 
 async def test_the_sweeper_requeues_a_delivery_whose_job_failed_on_an_outage(backend, tmp_path):

@@ -10,11 +10,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.intake import relay as relay_module
+from bot.intake.endpoint import relay as relay_module
 from bot.intake.relay import OutboxSweep, Relay
 from bot.services import Services
+from bot.settings import Settings
 from bot.worker.queue import JobQueue
+from store.migrate import upgrade
 from store.models import Delivery, utcnow
+from tests.servers import RedisServer
 
 
 async def _received(services: Services, count: int, age: timedelta) -> list[str]:
@@ -103,3 +106,46 @@ async def test_an_idle_relay_waits_without_spinning(sqlite_backend, tmp_path):
             await task
         await relay.close()
         await services.close()
+
+
+async def test_after_a_redis_outage_the_relay_queues_the_whole_backlog_within_seconds(
+    pg_admin_url, fresh_postgres_url, tmp_path, monkeypatch
+):
+    # the jobs of these deliveries were lost with Redis's data; the sweep used to take one page
+    # per sweep interval (5 s), so three pages took over 10 s after Redis came back
+    monkeypatch.setattr(relay_module, "SWEEP_BATCH", 10)
+    upgrade(fresh_postgres_url)
+    redis_server = RedisServer().start()
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=fresh_postgres_url,
+        redis_url=redis_server.url,
+        webhook_secrets=("unused",),
+        secret_keys=("unused",),
+    )
+    services = Services.build(settings, redis_server.url)
+    relay = Relay(services.engine, lambda: JobQueue.connect(redis_server.url))
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)  # the start-up sweep found nothing
+        redis_server.stop()
+        lost = await _received(services, 25, timedelta(seconds=10))
+        fresh = await _received(services, 3, timedelta(0))
+        relay.notify(fresh)  # committed while Redis is away
+        await asyncio.sleep(3)
+        redis_server.start()
+        back = time.monotonic()
+        queue = await JobQueue.connect(redis_server.url)
+        while await queue.depth() < len(lost) + len(fresh) and time.monotonic() - back < 10:
+            await asyncio.sleep(0.05)
+        took = time.monotonic() - back
+        assert await queue.depth() == len(lost) + len(fresh)
+        await queue.close()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await relay.close()
+        await services.close()
+        redis_server.stop()
+    assert took < 2.5, f"{took:.1f} s from Redis's return until every delivery was queued"

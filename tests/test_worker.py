@@ -214,10 +214,15 @@ WORKER_SCRIPT = textwrap.dedent(
         settings = Settings(data_dir=Path("."), database_url=sys.argv[1], redis_url=sys.argv[2],
                             webhook_secrets=("x",), secret_keys=("k",))
         services = Services.build(settings, sys.argv[2], router)
-        # arq's worker binds to the loop running when it is made, so make it inside one
-        worker = make_worker(services, burst=True, job_timeout=2, poll_delay=0.1)
+        # arq's worker binds to the loop running when it is made, so make it inside one; a
+        # long-running worker with the real job timeout, as `autostack worker` runs: the killed
+        # job comes back through its expired claim, not through arq's in-progress lock
+        worker = make_worker(services, poll_delay=0.1)
         try:
-            await worker.main()
+            # async_run, not main: arq's SIGTERM handler stops the task it starts
+            await worker.async_run()
+        except asyncio.CancelledError:
+            pass
         finally:
             await worker.close()
             await services.close()
@@ -237,17 +242,22 @@ async def test_worker_killed_mid_job_the_job_runs_again(backend, tmp_path):
         env = {**os.environ, "PYTHONPATH": os.getcwd()}
         args = [sys.executable, "-c", WORKER_SCRIPT, backend.database_url, backend.redis_url, str(marker)]
         doomed = subprocess.Popen([*args, "hang"], env=env)
-        async with asyncio.timeout(30):
-            while not marker.exists():
-                await asyncio.sleep(0.1)
-        doomed.send_signal(signal.SIGKILL)
-        doomed.wait()
+        try:
+            async with asyncio.timeout(60):
+                while not marker.exists():
+                    await asyncio.sleep(0.1)
+        finally:
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait()
         assert (await h.wait_for_state(delivery_id, "processing")).attempts == 1
-        # arq lets another worker take the job once the dead one's in-progress lock expires
-        survivor = await asyncio.create_subprocess_exec(*args, "finish", env=env)
-        async with asyncio.timeout(60):
+        # the dead job's claim expires (15 s) and the survivor's sweep (every 10 s) resumes it;
+        # arq's own in-progress lock would hold the job for its 10-minute timeout
+        survivor = subprocess.Popen([*args, "finish"], env=env)
+        try:
             row = await h.wait_for_state(delivery_id, "done", timeout=60)
-            await survivor.wait()
+        finally:
+            survivor.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(survivor.wait, 30)
         assert len(await h.deliveries()) == 1
     assert marker.read_text() == "finished"
     assert row.attempts == 2

@@ -52,7 +52,7 @@ target_cmd() {
   echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); node $(node --version); $("${VENV:-$HERE/.venv}/bin/python" --version 2>&1); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 } | tee "$out/runs.txt"
 
-port_base=3300
+port_base="${BENCH_PORT_BASE:-3300}"
 for r in $(seq 1 "$rounds"); do
   i=0
   for t in $targets; do

@@ -31,6 +31,13 @@ log = logging.getLogger("autostack.relay")
 
 SWEEP_BATCH = 1000
 RETRY_LIMIT = 100_000
+# the relay's retries while Redis is down: each costs one refused connection, and Redis is
+# used again at most RECONNECT_MAX seconds after it is back
+RECONNECT_MIN = 0.25
+RECONNECT_MAX = 1.0
+# between the pages of one sweep pass: at most 4,000 rows a second, each page a query and a
+# Lua call in the intake's event loop
+PAGE_PAUSE = 0.25
 
 
 class OutboxSweep:
@@ -103,6 +110,9 @@ class Relay:
         self._pause = pause
         self._sweep = OutboxSweep(engine, received_for=received_for)
         self._sweeping = True
+        # Redis failed the relay and no sweep has gone through since: retry on the backoff
+        self._down = False
+        self._backoff = RECONNECT_MIN
         self._ids: set[str] = set()
         self._wake = asyncio.Event()
 
@@ -116,36 +126,58 @@ class Relay:
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
         while True:
-            # between sweeps only a notification wakes it
+            # between sweeps only a notification wakes it; while Redis is down only the retry
+            # time does (a commit's notification would only fail again)
             timeout = max(0.0, next_sweep - loop.time()) if self._sweeping else None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            if self._down:
+                await asyncio.sleep(timeout or 0.0)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()
             ids, self._ids = self._ids, set()
+            relayed = bool(ids)
             try:
+                if ids:
+                    await (await self._ensure_queue()).enqueue_deliveries(sorted(ids))
+                    ids = set()
                 if self._sweeping and loop.time() >= next_sweep:
                     next_sweep = loop.time() + self._sweep_every
                     stale = await self._sweep.next_page()
                     await (await self._ensure_queue()).enqueue_missing(stale)
                     self._sweeping = not self._sweep.done
-                if ids:
-                    await (await self._ensure_queue()).enqueue_deliveries(sorted(ids))
+                    if self._sweeping:
+                        # one pass goes through the whole backlog soon (after an outage, at
+                        # start), not a page per sweep interval; the pause between pages keeps
+                        # a large backlog's pass from starving the intake in the same loop
+                        next_sweep = loop.time() + PAGE_PAUSE
+                if relayed:
                     # under load, gather what commits meanwhile: one Lua call then carries a few
                     # dozen deliveries instead of one commit's worth
                     await asyncio.sleep(self._pause)
+                if not self._sweeping:
+                    self._down, self._backoff = False, RECONNECT_MIN
                 self._health.up("relay")
             except (RedisError, OSError) as exc:
                 self._health.down("relay", exc)
                 # the rows stay "received"; the sweep picks them up once Redis answers again
                 log.warning("queue unreachable, %d deliveries wait in the outbox: %s", len(ids), exc)
-                self._sweeping = True
-                if len(self._ids) + len(ids) <= RETRY_LIMIT:
-                    # tried again at the next sweep time; past the limit only the sweep finds them
-                    self._ids.update(ids)
+                self._keep(ids)
+                self._sweeping, self._down = True, True
+                # retried soon (Redis is back within the backoff), then the sweep re-queues
+                # what Redis lost meanwhile
+                next_sweep = loop.time() + self._backoff
+                self._backoff = min(self._backoff * 2, RECONNECT_MAX)
                 await self._drop_queue()
             except SQLAlchemyError as exc:
                 self._health.down("relay", exc)
+                self._keep(ids)
                 log.warning("database unreachable while sweeping: %s", exc.__class__.__name__)
+
+    def _keep(self, ids: set[str]) -> None:
+        """Try these ids again next time; past RETRY_LIMIT only the sweep finds them."""
+        if len(self._ids) + len(ids) <= RETRY_LIMIT:
+            self._ids.update(ids)
 
     async def _ensure_queue(self) -> JobQueue:
         if self._queue is None:

@@ -15,9 +15,11 @@ from bot.worker.queue import JobQueue
 from deployer.events import EnvironmentDestroyed
 from deployer.expiry import expire_idle_previews
 from store.activity import record_environment_activity
-from store.leases import expired_delivery_claims
+from store.leases import LEASE, expired_delivery_claims
 
 log = logging.getLogger("autostack.worker")
+# the worker context's key for how long arq locks a job it started (its in-progress key)
+IN_PROGRESS_MS = "in_progress_ms"
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
@@ -26,10 +28,19 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     services: Services = ctx["services"]
     queue: JobQueue = await services.queue()
     sweep: OutboxSweep = ctx["outbox_sweep"]
-    added = await queue.enqueue_missing(await sweep.next_page())
-    resumed = await queue.enqueue_resumes(
-        await expired_delivery_claims(services.sessions, legacy_after=timedelta(seconds=JOB_TIMEOUT + 60))
+    page = await sweep.next_page()
+    added = await queue.enqueue_missing(page)
+    # a worker killed after it took a job but before its claim leaves an unclaimed delivery
+    # whose job arq holds for the whole job timeout: resumed like an expired claim
+    stalled = await queue.stalled_jobs(
+        page,
+        locked_ms=ctx.get(IN_PROGRESS_MS, (JOB_TIMEOUT + 10) * 1000),
+        older_than_ms=int(LEASE.total_seconds() * 1000),
     )
+    expired = await expired_delivery_claims(
+        services.sessions, legacy_after=timedelta(seconds=JOB_TIMEOUT + 60)
+    )
+    resumed = await queue.enqueue_resumes([(d, 0) for d in stalled] + expired)
     if added or resumed:
         log.info("sweeper queued %d deliveries left behind and resumed %d", added, resumed)
     return added + resumed

@@ -15,7 +15,8 @@ from arq.worker import Worker
 log = logging.getLogger("autostack.loops")
 
 MIN_BACKOFF = 0.5
-MAX_BACKOFF = 5.0
+# a restart attempt costs one refused connection; Redis back means work again within this
+MAX_BACKOFF = 2.0
 
 
 class LoopHealth:

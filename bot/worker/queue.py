@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix, result_key_prefix
+from arq.constants import (
+    default_queue_name,
+    expires_extra_ms,
+    in_progress_key_prefix,
+    job_key_prefix,
+    result_key_prefix,
+)
 from arq.jobs import serialize_job
 
 from handlers.jobs import RELEASE_DEPLOYMENT, REPORT_CHECKS
@@ -71,6 +77,21 @@ end
 return missing
 """
 
+# Which of these delivery ids have a job that a worker started (arq's in-progress key) longer
+# ago than the threshold: the sweep asks only about deliveries nobody claimed, so that worker
+# died between taking the job and claiming the delivery, and arq would hold the job for its
+# whole timeout. The key's age is its lock time less its remaining time to live.
+_STALLED = """
+local stalled = {}
+for i = 3, #ARGV do
+  local ttl = redis.call('PTTL', ARGV[1] .. ARGV[i])
+  if ttl > 0 and ttl < tonumber(ARGV[2]) then
+    stalled[#stalled + 1] = ARGV[i]
+  end
+end
+return stalled
+"""
+
 # Queue jobs the sweep found missing: like _ENQUEUE_MANY, but a stale result key is deleted
 # rather than honoured (arq refuses a job id whose result it still keeps).
 _REQUEUE = """
@@ -98,7 +119,9 @@ def redis_settings(url: str) -> RedisSettings:
     """arq's connection settings for a redis://, rediss:// or unix:// URL."""
     settings = RedisSettings.from_dsn(url)
     settings.conn_timeout = 2
-    settings.conn_retries = 1
+    # no retries inside a connect: each caller (the supervised workers, the relay) retries on
+    # its own short backoff, and arq's 1 s between attempts delayed recovery by that much
+    settings.conn_retries = 0
     return settings
 
 
@@ -110,6 +133,7 @@ class JobQueue:
         self._enqueue_many = redis.register_script(_ENQUEUE_MANY)
         self._unqueued = redis.register_script(_UNQUEUED)
         self._requeue = redis.register_script(_REQUEUE)
+        self._stalled = redis.register_script(_STALLED)
 
     @classmethod
     async def connect(cls, url: str) -> JobQueue:
@@ -138,6 +162,15 @@ class JobQueue:
         missing = await self._unqueued(args=[job_key_prefix, *delivery_ids])
         ids = [m.decode() if isinstance(m, bytes) else m for m in missing]
         return await self._requeue_jobs(default_queue_name, [(i, HANDLE_DELIVERY, (i,)) for i in ids])
+
+    async def stalled_jobs(self, delivery_ids: list[str], *, locked_ms: int, older_than_ms: int) -> list[str]:
+        """The deliveries among these (all unclaimed) whose job a worker started over
+        `older_than_ms` ago, under arq's in-progress lock of `locked_ms`."""
+        if not delivery_ids:
+            return []
+        threshold = locked_ms - older_than_ms
+        stalled = await self._stalled(args=[in_progress_key_prefix, threshold, *delivery_ids])
+        return [s.decode() if isinstance(s, bytes) else s for s in stalled]
 
     async def enqueue_resumes(self, claims: list[tuple[str, int]]) -> int:
         """Queue a fresh `handle_delivery` job per (delivery id, attempts) whose claim expired;

@@ -13,7 +13,7 @@ from arq.worker import Worker
 from bot.domains.checks import DnsCheck
 from bot.intake.relay import OutboxSweep
 from bot.services import Services
-from bot.worker.crons import check_domains, reconcile_cluster, sweep_outbox
+from bot.worker.crons import IN_PROGRESS_MS, check_domains, reconcile_cluster, sweep_outbox
 from bot.worker.deliveries import ARQ_MAX_TRIES, DEPLOY_TIMEOUT, JOB_TIMEOUT, SWEEP_SECONDS, handle_delivery
 from bot.worker.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover, sweep_deployments
 from bot.worker.queue import DEPLOY_QUEUE, redis_settings
@@ -51,7 +51,7 @@ def make_worker(
         # deliveries stranded while no worker ran are queued before new work starts
         await sweep_outbox(ctx)
 
-    return Worker(
+    worker = Worker(
         functions=[handle_delivery],
         # unique: a scheduled run is queued under one job id, so it runs once across all workers
         cron_jobs=[
@@ -76,8 +76,9 @@ def make_worker(
         max_tries=ARQ_MAX_TRIES,
         poll_delay=poll_delay,
         keep_result=3600,
-        ctx={},
     )
+    worker.ctx[IN_PROGRESS_MS] = int(worker.in_progress_timeout_s * 1000)
+    return worker
 
 
 def make_deploy_worker(

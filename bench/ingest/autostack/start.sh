@@ -13,5 +13,5 @@ VENV="${VENV:-$HERE/../../../.venv}"
 data="$(mktemp -d /tmp/autostack-bench-data-XXXXXX)"
 export DATABASE_URL="$BENCH_DATABASE_URL" REDIS_URL="$BENCH_REDIS_URL"
 export HOST=127.0.0.1 PORT LOG_LEVEL=warning SECRET_KEY=bench-secret-key
-export AUTOSTACK_DATA_DIR="$data" ROUTER_PORT=$((PORT + 3000))
+export AUTOSTACK_DATA_DIR="$data" ROUTER_PORT=$((PORT + ${BENCH_ROUTER_OFFSET:-3000}))
 exec "$VENV/bin/autostack" serve

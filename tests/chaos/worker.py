@@ -1,13 +1,17 @@
-"""A delivery worker for the chaos tests: `python -m tests.chaos_worker DATABASE_URL REDIS_URL
-EFFECTS`. Its push handler appends the delivery id to EFFECTS, one line per run, so a test can
-count how often each delivery was handled."""
+"""`autostack worker` for the chaos tests: `python -m tests.chaos.worker DATABASE_URL REDIS_URL
+EFFECTS`. The real delivery worker under its supervisor; its push handler appends
+"<delivery id> <pid> <unix time>" to EFFECTS, one line per run, so a test can count how often,
+by which process and when each delivery was handled."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import time
 from pathlib import Path
 
+from bot.logs import configure
 from bot.services import Services
 from bot.settings import Settings
 from bot.worker.loops import supervise
@@ -21,8 +25,13 @@ async def main(database_url: str, redis_url: str, effects: Path) -> None:
 
     @router.on("push")
     async def record(ctx: Context) -> None:
-        with effects.open("a") as out:
-            out.write(ctx.delivery_id + "\n")
+        # one write per line, unbuffered: a kill -9 leaves whole lines only
+        line = f"{ctx.delivery_id} {os.getpid()} {time.time():.3f}\n".encode()
+        fd = os.open(effects, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
 
     settings = Settings(
         data_dir=effects.parent,
@@ -43,4 +52,5 @@ async def main(database_url: str, redis_url: str, effects: Path) -> None:
 
 
 if __name__ == "__main__":
+    configure("warning")
     asyncio.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3])))
