@@ -1,6 +1,7 @@
 """A live environment's pod, played into CrashLoopBackOff and back by patching its status on a
 real API server: the pod watch stores the environment as crashed, with the previous
-container's last lines (kwok serves them), and as live again once the pod is ready."""
+container's last lines (kwok serves them), and as live again once the pod is ready; the deploy
+worker process runs that watch."""
 
 from __future__ import annotations
 
@@ -16,9 +17,13 @@ from deployer.live_state import LiveStates
 from deployer.targets.kubernetes.pod_watch import watch_target
 from deployer.targets.kubernetes.render import namespace_for
 from store import app_states
+from store.db import create_engine, sessionmaker
+from store.migrate import upgrade
 from store.models import Deployment, Environment, Project
-from tests.kubernetes.cluster.conftest import image, wait_for_pod
+from tests.conftest import _fresh_postgres_database
+from tests.kubernetes.cluster.conftest import KUBECONFIG, image, wait_for_pod
 from tests.kubernetes.conftest import STYLE
+from tests.processes import autostack_env, running
 
 
 class Sink:
@@ -70,15 +75,41 @@ async def _stored(sessions, project_id: int, state: str, seconds: float = 30) ->
     raise AssertionError(f"production never became {state}: {status}")
 
 
-async def test_a_pod_patched_into_crash_loop_makes_the_environment_crashed(
-    sessions, target, deployer, registry, project
-):
+def _crash_loop(ref: str, at: datetime) -> dict[str, Any]:
+    stamp = at.isoformat().replace("+00:00", "Z")
+    return {
+        "image": ref,
+        "restartCount": 3,
+        "started": False,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed"}},
+        "lastState": {
+            "terminated": {"exitCode": 1, "reason": "Error", "startedAt": stamp, "finishedAt": stamp}
+        },
+    }
+
+
+async def _patch(
+    api: client.ApiClient, namespace: str, pod: str, ready: bool, container: dict[str, Any]
+) -> None:
+    core = client.CoreV1Api(api)
+    await asyncio.to_thread(core.patch_namespaced_pod_status, pod, namespace, _status(ready, container))
+
+
+async def _deployed(sessions, target, deployer, registry, project) -> tuple[int, int, str, str]:
+    """A live production of `project`: its ids, image and the name of its pod."""
     project_id, deployment_id = await _live_environment(sessions, project)
     good = image(registry, project, 1)
     await deployer.deploy(project, "production", deployment_id, good)
     namespace = namespace_for(project, STYLE)
     pod = await wait_for_pod(target.cluster.api, namespace, f"autostack.dev/deployment={deployment_id}")
-    core = client.CoreV1Api(target.cluster.api)
+    return project_id, deployment_id, good, pod.metadata.name
+
+
+async def test_a_pod_patched_into_crash_loop_makes_the_environment_crashed(
+    sessions, target, deployer, registry, project
+):
+    project_id, deployment_id, good, pod = await _deployed(sessions, target, deployer, registry, project)
+    namespace = namespace_for(project, STYLE)
     sink = Sink()
     watcher = watch_target(target, sessions, LiveStates(sessions, sink).changed)
     watcher.resync = 0.5
@@ -87,27 +118,11 @@ async def test_a_pod_patched_into_crash_loop_makes_the_environment_crashed(
         await asyncio.sleep(1)  # listed and watching: a live app is no news
         assert sink.events == []
         crashed_at = datetime.now(UTC).replace(microsecond=0)
-        loop = {
-            "image": good,
-            "restartCount": 3,
-            "started": False,
-            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed"}},
-            "lastState": {
-                "terminated": {
-                    "exitCode": 1,
-                    "reason": "Error",
-                    "startedAt": crashed_at.isoformat().replace("+00:00", "Z"),
-                    "finishedAt": crashed_at.isoformat().replace("+00:00", "Z"),
-                }
-            },
-        }
-        await asyncio.to_thread(
-            core.patch_namespaced_pod_status, pod.metadata.name, namespace, _status(False, loop)
-        )
+        await _patch(target.cluster.api, namespace, pod, False, _crash_loop(good, crashed_at))
 
         crashed = await _stored(sessions, project_id, CRASHED)
         assert crashed.reason == (
-            f"pod {pod.metadata.name}: the app exited with code 1 and keeps crashing (CrashLoopBackOff, 3 restarts)"
+            f"pod {pod}: the app exited with code 1 and keeps crashing (CrashLoopBackOff, 3 restarts)"
         )
         assert crashed.since == crashed_at
         assert crashed.last_lines[-1] == "KeyError: 'DATABASE_URL'"  # the previous container's log
@@ -118,9 +133,7 @@ async def test_a_pod_patched_into_crash_loop_makes_the_environment_crashed(
             "started": True,
             "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}},
         }
-        await asyncio.to_thread(
-            core.patch_namespaced_pod_status, pod.metadata.name, namespace, _status(True, ready)
-        )
+        await _patch(target.cluster.api, namespace, pod, True, ready)
         await _stored(sessions, project_id, LIVE)
     finally:
         running.cancel()
@@ -129,3 +142,44 @@ async def test_a_pod_patched_into_crash_loop_makes_the_environment_crashed(
         (deployment_id, CRASHED),
         (deployment_id, LIVE),
     ]
+
+
+async def test_the_deploy_worker_process_watches_live_apps(
+    tmp_path, pg_admin_url, redis_url_real, target, deployer, registry, project
+):
+    database_url = _fresh_postgres_database(pg_admin_url)
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    sessions = sessionmaker(engine)
+    try:
+        project_id, _, good, pod = await _deployed(sessions, target, deployer, registry, project)
+        env = autostack_env(
+            DATABASE_URL=database_url,
+            REDIS_URL=redis_url_real,
+            AUTOSTACK_DATA_DIR=str(tmp_path / "data"),
+            AUTOSTACK_TARGET="kubernetes",
+            KUBECONFIG=str(KUBECONFIG),
+            AWS_REGION="eu-west-1",
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            SOURCES_BUCKET="sources",
+            APPS_DOMAIN="apps.example.com",
+            PREVIEW_DOMAIN="preview.example.com",
+            WEBHOOK_SECRET="whsec",
+            SECRET_KEY="k" * 32,
+        )
+        log = tmp_path / "worker.log"
+        with running("worker", "--deploys", env=env, log=log):
+            await asyncio.sleep(4)  # started, listed the pods, watching
+            await _patch(
+                target.cluster.api,
+                namespace_for(project, STYLE),
+                pod,
+                False,
+                _crash_loop(good, datetime.now(UTC)),
+            )
+            crashed = await _stored(sessions, project_id, CRASHED, seconds=40)
+        assert "keeps crashing (CrashLoopBackOff, 3 restarts)" in crashed.reason
+        assert f"{project}/production is crashed" in log.read_text()
+    finally:
+        await engine.dispose()
