@@ -40,6 +40,7 @@ from store.schema_check import require_current_schema
 
 if TYPE_CHECKING:
     from deployer.targets.kubernetes.options import KubernetesOptions
+    from deployer.targets.kubernetes.target import KubernetesTarget
 
 log = logging.getLogger("autostack.serve")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -91,8 +92,9 @@ async def _prepare_database(settings: Settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
-    """The target deployments go to, started (router up, environments restored) and stopped."""
+async def deploy_runtime(services: Services, *, watch_apps: bool = True) -> AsyncIterator[DeployRuntime]:
+    """The target deployments go to, started (router up, environments restored) and stopped;
+    on a cluster, where this process deploys (`watch_apps`), its live apps' pods are watched."""
     settings = services.settings
     hub = ReporterHub(
         services.sessions,
@@ -107,7 +109,12 @@ async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
         from deployer.targets.kubernetes.options import make_target  # see kubernetes_options
 
         cluster = await asyncio.to_thread(make_target, kubernetes_options(settings), services.sessions)
-        yield DeployRuntime(target=cluster, work_dir=settings.data_dir / "work", hub=hub)
+        runtime = DeployRuntime(target=cluster, work_dir=settings.data_dir / "work", hub=hub)
+        if not watch_apps:
+            yield runtime
+            return
+        async with _watching_pods(services, cluster, hub):
+            yield runtime
         return
     # a live app's crash or failing health check is stored and reported through the hub
     live_states = LiveStates(services.sessions, hub)
@@ -128,6 +135,29 @@ async def deploy_runtime(services: Services) -> AsyncIterator[DeployRuntime]:
         with contextlib.suppress(asyncio.CancelledError):
             await restoring
         await target.close()
+
+
+@contextlib.asynccontextmanager
+async def _watching_pods(
+    services: Services, cluster: KubernetesTarget, hub: ReporterHub
+) -> AsyncIterator[None]:
+    """Crashes, restart loops and failing readiness of live apps' pods, stored and reported."""
+    from deployer.targets.kubernetes.pod_watch import watch_target  # see kubernetes_options
+
+    sessions = services.sessions
+    watcher = watch_target(
+        cluster,
+        sessions,
+        LiveStates(sessions, hub).changed,
+        lambda project_id: project_secrets(sessions, services.keyring, project_id),
+    )
+    task = asyncio.create_task(watcher.run(), name="watch-app-pods")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _restore(services: Services, target: LocalTarget) -> None:
@@ -207,7 +237,8 @@ async def serve(settings: Settings) -> None:
         redis_url = await embedded.start()
     services = Services.build(settings, redis_url)
     try:
-        async with deploy_runtime(services) as runtime:
+        # the process that deploys watches the live apps: with deploys in a worker, that worker
+        async with deploy_runtime(services, watch_apps=settings.deploys_in_web) as runtime:
             deploy = deploy_service(services, runtime)
             page = web_state_for(services, deploy, runtime.router)
             app = serve_app(services, page)

@@ -53,7 +53,8 @@ async def record(
         )
         if environment_id is None:
             raise LookupError(f"no environment {project}/{environment}")
-        row = await session.get(AppState, environment_id)
+        # locked: watchers in several workers telling the same change find one of them first
+        row = await session.get(AppState, environment_id, with_for_update=True)
         before = row.state if row is not None and row.deployment_id == deployment_id else None
         if row is None:
             row = AppState(environment_id=environment_id)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from deployer.events import AppStateChanged
 from deployer.live_state import LiveStates
 from store import app_states
 from store.db import create_engine, sessionmaker
+from store.migrate import upgrade
 from store.models import Deployment, Environment, Project
 
 SINCE = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -88,3 +90,21 @@ async def test_live_states_emit_only_news(backend_sessions):
         (old, LIVE),
         (new, CRASHED),
     ]
+
+
+async def test_two_workers_telling_the_same_crash_at_once_report_it_once(fresh_postgres_url):
+    # PostgreSQL: deploy workers on a cluster each watch the pods (embedded runs one process)
+    upgrade(fresh_postgres_url)
+    engine = create_engine(fresh_postgres_url)
+    try:
+        sessions = sessionmaker(engine)
+        _, _, old, _ = await _seed(sessions)
+        sink = Sink()
+        crash = AppStateChanged("shop", "production", old, CRASHED, SINCE, "exited 1", ("boom",))
+        for _ in range(5):
+            await LiveStates(sessions, sink).changed(AppStateChanged("shop", "production", old, LIVE, SINCE))
+            workers = [LiveStates(sessions, sink) for _ in range(4)]
+            await asyncio.gather(*(worker.changed(crash) for worker in workers))
+        assert [e.state for e in sink.events] == [CRASHED, LIVE] * 4 + [CRASHED]
+    finally:
+        await engine.dispose()

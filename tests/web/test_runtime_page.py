@@ -3,9 +3,14 @@ state, since when and its last lines; the tab's stream carries the target's line
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from deployer.app_state import CRASHED
+import orjson
+
+from bot.web.runtime_page import merged, state_changes
+from deployer.app_state import CRASHED, LIVE
 from deployer.runtime_logs import RuntimeLine
 from store import app_states
 
@@ -76,3 +81,31 @@ async def test_an_unknown_environment_is_a_404_naming_it(as_role):
         missing.status_code == 404
         and "project &#39;shop&#39; has no environment &#39;pr-77&#39;" in missing.text
     )
+
+
+async def test_the_runtime_stream_sends_the_state_again_when_it_changes(web, seeded):
+    status = await app_states.environment_status(web.sessions, seeded.project_id, "pr-1")
+    assert status is not None and status.app is None  # live: nothing known
+
+    async def following() -> AsyncIterator[bytes]:  # a live app's log: one line, then quiet
+        yield b'{"type":"log","text":"listening on 8000"}\n'
+        await asyncio.sleep(60)
+
+    sent = merged(following(), state_changes(web.sessions, "shop", status, every=0.05))
+    try:
+        assert b"listening on 8000" in await anext(sent)
+        await _crashed(web, seeded)
+        changed = orjson.loads(await asyncio.wait_for(anext(sent), 5))
+        assert (changed["type"], changed["state"], changed["since"]) == (
+            "environment",
+            CRASHED,
+            SINCE.isoformat(),
+        )
+        assert changed["last_lines"] == ["Traceback (most recent call last):", "KeyError: 'DATABASE_URL'"]
+        await app_states.record(
+            web.sessions, "shop", "pr-1", seeded.preview_deployment_id, LIVE, SINCE, "", []
+        )
+        healthy = orjson.loads(await asyncio.wait_for(anext(sent), 5))
+        assert (healthy["state"], healthy["last_lines"]) == (LIVE, [])
+    finally:
+        await sent.aclose()
