@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 from deployer.plan import Plan
 from deployer.targets.base import TargetError
-from deployer.versions import image_tag, requirement
+from deployer.versions import Version, image_tag, requirement
 
 GENERATED_NAME = "Dockerfile.autostack"
 _USER = "USER 10001:10001"
-_KNOWN = {
+_KNOWN: dict[str, list[Version]] = {
     "python": [(3, minor) for minor in range(9, 14)],
     "node": [(18,), (20,), (22,), (24,)],
     "java": [(17,), (21,)],
