@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.archive.settings import RetentionSettings, retention_settings
 
@@ -23,6 +24,9 @@ from bot.http_settings import HttpLimits, http_limits
 from bot.integration_settings import ClusterSettings, cluster_settings, prometheus_settings
 from bot.integration_settings import PrometheusSettings as PrometheusSettings
 from store.db import DatabaseURLError, async_url
+
+if TYPE_CHECKING:  # importing handlers/ would load every handler into the settings reader
+    from handlers.permissions import ProductionLevel
 
 log = logging.getLogger("autostack.settings")
 
@@ -82,7 +86,7 @@ class Settings:
     aws_region: str | None = None
     relay_in_web: bool = True
     deploys_in_web: bool = True
-    production_permission: str = "maintain"
+    production_permission: ProductionLevel = "maintain"
     # minutes between delivery reconciler runs (0: never); hours of GitHub's log it reads back
     redeliver_interval: int = 5
     redeliver_window: int = REDELIVER_MAX_HOURS

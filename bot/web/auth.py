@@ -90,7 +90,7 @@ async def _repository_role(
     ).all()
     github = apps.installation(installation_id)
     best: Role | None = None
-    for repo in repos:
+    for repo in filter(None, repos):  # a project without a repository has no permission to ask for
         try:
             role = role_from_github(None, await github.get_collaborator_permission(repo, login))
         except GitHubError as exc:

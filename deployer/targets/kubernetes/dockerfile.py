@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from deployer.plan import Plan
@@ -262,7 +262,7 @@ def _static(folder: str, source: str = "", spa: bool = False) -> list[str]:
 _BUILDERS = {"node": _node, "python": _python, "go": _go, "rust": _rust, "java": _java, "shell": _shell}
 
 
-def generate(plan: Plan, args: Sequence[str] = (), secrets: Sequence[str] = ()) -> str:
+def generate(plan: Plan, args: Collection[str] = (), secrets: Collection[str] = ()) -> str:
     """The Dockerfile text for `plan`, its install and build steps given the build arguments
     `args` and the BuildKit secrets `secrets` (names); TargetError when the runtime has none."""
     inputs = BuildInputs(tuple(sorted(args)), tuple(sorted(secrets))) if args or secrets else _NONE
