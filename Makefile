@@ -43,6 +43,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # A new Alembic revision from the difference between store/models.py and the migrations:
 #   make migration MESSAGE="add domains.cert_state"

@@ -20,7 +20,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from bot.github.api import GitHubApps
 from bot.intake.endpoint import Receive, Scope, Send, WebhookIntake
 from bot.metrics_scrape import refresh
-from bot.security_headers import SecurityHeaders
+from bot.security_headers import App, SecurityHeaders
 from bot.services import Services
 from bot.web.auth import web_url_of
 
@@ -104,8 +104,10 @@ class AutoStackApp:
         )
         self.web.state.services = services
         # the client address behind a trusted proxy matters to the pages (activity log), not
-        # to the intake: uvicorn's own proxy-header pass is off, so deliveries skip it
-        self._pages = ProxyHeadersMiddleware(self.web, trusted_hosts=services.settings.forwarded_allow_ips)
+        # to the intake: uvicorn's own proxy-header pass is off, so deliveries skip it. (uvicorn
+        # types ASGI messages as its TypedDicts, Starlette as plain mappings: the same messages.)
+        trusted = services.settings.forwarded_allow_ips
+        self._pages: App = ProxyHeadersMiddleware(self.web, trusted_hosts=trusted)  # type: ignore[arg-type, assignment]
         settings = services.settings
         self._answer = SecurityHeaders(
             self._route,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
+
+_Choice = TypeVar("_Choice", bound=str)
 
 
 class SettingsError(ValueError):
@@ -42,12 +45,15 @@ def int_value(env: Mapping[str, str], name: str, default: int, *, low: int, high
     return value
 
 
-def choice_value(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+def choice_value(
+    env: Mapping[str, str], name: str, default: _Choice, allowed: tuple[_Choice, ...]
+) -> _Choice:
     """`name` lower-cased, one of `allowed`, `default` when unset."""
     value = env.get(name, "").strip().lower() or default
-    if value not in allowed:
-        raise SettingsError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
-    return value
+    for choice in allowed:
+        if value == choice:
+            return choice
+    raise SettingsError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
 
 
 def list_value(env: Mapping[str, str], name: str) -> tuple[str, ...]:

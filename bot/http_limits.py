@@ -57,6 +57,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._body_bytes = 0
         self._deadline: TimerHandle | None = None
 
+    # uvicorn's protocol narrows asyncio's BaseTransport to Transport (and ignores it too)
     def connection_made(self, transport: Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:

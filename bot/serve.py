@@ -256,6 +256,7 @@ async def serve(settings: Settings) -> None:
                     port=settings.port,
                     # httptools with header and body deadlines and socket and header-size caps
                     http=guarded_protocol(limits),
+                    # uvicorn types it int but only hands it to call_later, which takes a float
                     timeout_keep_alive=limits.keepalive_timeout,  # type: ignore[arg-type]
                     # live logs stream over server-sent events: the websockets package stays unloaded
                     ws="none",

@@ -13,18 +13,21 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.archive.settings import RetentionSettings, retention_settings
-from bot.env_values import SettingsError, choice_value, int_value, list_value, read_dotenv
+
+# SettingsError and PrometheusSettings are re-exported: callers take the settings types from here
+from bot.env_values import SettingsError as SettingsError
+from bot.env_values import choice_value, int_value, list_value, read_dotenv
 from bot.extras import require_eks
 from bot.http_settings import HttpLimits, http_limits
-from bot.integration_settings import (
-    ClusterSettings,
-    PrometheusSettings,
-    cluster_settings,
-    prometheus_settings,
-)
+from bot.integration_settings import ClusterSettings, cluster_settings, prometheus_settings
+from bot.integration_settings import PrometheusSettings as PrometheusSettings
 from store.db import DatabaseURLError, async_url
+
+if TYPE_CHECKING:  # importing handlers/ would load every handler into the settings reader
+    from handlers.permissions import ProductionLevel
 
 log = logging.getLogger("autostack.settings")
 
@@ -84,7 +87,7 @@ class Settings:
     aws_region: str | None = None
     relay_in_web: bool = True
     deploys_in_web: bool = True
-    production_permission: str = "maintain"
+    production_permission: ProductionLevel = "maintain"
     # minutes between delivery reconciler runs (0: never); hours of GitHub's log it reads back
     redeliver_interval: int = 5
     redeliver_window: int = REDELIVER_MAX_HOURS
@@ -241,10 +244,10 @@ def with_local_secrets(settings: Settings) -> Settings:
     """On embedded defaults, secrets nobody set are made once and kept in the data folder."""
     if not settings.embedded_database:
         return settings
-    changes: dict[str, tuple[str, ...]] = {}
-    if not settings.webhook_secrets and not settings.github_app_configured:
-        changes["webhook_secrets"] = (local_secret(settings.data_dir, "webhook-secret"),)
+    webhook_secrets, secret_keys = settings.webhook_secrets, settings.secret_keys
+    if not webhook_secrets and not settings.github_app_configured:
+        webhook_secrets = (local_secret(settings.data_dir, "webhook-secret"),)
         log.info("no WEBHOOK_SECRET set: using the one in %s", settings.data_dir / "webhook-secret")
-    if not settings.secret_keys:
-        changes["secret_keys"] = (local_secret(settings.data_dir, "secret-key"),)
-    return dataclasses.replace(settings, **changes) if changes else settings
+    if not secret_keys:
+        secret_keys = (local_secret(settings.data_dir, "secret-key"),)
+    return dataclasses.replace(settings, webhook_secrets=webhook_secrets, secret_keys=secret_keys)

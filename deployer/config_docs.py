@@ -40,7 +40,7 @@ def _type(node: dict[str, Any], defs: dict[str, Any]) -> str:
         elif option.get("type") == "array":
             words.append(f"list of {_type(option.get('items', {}), defs)}")
         elif option.get("type") == "object" and "properties" not in option:
-            values = option.get("additionalProperties") or next(
+            values: dict[str, Any] = option.get("additionalProperties") or next(
                 iter(option.get("patternProperties", {}).values()), {}
             )
             words.append(f"mapping of name → {_type(values, defs) if values else 'value'}")

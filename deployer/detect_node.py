@@ -59,7 +59,7 @@ def manager(root: Path, pkg: dict[str, object]) -> Manager:
     name = declared[0] if declared else by_lock[0] if by_lock else "npm"
     lock = by_lock[1] if by_lock and by_lock[0] == name else None
     why = "packageManager in package.json" if declared else lock or "no lockfile"
-    locks = ("package.json", lock) if lock else ("package.json",)
+    locks: tuple[str, ...] = ("package.json", lock) if lock else ("package.json",)
     if (root / ".yarnrc.yml").is_file():
         locks += (".yarnrc.yml",)
     if name == "yarn":

@@ -113,7 +113,7 @@ class _Run:
         await records.start_phase(self.sessions, self.id, phase, state, after_line=self.log.seq)
         await self.sink.emit(PhaseStarted(self.id, phase, utcnow()))
 
-    async def build(self) -> tuple[Plan, Artifact, dict[str, object]]:
+    async def build(self) -> tuple[Plan, Artifact, dict[str, str]]:
         await self.enter("source", "building")
         src = self.work / "src"
         await self._fetch(src)
@@ -146,7 +146,7 @@ class _Run:
         sha = self.deployment.commit_sha
         await self.log(f"fetched source at {sha[:7]}" if sha else "fetched source")
 
-    async def reuse(self) -> tuple[Plan, Artifact, dict[str, object]]:
+    async def reuse(self) -> tuple[Plan, Artifact, dict[str, str]]:
         async with self.sessions() as session:
             source = await session.get(Deployment, self.deployment.source_deployment_id)
         if source is None or not source.artifact:
@@ -240,7 +240,7 @@ class _Run:
                 await records.mark_seeded(self.sessions, environment.id)
                 await self.log("seed ran; later deployments of this preview do not run it again")
 
-    async def deploy(self, plan: Plan, artifact: Artifact, facts: dict[str, object] | None) -> str:
+    async def deploy(self, plan: Plan, artifact: Artifact, facts: dict[str, str] | None) -> str:
         """Run the one-offs, start, check and switch to the build; `facts` (of a fresh build) get
         its build time."""
         app_env = self.app_env
@@ -384,7 +384,8 @@ async def _drive(run: _Run, *, final_try: bool = True) -> str:
     extra = {"deployment_id": deployment_id}
     task = asyncio.create_task(run.run(), name=f"deployment {deployment_id}")
     watcher = asyncio.create_task(_watch(sessions, deployment_id, task))
-    state, reason, values = "failed", None, {}
+    values: dict[str, object] = {}
+    state, reason = "failed", None
     try:
         state, reason, values = await asyncio.shield(task)
     except asyncio.CancelledError:
@@ -455,7 +456,8 @@ async def _end(run: _Run, state: str, reason: str | None, values: dict[str, obje
         with contextlib.suppress(Exception):
             await run.release.stop()
     await run.log.flush()
-    facts = {k: str(v) for k, v in dict(values.pop("facts", {}) or {}).items()}  # type: ignore[call-overload]
+    stored = values.pop("facts", None)
+    facts = {k: str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
     row = await records.finish(run.sessions, run.id, state, reason=reason, **values)
     await asyncio.to_thread(shutil.rmtree, run.work, True)
     await run.sink.emit(

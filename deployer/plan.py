@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import PurePosixPath
+from typing import Any
 
 from deployer.config import ConfigError, RepoConfig, duration_seconds
 from deployer.detect import Detection
@@ -49,10 +50,11 @@ class Plan:
     @classmethod
     def from_snapshot(cls, data: dict[str, object]) -> Plan:
         """The plan a deployment was built with, read back from its stored snapshot."""
-        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        # the snapshot is what snapshot() stored: each field's value, tuples as lists
+        values: dict[str, Any] = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         for name in _TUPLES:
-            values[name] = tuple(values.get(name, ()))  # type: ignore[arg-type]
-        return cls(**values)  # type: ignore[arg-type]
+            values[name] = tuple(values.get(name, ()))
+        return cls(**values)
 
 
 _TUPLES = ("lockfiles", "notes", "build_cache")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
@@ -26,6 +26,12 @@ def _with_driver(url: str, drivers: dict[str, str]) -> URL:
             f"DATABASE_URL: unsupported database {backend!r}; use postgresql://… or sqlite:///…"
         )
     return parsed.set(drivername=drivers[backend])
+
+
+def rows_changed(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE run by a session changed: the session answers
+    those with a CursorResult, though its `execute` is typed to return a plain Result."""
+    return cast("CursorResult[*tuple[Any, ...]]", result).rowcount
 
 
 def async_url(url: str) -> URL:

@@ -18,6 +18,7 @@ from functools import cache
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from store.db import rows_changed
 from store.models import Delivery, Deployment, utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -74,7 +75,7 @@ async def renew_delivery(sessions: Sessions, delivery_id: str, token: str, hold:
             .where(Delivery.delivery_id == delivery_id, Delivery.claimed_by == token)
             .values(claim_expires_at=utcnow() + hold)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rows_changed(result))
 
 
 async def expired_delivery_claims(
@@ -107,7 +108,7 @@ async def renew_deployment(sessions: Sessions, deployment_id: int, owner: str) -
             .where(Deployment.id == deployment_id, Deployment.claimed_by == owner)
             .values(lease_expires_at=utcnow() + LEASE)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rows_changed(result))
 
 
 def deployment_lease_expired(now: datetime) -> ColumnElement[bool]:

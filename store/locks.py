@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.db import rows_changed
 from store.models import EnvironmentLock, utcnow
 
 COMMAND = "command"
@@ -70,4 +71,4 @@ async def unlock(session: AsyncSession, project_id: int, environment: str) -> bo
             EnvironmentLock.project_id == project_id, EnvironmentLock.environment == environment
         )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_changed(result))

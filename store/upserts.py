@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.db import rows_changed
 from store.models import Base, Environment, Installation, Project, Team
 
 
@@ -24,7 +25,7 @@ async def insert_if_absent(session: AsyncSession, model: type[Base], values: dic
     """Insert one row unless it would break a unique constraint; True when it was inserted."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_changed(result))
 
 
 async def get_or_create_installation(

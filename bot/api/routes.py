@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.deploy_service import authenticate
-from bot.web.context import ActionError, Viewer, projects_of, web_state
+from bot.web.context import ActionError, PermissionRoute, Viewer, projects_of, web_state
 from store.models import Project, Team
 
 ApiHandler = Callable[[Request, Viewer], Awaitable[Response]]
@@ -115,7 +115,7 @@ def api(
     body: dict[str, Any] | None = None,
     body_type: str = "application/json",
     status: int = 200,
-) -> Route:
+) -> PermissionRoute:
     """A JSON route checked like a page (token instead of cookie, no CSRF: no ambient credential)."""
 
     async def endpoint(request: Request) -> Response:
@@ -137,8 +137,8 @@ def api(
     SPEC["paths"].setdefault(spec_path, {})[method.lower()] = _operation(
         path, permission, summary, body, body_type, status
     )
-    route = Route(path, endpoint, methods=[method])
-    route.permission = permission  # type: ignore[attr-defined]
+    route = PermissionRoute(path, endpoint, methods=[method])
+    route.permission = permission
     return route
 
 

@@ -122,7 +122,7 @@ async def deployment_logs(request: Request, viewer: Viewer) -> Response:
     deployment_id: int = request.path_params["id"]
     async with web_state(request).sessions() as session:
         row = await session.get(Deployment, deployment_id)
-        project = row and await session.get(Project, row.project_id)
+        project = await session.get(Project, row.project_id) if row is not None else None
         if project is None or await team_project(session, viewer, project.name) is None:
             raise ActionError(404, f"no deployment {deployment_id} in this key's team")
     wait = request.query_params.get("follow") in ("1", "true")

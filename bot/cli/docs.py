@@ -43,12 +43,13 @@ def _pr_commands() -> list[str]:
 
 
 def _option(action: argparse.Action) -> tuple[str, str]:
+    metavar = " ".join(action.metavar) if isinstance(action.metavar, tuple) else action.metavar
     if action.option_strings:
         name = ", ".join(action.option_strings)
         if action.nargs != 0:
-            name += f" {action.metavar or action.dest.upper()}"
+            name += f" {metavar or action.dest.upper()}"
     else:
-        name = action.metavar or action.dest
+        name = metavar or action.dest
     help_text = (action.help or "").replace("|", "\\|")
     if action.required and action.option_strings:
         help_text = f"required; {help_text}" if help_text else "required"

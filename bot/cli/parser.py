@@ -11,7 +11,9 @@ from pathlib import Path
 CLIENT_VERBS = ("login", "logout", "deploy", "ls", "logs", "rollback", "destroy")
 
 
-def _client(commands: argparse._SubParsersAction, name: str, verb: str, help: str) -> argparse.ArgumentParser:
+def _client(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, verb: str, help: str
+) -> argparse.ArgumentParser:
     """A client subcommand: it talks to a running server, so it takes --server and --json."""
     sub = commands.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
     sub.add_argument(
@@ -26,7 +28,7 @@ def _client(commands: argparse._SubParsersAction, name: str, verb: str, help: st
     return sub
 
 
-def _server_commands(commands: argparse._SubParsersAction) -> None:
+def _server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     def add(name: str, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
         sub.set_defaults(verb=f"server:{name.replace('-', '_')}")
@@ -51,7 +53,7 @@ def _server_commands(commands: argparse._SubParsersAction) -> None:
     receive.add_argument("--dry-run", action="store_true", help="print the jobs it would queue instead")
 
 
-def _client_commands(commands: argparse._SubParsersAction) -> None:
+def _client_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     login = _client(commands, "login", "session:login", "save a server URL and API token for later commands")
     login.add_argument(
         "--token",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import dns.asyncresolver
@@ -85,7 +85,9 @@ def _resolver(nameserver: tuple[str, int] | None, lifetime: float) -> dns.asyncr
     return resolver
 
 
-async def _answer(resolver: dns.asyncresolver.Resolver, name: str, kind: str) -> list[object]:
+async def _answer(resolver: dns.asyncresolver.Resolver, name: str, kind: str) -> list[Any]:
+    """The rdata of `kind` (TXT's have .strings, CNAME's .target, A's .address; dnspython types
+    them all as the Rdata base), empty when the name has none."""
     import dns.exception
     import dns.resolver
 
@@ -110,11 +112,11 @@ async def lookup(
     # asked together: an unreachable server costs one timeout, not one per question
     answers = await asyncio.gather(*(_answer(resolver, names.get(kind, hostname), kind) for kind in kinds))
     found = dict(zip(kinds, answers, strict=True))
-    txt = tuple(b"".join(r.strings).decode() for r in found["TXT"])  # type: ignore[attr-defined]
-    cname = str(found["CNAME"][0].target) if found["CNAME"] else None  # type: ignore[attr-defined]
+    txt = tuple(b"".join(r.strings).decode() for r in found["TXT"])
+    cname = str(found["CNAME"][0].target) if found["CNAME"] else None
     if not addresses:
         return Records(txt, cname)
-    a = tuple(sorted(str(r.address) for r in found["A"]))  # type: ignore[attr-defined]
+    a = tuple(sorted(str(r.address) for r in found["A"]))
     # a name under a CNAME is no apex, though its SOA query answers with the target zone's SOA
     return Records(txt, cname, a, apex=cname is None and bool(found["SOA"]))
 
@@ -124,7 +126,7 @@ async def addresses_of(
 ) -> tuple[str, ...]:
     """The A records `hostname` answers with, sorted (empty when none)."""
     answer = await _answer(_resolver(nameserver, lifetime), hostname, "A")
-    return tuple(sorted(str(r.address) for r in answer))  # type: ignore[attr-defined]
+    return tuple(sorted(str(r.address) for r in answer))
 
 
 async def canonical_name(
@@ -137,5 +139,5 @@ async def canonical_name(
         answer = await _answer(resolver, name, "CNAME")
         if not answer:
             break
-        name = str(answer[0].target).rstrip(".").lower()  # type: ignore[attr-defined]
+        name = str(answer[0].target).rstrip(".").lower()
     return name

@@ -17,6 +17,7 @@ CheckStatus = Literal["queued", "in_progress", "completed"]
 CheckConclusion = Literal["success", "failure", "cancelled", "timed_out", "neutral"]
 StatusState = Literal["pending", "success", "failure", "error"]
 DeploymentState = Literal["queued", "in_progress", "success", "failure", "error", "inactive"]
+AnnotationLevel = Literal["notice", "warning", "failure"]
 Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 
 
@@ -27,7 +28,7 @@ class Annotation:
     path: str
     start_line: int
     message: str
-    level: Literal["notice", "warning", "failure"] = "failure"
+    level: AnnotationLevel = "failure"
     title: str | None = None
     end_line: int | None = None
     start_column: int | None = None

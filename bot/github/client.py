@@ -8,10 +8,11 @@ caller as `GitHubRateLimited`, and failures reach callers as our own error kinds
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -35,6 +36,14 @@ from bot.github.payloads import blob_text_from, check_run_body, comment_from, tr
 from bot.github.ratelimit import HTTPFailure, RetryPolicy, TransportFailure
 from bot.github.session import call_once, github_session, stream_to
 from handlers.ports import CommitCheck
+
+if TYPE_CHECKING:
+    from githubkit_schemas.latest.models import IssueComment as GitHubIssueComment
+    from githubkit_schemas.latest.types import (
+        ReposOwnerRepoDeploymentsDeploymentIdStatusesPostBodyType,
+        ReposOwnerRepoDeploymentsPostBodyType,
+        ReposOwnerRepoStatusesShaPostBodyType,
+    )
 
 T = TypeVar("T")
 COMMENTS_PAGE = 100
@@ -114,10 +123,11 @@ class InstallationClient(ChangedFilesCalls):
         )
         response = await self._call(
             f"creating check run {name!r} on {repo}@{head_sha[:7]}",
-            lambda: self._gh.rest.checks.async_create(owner, name_, data=body),
+            # the body is JSON-ready (times as ISO text); githubkit's TypedDict wants datetimes
+            lambda: self._gh.rest.checks.async_create(owner, name_, data=body),  # type: ignore[call-overload]
             content=True,
         )
-        return response.parsed_data.id
+        return int(response.parsed_data.id)
 
     async def update_check_run(
         self,
@@ -143,7 +153,8 @@ class InstallationClient(ChangedFilesCalls):
         )
         await self._call(
             f"updating check run {check_run_id} on {repo}",
-            lambda: self._gh.rest.checks.async_update(owner, name, check_run_id, data=body),
+            # JSON-ready body, as for create_check_run
+            lambda: self._gh.rest.checks.async_update(owner, name, check_run_id, data=body),  # type: ignore[call-overload]
         )
 
     async def create_commit_status(
@@ -158,7 +169,7 @@ class InstallationClient(ChangedFilesCalls):
     ) -> None:
         """Set the commit status for one context on a commit."""
         owner, name = repo.split("/", 1)
-        body = {
+        body: ReposOwnerRepoStatusesShaPostBodyType = {
             "state": state,
             "context": context,
             "description": description[:140],
@@ -183,7 +194,7 @@ class InstallationClient(ChangedFilesCalls):
         """Create a GitHub Deployment and return its id."""
         owner, name = repo.split("/", 1)
         # auto_merge off and no required contexts: AutoStack deploys exactly the commit asked.
-        body = {
+        body: ReposOwnerRepoDeploymentsPostBodyType = {
             "ref": ref,
             "environment": environment,
             "description": description[:140],
@@ -211,7 +222,10 @@ class InstallationClient(ChangedFilesCalls):
     ) -> None:
         """Add a status to a GitHub Deployment."""
         owner, name = repo.split("/", 1)
-        body: dict[str, Any] = {"state": state, "description": description[:140]}
+        body: ReposOwnerRepoDeploymentsDeploymentIdStatusesPostBodyType = {
+            "state": state,
+            "description": description[:140],
+        }
         if environment_url:
             body["environment_url"] = environment_url
         if log_url:
@@ -230,11 +244,18 @@ class InstallationClient(ChangedFilesCalls):
         while True:
             response = await self._call(
                 f"listing comments of {repo}#{number}",
-                lambda page=page: self._gh.rest.issues.async_list_comments(  # type: ignore[misc]
-                    owner, name, number, per_page=COMMENTS_PAGE, page=page
+                functools.partial(
+                    self._gh.rest.issues.async_list_comments,
+                    owner,
+                    name,
+                    number,
+                    per_page=COMMENTS_PAGE,
+                    page=page,
                 ),
             )
-            batch = response.parsed_data
+            # githubkit's issues client has a method named `list`, which its annotation
+            # `list[IssueComment]` resolves to; the parsed data is the list it says
+            batch = cast("list[GitHubIssueComment]", response.parsed_data)
             comments.extend(comment_from(item) for item in batch)
             if len(batch) < COMMENTS_PAGE:
                 return comments

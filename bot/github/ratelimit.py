@@ -83,7 +83,7 @@ def retry_delay(failure: HTTPFailure, attempt: int, now: float, *, backoff: floa
     if wait is not None:
         return wait
     if failure.status in SERVER_ERRORS:
-        return backoff * 2**attempt
+        return backoff * 2.0**attempt
     return None
 
 

@@ -27,7 +27,7 @@ def typed_event(event: str, payload: dict[str, Any]) -> TypedEvent:
     from githubkit.webhooks import parse_obj
 
     try:
-        return TypedEvent(parse_obj(event, payload))  # type: ignore[call-overload]
+        return TypedEvent(parse_obj(event, payload))
     except WebhookTypeNotFound:
         return TypedEvent(None, f"githubkit has no model of the event {event!r}")
     except (ValidationError, KeyError, ValueError, TypeError, RecursionError) as exc:

@@ -160,7 +160,7 @@ async def _insert_rows(conn: AsyncConnection, deliveries: list[NewDelivery]) -> 
         .on_conflict_do_nothing(index_elements=["delivery_id"])
         .returning(Delivery.delivery_id)
     )
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "delivery_id": d.delivery_id,
             "event": d.event,
@@ -307,8 +307,8 @@ class DeliveryWriter:
             log.exception("storing %d deliveries failed unexpectedly", len(batch))
             self._fail(batch, exc)
             return
-        for delivery_id, exc in refused.items():
-            log.error("delivery %s refused by the database: %s", delivery_id, refusal(exc))
+        for delivery_id, reason in refused.items():
+            log.error("delivery %s refused by the database: %s", delivery_id, refusal(reason))
         fresh = set(inserted)
         for delivery, future in batch:
             # the first of repeated ids in one batch is the new one; the others are duplicates

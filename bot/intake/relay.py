@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -58,7 +58,9 @@ class OutboxSweep:
         """Ids `received` for `received_for`, or queued/processing for `stuck_for` (a job lost
         with Redis's data, or a worker that died without arq noticing)."""
         now = utcnow()
-        condition = (Delivery.state == "received") & (Delivery.received_at < now - self._received_for)
+        condition: ColumnElement[bool] = (Delivery.state == "received") & (
+            Delivery.received_at < now - self._received_for
+        )
         if self._stuck_for is not None:
             stuck = Delivery.state.in_(("queued", "processing")) & (
                 Delivery.received_at < now - self._stuck_for

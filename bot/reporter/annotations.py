@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.github.api import Annotation
+from bot.github.api import Annotation, AnnotationLevel
 from deployer.error_lines import (
     ANSI,
     COMPILER,
@@ -86,7 +86,7 @@ class AnnotationParser:
             self._eslint_file = match["path"]
             return
         if self._eslint_file and (match := ESLINT_ROW.match(line)):
-            level = "failure" if match["level"] == "error" else "warning"
+            level: AnnotationLevel = "failure" if match["level"] == "error" else "warning"
             self._located(
                 self._eslint_file, match["line"], match["col"], match["msg"], match["rule"], level=level
             )
@@ -108,7 +108,7 @@ class AnnotationParser:
         message: str,
         title: str | None,
         *,
-        level: str = "failure",
+        level: AnnotationLevel = "failure",
     ) -> None:
         relative = _relative(path, self._roots)
         if relative is None:
@@ -118,7 +118,7 @@ class AnnotationParser:
                 relative,
                 int(line),
                 message.strip(),
-                level=level,  # type: ignore[arg-type]
+                level=level,
                 title=title,
                 start_column=int(col) if col else None,
             )

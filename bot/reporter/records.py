@@ -84,8 +84,11 @@ class Records:
                     .order_by(Deployment.id.desc())
                 )
             ).all()
+            # the query keeps only rows with an id; the `is not None` says so to the type checker
             github_ids = [
-                github_id for index, (github_id, ready_at) in enumerate(rows) if index == 0 or ready_at
+                github_id
+                for index, (github_id, ready_at) in enumerate(rows)
+                if github_id is not None and (index == 0 or ready_at)
             ]
             return _target(project, environment), github_ids
 
@@ -115,7 +118,7 @@ class Records:
                     .limit(1)
                 )
             ).first()
-            return (found[0], found[1]) if found is not None else None
+            return (found[0], found[1]) if found is not None and found[1] is not None else None
 
     async def first_of_pull_request(self, deployment_id: int) -> bool:
         """True when no other deployment was ever made for any environment of this

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.github.api import CheckOutput, GitHubAPI
+from bot.github.api import CheckOutput, CheckStatus, GitHubAPI
 from bot.github.errors import GitHubError, GitHubPermanentError, GitHubRateLimited
 from bot.reporter import check_run as render
 from bot.reporter.comment import render_pr_comment
@@ -101,7 +101,9 @@ class Sync:
 
     async def _check_run(self, wanted: Wanted, told: dict[str, str]) -> None:
         view = wanted.view
-        status = "completed" if wanted.final else ("queued" if view.state == "queued" else "in_progress")
+        status: CheckStatus = (
+            "completed" if wanted.final else ("queued" if view.state == "queued" else "in_progress")
+        )
         conclusion = render.conclusion_for(wanted.outcome) if wanted.outcome is not None else None
         signature = f"{status}|{conclusion or ''}|{wanted.output.title}"
         if self.check_run_id is not None and told.get("check") == signature and not wanted.text_changed:
@@ -113,7 +115,7 @@ class Sync:
                 self._target.repo,
                 name=render.check_name(view.environment, view.app),
                 head_sha=view.sha,
-                status=status,  # type: ignore[arg-type]
+                status=status,
                 external_id=str(view.id),
                 details_url=view.log_url,
                 output=wanted.output,
@@ -127,7 +129,7 @@ class Sync:
             await self._gh.update_check_run(
                 self._target.repo,
                 self.check_run_id,
-                status=None if wanted.final else status,  # type: ignore[arg-type]
+                status=None if wanted.final else status,
                 conclusion=conclusion,
                 output=wanted.output,
                 actions=actions,

@@ -58,7 +58,7 @@ def lines(title: str, series: Sequence[tuple[date, float | None, float | None]],
     for column, css in ((1, "line"), (2, "line2")):
         runs: list[list[str]] = [[]]
         for index, row in enumerate(series):
-            value = row[column]
+            value = row[1] if column == 1 else row[2]
             if value is None:
                 runs.append([])
                 continue

@@ -54,7 +54,7 @@ async def compare_page(request: Request, viewer: Viewer) -> Response:
             scopes=scopes,
             apart=time_apart(after.created_at - before.created_at),
         )
-    return render(request, "compare.html", viewer, **values)
+    return render(request, "compare.html", viewer, 200, **values)
 
 
 routes = [page("/deployments/{id:int}/compare", compare_page, "deployments.view")]

@@ -30,12 +30,16 @@ async def _environment(request: Request, viewer: Viewer) -> tuple[str, Environme
     name, env_name = request.path_params["name"], request.path_params["env"]
     async with web_state(request).sessions() as session:
         project = await team_project(session, viewer, name)
-        env = project and await session.scalar(
-            select(Environment).where(
-                Environment.project_id == project.id,
-                Environment.name == env_name,
-                Environment.state == "active",
+        env = (
+            await session.scalar(
+                select(Environment).where(
+                    Environment.project_id == project.id,
+                    Environment.name == env_name,
+                    Environment.state == "active",
+                )
             )
+            if project is not None
+            else None
         )
     if env is None:
         raise ActionError(404, f"{name} has no active environment {env_name!r}")

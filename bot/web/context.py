@@ -89,7 +89,8 @@ class Viewer:
 
 def web_state(request: Request) -> WebState:
     """The WebState of the app serving this request."""
-    return request.app.state.web  # type: ignore[no-any-return]
+    web: WebState = request.app.state.web
+    return web
 
 
 def projects_of(team: Team) -> ColumnElement[bool]:
@@ -151,7 +152,15 @@ def refuse(request: Request, viewer: Viewer | None, status: int, message: str) -
 Handler = Callable[[Request, Viewer], Awaitable[Response]]
 
 
-def page(path: str, handler: Handler, permission: str, methods: tuple[str, ...] = ("GET",)) -> Route:
+class PermissionRoute(Route):
+    """A route that remembers the permission its handler needs (the route x role tests read it)."""
+
+    permission: str = ""
+
+
+def page(
+    path: str, handler: Handler, permission: str, methods: tuple[str, ...] = ("GET",)
+) -> PermissionRoute:
     """A route whose handler runs only for a signed-in viewer holding `permission`; posts also
     need the CSRF token. The permission is kept on the route for the route x role test."""
 
@@ -167,8 +176,8 @@ def page(path: str, handler: Handler, permission: str, methods: tuple[str, ...] 
             return refuse(request, viewer, 403, f"your role ({viewer.role}) may not do this ({permission})")
         return await handler(request, viewer)
 
-    route = Route(path, endpoint, methods=list(methods))
-    route.permission = permission  # type: ignore[attr-defined]
+    route = PermissionRoute(path, endpoint, methods=list(methods))
+    route.permission = permission
     return route
 
 

@@ -50,8 +50,12 @@ async def environment_action(
     web = web_state(request)
     async with web.sessions() as session:
         project = await team_project(session, viewer, name)
-        env = project and await session.scalar(
-            select(Environment).where(Environment.project_id == project.id, Environment.name == env_name)
+        env = (
+            await session.scalar(
+                select(Environment).where(Environment.project_id == project.id, Environment.name == env_name)
+            )
+            if project is not None
+            else None
         )
     if project is None or env is None:
         raise ActionError(404, f"{name} has no environment {env_name!r}")
@@ -91,7 +95,7 @@ async def promote_deployment(request: Request, viewer: Viewer, deployment_id: in
     web = web_state(request)
     async with web.sessions() as session:
         source = await session.get(Deployment, deployment_id)
-        project = source and await session.get(Project, source.project_id)
+        project = await session.get(Project, source.project_id) if source is not None else None
         if project is None or await team_project(session, viewer, project.name) is None:
             raise ActionError(404, f"no deployment {deployment_id} in your team")
     try:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from bot.domains.checks import DnsCheck, check_domain, expected_cname
 from bot.domains.dns import METHODS, canonical_name, txt_name, txt_value
 from bot.domains.elb import LoadBalancer
+from bot.domains.ports import DnsZones
 from bot.domains.route53 import (
     NoLoadBalancer,
     Record,
@@ -37,7 +38,7 @@ async def zones(web: WebState) -> list[Zone]:
 
 
 async def planned_records(
-    web: WebState, domain: Domain, project: Project, zone: Zone, *, removing: bool = False
+    web: WebState, dns: DnsZones, domain: Domain, project: Project, zone: Zone, *, removing: bool = False
 ) -> list[Record]:
     """The records AutoStack makes in Route53 for a domain: TXT and CNAME, or at the zone's apex
     TXT and aliases of the ingress load balancer (the end of the environment host's CNAMEs)."""
@@ -49,7 +50,7 @@ async def planned_records(
     if removing:
         # aliases are matched by name and target: no load balancer lookup needed to remove them
         return apex_records(domain.hostname, *proof, LoadBalancer(ingress, "", dualstack=True))
-    balancer = await web.dns_zones.load_balancer(ingress)  # type: ignore[union-attr]
+    balancer = await dns.load_balancer(ingress)
     return apex_records(domain.hostname, *proof, balancer)
 
 
@@ -151,7 +152,7 @@ async def create_records(
             zone = zone_for(domain.hostname, await zones(web))
             if zone is None or web.dns_zones is None:
                 raise ActionError(404, f"no Route53 hosted zone holds {domain.hostname}")
-            records = await planned_records(web, domain, project, zone)
+            records = await planned_records(web, web.dns_zones, domain, project, zone)
             await web.dns_zones.upsert(zone, records)
         except NoLoadBalancer as exc:
             raise ActionError(409, str(exc)) from exc
@@ -181,7 +182,7 @@ async def remove_domain(request: Request, viewer: Viewer, name: str, hostname: s
         try:
             zone = zone_for(domain.hostname, await zones(web))
             if zone is not None and web.dns_zones is not None:
-                planned = await planned_records(web, domain, project, zone, removing=True)
+                planned = await planned_records(web, web.dns_zones, domain, project, zone, removing=True)
                 removed = await web.dns_zones.delete(zone, planned)
         except Route53Error as exc:
             # the domain is kept so removing can be tried again: its records would be left behind

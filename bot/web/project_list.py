@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +39,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def project_query(team: Team, search: str) -> Select[tuple]:
+def project_query(team: Team, search: str) -> Select[*tuple[Any, ...]]:
     """Every live project of `team` whose name (or repository) contains `search`, with its
     production URL and the id of its newest deployment (an index lookup on (project_id, id))."""
     newest = (
@@ -66,7 +67,7 @@ def project_query(team: Team, search: str) -> Select[tuple]:
     return query
 
 
-def newest_query(ids: list[int]) -> Select[tuple]:
+def newest_query(ids: list[int]) -> Select[*tuple[Any, ...]]:
     """The deployments `ids` with their environment's state and live build, by primary key.
 
     A second query rather than a join: PostgreSQL plans a join on the correlated newest id as a

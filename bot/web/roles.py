@@ -42,7 +42,7 @@ def allows(role: str | None, permission: str) -> bool:
     needed = REQUIRED.get(permission)
     if role not in RANK or needed is None:
         return False
-    return RANK[role] >= RANK[needed]  # type: ignore[index]
+    return RANK[role] >= RANK[needed]
 
 
 def may_assign(actor: str, role: str) -> bool:
@@ -65,10 +65,11 @@ def role_from_github(org_role: str | None, repo_permission: str | None) -> Role 
         return "admin"
     if org_role == "member":
         return "developer"
-    return {
+    by_permission: dict[str, Role] = {
         "admin": "admin",
         "maintain": "admin",
         "write": "developer",
         "triage": "viewer",
         "read": "viewer",
-    }.get(repo_permission or "")
+    }
+    return by_permission.get(repo_permission or "")

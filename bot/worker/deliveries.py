@@ -25,6 +25,7 @@ from bot.worker.queue import HANDLE_DELIVERY
 from bot.worker.retries import MAX_TRIES, OUTAGE_RETRY_FOR, outage_delay, retry_delay
 from handlers.context import Context, HandlerSettings
 from handlers.router import DispatchResult, dispatch
+from store.db import rows_changed
 from store.errors import is_temporary
 from store.leases import LEASE, RENEW_EVERY, TERMINAL, claim_delivery, renew_delivery
 from store.models import Delivery, utcnow
@@ -62,7 +63,7 @@ async def _record(
             .where(Delivery.delivery_id == delivery_id, Delivery.claimed_by == token)
             .values(**values)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rows_changed(result))
 
 
 async def _record_through_outage(services: Services, delivery_id: str, token: str, *args: Any) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from arq import Retry
+from arq.typing import WorkerCoroutine
 from sqlalchemy import select
 
 from bot.logs import deployment_id_var
@@ -176,7 +177,7 @@ async def sweep_deployments(ctx: dict[str, Any]) -> int:
     return requeued
 
 
-DEPLOY_FUNCTIONS = {
+DEPLOY_FUNCTIONS: dict[str, WorkerCoroutine] = {
     "run_deployment": run_deployment_job,
     "report_held": report_held_job,
     "destroy_environment": destroy_environment_job,

@@ -40,7 +40,7 @@ def retry_delay(attempt: int, retry_after: float | None = None) -> float:
 def outage_delay(job_try: int) -> float:
     """Backoff while the database or Redis is down: 0.5 s, 1 s, 2 s … capped at 5 s, so work
     starts within seconds of the outage ending."""
-    return min(5.0, 0.5 * 2 ** max(0, job_try - 1))
+    return min(5.0, 0.5 * 2.0 ** max(0, job_try - 1))
 
 
 def retry_after_of(exc: BaseException) -> float | None:

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from deployer.targets.local.router import Router
 
@@ -81,6 +82,10 @@ def upstream_app(gates: Gates) -> Starlette:
             else:
                 await websocket.send_bytes(message["bytes"][::-1])
 
+    async def ws_goodbye(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.close(code=4001, reason="session over")
+
     return Starlette(
         routes=[
             Route("/echo", echo, methods=["GET", "POST"]),
@@ -89,6 +94,7 @@ def upstream_app(gates: Gates) -> Starlette:
             Route("/events", events),
             Route("/upload", upload, methods=["POST"]),
             WebSocketRoute("/ws", ws_echo),
+            WebSocketRoute("/ws-goodbye", ws_goodbye),
         ]
     )
 
@@ -246,3 +252,12 @@ async def test_a_websocket_echoes_through_the_router(router: Router) -> None:
         assert await asyncio.wait_for(ws.recv(), 5) == "echo hello"
         await ws.send(b"\x01\x02\x03")
         assert await asyncio.wait_for(ws.recv(), 5) == b"\x03\x02\x01"
+
+
+async def test_the_apps_close_code_and_reason_reach_the_client(router: Router) -> None:
+    uri = f"ws://{HOST}:{router.port}/ws-goodbye"
+    async with connect(uri, host="127.0.0.1", open_timeout=5, proxy=None) as ws:
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+    assert ws.close_code == 4001
+    assert ws.close_reason == "session over"

@@ -21,7 +21,7 @@ TOKEN_LIFETIME = 14 * 60
 _TEMPORARY_CODES = {"ThrottlingException", "ServiceUnavailableException", "ServerException", "Throttling"}
 
 
-def aws_error(exc: Exception, doing: str) -> ClusterError:
+def aws_error(exc: Exception, doing: str) -> ClusterError | ClusterTemporaryError:
     """A boto3 failure as a ClusterError naming what was being done; throttling is temporary."""
     code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
     if code in _TEMPORARY_CODES or isinstance(exc, botocore.exceptions.EndpointConnectionError):

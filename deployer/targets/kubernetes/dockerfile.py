@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from deployer.plan import Plan
 from deployer.targets.base import TargetError
 from deployer.targets.kubernetes.package_mounts import package_caches as _package_caches
-from deployer.versions import image_tag, requirement
+from deployer.versions import Version, image_tag, requirement
 
 GENERATED_NAME = "Dockerfile.autostack"
 _USER = "USER 10001:10001"
-_KNOWN = {
+_KNOWN: dict[str, list[Version]] = {
     "python": [(3, minor) for minor in range(9, 14)],
     "node": [(18,), (20,), (22,), (24,)],
     "java": [(17,), (21,)],
@@ -269,7 +269,7 @@ def _static(folder: str, source: str = "", spa: bool = False) -> list[str]:
 _BUILDERS = {"node": _node, "python": _python, "go": _go, "rust": _rust, "java": _java, "shell": _shell}
 
 
-def generate(plan: Plan, args: Sequence[str] = (), secrets: Sequence[str] = ()) -> str:
+def generate(plan: Plan, args: Collection[str] = (), secrets: Collection[str] = ()) -> str:
     """The Dockerfile text for `plan`, its install and build steps given the build arguments
     `args` and the BuildKit secrets `secrets` (names); TargetError when the runtime has none."""
     inputs = BuildInputs(tuple(sorted(args)), tuple(sorted(secrets))) if args or secrets else _NONE

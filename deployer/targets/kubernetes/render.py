@@ -149,9 +149,10 @@ def render(w: Workload, style: ClusterStyle) -> list[dict[str, Any]]:
 
 def render_ingress(site: Site, domains: tuple[str, ...], style: ClusterStyle) -> dict[str, Any]:
     """The environment's Ingress alone, exactly as `render` makes it (a domain refresh applies it)."""
-    return yaml.safe_load(
+    ingress: dict[str, Any] = yaml.safe_load(
         _env.get_template("ingress.yaml.j2").render(w=_site_view(site, domains, style), s=style)
     )
+    return ingress
 
 
 def render_yaml(w: Workload, style: ClusterStyle) -> str:
@@ -161,4 +162,5 @@ def render_yaml(w: Workload, style: ClusterStyle) -> str:
 
 def render_object(template: str, **values: Any) -> dict[str, Any]:
     """One object from a template of manifests/ (the build Job and its registry Secret)."""
-    return yaml.safe_load(_env.get_template(f"{template}.yaml.j2").render(**values))
+    manifest: dict[str, Any] = yaml.safe_load(_env.get_template(f"{template}.yaml.j2").render(**values))
+    return manifest

@@ -22,6 +22,7 @@ from deployer.targets.base import (
     DomainSource,
     LogFn,
     PhaseFn,
+    Release,
     Site,
     TargetError,
     no_domains,
@@ -274,16 +275,20 @@ class KubernetesTarget:
                 if attempt:  # replaced twice while refreshing, or another manager owns the fields
                     raise
 
-    async def health(self, release: KubeRelease, plan: Plan, log: LogFn) -> None:
+    async def health(self, release: Release, plan: Plan, log: LogFn) -> None:
         """Watch the rollout until every new pod is available (readiness probes passed)."""
+        if not isinstance(release, KubeRelease):
+            raise TypeError(f"the kubernetes target did not start {release!r}")
         site = release.site
         limit = plan.health_timeout + 60
         await watch_rollout(
             self.cluster.api, release.namespace, site.environment, site.deployment_id, limit, log
         )
 
-    async def switch(self, site: Site, release: KubeRelease) -> str:
+    async def switch(self, site: Site, release: Release) -> str:
         """Nothing to switch: the Service already routes to the new, Ready pods."""
+        if not isinstance(release, KubeRelease):
+            raise TypeError(f"the kubernetes target did not start {release!r}")
         return release.url
 
     async def destroy(self, project: str, environment: str) -> None:

@@ -258,6 +258,7 @@ class Router:
                         "headers": response_headers(response.headers),
                     }
                 )
+                # an async pool's response streams asynchronously; httpcore types both kinds
                 async for chunk in response.stream:  # type: ignore[union-attr]
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 responded.set()

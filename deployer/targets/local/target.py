@@ -23,6 +23,7 @@ from deployer.targets.base import (
     KnownCause,
     LogFn,
     PhaseFn,
+    Release,
     Site,
     TargetError,
 )
@@ -203,9 +204,11 @@ class LocalTarget:
         if code != 0:
             raise TargetError(first_error_line(lines, command, code))
 
-    async def health(self, release: LocalRelease, plan: Plan, log: LogFn) -> None:
+    async def health(self, release: Release, plan: Plan, log: LogFn) -> None:
         """GET the health path until it answers 2xx/3xx; fail on timeout, a dead process, or
         an app that listens on another port than the $PORT it was given."""
+        if not isinstance(release, LocalRelease):
+            raise TypeError(f"the local target did not start {release!r}")
         url = release.address + plan.health_path
         deadline = time.monotonic() + plan.health_timeout
         last = "no answer yet"
@@ -234,8 +237,10 @@ class LocalTarget:
             "or set run.healthcheck.path in autostack.yml"
         )
 
-    async def switch(self, site: Site, release: LocalRelease) -> str:
+    async def switch(self, site: Site, release: Release) -> str:
         """Point the host at the new process, then drain and stop the old one."""
+        if not isinstance(release, LocalRelease):
+            raise TypeError(f"the local target did not start {release!r}")
         host = hostname_for(site.project, site.environment, self.domain)
         release.supervisor.detach_output()
         previous_upstream = self.router.route(host, release.address)
@@ -315,9 +320,10 @@ class _PortWatch:
 
 def _manifest(folder: Path) -> dict[str, str]:
     try:
-        return json.loads((folder / "artifact.json").read_text())
+        manifest: dict[str, str] = json.loads((folder / "artifact.json").read_text())
     except (OSError, ValueError):
         raise TargetError(f"build {folder.name} is no longer on disk; redeploy to rebuild it") from None
+    return manifest
 
 
 def _static_command(folder: str, spa: bool) -> str:

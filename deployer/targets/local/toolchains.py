@@ -98,7 +98,7 @@ def choose(plan: Plan) -> Toolchain | None:
     version = pick(requirement, [t.version for t in found])
     if version is None:
         name = _NAMES[plan.runtime]
-        have = ", ".join(sorted({dotted(t.version[:2]) for t in found}, key=parse_version)) or "none"
+        have = ", ".join(map(dotted, sorted({t.version[:2] for t in found}))) or "none"
         raise TargetError(
             f"this app needs {name} {requirement.wanted} (from {requirement.source}); this machine has {have}"
         )

@@ -18,7 +18,12 @@ from deployer.targets.local.forwarding import Headers, end_to_end, request_heade
 log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 # the WebSocket client library writes these itself, from its own key, version and offers
-_HANDSHAKE = (b"host", b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions")
+_HANDSHAKE: tuple[bytes, ...] = (
+    b"host",
+    b"sec-websocket-key",
+    b"sec-websocket-version",
+    b"sec-websocket-extensions",
+)
 _HANDSHAKE += (b"sec-websocket-protocol", b"sec-websocket-accept", b"content-length")
 
 
@@ -116,7 +121,7 @@ async def _unreachable(scope: Scope, send: Any) -> int:
 
 def _close_code(upstream: ClientConnection) -> tuple[int, str]:
     """The app's close, repeated to the client; codes that never go on the wire become 1000/1011."""
-    close = upstream.close_rcvd
+    close = upstream.protocol.close_rcvd
     if close is None:
         return CloseCode.INTERNAL_ERROR, ""
     if close.code in (CloseCode.NO_STATUS_RCVD, CloseCode.ABNORMAL_CLOSURE, CloseCode.TLS_HANDSHAKE):
