@@ -164,7 +164,7 @@ class _Run:
         }
         return plan, Artifact(source.artifact), facts
 
-    async def own_build(self) -> tuple[Plan, Artifact, dict[str, object]]:
+    async def own_build(self) -> tuple[Plan, Artifact, dict[str, str]]:
         """The build this deployment made before it waited for its checks."""
         deployment = self.deployment
         await self.log("the required checks passed: releasing this build")

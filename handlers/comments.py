@@ -53,7 +53,7 @@ async def _previewed(ctx: Context, pr_number: int) -> list[str]:
     return await repo_apps.apps_with_environment(ctx.sessions, repo_id, environments.preview_name(pr_number))
 
 
-def _text(parsed: Reply | Ignore) -> str:
+def _text(parsed: Reply | Ignore | Run) -> str:
     return parsed.text if isinstance(parsed, Reply) else ""
 
 

@@ -51,6 +51,8 @@ async def live_apps(sessions: Sessions) -> dict[tuple[str, str], LiveApp]:
         )
         found = {}
         for project_id, project, environment, environment_id, deployment_id, row in rows.all():
+            if deployment_id is None:  # filtered out by the query; narrows the type
+                continue
             found[(project, environment)] = LiveApp(
                 project_id,
                 project,

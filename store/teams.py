@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -249,7 +250,7 @@ async def sign_in_local_admin(sessions: Sessions, source_ip: str | None) -> int:
         return team.id
 
 
-async def _record(session: AsyncSession, by: Actor, action: str, target: str, **details: str) -> None:
+async def _record(session: AsyncSession, by: Actor, action: str, target: str, **details: Any) -> None:
     await record_activity(
         session,
         actor=by.login,

@@ -185,6 +185,14 @@ class GitHubAPI(Protocol):
         """The latest check run of each name and the latest status of each context on `sha`."""
         ...
 
+    async def list_pull_request_files(self, repo: str, number: int) -> list[str] | None:
+        """Every path a pull request changes; None when GitHub lists only part of them."""
+        ...
+
+    async def compare_files(self, repo: str, base: str, head: str) -> list[str] | None:
+        """Every path changed from `base` to `head`; None when unknown or only partly listed."""
+        ...
+
     async def download_tarball(self, repo: str, ref: str, dest: Path, *, max_bytes: int) -> int:
         """Stream the repository at `ref` as a tar.gz into `dest`; return its size in bytes."""
         ...

@@ -124,7 +124,7 @@ class InstallationClient(ChangedFilesCalls):
         response = await self._call(
             f"creating check run {name!r} on {repo}@{head_sha[:7]}",
             # the body is JSON-ready (times as ISO text); githubkit's TypedDict wants datetimes
-            lambda: self._gh.rest.checks.async_create(owner, name_, data=body),  # type: ignore[call-overload]
+            lambda: self._gh.rest.checks.async_create(owner, name_, data=body),
             content=True,
         )
         return int(response.parsed_data.id)
@@ -154,7 +154,7 @@ class InstallationClient(ChangedFilesCalls):
         await self._call(
             f"updating check run {check_run_id} on {repo}",
             # JSON-ready body, as for create_check_run
-            lambda: self._gh.rest.checks.async_update(owner, name, check_run_id, data=body),  # type: ignore[call-overload]
+            lambda: self._gh.rest.checks.async_update(owner, name, check_run_id, data=body),
         )
 
     async def create_commit_status(
@@ -305,7 +305,7 @@ class InstallationClient(ChangedFilesCalls):
         data = response.parsed_data
         role = getattr(data, "role_name", None)
         # role_name tells maintain and triage apart; permission folds them into write and read.
-        return role if role in ("admin", "maintain", "write", "triage", "read") else data.permission
+        return str(role) if role in ("admin", "maintain", "write", "triage", "read") else str(data.permission)
 
     async def root_files(self, repo: str, ref: str) -> dict[str, str]:
         """The regular files at the root of `repo` at `ref` (branch, tag or sha): name → blob sha;

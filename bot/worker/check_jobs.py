@@ -38,4 +38,4 @@ async def report_checks_job(ctx: dict[str, Any], deployment_id: int) -> str | No
     if row is None or row.state not in HELD:
         return None
     await runtime.hub.emit(Held(deployment_id, row.state, row.reason or ""))
-    return row.state
+    return str(row.state)

@@ -106,7 +106,8 @@ class PodStates:
                 )
             except (ApiException, HTTPError) as exc:
                 raise wrap_api_error(exc, "listing the environments' app pods") from exc
-            return json.loads(response.data)
+            listing: dict[str, Any] = json.loads(response.data)
+            return listing
 
         found = await asyncio.to_thread(listed)
         self.pods = {_name(pod): pod for pod in found.get("items") or []}

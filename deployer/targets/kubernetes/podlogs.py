@@ -84,11 +84,11 @@ class PodLogs:
         try:
             done = 0
             while done < len(readers):
-                line = await queue.get()
-                if line is None:
+                item = await queue.get()
+                if item is None:
                     done += 1
                 else:
-                    yield line
+                    yield item
         finally:
             stop.set()
             with self._lock:  # unblock the readers' threads (closing from here would not)

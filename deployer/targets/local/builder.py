@@ -90,8 +90,8 @@ class LocalBuilder:
         await phase("install")
         for note in plan.notes:
             await log(note)
-        if note := await asyncio.to_thread(package_caches.describe, packages, plan):
-            await log(note)
+        if cache_note := await asyncio.to_thread(package_caches.describe, packages, plan):
+            await log(cache_note)
         hit = await self._install(layout.app, plan, manifest, toolchain, log, extra)
         await phase("build")
         if plan.build:

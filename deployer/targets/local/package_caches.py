@@ -44,7 +44,8 @@ def _folders(root: Path, name: str) -> list[Path]:
 
 def describe(root: Path, plan: Plan) -> str | None:
     """The build log's line on which package caches this build starts from, or None if it uses none."""
-    kept, empty = [], []
+    kept: list[str] = []
+    empty: list[str] = []
     for name in caches_used(plan):
         filled = any(f.is_dir() and any(f.iterdir()) for f in _folders(root, name))
         (kept if filled else empty).append(name)
