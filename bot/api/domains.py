@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.api.routes import PROJECT, api, json_object
 from bot.domains.checks import expected_cname
 from bot.domains.dns import METHODS, txt_name, txt_value
-from bot.web.context import Viewer, WebState, owned_project, web_state
+from bot.web.context import Viewer, WebState, viewers_project, web_state
 from bot.web.domain_actions import add_domain, create_records, remove_domain, verify_domain
+from store import domains as stored
 from store.models import Domain
 
 _ADD_BODY = {
@@ -55,13 +55,8 @@ def _shown(web: WebState, project: str, domain: Domain) -> dict[str, Any]:
 async def list_domains(request: Request, viewer: Viewer) -> Response:
     """A project's domains, their state and the DNS record each one needs."""
     web, name = web_state(request), request.path_params["name"]
-    async with web.sessions() as session:
-        project = await owned_project(session, viewer, name, "this key's team")
-        rows = (
-            await session.scalars(
-                select(Domain).where(Domain.project_id == project.id).order_by(Domain.hostname)
-            )
-        ).all()
+    project = await viewers_project(request, viewer, name, "this key's team")
+    rows = await stored.domains_of(web.sessions, project.id)
     return JSONResponse([_shown(web, name, d) for d in rows])
 
 

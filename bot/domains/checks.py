@@ -13,14 +13,12 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.domains.dns import addresses_of, lookup, verdict
 from bot.domains.ports import DomainRouting
 from deployer.targets.local.router import hostname_for
-from store.activity import record_activity
-from store.models import Domain, Project, utcnow
+from store import domains as stored
+from store.domains import CheckOutcome, Sessions
+from store.models import Domain, utcnow
 
 log = logging.getLogger("autostack.web.domains")
 SYNC_SECONDS = 5.0
@@ -43,72 +41,43 @@ async def _nothing() -> tuple[str, ...]:
     return ()
 
 
-async def check_domain(
-    check: DnsCheck, domain: Domain, project: Project, routing: DomainRouting | None = None
-) -> None:
-    """Look the domain up now; when proven, mark it verified (and route it, given `routing`)."""
+async def check_domain(check: DnsCheck, domain: Domain, project: str) -> CheckOutcome:
+    """Look the domain up now: what it proves, and the record still missing (None: proven)."""
     by_address = domain.verification != "txt"
-    cname = expected_cname(check.apps_domain, project.name, domain.environment)
+    cname = expected_cname(check.apps_domain, project, domain.environment)
     records, ingress_a = await asyncio.gather(
         lookup(domain.hostname, check.nameservers, addresses=by_address),
         addresses_of(cname, check.nameservers) if by_address else _nothing(),
     )
-    if records.apex and domain.verification == "cname":
+    verification = domain.verification
+    if records.apex and verification == "cname":
         # no CNAME can exist at a zone apex: the page shows the ALIAS/A instructions from now on
-        domain.verification = "alias"
-    missing = verdict(domain.verification, domain.hostname, domain.token, cname, records, ingress_a)
-    domain.checked_at, domain.last_error = utcnow(), missing
-    if missing is None and domain.state != "verified":
-        domain.state, domain.verified_at = "verified", utcnow()
-        # local target: no certificate; on kubernetes cert-manager reports into cert_state
-        domain.cert_state = domain.cert_state or "not needed (local router)"
-        if routing is not None:
-            routing.add(domain.hostname, project.name, domain.environment)
+        verification = "alias"
+    missing = verdict(verification, domain.hostname, domain.token, cname, records, ingress_a)
+    return CheckOutcome(verification, missing, utcnow())
 
 
-async def verify_pending(
-    sessions: async_sessionmaker[AsyncSession], check: DnsCheck
-) -> list[tuple[str, str]]:
+async def verify_pending(sessions: Sessions, check: DnsCheck) -> list[tuple[str, str]]:
     """Check every pending domain once (the periodic job); return the (project, environment) of
     each domain verified now."""
     verified: list[tuple[str, str]] = []
-    async with sessions.begin() as session:
-        rows = (
-            await session.execute(select(Domain, Project).join(Project).where(Domain.state == "pending"))
-        ).all()
-        for domain, project in rows:
-            await check_domain(check, domain, project)
-            if domain.state == "verified":
-                verified.append((project.name, domain.environment))
-                await record_activity(
-                    session,
-                    actor="autostack",
-                    action="domain.verified",
-                    target=domain.hostname,
-                    project_id=project.id,
-                    by=domain.verification,
-                )
+    for domain, project in await stored.pending_domains(sessions):
+        outcome = await check_domain(check, domain, project.name)
+        if await stored.record_periodic_check(sessions, domain.id, outcome):
+            verified.append((project.name, domain.environment))
     return verified
 
 
 class RouteSync:
     """This process's router kept equal to the verified domains in the database."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], routing: DomainRouting) -> None:
+    def __init__(self, sessions: Sessions, routing: DomainRouting) -> None:
         self.sessions, self.routing = sessions, routing
         self.routed: dict[str, tuple[str, str]] = {}
 
     async def sync(self) -> None:
         """Route what was verified (here or by any worker), unroute what was removed."""
-        async with self.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(Domain.hostname, Project.name, Domain.environment)
-                    .join(Project)
-                    .where(Domain.state == "verified")
-                )
-            ).all()
-        wanted = {hostname: (project, environment) for hostname, project, environment in rows}
+        wanted = await stored.verified_routes(self.sessions)
         for hostname in self.routed.keys() - wanted.keys():
             self.routing.remove(hostname)
         for hostname, (project, environment) in wanted.items():

@@ -7,9 +7,6 @@ import logging
 import re
 import secrets
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from bot.domains.checks import DnsCheck, check_domain, expected_cname
@@ -25,8 +22,9 @@ from bot.domains.route53 import (
     domain_records,
     zone_for,
 )
-from bot.web.context import ActionError, Viewer, WebState, audit, owned_project, web_state
-from store.models import Domain, Environment, Project
+from bot.web.context import ActionError, Viewer, WebState, actor, viewers_project, web_state
+from store import domains as stored
+from store.models import Domain, Project
 
 log = logging.getLogger("autostack.web.domains")
 HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -54,11 +52,9 @@ async def planned_records(
     return apex_records(domain.hostname, *proof, balancer)
 
 
-async def _domain(session: AsyncSession, viewer: Viewer, name: str, hostname: str) -> tuple[Project, Domain]:
-    project = await owned_project(session, viewer, name)
-    domain = await session.scalar(
-        select(Domain).where(Domain.project_id == project.id, Domain.hostname == hostname.lower())
-    )
+async def _domain(request: Request, viewer: Viewer, name: str, hostname: str) -> tuple[Project, Domain]:
+    project = await viewers_project(request, viewer, name)
+    domain = await stored.domain_of(web_state(request).sessions, project.id, hostname)
     if domain is None:
         raise ActionError(404, f"{name} has no domain {hostname!r}")
     return project, domain
@@ -86,56 +82,33 @@ async def add_domain(
     web = web_state(request)
     if method == "cname" and await _is_route53_apex(web, hostname):
         method = "alias"  # a CNAME cannot exist at the apex of a zone
+    project = await viewers_project(request, viewer, name)
     try:
-        async with web.sessions.begin() as session:
-            project = await owned_project(session, viewer, name)
-            known = await session.scalar(
-                select(Environment.id).where(
-                    Environment.project_id == project.id, Environment.name == environment
-                )
-            )
-            if known is None and environment != "production":
-                raise ActionError(400, f"{name} has no environment {environment!r}")
-            domain = Domain(
-                project_id=project.id,
-                environment=environment,
-                hostname=hostname,
-                verification=method,
-                token=secrets.token_hex(16),
-            )
-            session.add(domain)
-            await audit(
-                session,
-                request,
-                viewer.login,
-                viewer.team.id,
-                "domain.add",
-                hostname,
-                project.id,
-                environment=environment,
-            )
-    except IntegrityError:
-        raise ActionError(409, f"{hostname} is already attached to a project") from None
+        domain = await stored.add_domain(
+            web.sessions,
+            actor(request, viewer),
+            project.id,
+            environment=environment,
+            hostname=hostname,
+            verification=method,
+            token=secrets.token_hex(16),
+        )
+    except stored.NoSuchEnvironment:
+        raise ActionError(400, f"{name} has no environment {environment!r}") from None
+    except stored.DomainTaken as exc:
+        raise ActionError(409, str(exc)) from None
     return domain
 
 
 async def verify_domain(request: Request, viewer: Viewer, name: str, hostname: str) -> Domain:
     """Check one domain's DNS now; route it here at once when it is proven."""
     web = web_state(request)
-    async with web.sessions.begin() as session:
-        project, domain = await _domain(session, viewer, name, hostname)
-        was = domain.state
-        await check_domain(DnsCheck(web.settings.apps_domain, web.nameservers), domain, project, web.routing)
-        await audit(
-            session,
-            request,
-            viewer.login,
-            viewer.team.id,
-            "domain.verify",
-            domain.hostname,
-            project.id,
-            state=domain.state,
-        )
+    project, domain = await _domain(request, viewer, name, hostname)
+    was = domain.state
+    outcome = await check_domain(DnsCheck(web.settings.apps_domain, web.nameservers), domain, project.name)
+    domain = await stored.record_check(web.sessions, actor(request, viewer), domain.id, outcome)
+    if domain.state == "verified" and was != "verified" and web.routing is not None:
+        web.routing.add(domain.hostname, project.name, domain.environment)
     if domain.state == "verified" and was != "verified":
         await _domains_changed(web, project.name, domain.environment)
     return domain
@@ -146,29 +119,20 @@ async def create_records(
 ) -> tuple[Zone, list[Record]]:
     """Create (UPSERT) the domain's records in the Route53 zone it lives in."""
     web = web_state(request)
-    async with web.sessions.begin() as session:
-        project, domain = await _domain(session, viewer, name, hostname)
-        try:
-            zone = zone_for(domain.hostname, await zones(web))
-            if zone is None or web.dns_zones is None:
-                raise ActionError(404, f"no Route53 hosted zone holds {domain.hostname}")
-            records = await planned_records(web, web.dns_zones, domain, project, zone)
-            await web.dns_zones.upsert(zone, records)
-        except NoLoadBalancer as exc:
-            raise ActionError(409, str(exc)) from exc
-        except Route53Error as exc:
-            raise ActionError(502, str(exc)) from exc
-        await audit(
-            session,
-            request,
-            viewer.login,
-            viewer.team.id,
-            "domain.route53",
-            domain.hostname,
-            project.id,
-            zone=zone.name,
-            records=[f"{r.name} {r.type}" for r in records],
-        )
+    project, domain = await _domain(request, viewer, name, hostname)
+    try:
+        zone = zone_for(domain.hostname, await zones(web))
+        if zone is None or web.dns_zones is None:
+            raise ActionError(404, f"no Route53 hosted zone holds {domain.hostname}")
+        records = await planned_records(web, web.dns_zones, domain, project, zone)
+        await web.dns_zones.upsert(zone, records)
+    except NoLoadBalancer as exc:
+        raise ActionError(409, str(exc)) from exc
+    except Route53Error as exc:
+        raise ActionError(502, str(exc)) from exc
+    await stored.record_route53(
+        web.sessions, actor(request, viewer), domain, zone.name, [f"{r.name} {r.type}" for r in records]
+    )
     return zone, records
 
 
@@ -176,28 +140,17 @@ async def remove_domain(request: Request, viewer: Viewer, name: str, hostname: s
     """Remove the domain, its route and the Route53 records AutoStack made for it; return how
     many records went."""
     web = web_state(request)
-    async with web.sessions.begin() as session:
-        project, domain = await _domain(session, viewer, name, hostname)
-        removed = 0
-        try:
-            zone = zone_for(domain.hostname, await zones(web))
-            if zone is not None and web.dns_zones is not None:
-                planned = await planned_records(web, web.dns_zones, domain, project, zone, removing=True)
-                removed = await web.dns_zones.delete(zone, planned)
-        except Route53Error as exc:
-            # the domain is kept so removing can be tried again: its records would be left behind
-            raise ActionError(502, str(exc)) from exc
-        await session.delete(domain)
-        await audit(
-            session,
-            request,
-            viewer.login,
-            viewer.team.id,
-            "domain.remove",
-            domain.hostname,
-            project.id,
-            route53_records_removed=removed,
-        )
+    project, domain = await _domain(request, viewer, name, hostname)
+    removed = 0
+    try:
+        zone = zone_for(domain.hostname, await zones(web))
+        if zone is not None and web.dns_zones is not None:
+            planned = await planned_records(web, web.dns_zones, domain, project, zone, removing=True)
+            removed = await web.dns_zones.delete(zone, planned)
+    except Route53Error as exc:
+        # the domain is kept so removing can be tried again: its records would be left behind
+        raise ActionError(502, str(exc)) from exc
+    await stored.remove_domain(web.sessions, actor(request, viewer), domain.id, removed)
     if web.routing is not None:
         web.routing.remove(domain.hostname)
     if domain.state == "verified":

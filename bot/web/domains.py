@@ -3,7 +3,6 @@ in Route53, remove. The changes themselves live in domain_actions, shared with t
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -11,9 +10,9 @@ from bot.domains.certificates import certificate_states
 from bot.domains.checks import expected_cname
 from bot.domains.dns import txt_name, txt_value
 from bot.domains.route53 import Route53Error, zone_for
-from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
+from bot.web.context import ActionError, Viewer, page, refuse, render, viewers_project, web_state
 from bot.web.domain_actions import add_domain, create_records, remove_domain, verify_domain, zones
-from store.models import Domain, Environment
+from store import domains as stored
 
 
 async def domains_page(
@@ -21,22 +20,12 @@ async def domains_page(
 ) -> Response:
     """The domains with their state and the DNS record each one needs."""
     web = web_state(request)
-    async with web.sessions() as session:
-        project = await team_project(session, viewer, request.path_params["name"])
-        if project is None:
-            return refuse(request, viewer, 404, f"no project {request.path_params['name']!r} in your team")
-        rows = (
-            await session.scalars(
-                select(Domain).where(Domain.project_id == project.id).order_by(Domain.hostname)
-            )
-        ).all()
-        envs = (
-            await session.scalars(
-                select(Environment.name).where(
-                    Environment.project_id == project.id, Environment.state == "active"
-                )
-            )
-        ).all()
+    try:
+        project = await viewers_project(request, viewer, request.path_params["name"])
+    except ActionError as exc:
+        return refuse(request, viewer, 404, str(exc))
+    rows = await stored.domains_of(web.sessions, project.id)
+    envs = await stored.active_environment_names(web.sessions, project.id)
     route53: dict[int, str] = {}
     try:
         found = await zones(web)
