@@ -8,7 +8,14 @@ from starlette.responses import Response, StreamingResponse
 
 from bot.api.routes import PROJECT, api
 from bot.web.context import ActionError, Viewer
-from bot.web.runtime_logs import QueryError, found_environment, log_source, runtime_query, stream
+from bot.web.runtime_logs import (
+    QueryError,
+    found_environment,
+    log_source,
+    project_masker,
+    runtime_query,
+    stream,
+)
 from store.models import utcnow
 
 NDJSON = "application/x-ndjson"
@@ -21,7 +28,8 @@ async def runtime_logs(request: Request, viewer: Viewer) -> Response:
         query = runtime_query(request.query_params, utcnow())
     except QueryError as exc:
         raise ActionError(400, str(exc)) from None
-    return StreamingResponse(stream(log_source(request), project, status, query), media_type=NDJSON)
+    masker = await project_masker(request, project)
+    return StreamingResponse(stream(log_source(request), project, status, query, masker), media_type=NDJSON)
 
 
 routes = [

@@ -13,8 +13,11 @@ from starlette.requests import Request
 
 from bot.web.context import ActionError, Viewer, owned_project, web_state
 from deployer.app_state import LIVE
+from deployer.envvars import project_secrets
+from deployer.masking import Masker
 from deployer.runtime_logs import DEFAULT_TAIL, MAX_TAIL, RuntimeLogSource, RuntimeQuery
 from store.app_states import EnvironmentStatus, environment_status
+from store.projects import project_id_of
 
 _AGO = re.compile(r"^(\d+)(s|m|h|d)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -87,12 +90,20 @@ def environment_event(project: str, status: EnvironmentStatus) -> bytes:
 
 
 async def stream(
-    source: RuntimeLogSource, project: str, status: EnvironmentStatus, query: RuntimeQuery
+    source: RuntimeLogSource,
+    project: str,
+    status: EnvironmentStatus,
+    query: RuntimeQuery,
+    masker: Masker | None = None,
 ) -> AsyncIterator[bytes]:
-    """NDJSON: the environment, its lines (as they come with `follow`), then `end` unless following."""
+    """NDJSON: the environment, its lines (as they come with `follow`), then `end` unless following.
+    Every line is masked with the project's secrets here, whatever the target kept (pod logs are
+    the app's raw output)."""
+    masker = masker or Masker()
     yield environment_event(project, status)
     async for line in source.runtime_log(project, status.name, query):
-        yield _line("log", seq=line.seq, at=line.at.isoformat(), text=line.text, source=line.source)
+        text = masker.mask(line.text)
+        yield _line("log", seq=line.seq, at=line.at.isoformat(), text=text, source=line.source)
     yield _line("end")
 
 
@@ -106,6 +117,15 @@ async def found_environment(request: Request, viewer: Viewer, whose: str) -> tup
     if status is None:
         raise ActionError(404, f"project {name!r} has no environment {env!r}")
     return project.name, status
+
+
+async def project_masker(request: Request, project: str) -> Masker:
+    """A masker of every secret value of the project (any scope)."""
+    state = web_state(request)
+    project_id = await project_id_of(state.sessions, project)
+    if project_id is None:
+        return Masker()
+    return Masker(await project_secrets(state.sessions, state.keyring, project_id))
 
 
 def log_source(request: Request) -> RuntimeLogSource:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from bot.web.context import ActionError, Viewer, page, refuse, render, web_state
-from bot.web.runtime_logs import environment_event, found_environment, log_source, stream
+from bot.web.runtime_logs import environment_event, found_environment, log_source, project_masker, stream
 from deployer.app_state import TROUBLED
 from deployer.runtime_logs import RuntimeQuery
 from store.app_states import EnvironmentStatus
@@ -98,7 +98,7 @@ async def runtime_events(request: Request, viewer: Viewer) -> Response:
     query = RuntimeQuery(tail=PAGE_TAIL, follow=True)
     states = state_changes(web_state(request).sessions, project, status)
     return StreamingResponse(
-        _sse(merged(stream(source, project, status, query), states)),
+        _sse(merged(stream(source, project, status, query, await project_masker(request, project)), states)),
         media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-accel-buffering": "no"},
     )

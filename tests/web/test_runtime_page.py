@@ -109,3 +109,15 @@ async def test_the_runtime_stream_sends_the_state_again_when_it_changes(web, see
         assert (healthy["state"], healthy["last_lines"]) == (LIVE, [])
     finally:
         await sent.aclose()
+
+
+async def test_a_secret_an_app_prints_is_masked_in_the_runtime_stream(web, seeded, as_role):
+    """Pod logs are the app's raw output: the stream the page and the API share masks them."""
+    from deployer.envvars import set_env_var
+
+    secret = "sk_live_4f9b2c7d1e8a"
+    await set_env_var(web.sessions, web.keyring, seeded.project_id, "STRIPE_KEY", secret, secret=True)
+    web.deploy.target.runtime[("shop", "pr-1")] = [RuntimeLine(0, SINCE, f"connecting with key={secret}")]
+    page = (await as_role("viewer").get("/projects/shop/environments/pr-1/runtime/events")).text
+    assert secret not in page
+    assert "connecting with key=•••" in page
