@@ -23,8 +23,11 @@ from store.models import Delivery, Deployment, utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
 
-LEASE = timedelta(seconds=15)
-RENEW_EVERY = 5.0
+# renewed six times per lease: a holder starved of CPU (a loaded machine, a long GC) has to
+# miss 17 s of renewals before its work is handed on; with sweeps every 10 s, work of a dead
+# holder still moves on within 30 s
+LEASE = timedelta(seconds=20)
+RENEW_EVERY = 3.0
 TERMINAL = ("done", "ignored", "failed")
 
 

@@ -55,7 +55,7 @@ def make_worker(
         functions=[handle_delivery],
         # unique: a scheduled run is queued under one job id, so it runs once across all workers
         cron_jobs=[
-            # every 10 s: a dead worker's claim (15 s) is handed on within 30 s
+            # every 10 s: a dead worker's claim (20 s) is handed on within 30 s
             once_per_tick(sweep_outbox, second=SWEEP_SECONDS, run_at_startup=False),
             # every minute, off the sweeper's seconds so the two do not start together
             once_per_tick(check_domains, second=15, run_at_startup=False),
@@ -114,7 +114,7 @@ def make_deploy_worker(
         ctx={},
         # unique: one run per interval across however many deploy workers there are
         cron_jobs=[
-            # off the delivery sweeper's seconds; an expired lease (15 s) is failed within 30 s
+            # off the delivery sweeper's seconds; an expired lease (20 s) is failed within 30 s
             once_per_tick(sweep_deployments, second=set(range(5, 60, 10)), run_at_startup=False),
             *(
                 [once_per_tick(reconcile_cluster, minute=set(range(0, 60, 10)), run_at_startup=False)]
