@@ -62,6 +62,22 @@ async def record_activity(
     return entry
 
 
+async def record_change(
+    session: AsyncSession, by: Actor, action: str, target: str, project_id: int | None = None, **details: Any
+) -> AuditEvent:
+    """Add `by`'s change to their team's activity log, in the caller's transaction."""
+    return await record_activity(
+        session,
+        actor=by.login,
+        action=action,
+        target=target,
+        project_id=project_id,
+        team_id=by.team_id,
+        source_ip=by.source_ip,
+        **details,
+    )
+
+
 async def record_environment_activity(
     sessions: async_sessionmaker[AsyncSession], project_name: str, environment: str, action: str, reason: str
 ) -> int | None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from store.activity import Actor, record_activity
+from store.activity import Actor, record_activity, record_change
 from store.models import Domain, Environment, Project, utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -93,7 +93,7 @@ async def add_domain(
                 token=token,
             )
             session.add(domain)
-            await _record(session, by, "domain.add", hostname, project_id, environment=environment)
+            await record_change(session, by, "domain.add", hostname, project_id, environment=environment)
     except IntegrityError:
         raise DomainTaken(f"{hostname} is already attached to a project") from None
     return domain
@@ -118,7 +118,9 @@ async def record_check(sessions: Sessions, by: Actor, domain_id: int, outcome: C
         if domain is None:
             raise LookupError(f"domain {domain_id} is gone")
         _apply(domain, outcome)
-        await _record(session, by, "domain.verify", domain.hostname, domain.project_id, state=domain.state)
+        await record_change(
+            session, by, "domain.verify", domain.hostname, domain.project_id, state=domain.state
+        )
         return domain
 
 
@@ -176,7 +178,7 @@ async def record_route53(
 ) -> None:
     """Log that the domain's records were made in a Route53 zone."""
     async with sessions.begin() as session:
-        await _record(
+        await record_change(
             session,
             by,
             "domain.route53",
@@ -194,7 +196,7 @@ async def remove_domain(sessions: Sessions, by: Actor, domain_id: int, records_r
         if domain is None:
             return
         await session.delete(domain)
-        await _record(
+        await record_change(
             session,
             by,
             "domain.remove",
@@ -202,18 +204,3 @@ async def remove_domain(sessions: Sessions, by: Actor, domain_id: int, records_r
             domain.project_id,
             route53_records_removed=records_removed,
         )
-
-
-async def _record(
-    session: AsyncSession, by: Actor, action: str, target: str, project_id: int, **details: object
-) -> None:
-    await record_activity(
-        session,
-        actor=by.login,
-        action=action,
-        target=target,
-        project_id=project_id,
-        team_id=by.team_id,
-        source_ip=by.source_ip,
-        **details,
-    )

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from store.activity import Actor, record_activity
+from store.activity import Actor, record_change
 from store.encryption import KeyRing, env_var_context
 from store.models import Environment, EnvVar
 
@@ -79,7 +79,7 @@ async def set_variables(
         await _mark_stale(session, project_id, scope)
         if by is not None:
             keys = ", ".join(key for key, _ in pairs)
-            await _record(session, by, "env.set", keys, project_id, scope=scope, secret=secret)
+            await record_change(session, by, "env.set", keys, project_id, scope=scope, secret=secret)
 
 
 async def delete_variable(
@@ -98,7 +98,7 @@ async def delete_variable(
         await session.delete(rows[0])
         await _mark_stale(session, project_id, scope)
         if by is not None:
-            await _record(session, by, "env.delete", key, project_id, scope=scope)
+            await record_change(session, by, "env.delete", key, project_id, scope=scope)
         return scope
 
 
@@ -132,18 +132,3 @@ async def stale_environments(sessions: Sessions, project_id: int) -> Sequence[En
             )
         )
         return rows.all()
-
-
-async def _record(
-    session: AsyncSession, by: Actor, action: str, target: str, project_id: int, **details: object
-) -> None:
-    await record_activity(
-        session,
-        actor=by.login,
-        action=action,
-        target=target,
-        project_id=project_id,
-        team_id=by.team_id,
-        source_ip=by.source_ip,
-        **details,
-    )

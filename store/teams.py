@@ -8,12 +8,11 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from store.activity import Actor, record_activity
+from store.activity import Actor, record_change
 from store.models import ApiToken, AuditEvent, Installation, Invitation, Member, Project, Team, utcnow
 
 INVITATION_TTL = timedelta(days=7)
@@ -72,7 +71,7 @@ async def invite(sessions: Sessions, by: Actor, role: str, email: str | None = N
                 expires_at=utcnow() + INVITATION_TTL,
             )
         )
-        await _record(session, by, "invitation.create", email or "link", role=role)
+        await record_change(session, by, "invitation.create", email or "link", role=role)
     return token
 
 
@@ -114,7 +113,7 @@ async def set_role(sessions: Sessions, by: Actor, member_id: int, role: str) -> 
         if found.role == "owner" and role != "owner" and await _owners(session, found.team_id) <= 1:
             raise TeamError(f"{found.github_login} is the last owner; make someone else owner first")
         found.role = role
-        await _record(session, by, "member.role", found.github_login, role=role)
+        await record_change(session, by, "member.role", found.github_login, role=role)
 
 
 async def remove_member(sessions: Sessions, by: Actor, member_id: int) -> None:
@@ -124,7 +123,7 @@ async def remove_member(sessions: Sessions, by: Actor, member_id: int) -> None:
         if found.role == "owner" and await _owners(session, found.team_id) <= 1:
             raise TeamError(f"{found.github_login} is the last owner; make someone else owner first")
         await session.delete(found)
-        await _record(session, by, "member.remove", found.github_login)
+        await record_change(session, by, "member.remove", found.github_login)
 
 
 async def create_api_key(sessions: Sessions, by: Actor, name: str, role: str) -> str:
@@ -132,7 +131,7 @@ async def create_api_key(sessions: Sessions, by: Actor, name: str, role: str) ->
     token = "as_" + secrets.token_urlsafe(32)
     async with sessions.begin() as session:
         session.add(ApiToken(team_id=by.team_id, name=name, token_hash=token_hash(token), role=role))
-        await _record(session, by, "token.create", name, role=role)
+        await record_change(session, by, "token.create", name, role=role)
     return token
 
 
@@ -184,7 +183,7 @@ async def sign_in(
         if found is None:
             found = await _join_by_role(session, user_id, login, role_in)
         if found is not None:
-            await _record(session, Actor(login, found.team_id, source_ip), "login", login)
+            await record_change(session, Actor(login, found.team_id, source_ip), "login", login)
         return found
 
 
@@ -246,17 +245,5 @@ async def sign_in_local_admin(sessions: Sessions, source_ip: str | None) -> int:
             session.add(
                 Member(team_id=team.id, github_user_id=LOCAL_ADMIN_ID, github_login="admin", role="owner")
             )
-        await _record(session, Actor("admin", team.id, source_ip), "login", "local admin link")
+        await record_change(session, Actor("admin", team.id, source_ip), "login", "local admin link")
         return team.id
-
-
-async def _record(session: AsyncSession, by: Actor, action: str, target: str, **details: Any) -> None:
-    await record_activity(
-        session,
-        actor=by.login,
-        action=action,
-        target=target,
-        team_id=by.team_id,
-        source_ip=by.source_ip,
-        **details,
-    )
