@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.intake.endpoint import relay as relay_module
+from bot.intake import relay as relay_module
 from bot.intake.relay import OutboxSweep, Relay
 from bot.services import Services
 from bot.settings import Settings
