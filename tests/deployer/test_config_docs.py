@@ -24,6 +24,9 @@ def _keys(schema: dict, prefix: str = "") -> list[str]:
         ref = node.get("$ref") or next((b["$ref"] for b in node.get("anyOf", []) if "$ref" in b), None)
         if ref:
             found += _keys({"$defs": defs, **defs[ref.rsplit("/", 1)[1]]}, f"{prefix}{name}.")
+        item = node.get("items", {}).get("$ref") if node.get("type") == "array" else None
+        if item:  # a list of mappings (apps:): its keys as name[].key
+            found += _keys({"$defs": defs, **defs[item.rsplit("/", 1)[1]]}, f"{prefix}{name}[].")
     return found
 
 

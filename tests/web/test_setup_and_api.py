@@ -24,6 +24,8 @@ PERMISSIONS = {
     "metadata": "read",
     "members": "read",
     "merge_queues": "read",
+    # workflow_run (wait for CI) is only delivered to Apps that may read Actions
+    "actions": "read",
 }
 EVENTS = {
     "push",
@@ -31,6 +33,8 @@ EVENTS = {
     "issue_comment",
     "check_run",
     "check_suite",
+    "workflow_run",
+    "status",
     "delete",
     "repository",
     "merge_group",
