@@ -73,7 +73,10 @@ def registry(monkeypatch):
 
 @pytest.fixture
 def target(cluster, registry):
-    return KubernetesTarget(cluster, STYLE, registry, Sources(), build_timeout=60)
+    # kwok's control plane has no volume provisioner, so a BuildKit state claim would never bind
+    # and the build pod never schedule: builds here keep their state in an emptyDir (the claim
+    # itself is rendered and validated in tests/kubernetes/test_build_cache_volume.py)
+    return KubernetesTarget(cluster, STYLE, registry, Sources(), build_timeout=60, build_cache_size="")
 
 
 @pytest.fixture

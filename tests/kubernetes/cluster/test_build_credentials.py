@@ -37,7 +37,7 @@ def signed():
 def scoped(cluster, registry, signed):
     """A target whose registry makes each build's client through `signed` (moto from `registry`)."""
     watched = Registry(registry.ecr, sts=registry.sts, builder_role=BUILDER_ROLE, ecr_for=signed.client)
-    return KubernetesTarget(cluster, STYLE, watched, Sources(), build_timeout=60)
+    return KubernetesTarget(cluster, STYLE, watched, Sources(), build_timeout=60, build_cache_size="")
 
 
 async def _phase(_name):
@@ -156,7 +156,9 @@ async def test_a_release_meanwhile_leaves_the_running_builds_credential(scoped, 
 async def test_without_a_builder_role_a_trusted_build_says_whose_credential_it_holds(
     cluster, registry, deployer, project
 ):
-    target = KubernetesTarget(cluster, STYLE, Registry(registry.ecr), Sources(), build_timeout=60)
+    target = KubernetesTarget(
+        cluster, STYLE, Registry(registry.ecr), Sources(), build_timeout=60, build_cache_size=""
+    )
     build = _build(target, deployer, Site(project, "pr-3", 24))
     await finish_build(cluster.api, namespace_for(project, STYLE), 24, SUCCEED)
     await asyncio.wait_for(build, 60)
