@@ -2,7 +2,7 @@
 # First run, side by side: from a fresh clone to the first answer of /healthz, for the set-up
 # before issue 19 (every dependency, dev tools included, byte-compiled) and for `make run` now
 # (runtime dependencies only: no dev tools, no kubernetes client or boto3, the `eks` extra).
-# Each variant gets an empty pip cache of its own, as a new machine has, so both download
+# Each variant gets empty pip and uv caches of its own, as a new machine has, so both download
 # what they install. Prints seconds, .venv size and the ratio.
 #   bench/first-run/run.sh [ROUNDS]     (default 1; rounds alternate the order)
 set -euo pipefail
@@ -32,7 +32,7 @@ one() { # variant round -> "variant seconds venv_mb"
   local port=$((port_base + n * 2 + offset))
   git clone -q "$root" "$dir"
   cp "$work/all.lock" "$dir/all.lock"
-  export PIP_CACHE_DIR="$dir.pip-cache"
+  export PIP_CACHE_DIR="$dir.pip-cache" UV_CACHE_DIR="$dir.uv-cache"
   local started
   started=$(date +%s.%N)
   if [[ "$variant" == before ]]; then
@@ -50,8 +50,8 @@ one() { # variant round -> "variant seconds venv_mb"
   kill -INT -- "-$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "$variant $took $(du -sm "$dir/.venv" | cut -f1)"
-  unset PIP_CACHE_DIR
-  rm -rf "$dir.pip-cache"
+  unset PIP_CACHE_DIR UV_CACHE_DIR
+  rm -rf "$dir.pip-cache" "$dir.uv-cache"
 }
 
 results=()
