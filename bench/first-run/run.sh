@@ -11,8 +11,9 @@ rounds="${1:-1}"
 python="$(command -v python3.11 || command -v python3)"
 work="$(mktemp -d /tmp/autostack-first-run.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-# FIRST_RUN_PORT_BASE: where the ports start (serve on base+2.., its router 400 above)
-port_base="${FIRST_RUN_PORT_BASE:-$((53000 + RANDOM % 500))}"
+# FIRST_RUN_PORT_BASE: where the ports start (serve on base+2.., its router 400 above), below
+# the ephemeral range so no outgoing download can hold one
+port_base="${FIRST_RUN_PORT_BASE:-$((23000 + RANDOM % 500))}"
 
 # The dependency set before the split: the runtime, eks and dev locks together, as one file was.
 cat "$root/requirements.lock" "$root/requirements-eks.lock" "$root/requirements-dev.lock" | grep -v '^#' >"$work/all.lock"
