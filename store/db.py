@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeAlias, cast
 
 import asyncpg
 from sqlalchemy import event
@@ -83,3 +84,19 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# What the layers above hold: a session factory to pass on, and an open unit of work to pass to
+# store functions. Neither is used directly outside `store/` (tests/test_store_boundary.py).
+Sessions: TypeAlias = async_sessionmaker[AsyncSession]
+Tx: TypeAlias = AsyncSession
+
+
+def transaction(sessions: Sessions) -> AbstractAsyncContextManager[Tx]:
+    """A unit of work for store functions: committed when the block ends, rolled back on error."""
+    return sessions.begin()
+
+
+def reading(sessions: Sessions) -> AbstractAsyncContextManager[Tx]:
+    """A session for store reads that changes nothing (closed, never committed, at the end)."""
+    return sessions()
