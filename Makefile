@@ -20,19 +20,19 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
 	@test -x $(BIN)/uv || $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check \
 	  uv==$(UV_VERSION) || $(BIN)/python -m ensurepip --default-pip >/dev/null
-	@echo "install $$(echo $(@F))"; $(INSTALL) -r requirements.lock
-	@echo "install $$(echo $(@F))"; $(INSTALL) --no-deps -e .
+	@echo "installing requirements.lock into $(VENV)"; $(INSTALL) -r requirements.lock
+	@$(INSTALL) --no-deps -e .
 	@touch $(STAMP)
 
 # The kubernetes target's and AWS adapters' clients (the `eks` extra), and the test and dev
 # tools (pytest, ruff, moto, playwright, kubernetes-validate, ...) on top.
 $(DEV_STAMP): $(STAMP) requirements-eks.lock requirements-dev.lock
-	@echo "install $$(echo $(@F))"; $(INSTALL) -r requirements.lock -r requirements-eks.lock -r requirements-dev.lock
+	@echo "installing the eks and dev locks into $(VENV)"; $(INSTALL) -r requirements.lock -r requirements-eks.lock -r requirements-dev.lock
 	@touch $(DEV_STAMP)
 
 # The `eks` extra alone, for `make run` against a cluster, S3, SES or Route 53.
 install-eks: $(STAMP)
-	@echo "install $$(echo $(@F))"; $(INSTALL) -r requirements.lock -r requirements-eks.lock
+	@echo "installing the eks lock into $(VENV)"; $(INSTALL) -r requirements.lock -r requirements-eks.lock
 
 install: $(STAMP)
 
