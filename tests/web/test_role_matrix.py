@@ -1,5 +1,5 @@
 """Every page route x every role, against answers written out here from what each role is for
-(PRODUCT.md §7 and the pull-request commands), not read from bot/web/roles.py: a permission
+(docs/product.md §7 and the pull-request commands), not read from bot/web/roles.py: a permission
 flipped there fails this test. The JSON API has its own table in test_api_authorization.py.
 
 What the roles are for: everyone in a team sees its projects, deployments, variables (not secret
