@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.activity import Actor, record_change
+from store.db import Tx
 from store.encryption import KeyRing, env_var_context
 from store.models import Environment, EnvVar
 
@@ -132,3 +133,10 @@ async def stale_environments(sessions: Sessions, project_id: int) -> Sequence[En
             )
         )
         return rows.all()
+
+
+async def clear_redeploy_needed(tx: Tx, environment_id: int) -> None:
+    """The environment was rebuilt with its current variables: it is no longer behind them."""
+    changed = await tx.get(Environment, environment_id)
+    if changed is not None:
+        changed.redeploy_needed = False

@@ -1,14 +1,36 @@
-"""Projects as stored: found by name."""
+"""Projects as stored: found by name, and the ones a team sees."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from collections.abc import Sequence
 
-from store.models import Project
+from sqlalchemy import ColumnElement, select, true
+
+from store.db import Sessions, Tx
+from store.models import Project, Team
 
 
-async def project_id_of(sessions: async_sessionmaker[AsyncSession], name: str) -> int | None:
+def in_team(team: Team) -> ColumnElement[bool]:
+    """The condition for a team's projects: its installation's, or all for the local team."""
+    return true() if team.installation_id is None else Project.installation_id == team.installation_id
+
+
+async def project_id_of(sessions: Sessions, name: str) -> int | None:
     """The id of the project called `name` (None when there is none)."""
     async with sessions() as session:
-        return await session.scalar(select(Project.id).where(Project.name == name))
+        return await project_id_named(session, name)
+
+
+async def project_id_named(tx: Tx, name: str) -> int | None:
+    """`project_id_of` inside the caller's unit of work."""
+    return await tx.scalar(select(Project.id).where(Project.name == name))
+
+
+async def team_project(tx: Tx, team: Team, name: str) -> Project | None:
+    """The project called `name` if `team` may see it."""
+    return await tx.scalar(select(Project).where(Project.name == name, in_team(team)))
+
+
+async def team_projects(tx: Tx, team: Team) -> Sequence[Project]:
+    """Every project `team` sees, by name."""
+    return (await tx.scalars(select(Project).where(in_team(team)).order_by(Project.name))).all()

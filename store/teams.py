@@ -90,6 +90,25 @@ async def member(sessions: Sessions, team_id: int, member_id: int) -> Member | N
         return await session.scalar(select(Member).where(Member.team_id == team_id, Member.id == member_id))
 
 
+async def membership(sessions: Sessions, team_id: int, user_id: int) -> tuple[Member, Team] | None:
+    """The GitHub user's membership of the team and the team, read now (a role may have changed)."""
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                select(Member, Team)
+                .join(Team, Team.id == Member.team_id)
+                .where(Member.team_id == team_id, Member.github_user_id == user_id)
+            )
+        ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def team_by_id(sessions: Sessions, team_id: int) -> Team | None:
+    """The team with this id, if it still exists."""
+    async with sessions() as session:
+        return await session.get(Team, team_id)
+
+
 async def _owners(session: AsyncSession, team_id: int) -> int:
     # locks the owner rows (PostgreSQL) so two owners demoting each other at once cannot both
     # pass the check and leave the team with none; SQLite already runs one writer at a time

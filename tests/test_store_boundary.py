@@ -50,8 +50,6 @@ SESSION_FACTORY = re.compile(r"(^|_)sessions$")
 # they are still to move as well, and none may be added
 ALSO_TO_MOVE = frozenset(
     {
-        "bot.web.deployments",
-        "bot.web.runtime_logs",
         "bot.worker.check_jobs",
         "bot.worker.merge_queue",
         "handlers.commands.activity",

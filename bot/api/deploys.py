@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.api.routes import PROJECT, api, json_object
-from bot.web.context import ActionError, Viewer, owned_project, projects_of, team_project, web_state
+from bot.web.context import ActionError, Viewer, owned_project, team_project, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
 from deployer.app_state import LIVE
 from store import app_states
 from store.app_states import KnownState
-from store.models import Deployment, Environment, Project
+from store.dashboard import team_deployments
+from store.db import reading
+from store.models import Deployment, Environment
+from store.project_pages import environment_state, project_deployments
 
+LIST_LIMIT = 50
 _ROLLBACK_BODY = {
     "type": "object",
     "properties": {"deployment": {"type": "integer", "description": "default: the previous live one"}},
@@ -52,33 +55,17 @@ def _shown(d: Deployment, project: str, env: Environment, apps: dict[int, KnownS
 
 async def list_deployments(request: Request, viewer: Viewer) -> Response:
     """A project's latest 50 deployments."""
-    async with web_state(request).sessions() as session:
-        project = await owned_project(session, viewer, request.path_params["name"], "this key's team")
-        rows = (
-            await session.execute(
-                select(Deployment, Environment)
-                .join(Environment, Environment.id == Deployment.environment_id)
-                .where(Deployment.project_id == project.id)
-                .order_by(Deployment.id.desc())
-                .limit(50)
-            )
-        ).all()
+    async with reading(web_state(request).sessions) as tx:
+        project = await owned_project(tx, viewer, request.path_params["name"], "this key's team")
+        rows = await project_deployments(tx, project.id, LIST_LIMIT)
     apps = await app_states.current(web_state(request).sessions, (env.id for _, env in rows))
     return JSONResponse([_shown(d, project.name, env, apps) for d, env in rows])
 
 
 async def list_team_deployments(request: Request, viewer: Viewer) -> Response:
     """The latest 50 deployments of all the team's projects (`autostack ls`)."""
-    query = (
-        select(Deployment, Project.name, Environment)
-        .join(Project, Project.id == Deployment.project_id)
-        .join(Environment, Environment.id == Deployment.environment_id)
-        .where(projects_of(viewer.team))
-        .order_by(Deployment.id.desc())
-        .limit(50)
-    )
-    async with web_state(request).sessions() as session:
-        rows = (await session.execute(query)).all()
+    async with reading(web_state(request).sessions) as tx:
+        rows = await team_deployments(tx, viewer.team, LIST_LIMIT)
     apps = await app_states.current(web_state(request).sessions, (env.id for _, _, env in rows))
     return JSONResponse([_shown(d, name, env, apps) for d, name, env in rows])
 
@@ -115,13 +102,9 @@ async def rollback(request: Request, viewer: Viewer) -> Response:
 async def destroy(request: Request, viewer: Viewer) -> Response:
     """Stop the environment's app and mark it destroyed; 409 when it already is."""
     name, env_name = request.path_params["name"], request.path_params["env"]
-    async with web_state(request).sessions() as session:
-        project = await team_project(session, viewer, name)
-        state = project and await session.scalar(
-            select(Environment.state).where(
-                Environment.project_id == project.id, Environment.name == env_name
-            )
-        )
+    async with reading(web_state(request).sessions) as tx:
+        project = await team_project(tx, viewer, name)
+        state = project and await environment_state(tx, project.id, env_name)
     if state == "destroyed":
         raise ActionError(409, f"{name}/{env_name} is already destroyed")
     return await _on_environment(request, viewer, "destroy")

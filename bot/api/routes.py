@@ -13,14 +13,16 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.deploy_service import authenticate
-from bot.web.context import ActionError, PermissionRoute, Viewer, projects_of, web_state
-from store.models import Project, Team
+from bot.web.context import ActionError, PermissionRoute, Viewer, web_state
+from store import teams
+from store.db import reading
+from store.models import Team
+from store.projects import team_projects
 
 ApiHandler = Callable[[Request, Viewer], Awaitable[Response]]
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -71,8 +73,7 @@ async def _viewer(request: Request) -> Viewer | None:
     if holder.team_id is None:
         # the local admin token speaks for the local team, which sees every project
         return Viewer(-1, f"api:{holder.name}", Team(name="local"), holder.role)
-    async with web.sessions() as session:
-        team = await session.get(Team, holder.team_id)
+    team = await teams.team_by_id(web.sessions, holder.team_id)
     return Viewer(-1, f"api:{holder.name}", team, holder.role) if team is not None else None
 
 
@@ -144,10 +145,8 @@ def api(
 
 async def list_projects(request: Request, viewer: Viewer) -> Response:
     """The team's projects."""
-    async with web_state(request).sessions() as session:
-        rows = (
-            await session.scalars(select(Project).where(projects_of(viewer.team)).order_by(Project.name))
-        ).all()
+    async with reading(web_state(request).sessions) as tx:
+        rows = await team_projects(tx, viewer.team)
     return JSONResponse([{"name": p.name, "repository": p.full_name} for p in rows])
 
 

@@ -12,18 +12,18 @@ import contextlib
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from bot.api.routes import PROJECT, api
 from bot.deploy_names import name_problem
 from bot.deploy_service import DeployService, follow
-from bot.web.context import ActionError, Viewer, audit, team_project, web_state
+from bot.web.context import ActionError, Viewer, actor, team_deployment, team_project, web_state
 from bot.web.roles import deploy_permission
 from deployer.operations import queue_deployment
-from store.models import Deployment, Project
+from store.db import reading
+from store.projects import project_id_named
+from store.uploads import create_project, record_upload
 
 _NDJSON = "application/x-ndjson"
 
@@ -38,10 +38,10 @@ def _service(request: Request) -> DeployService:
 async def _may_deploy_to(request: Request, viewer: Viewer, name: str) -> bool:
     """Whether the project exists in the viewer's team (True) or may be made there (False);
     ActionError 404 otherwise, the same answer whether the name is free or another team's."""
-    async with web_state(request).sessions() as session:
-        if await team_project(session, viewer, name) is not None:
+    async with reading(web_state(request).sessions) as tx:
+        if await team_project(tx, viewer, name) is not None:
             return True
-        taken = await session.scalar(select(Project.id).where(Project.name == name))
+        taken = await project_id_named(tx, name)
     if not viewer.may("projects.create"):
         raise ActionError(
             404, f"no project {name!r} in this key's team; only admin and owner keys make new projects"
@@ -68,18 +68,6 @@ async def _receive(request: Request, service: DeployService) -> Path:
     return path
 
 
-async def _make_project(request: Request, viewer: Viewer, name: str) -> None:
-    try:
-        async with web_state(request).sessions.begin() as session:
-            project = Project(name=name, installation_id=viewer.team.installation_id)
-            session.add(project)
-            await session.flush()
-            await audit(session, request, viewer.login, viewer.team.id, "project.create", name, project.id)
-    except IntegrityError:
-        # another upload made it meanwhile; whose it is is checked again by the caller
-        return
-
-
 async def upload(request: Request, viewer: Viewer) -> Response:
     """Deploy the gzipped tarball in the body to the environment; stream its progress."""
     name, env = request.path_params["name"], request.path_params["env"]
@@ -92,7 +80,9 @@ async def upload(request: Request, viewer: Viewer) -> Response:
     path = await _receive(request, service)
     try:
         if not exists:
-            await _make_project(request, viewer, name)
+            await create_project(
+                web_state(request).sessions, actor(request, viewer), name, viewer.team.installation_id
+            )
             await _may_deploy_to(request, viewer, name)
     except ActionError:
         with contextlib.suppress(OSError):
@@ -101,18 +91,7 @@ async def upload(request: Request, viewer: Viewer) -> Response:
     deployment_id = await queue_deployment(
         service.sessions, name, env, trigger="cli", source=f"upload:{path}", actor=viewer.login
     )
-    async with service.sessions.begin() as session:
-        project_id = await session.scalar(select(Project.id).where(Project.name == name))
-        await audit(
-            session,
-            request,
-            viewer.login,
-            viewer.team.id,
-            "deploy",
-            f"{name}/{env}",
-            project_id,
-            deployment=deployment_id,
-        )
+    await record_upload(service.sessions, actor(request, viewer), name, env, deployment_id)
     await service.enqueue(deployment_id)
     return StreamingResponse(follow(service, deployment_id), media_type=_NDJSON)
 
@@ -120,11 +99,10 @@ async def upload(request: Request, viewer: Viewer) -> Response:
 async def deployment_logs(request: Request, viewer: Viewer) -> Response:
     """The deployment's log as NDJSON; with ?follow=1 it keeps streaming until the deployment ends."""
     deployment_id: int = request.path_params["id"]
-    async with web_state(request).sessions() as session:
-        row = await session.get(Deployment, deployment_id)
-        project = await session.get(Project, row.project_id) if row is not None else None
-        if project is None or await team_project(session, viewer, project.name) is None:
-            raise ActionError(404, f"no deployment {deployment_id} in this key's team")
+    async with reading(web_state(request).sessions) as tx:
+        found = await team_deployment(tx, viewer, deployment_id)
+    if found is None:
+        raise ActionError(404, f"no deployment {deployment_id} in this key's team")
     wait = request.query_params.get("follow") in ("1", "true")
     return StreamingResponse(follow(_service(request), deployment_id, wait=wait), media_type=_NDJSON)
 

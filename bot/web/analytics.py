@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from markupsafe import Markup
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,7 +16,10 @@ from bot.settings import PrometheusSettings
 from bot.web import charts, promql, stats
 from bot.web.context import Viewer, page, refuse, render, team_project, web_state
 from bot.web.prometheus import Prometheus, PrometheusError, ingress_traffic
-from store.models import Deployment, Environment, RequestHit, utcnow
+from store.analytics import deployment_timings, request_hits
+from store.db import reading
+from store.models import utcnow
+from store.project_pages import active_environments
 
 PERIODS = (7, 30, 90)
 MAX_HITS = 200_000
@@ -63,39 +65,17 @@ async def analytics(request: Request, viewer: Viewer) -> Response:
     environment = request.query_params.get("environment") or None
     since = utcnow() - timedelta(days=days)
     prometheus = web_state(request).settings.prometheus
-    async with web_state(request).sessions() as session:
-        project = await team_project(session, viewer, request.path_params["name"])
+    async with reading(web_state(request).sessions) as tx:
+        project = await team_project(tx, viewer, request.path_params["name"])
         if project is None:
             return refuse(request, viewer, 404, f"no project {request.path_params['name']!r} in your team")
-        query = select(
-            Deployment.environment,
-            Deployment.state,
-            Deployment.created_at,
-            Deployment.started_at,
-            Deployment.ready_at,
-            Deployment.finished_at,
-            Deployment.commit_time,
-            Deployment.build_seconds,
-        ).where(Deployment.project_id == project.id, Deployment.created_at >= since)
-        hits = select(RequestHit.ts, RequestHit.status, RequestHit.duration_ms, RequestHit.country).where(
-            RequestHit.project_id == project.id, RequestHit.ts >= since
-        )
-        if environment:
-            query = query.where(Deployment.environment == environment)
-            hits = hits.where(RequestHit.environment == environment)
-        runs = [stats.Run(*row) for row in await session.execute(query)]
+        runs = [stats.Run(*row) for row in await deployment_timings(tx, project.id, since, environment)]
         requests = (
-            [stats.Request(*row) for row in await session.execute(hits.limit(MAX_HITS))]
+            [stats.Request(*row) for row in await request_hits(tx, project.id, since, environment, MAX_HITS)]
             if prometheus is None  # with Prometheus, the router's log is not where traffic is
             else []
         )
-        envs = (
-            await session.scalars(
-                select(Environment.name).where(
-                    Environment.project_id == project.id, Environment.state == "active"
-                )
-            )
-        ).all()
+        envs = await active_environments(tx, project.id)
     dates = stats.days_back(utcnow().date(), days)
     traffic = (
         await from_prometheus(prometheus, project.name, environment, dates)

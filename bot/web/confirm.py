@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.web.context import ActionError, Viewer, refuse, render, team_project, web_state
 from bot.web.roles import deploy_permission
 from deployer.operations import OperationError, rollback_target
+from store.db import reading
 from store.models import Deployment, Environment
+from store.project_pages import deployment_by_id, environment_named
 
 
 async def confirmed(request: Request) -> bool:
@@ -28,16 +29,10 @@ def _describe(deployment: Deployment | None) -> str:
 
 async def _environment(request: Request, viewer: Viewer) -> tuple[str, Environment]:
     name, env_name = request.path_params["name"], request.path_params["env"]
-    async with web_state(request).sessions() as session:
-        project = await team_project(session, viewer, name)
+    async with reading(web_state(request).sessions) as tx:
+        project = await team_project(tx, viewer, name)
         env = (
-            await session.scalar(
-                select(Environment).where(
-                    Environment.project_id == project.id,
-                    Environment.name == env_name,
-                    Environment.state == "active",
-                )
-            )
+            await environment_named(tx, project.id, env_name, active_only=True)
             if project is not None
             else None
         )
@@ -71,10 +66,10 @@ async def confirm_rollback(request: Request, viewer: Viewer) -> Response:
         return refuse(
             request, viewer, 403, f"rollback of {env.name} needs the admin role (yours: {viewer.role})"
         )
-    async with web_state(request).sessions() as session:
-        current = await session.get(Deployment, env.current_deployment_id or 0)
+    async with reading(web_state(request).sessions) as tx:
+        current = await deployment_by_id(tx, env.current_deployment_id or 0)
         try:
-            target = await rollback_target(session, env)
+            target = await rollback_target(tx, env)
         except OperationError as exc:
             return refuse(request, viewer, 409, str(exc))
     lines = [f"Live now: {_describe(current)}.", f"Comes back: {_describe(target)} (its build, not rebuilt)."]

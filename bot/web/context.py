@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, select, true
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -22,9 +20,11 @@ from bot.domains.ports import DnsZones, DomainRouting
 from bot.github.api import GitHubApps
 from bot.settings import Settings
 from bot.web.roles import allows
-from store.activity import Actor, record_activity
+from store import project_pages, projects, teams
+from store.activity import Actor
+from store.db import Sessions, Tx, reading
 from store.encryption import KeyRing
-from store.models import Member, Project, Team
+from store.models import Deployment, Project, Team
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -48,7 +48,7 @@ class WebState:
     """The running server as the pages see it (set as `app.state.web`)."""
 
     settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Sessions
     keyring: KeyRing
     oauth: OAuthClient
     deploy: DeployService | None = None  # queue, target and events; None when nothing deploys
@@ -93,27 +93,15 @@ def web_state(request: Request) -> WebState:
     return web
 
 
-def projects_of(team: Team) -> ColumnElement[bool]:
-    """The condition for a team's projects: its installation's, or all for the local team."""
-    return true() if team.installation_id is None else Project.installation_id == team.installation_id
-
-
 async def current_viewer(request: Request) -> Viewer | None:
     """The viewer from the session cookie, with the role read now from the database."""
     user_id, team_id = request.session.get("uid"), request.session.get("team")
     if user_id is None or team_id is None:
         return None
-    async with web_state(request).sessions() as session:
-        row = (
-            await session.execute(
-                select(Member, Team)
-                .join(Team, Team.id == Member.team_id)
-                .where(Member.team_id == team_id, Member.github_user_id == user_id)
-            )
-        ).first()
-    if row is None:
+    found = await teams.membership(web_state(request).sessions, team_id, user_id)
+    if found is None:
         return None
-    member, team = row
+    member, team = found
     return Viewer(member.github_user_id, member.github_login, team, member.role)
 
 
@@ -191,39 +179,14 @@ def actor(request: Request, viewer: Viewer) -> Actor:
     return Actor(viewer.login, viewer.team.id, client_ip(request))
 
 
-async def audit(
-    session: AsyncSession,
-    request: Request,
-    actor: str,
-    team_id: int | None,
-    action: str,
-    target: str | None = None,
-    project_id: int | None = None,
-    **details: Any,
-) -> None:
-    """Add an activity-log entry from a page or API request: who, what, when, from where."""
-    await record_activity(
-        session,
-        actor=actor,
-        action=action,
-        target=target,
-        project_id=project_id,
-        team_id=team_id,
-        source_ip=client_ip(request),
-        **details,
-    )
-
-
-async def team_project(session: AsyncSession, viewer: Viewer, name: str) -> Project | None:
+async def team_project(tx: Tx, viewer: Viewer, name: str) -> Project | None:
     """The project called `name` if the viewer's team may see it."""
-    return await session.scalar(select(Project).where(Project.name == name, projects_of(viewer.team)))
+    return await projects.team_project(tx, viewer.team, name)
 
 
-async def owned_project(
-    session: AsyncSession, viewer: Viewer, name: str, whose: str = "your team"
-) -> Project:
+async def owned_project(tx: Tx, viewer: Viewer, name: str, whose: str = "your team") -> Project:
     """The project called `name` in the viewer's team; ActionError 404 naming it otherwise."""
-    project = await team_project(session, viewer, name)
+    project = await team_project(tx, viewer, name)
     if project is None:
         raise ActionError(404, f"no project {name!r} in {whose}")
     return project
@@ -231,5 +194,13 @@ async def owned_project(
 
 async def viewers_project(request: Request, viewer: Viewer, name: str, whose: str = "your team") -> Project:
     """`owned_project` read on its own: the project called `name` in the viewer's team."""
-    async with web_state(request).sessions() as session:
-        return await owned_project(session, viewer, name, whose)
+    async with reading(web_state(request).sessions) as tx:
+        return await owned_project(tx, viewer, name, whose)
+
+
+async def team_deployment(tx: Tx, viewer: Viewer, deployment_id: int) -> tuple[Deployment, Project] | None:
+    """The deployment and its project, if the viewer's team sees that project."""
+    found = await project_pages.deployment_and_project(tx, deployment_id)
+    if found is None or await team_project(tx, viewer, found[1].name) is None:
+        return None
+    return found

@@ -3,13 +3,16 @@ and destroy, with the same permissions as the pull-request commands, each in the
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 
-from bot.web.context import ActionError, Viewer, WebState, audit, team_project, web_state
+from bot.web.context import ActionError, Viewer, WebState, actor, team_deployment, team_project, web_state
 from bot.web.roles import deploy_permission
 from deployer.operations import OperationError, destroy_environment, promote, queue_deployment, rollback
-from store.models import Deployment, Environment, Project
+from store.activity import record_change
+from store.db import reading, transaction
+from store.envvars import clear_redeploy_needed
+from store.models import Environment
+from store.project_pages import deployment_by_id, environment_named
 
 ACTIONS = ("redeploy", "rollback", "destroy")
 
@@ -21,8 +24,8 @@ async def _queued(web: WebState, deployment_id: int) -> int:
 
 
 async def _redeploy(web: WebState, viewer: Viewer, name: str, env: Environment) -> int:
-    async with web.sessions() as session:
-        current = await session.get(Deployment, env.current_deployment_id or 0)
+    async with reading(web.sessions) as tx:
+        current = await deployment_by_id(tx, env.current_deployment_id or 0)
     if current is None:
         raise ActionError(409, f"{env.name} has nothing deployed to redeploy")
     return await queue_deployment(
@@ -48,15 +51,9 @@ async def environment_action(
     if not viewer.may(needed):
         raise ActionError(403, f"{action} of {env_name} needs the admin role (yours: {viewer.role})")
     web = web_state(request)
-    async with web.sessions() as session:
-        project = await team_project(session, viewer, name)
-        env = (
-            await session.scalar(
-                select(Environment).where(Environment.project_id == project.id, Environment.name == env_name)
-            )
-            if project is not None
-            else None
-        )
+    async with reading(web.sessions) as tx:
+        project = await team_project(tx, viewer, name)
+        env = await environment_named(tx, project.id, env_name) if project is not None else None
     if project is None or env is None:
         raise ActionError(404, f"{name} has no environment {env_name!r}")
     deployment_id: int | None = None
@@ -71,43 +68,30 @@ async def environment_action(
             deployment_id = await _redeploy(web, viewer, name, env)
     except OperationError as exc:
         raise ActionError(409, str(exc)) from exc
-    async with web.sessions.begin() as session:
+    async with transaction(web.sessions) as tx:
         if action == "redeploy":
-            changed = await session.get(Environment, env.id)
-            if changed is not None:
-                changed.redeploy_needed = False
+            await clear_redeploy_needed(tx, env.id)
         details = {"deployment": deployment_id} if deployment_id is not None else {}
-        await audit(
-            session,
-            request,
-            viewer.login,
-            viewer.team.id,
-            action,
-            f"{name}/{env_name}",
-            project.id,
-            **details,
-        )
+        await record_change(tx, actor(request, viewer), action, f"{name}/{env_name}", project.id, **details)
     return await _queued(web, deployment_id) if deployment_id is not None else None
 
 
 async def promote_deployment(request: Request, viewer: Viewer, deployment_id: int) -> int:
     """Queue this (preview) deployment's build into production; return the new deployment's id."""
     web = web_state(request)
-    async with web.sessions() as session:
-        source = await session.get(Deployment, deployment_id)
-        project = await session.get(Project, source.project_id) if source is not None else None
-        if project is None or await team_project(session, viewer, project.name) is None:
-            raise ActionError(404, f"no deployment {deployment_id} in your team")
+    async with reading(web.sessions) as tx:
+        found = await team_deployment(tx, viewer, deployment_id)
+    if found is None:
+        raise ActionError(404, f"no deployment {deployment_id} in your team")
+    project = found[1]
     try:
         promoted = await promote(web.sessions, deployment_id, actor=viewer.login)
     except OperationError as exc:
         raise ActionError(409, str(exc)) from exc
-    async with web.sessions.begin() as session:
-        await audit(
-            session,
-            request,
-            viewer.login,
-            viewer.team.id,
+    async with transaction(web.sessions) as tx:
+        await record_change(
+            tx,
+            actor(request, viewer),
             "promote",
             f"deployment {deployment_id}",
             project.id,

@@ -12,12 +12,13 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response, S
 from bot.archive.logs import read_log
 from bot.deploy_service import DeployService, follow
 from bot.web.confirm import confirm_destroy, confirm_rollback, confirmed
-from bot.web.context import ActionError, Viewer, page, refuse, render, team_project, web_state
+from bot.web.context import ActionError, Viewer, page, refuse, render, team_deployment, web_state
 from bot.web.deploy_actions import environment_action, promote_deployment
 from bot.web.log_view import group_lines, render_text
 from bot.web.roles import deploy_permission
 from bot.web.timeline import timeline
 from deployer.state import IN_PROGRESS, error_line
+from store.db import reading
 from store.deployment_history import newest_of_environment, previous_live
 from store.models import Deployment, Project, utcnow
 
@@ -28,14 +29,8 @@ async def viewable_deployment(
     request: Request, viewer: Viewer, deployment_id: int | None = None
 ) -> tuple[Deployment, Project] | None:
     """The deployment in the path (or `deployment_id`) and its project, if the viewer's team sees it."""
-    async with web_state(request).sessions() as session:
-        deployment = await session.get(Deployment, deployment_id or request.path_params["id"])
-        if deployment is None:
-            return None
-        project = await session.get(Project, deployment.project_id)
-        if project is None or await team_project(session, viewer, project.name) is None:
-            return None
-    return deployment, project
+    async with reading(web_state(request).sessions) as tx:
+        return await team_deployment(tx, viewer, deployment_id or request.path_params["id"])
 
 
 async def deployment_page(request: Request, viewer: Viewer) -> Response:

@@ -3,14 +3,15 @@ active environment is destroyed the way a single destroy does it, then the proje
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.web.confirm import confirmed
-from bot.web.context import ActionError, Viewer, audit, owned_project, page, refuse, render, web_state
+from bot.web.context import ActionError, Viewer, actor, owned_project, page, refuse, render, web_state
 from deployer.operations import OperationError, destroy_environment
-from store.models import Environment
+from store.activity import record_change
+from store.db import reading, transaction
+from store.project_pages import active_environments
 from store.project_removal import remove_project
 
 
@@ -40,17 +41,9 @@ async def delete_project(request: Request, viewer: Viewer, name: str) -> int:
     """Destroy the project's active environments, remove it and log it; return how many
     environments were destroyed."""
     web = web_state(request)
-    async with web.sessions() as session:
-        project = await owned_project(session, viewer, name)
-        active = list(
-            (
-                await session.scalars(
-                    select(Environment.name).where(
-                        Environment.project_id == project.id, Environment.state == "active"
-                    )
-                )
-            ).all()
-        )
+    async with reading(web.sessions) as tx:
+        project = await owned_project(tx, viewer, name)
+        active = await active_environments(tx, project.id)
     if active and web.deploy is None:
         raise ActionError(503, "this server runs no deploy target to stop the project's apps")
     for env_name in active:
@@ -59,11 +52,9 @@ async def delete_project(request: Request, viewer: Viewer, name: str) -> int:
             await destroy_environment(web.sessions, web.deploy.target, web.deploy.sink, name, env_name)
         except OperationError as exc:
             raise ActionError(409, str(exc)) from exc
-    async with web.sessions.begin() as session:
-        hostnames = await remove_project(session, project.id)
-        await audit(
-            session, request, viewer.login, viewer.team.id, "project.delete", name, None, environments=active
-        )
+    async with transaction(web.sessions) as tx:
+        hostnames = await remove_project(tx, project.id)
+        await record_change(tx, actor(request, viewer), "project.delete", name, None, environments=active)
     if web.routing is not None:
         for hostname in hostnames:
             web.routing.remove(hostname)
@@ -73,9 +64,9 @@ async def delete_project(request: Request, viewer: Viewer, name: str) -> int:
 async def delete_action(request: Request, viewer: Viewer) -> Response:
     """GET: the page asking for the name; POST: delete when the typed name matches."""
     name = request.path_params["name"]
-    async with web_state(request).sessions() as session:
+    async with reading(web_state(request).sessions) as tx:
         try:
-            await owned_project(session, viewer, name)
+            await owned_project(tx, viewer, name)
         except ActionError as exc:
             return refuse(request, viewer, exc.status, str(exc))
     if not await confirmed(request):

@@ -17,6 +17,7 @@ from deployer.envvars import project_secrets
 from deployer.masking import Masker
 from deployer.runtime_logs import DEFAULT_TAIL, MAX_TAIL, RuntimeLogSource, RuntimeQuery
 from store.app_states import EnvironmentStatus, environment_status
+from store.db import reading
 from store.projects import project_id_of
 
 _AGO = re.compile(r"^(\d+)(s|m|h|d)$")
@@ -111,8 +112,8 @@ async def found_environment(request: Request, viewer: Viewer, whose: str) -> tup
     """The project and environment of the path, in the viewer's team; ActionError 404 otherwise."""
     name, env = request.path_params["name"], request.path_params["env"]
     state = web_state(request)
-    async with state.sessions() as session:
-        project = await owned_project(session, viewer, name, whose)
+    async with reading(state.sessions) as tx:
+        project = await owned_project(tx, viewer, name, whose)
     status = await environment_status(state.sessions, project.id, env)
     if status is None:
         raise ActionError(404, f"project {name!r} has no environment {env!r}")

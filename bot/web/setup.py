@@ -10,14 +10,14 @@ from typing import Any
 
 import httpx
 import yaml
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.web.context import Viewer, WebState, audit, page, refuse, render, web_state
+from bot.web.context import Viewer, WebState, actor, page, refuse, render, web_state
 from bot.web.identity import github_web_url
-from store.models import StoredSecret
-from store.rotation import stored_secret_context
+from store.activity import record_change
+from store.db import transaction
+from store.setup_state import store_credentials, stored_credentials
 
 MANIFEST_PATH = Path(__file__).resolve().parents[2] / "app.yml"
 STORED = ("app_id", "private_key", "webhook_secret", "client_id", "client_secret")
@@ -46,13 +46,7 @@ def _use_app(web: WebState, values: dict[str, str]) -> None:
 
 async def load_registered_app(web: WebState) -> None:
     """Use the App and OAuth client a setup run stored, unless the environment configures them."""
-    async with web.sessions() as session:
-        rows = {row.name: row for row in (await session.scalars(select(StoredSecret))).all()}
-    values = {
-        name: web.keyring.decrypt(row.key_id, row.ciphertext, stored_secret_context(name))
-        for name, row in rows.items()
-        if name in STORED
-    }
+    values = await stored_credentials(web.sessions, web.keyring, STORED)
     if not web.oauth.client_id and "client_id" in values and "client_secret" in values:
         web.oauth.client_id, web.oauth.client_secret = values["client_id"], values["client_secret"]
     if not web.settings.github_app_configured and {"app_id", "private_key", "webhook_secret"} <= set(values):
@@ -105,23 +99,9 @@ async def setup_callback(request: Request, viewer: Viewer) -> Response:
         "client_id": data["client_id"],
         "client_secret": data["client_secret"],
     }
-    async with web.sessions.begin() as session:
-        for name in STORED:
-            key_id, blob = web.keyring.encrypt(values[name], stored_secret_context(name))
-            row = await session.get(StoredSecret, name)
-            if row is None:
-                session.add(StoredSecret(name=name, key_id=key_id, ciphertext=blob))
-            else:
-                row.key_id, row.ciphertext = key_id, blob
-        await audit(
-            session,
-            request,
-            viewer.login,
-            viewer.team.id,
-            "app.register",
-            data.get("name"),
-            app_id=data["id"],
-        )
+    async with transaction(web.sessions) as tx:
+        await store_credentials(tx, web.keyring, values)
+        await record_change(tx, actor(request, viewer), "app.register", data.get("name"), app_id=data["id"])
     web.oauth.client_id, web.oauth.client_secret = values["client_id"], values["client_secret"]
     _use_app(web, values)
     return render(

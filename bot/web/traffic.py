@@ -13,12 +13,12 @@ import re
 from datetime import datetime
 
 from iptocc import country_code
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.web.stats import LOCAL_COUNTRY
 from deployer.targets.local.router import Hit, Router, hostname_for
-from store.models import Project, RequestHit, utcnow
+from store.db import Sessions
+from store.models import utcnow
+from store.traffic import NewHit, write_hits
 
 log = logging.getLogger("autostack.web.traffic")
 _PR = re.compile(r"^pr-[0-9]+$")
@@ -72,9 +72,7 @@ class LocalDomainRouting:
 class TrafficLog:
     """Buffers the router's hits (no I/O on the request path) and writes them every few seconds."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], router: Router, domain: str = "localhost"
-    ) -> None:
+    def __init__(self, sessions: Sessions, router: Router, domain: str = "localhost") -> None:
         self.sessions, self.router, self.domain = sessions, router, domain
         self.buffer: list[tuple[Hit, datetime]] = []
         router.on_request = self.record
@@ -92,27 +90,16 @@ class TrafficLog:
         sites = {
             hit.host: site_of(self.router.aliases.get(hit.host, hit.host), self.domain) for hit, _ in batch
         }
-        names = {site[0] for site in sites.values() if site}
-        async with self.sessions.begin() as session:
-            ids = {
-                name: id_
-                for name, id_ in await session.execute(
-                    select(Project.name, Project.id).where(Project.name.in_(names))
+        hits = []
+        for hit, at in batch:
+            site = sites[hit.host]
+            project, environment = site if site else (None, None)
+            hits.append(
+                NewHit(
+                    at, hit.host, project, environment, hit.status, hit.duration_ms, country_of(hit.client)
                 )
-            }
-            for hit, at in batch:
-                site = sites[hit.host]
-                session.add(
-                    RequestHit(
-                        ts=at,
-                        host=hit.host,
-                        project_id=ids.get(site[0]) if site else None,
-                        environment=site[1] if site else None,
-                        status=hit.status,
-                        duration_ms=hit.duration_ms,
-                        country=country_of(hit.client),
-                    )
-                )
+            )
+        await write_hits(self.sessions, hits)
         return len(batch)
 
     async def run(self, interval: float = FLUSH_SECONDS) -> None:
