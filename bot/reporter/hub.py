@@ -9,17 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.github.api import GitHubApps
 from bot.reporter.app_status import report_app_state
 from bot.reporter.ledger import Ledger, MemoryLedger
-from bot.reporter.records import Records
+from bot.reporter.records import ReportRecords
 from bot.reporter.reporter import Reporter
 from bot.reporter.sticky import StickyComments
 from deployer.events import AppStateChanged, DeployEvent, EnvironmentDestroyed, Finished
 from deployer.masking import Masker
-from store.models import Deployment
+from store import reporting
+from store.db import Sessions, reading
 
 log = logging.getLogger("autostack.reporter")
 SecretsOf = Callable[[int], Awaitable[tuple[str, ...]]]
@@ -30,7 +29,7 @@ class ReporterHub:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         github: GitHubApps,
         base_url: str,
         secrets_of: SecretsOf,
@@ -53,42 +52,36 @@ class ReporterHub:
     async def _masker(self, project_id: int | None) -> Masker:
         return Masker(await self._secrets_of(project_id)) if project_id is not None else Masker()
 
-    async def reporter(self, deployment_id: int) -> Reporter:
-        """The reporter of one deployment (kept until the deployment finishes)."""
-        reporter = self._reporters.get(deployment_id)
-        if reporter is None:
-            async with self._sessions() as session:
-                row = await session.get(Deployment, deployment_id)
-            reporter = Reporter(
-                deployment_id,
-                sessions=self._sessions,
-                github=self._github,
-                base_url=self._base_url,
-                masker=await self._masker(row.project_id if row else None),
-                sticky=self._sticky,
-                source_roots=self._source_roots,
-                ledger=self._ledger,
-            )
-            self._reporters[deployment_id] = reporter
-        return reporter
-
-    def _project_reporter(self, masker: Masker) -> Reporter:
+    def _new_reporter(self, deployment_id: int | None, masker: Masker) -> Reporter:
         return Reporter(
-            None,
+            deployment_id,
             sessions=self._sessions,
             github=self._github,
             base_url=self._base_url,
             masker=masker,
             sticky=self._sticky,
+            source_roots=self._source_roots,
             ledger=self._ledger,
         )
+
+    async def _project_of(self, deployment_id: int) -> int | None:
+        async with reading(self._sessions) as tx:
+            return await reporting.project_of(tx, deployment_id)
+
+    async def reporter(self, deployment_id: int) -> Reporter:
+        """The reporter of one deployment (kept until the deployment finishes)."""
+        reporter = self._reporters.get(deployment_id)
+        if reporter is None:
+            masker = await self._masker(await self._project_of(deployment_id))
+            reporter = self._reporters[deployment_id] = self._new_reporter(deployment_id, masker)
+        return reporter
 
     async def emit(self, event: DeployEvent) -> None:
         """Route the event; never raises (reporters log GitHub trouble themselves)."""
         if self._observe is not None:
             self._observe(event)
         if isinstance(event, EnvironmentDestroyed):
-            await self._project_reporter(await self._masker(event.project_id)).emit(event)
+            await self._new_reporter(None, await self._masker(event.project_id)).emit(event)
             return
         if isinstance(event, AppStateChanged):
             await self._app_state(event)
@@ -101,7 +94,7 @@ class ReporterHub:
         try:
             await report_app_state(
                 event,
-                records=Records(self._sessions),
+                records=ReportRecords(self._sessions),
                 github=self._github,
                 ledger=self._ledger,
                 sticky=self._sticky,
@@ -113,7 +106,8 @@ class ReporterHub:
 
     async def refresh_comment(self, project_id: int, environment: str) -> None:
         """Re-render the sticky comment of an environment's pull request."""
-        await self._project_reporter(await self._masker(project_id)).refresh_comment(project_id, environment)
+        masker = await self._masker(project_id)
+        await self._new_reporter(None, masker).refresh_comment(project_id, environment)
 
     async def catch_up(self, deployment_id: int) -> None:
         """Bring GitHub to a deployment's latest stored state (the job after a rate limit)."""
@@ -121,18 +115,7 @@ class ReporterHub:
         if live is not None:  # still running here: its reporter knows the latest state best
             await live.flush()
             return
-        async with self._sessions() as session:
-            row = await session.get(Deployment, deployment_id)
-        if row is None:
+        project_id = await self._project_of(deployment_id)
+        if project_id is None:
             return
-        reporter = Reporter(
-            deployment_id,
-            sessions=self._sessions,
-            github=self._github,
-            base_url=self._base_url,
-            masker=await self._masker(row.project_id),
-            sticky=self._sticky,
-            source_roots=self._source_roots,
-            ledger=self._ledger,
-        )
-        await reporter.catch_up()
+        await self._new_reporter(deployment_id, await self._masker(project_id)).catch_up()
