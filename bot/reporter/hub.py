@@ -1,7 +1,8 @@
 """One sink per process that hands each deployer event to the reporter of its deployment.
 
 A pipeline run emits events for more than its own deployment (the ones it supersedes), so
-events are routed by deployment id; each reporter masks its project's secret values.
+events are routed by deployment id; each reporter masks its project's secret values. Events
+are queued (bot.reporter.lanes): `emit` returns at once, so a build never waits for GitHub.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.github.api import GitHubApps
 from bot.reporter.app_status import report_app_state
+from bot.reporter.lanes import Lanes
 from bot.reporter.ledger import Ledger, MemoryLedger
 from bot.reporter.records import ReportRecords
 from bot.reporter.reporter import Reporter
@@ -22,6 +24,9 @@ from store.db import Sessions, reading
 
 log = logging.getLogger("autostack.reporter")
 SecretsOf = Callable[[int], Awaitable[tuple[str, ...]]]
+# how long a stopping process goes on reporting what is queued: well within the grace period
+# of a container's stop (30 s on Kubernetes); what is left goes to the catch-up job
+DRAIN_SECONDS = 20.0
 
 
 class ReporterHub:
@@ -36,6 +41,7 @@ class ReporterHub:
         source_roots: tuple[str, ...] = (),
         ledger: Ledger | None = None,
         observe: Callable[[DeployEvent], None] | None = None,
+        drain_seconds: float = DRAIN_SECONDS,
     ) -> None:
         self._sessions = sessions
         # a watcher of every event besides GitHub (the phase timer of /metrics)
@@ -48,6 +54,8 @@ class ReporterHub:
         self._source_roots = source_roots
         self._sticky = StickyComments(sessions)
         self._reporters: dict[int, Reporter] = {}
+        self._lanes = Lanes(self._report)
+        self._drain_seconds = drain_seconds
 
     async def _masker(self, project_id: int | None) -> Masker:
         return Masker(await self._secrets_of(project_id)) if project_id is not None else Masker()
@@ -77,9 +85,13 @@ class ReporterHub:
         return reporter
 
     async def emit(self, event: DeployEvent) -> None:
-        """Route the event; never raises (reporters log GitHub trouble themselves)."""
+        """Queue the event for its reporter; returns at once, never waiting for GitHub."""
         if self._observe is not None:
-            self._observe(event)
+            self._observe(event)  # timed when it happens, not when its report goes out
+        self._lanes.put(event)
+
+    async def _report(self, event: DeployEvent) -> None:
+        """Route the event to its reporter (reporters log GitHub trouble themselves)."""
         if isinstance(event, EnvironmentDestroyed):
             await self._new_reporter(None, await self._masker(event.project_id)).emit(event)
             return
@@ -103,6 +115,25 @@ class ReporterHub:
             )
         except Exception:
             log.exception("reporting %s/%s as %s failed", event.project, event.environment, event.state)
+
+    async def drained(self) -> None:
+        """Wait until every event emitted so far has been reported."""
+        await self._lanes.drained()
+
+    async def close(self) -> None:
+        """Report what is queued, for up to `drain_seconds`; a deployment whose events are
+        left then gets the catch-up job, which brings GitHub to its stored state."""
+        for key in await self._lanes.close(self._drain_seconds):
+            if not isinstance(key, int):
+                log.warning("stopped before reporting that environment %s of project %s went", key[1], key[0])
+                continue
+            log.warning("stopped before reporting deployment %s; left for the catch-up job", key)
+            try:
+                await self._ledger.schedule(key, 0)
+            except Exception:
+                log.exception(
+                    "scheduling the catch-up of deployment %s failed", key, extra={"deployment_id": key}
+                )
 
     async def refresh_comment(self, project_id: int, environment: str) -> None:
         """Re-render the sticky comment of an environment's pull request."""
