@@ -91,12 +91,10 @@ async def _prepare_database(settings: Settings) -> None:
     await asyncio.to_thread(require_current_schema, settings.database_url)
 
 
-@contextlib.asynccontextmanager
-async def deploy_runtime(services: Services, *, watch_apps: bool = True) -> AsyncIterator[DeployRuntime]:
-    """The target deployments go to, started (router up, environments restored) and stopped;
-    on a cluster, where this process deploys (`watch_apps`), its live apps' pods are watched."""
+def reporter_hub(services: Services) -> ReporterHub:
+    """The process's reporter: deployer events in, GitHub reports out, off the builds' path."""
     settings = services.settings
-    hub = ReporterHub(
+    return ReporterHub(
         services.sessions,
         services.apps,
         settings.base_url,
@@ -105,6 +103,26 @@ async def deploy_runtime(services: Services, *, watch_apps: bool = True) -> Asyn
         ledger=RedisLedger(services.queue, DEPLOY_QUEUE),
         observe=PhaseTimer(services.metrics.phase_seconds, services.metrics.deployments_finished).observe,
     )
+
+
+@contextlib.asynccontextmanager
+async def deploy_runtime(services: Services, *, watch_apps: bool = True) -> AsyncIterator[DeployRuntime]:
+    """The target deployments go to, started (router up, environments restored) and stopped;
+    on a cluster, where this process deploys (`watch_apps`), its live apps' pods are watched.
+    The reports still queued when it stops are sent first (the last deployments' outcomes)."""
+    hub = reporter_hub(services)
+    try:
+        async with _target_runtime(services, hub, watch_apps=watch_apps) as runtime:
+            yield runtime
+    finally:
+        await hub.close()
+
+
+@contextlib.asynccontextmanager
+async def _target_runtime(
+    services: Services, hub: ReporterHub, *, watch_apps: bool
+) -> AsyncIterator[DeployRuntime]:
+    settings = services.settings
     if settings.cluster is not None:  # the cluster keeps running its environments: nothing to restore
         from deployer.targets.kubernetes.options import make_target  # see kubernetes_options
 

@@ -7,8 +7,6 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from bot.github.api import GitHubApps
 from bot.github.apps import SwitchableApps, github_apps, registered_app
 from bot.github.budget_redis import RedisBudget
@@ -21,7 +19,7 @@ from bot.worker.queue import JobQueue
 from handlers import default_router
 from handlers.permissions import PermissionCache
 from handlers.router import Router
-from store.db import create_engine, sessionmaker
+from store.db import Engine, Sessions, create_engine, sessionmaker
 from store.encryption import KeyRing
 
 log = logging.getLogger("autostack.services")
@@ -33,8 +31,8 @@ class Services:
 
     settings: Settings
     redis_url: str
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    engine: Engine
+    sessions: Sessions
     metrics: Metrics
     router: Router
     writer: DeliveryWriter

@@ -87,7 +87,9 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 # What the layers above hold: a session factory to pass on, and an open unit of work to pass to
-# store functions. Neither is used directly outside `store/` (tests/test_store_boundary.py).
+# store functions. Neither is used directly outside `store/` (tests/test_store_boundary.py); the
+# engine they come from is only made, handed to the intake and disposed of.
+Engine: TypeAlias = AsyncEngine
 Sessions: TypeAlias = async_sessionmaker[AsyncSession]
 Tx: TypeAlias = AsyncSession
 

@@ -9,7 +9,7 @@ from datetime import UTC
 from bot.github.api import DeploymentState, GitHubApps
 from bot.reporter.check_run import clip
 from bot.reporter.ledger import Ledger
-from bot.reporter.records import Records
+from bot.reporter.records import ReportRecords
 from bot.reporter.sticky import StickyComments
 from bot.reporter.sync import sync_comment
 from deployer.app_state import CRASHED, LIVE, RESTARTING, UNHEALTHY
@@ -43,7 +43,7 @@ def runtime_page(base_url: str, project: str, environment: str) -> str:
 async def report_app_state(
     event: AppStateChanged,
     *,
-    records: Records,
+    records: ReportRecords,
     github: GitHubApps,
     ledger: Ledger,
     sticky: StickyComments,

@@ -1,7 +1,8 @@
 """One sink per process that hands each deployer event to the reporter of its deployment.
 
 A pipeline run emits events for more than its own deployment (the ones it supersedes), so
-events are routed by deployment id; each reporter masks its project's secret values.
+events are routed by deployment id; each reporter masks its project's secret values. Events
+are queued (bot.reporter.lanes): `emit` returns at once, so a build never waits for GitHub.
 """
 
 from __future__ import annotations
@@ -9,20 +10,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.github.api import GitHubApps
 from bot.reporter.app_status import report_app_state
+from bot.reporter.lanes import Lanes
 from bot.reporter.ledger import Ledger, MemoryLedger
-from bot.reporter.records import Records
+from bot.reporter.records import ReportRecords
 from bot.reporter.reporter import Reporter
 from bot.reporter.sticky import StickyComments
 from deployer.events import AppStateChanged, DeployEvent, EnvironmentDestroyed, Finished
 from deployer.masking import Masker
-from store.models import Deployment
+from store import reporting
+from store.db import Sessions, reading
 
 log = logging.getLogger("autostack.reporter")
 SecretsOf = Callable[[int], Awaitable[tuple[str, ...]]]
+# how long a stopping process goes on reporting what is queued: well within the grace period
+# of a container's stop (30 s on Kubernetes); what is left goes to the catch-up job
+DRAIN_SECONDS = 20.0
 
 
 class ReporterHub:
@@ -30,13 +34,14 @@ class ReporterHub:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         github: GitHubApps,
         base_url: str,
         secrets_of: SecretsOf,
         source_roots: tuple[str, ...] = (),
         ledger: Ledger | None = None,
         observe: Callable[[DeployEvent], None] | None = None,
+        drain_seconds: float = DRAIN_SECONDS,
     ) -> None:
         self._sessions = sessions
         # a watcher of every event besides GitHub (the phase timer of /metrics)
@@ -49,46 +54,46 @@ class ReporterHub:
         self._source_roots = source_roots
         self._sticky = StickyComments(sessions)
         self._reporters: dict[int, Reporter] = {}
+        self._lanes = Lanes(self._report)
+        self._drain_seconds = drain_seconds
 
     async def _masker(self, project_id: int | None) -> Masker:
         return Masker(await self._secrets_of(project_id)) if project_id is not None else Masker()
 
-    async def reporter(self, deployment_id: int) -> Reporter:
-        """The reporter of one deployment (kept until the deployment finishes)."""
-        reporter = self._reporters.get(deployment_id)
-        if reporter is None:
-            async with self._sessions() as session:
-                row = await session.get(Deployment, deployment_id)
-            reporter = Reporter(
-                deployment_id,
-                sessions=self._sessions,
-                github=self._github,
-                base_url=self._base_url,
-                masker=await self._masker(row.project_id if row else None),
-                sticky=self._sticky,
-                source_roots=self._source_roots,
-                ledger=self._ledger,
-            )
-            self._reporters[deployment_id] = reporter
-        return reporter
-
-    def _project_reporter(self, masker: Masker) -> Reporter:
+    def _new_reporter(self, deployment_id: int | None, masker: Masker) -> Reporter:
         return Reporter(
-            None,
+            deployment_id,
             sessions=self._sessions,
             github=self._github,
             base_url=self._base_url,
             masker=masker,
             sticky=self._sticky,
+            source_roots=self._source_roots,
             ledger=self._ledger,
         )
 
+    async def _project_of(self, deployment_id: int) -> int | None:
+        async with reading(self._sessions) as tx:
+            return await reporting.project_of(tx, deployment_id)
+
+    async def reporter(self, deployment_id: int) -> Reporter:
+        """The reporter of one deployment (kept until the deployment finishes)."""
+        reporter = self._reporters.get(deployment_id)
+        if reporter is None:
+            masker = await self._masker(await self._project_of(deployment_id))
+            reporter = self._reporters[deployment_id] = self._new_reporter(deployment_id, masker)
+        return reporter
+
     async def emit(self, event: DeployEvent) -> None:
-        """Route the event; never raises (reporters log GitHub trouble themselves)."""
+        """Queue the event for its reporter; returns at once, never waiting for GitHub."""
         if self._observe is not None:
-            self._observe(event)
+            self._observe(event)  # timed when it happens, not when its report goes out
+        self._lanes.put(event)
+
+    async def _report(self, event: DeployEvent) -> None:
+        """Route the event to its reporter (reporters log GitHub trouble themselves)."""
         if isinstance(event, EnvironmentDestroyed):
-            await self._project_reporter(await self._masker(event.project_id)).emit(event)
+            await self._new_reporter(None, await self._masker(event.project_id)).emit(event)
             return
         if isinstance(event, AppStateChanged):
             await self._app_state(event)
@@ -101,7 +106,7 @@ class ReporterHub:
         try:
             await report_app_state(
                 event,
-                records=Records(self._sessions),
+                records=ReportRecords(self._sessions),
                 github=self._github,
                 ledger=self._ledger,
                 sticky=self._sticky,
@@ -111,9 +116,29 @@ class ReporterHub:
         except Exception:
             log.exception("reporting %s/%s as %s failed", event.project, event.environment, event.state)
 
+    async def drained(self) -> None:
+        """Wait until every event emitted so far has been reported."""
+        await self._lanes.drained()
+
+    async def close(self) -> None:
+        """Report what is queued, for up to `drain_seconds`; a deployment whose events are
+        left then gets the catch-up job, which brings GitHub to its stored state."""
+        for key in await self._lanes.close(self._drain_seconds):
+            if not isinstance(key, int):
+                log.warning("stopped before reporting that environment %s of project %s went", key[1], key[0])
+                continue
+            log.warning("stopped before reporting deployment %s; left for the catch-up job", key)
+            try:
+                await self._ledger.schedule(key, 0)
+            except Exception:
+                log.exception(
+                    "scheduling the catch-up of deployment %s failed", key, extra={"deployment_id": key}
+                )
+
     async def refresh_comment(self, project_id: int, environment: str) -> None:
         """Re-render the sticky comment of an environment's pull request."""
-        await self._project_reporter(await self._masker(project_id)).refresh_comment(project_id, environment)
+        masker = await self._masker(project_id)
+        await self._new_reporter(None, masker).refresh_comment(project_id, environment)
 
     async def catch_up(self, deployment_id: int) -> None:
         """Bring GitHub to a deployment's latest stored state (the job after a rate limit)."""
@@ -121,18 +146,7 @@ class ReporterHub:
         if live is not None:  # still running here: its reporter knows the latest state best
             await live.flush()
             return
-        async with self._sessions() as session:
-            row = await session.get(Deployment, deployment_id)
-        if row is None:
+        project_id = await self._project_of(deployment_id)
+        if project_id is None:
             return
-        reporter = Reporter(
-            deployment_id,
-            sessions=self._sessions,
-            github=self._github,
-            base_url=self._base_url,
-            masker=await self._masker(row.project_id),
-            sticky=self._sticky,
-            source_roots=self._source_roots,
-            ledger=self._ledger,
-        )
-        await reporter.catch_up()
+        await self._new_reporter(deployment_id, await self._masker(project_id)).catch_up()

@@ -10,15 +10,13 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.github.api import CheckOutput, GitHubAPI, GitHubApps
 from bot.github.errors import GitHubError
 from bot.reporter import check_run as render
 from bot.reporter.annotations import AnnotationParser
 from bot.reporter.ledger import Ledger, MemoryLedger
 from bot.reporter.log_tail import LogTail, render_log_text
-from bot.reporter.records import Records, Target
+from bot.reporter.records import ReportRecords
 from bot.reporter.sticky import StickyComments
 from bot.reporter.sync import Sync, Wanted, sync_comment
 from bot.reporter.views import DeploymentView
@@ -33,7 +31,9 @@ from deployer.events import (
 )
 from deployer.masking import LineMasker, Masker
 from deployer.state import durations
+from store.db import Sessions
 from store.models import Deployment, utcnow
+from store.reporting import ReportTarget
 
 log = logging.getLogger("autostack.reporter")
 FLUSH_INTERVAL = 10.0
@@ -57,7 +57,7 @@ class Reporter:
         self,
         deployment_id: int | None,
         *,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         github: GitHubApps,
         base_url: str,
         masker: Masker | None = None,
@@ -74,7 +74,7 @@ class Reporter:
         self._ledger = ledger or MemoryLedger()
         self._state_delay = state_delay
         self._sleep = sleep
-        self._records = Records(sessions)
+        self._records = ReportRecords(sessions)
         self._apps = github
         self._base_url = base_url.rstrip("/")
         self._masker = masker or Masker()
@@ -86,7 +86,7 @@ class Reporter:
         self._tail = LogTail()
         self._parser = AnnotationParser(source_roots)
         self._loaded = False
-        self._target: Target | None = None
+        self._target: ReportTarget | None = None
         self._gh: GitHubAPI | None = None
         self._view: DeploymentView | None = None
         self._sync: Sync | None = None

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.github.api import GitHubAPI
 from bot.github.errors import GitHubPermanentError
 from bot.reporter.comment import find_sticky
+from store.db import Sessions
 from store.sticky_comments import Claim, claimed
 
 
@@ -17,7 +16,7 @@ class StickyComments:
     reporters in other processes reuse it instead of posting a second comment; the local lock
     keeps this process's reporters of one pull request from holding several connections."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
         self._locks: dict[tuple[str, int], asyncio.Lock] = {}
 

@@ -19,12 +19,13 @@ from bot.github.errors import GitHubError, GitHubPermanentError, GitHubRateLimit
 from bot.reporter import check_run as render
 from bot.reporter.comment import render_pr_comment
 from bot.reporter.ledger import Ledger
-from bot.reporter.records import Records, Target
+from bot.reporter.records import ReportRecords
 from bot.reporter.sticky import StickyComments
 from bot.reporter.views import DeploymentView
 from deployer.masking import Masker
 from handlers.environments import github_environment
 from store.check_gates import HELD
+from store.reporting import ReportTarget
 
 log = logging.getLogger("autostack.reporter")
 # a Deployment is made for a run that got somewhere; a run cancelled before it began gets none
@@ -59,8 +60,8 @@ class Sync:
     def __init__(
         self,
         github: GitHubAPI,
-        target: Target,
-        records: Records,
+        target: ReportTarget,
+        records: ReportRecords,
         ledger: Ledger,
         masker: Masker,
         sticky: StickyComments,
@@ -214,8 +215,8 @@ class Sync:
 
 async def sync_comment(
     github: GitHubAPI,
-    target: Target,
-    records: Records,
+    target: ReportTarget,
+    records: ReportRecords,
     ledger: Ledger,
     mask: Callable[[str], str],
     sticky: StickyComments,

@@ -11,7 +11,7 @@ from bot.github.api import GitHubAPI, IssueComment
 from bot.github.app import GitHubApp
 from bot.reporter.comment import MARKER
 from bot.reporter.ledger import MemoryLedger
-from bot.reporter.records import Records
+from bot.reporter.records import ReportRecords
 from bot.reporter.sticky import StickyComments
 from bot.reporter.sync import sync_comment
 from store.db import create_engine, sessionmaker
@@ -78,7 +78,7 @@ async def test_two_apps_first_reports_post_one_comment(
     sessions = sessionmaker(engine)
     try:
         web, api = await _app_preview(sessions, "web"), await _app_preview(sessions, "api")
-        records, ledger, sticky = Records(sessions), MemoryLedger(), StickyComments(sessions)
+        records, ledger, sticky = ReportRecords(sessions), MemoryLedger(), StickyComments(sessions)
         client = GitHubApp(APP_ID, github_app_keys.private_pem, base_url=github_standin_server.url)
         listed = asyncio.Event()
 

@@ -3,6 +3,7 @@ description, enforce GitHub's limits, answer with documented shapes, record ever
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -112,6 +113,8 @@ def build_app(state: State, openapi: OpenAPI | None = None) -> Starlette:
             body = json.loads(raw) if raw else None
         except ValueError:
             return _error(400, "Problems parsing JSON")
+        if (latency := state.latency(method, path)) > 0:
+            await asyncio.sleep(latency)
         response = _answer(state, spec, request, method, path, body)
         with state.lock:
             state.calls.append(Call(method, path, body, response.status_code, dict(request.query_params)))

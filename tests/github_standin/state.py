@@ -22,6 +22,7 @@ class Call:
     body: Any
     status: int
     query: dict[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.time)  # when it was answered
 
     @property
     def endpoint(self) -> str:
@@ -45,6 +46,15 @@ class Fault:
     times: int
 
 
+@dataclass(frozen=True)
+class Latency:
+    """Answer matching requests only after `seconds` (GitHub on a slow day)."""
+
+    method: str
+    path: re.Pattern[str]
+    seconds: float
+
+
 class State:
     """The stand-in's memory; safe to read from the test while the server thread writes."""
 
@@ -61,6 +71,7 @@ class State:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.faults: list[Fault] = []
+        self.latencies: list[Latency] = []
         self.limits = RateLimits()
         self.token_ttl = 3600.0
         self.tokens: dict[str, tuple[int, float]] = {}
@@ -113,6 +124,16 @@ class State:
     ) -> None:
         """Answer the next `times` requests whose path matches the regex with `status`."""
         self.faults.append(Fault(method, re.compile(path), status, headers or {}, message, times))
+
+    def answer_slowly(self, method: str, path: str, seconds: float) -> None:
+        """Answer every request whose path matches the regex only after `seconds`."""
+        self.latencies.append(Latency(method, re.compile(path), seconds))
+
+    def latency(self, method: str, path: str) -> float:
+        """How long a request waits before it is answered."""
+        return sum(
+            slow.seconds for slow in self.latencies if slow.method == method and slow.path.search(path)
+        )
 
     def limit(self, seconds: float, *, secondary: bool = True) -> None:
         """Refuse installation requests for `seconds` with a secondary limit (403, retry-after)

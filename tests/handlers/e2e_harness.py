@@ -24,12 +24,10 @@ from arq.constants import default_queue_name
 from sqlalchemy import select
 
 from bot.reporter.comment import MARKER
-from bot.reporter.hub import ReporterHub
-from bot.reporter.ledger import RedisLedger
+from bot.serve import reporter_hub
 from bot.worker.deploy_jobs import DeployRuntime
 from bot.worker.queue import DEPLOY_QUEUE, JobQueue
 from bot.worker.workers import make_deploy_worker
-from deployer.envvars import project_secrets
 from deployer.live_state import LiveStates
 from deployer.targets.local.router import hostname_for
 from deployer.targets.local.target import LocalTarget
@@ -113,20 +111,28 @@ class E2E:
         return delivered
 
     async def settle(self) -> None:
-        """Run the delivery worker, then the deploy worker, in burst mode until both are idle."""
+        """Run the delivery worker, then the deploy worker, in burst mode until both are idle
+        and every report of theirs went out to GitHub."""
         queue = await self.services.queue()
         for _ in range(10):
             await self.intake.run_worker_until_idle()
-            worker = make_deploy_worker(
-                self.services, self.runtime, burst=True, handle_signals=False, poll_delay=0.05
-            )
-            try:
-                await worker.main()
-            finally:
-                await worker.close()
+            await self.run_deploy_worker()
+            # reports go out after the jobs that made them, and a rate-limited one queues a job
+            await self.runtime.hub.drained()
             if not await _pending(queue):
                 return
         raise AssertionError("the queues did not drain")
+
+    async def run_deploy_worker(self) -> None:
+        """Run the deploy worker in burst mode until its queue is empty (reports may still be
+        on their way to GitHub)."""
+        worker = make_deploy_worker(
+            self.services, self.runtime, burst=True, handle_signals=False, poll_delay=0.05
+        )
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
 
     async def delivery(self, delivery_id: str) -> Delivery:
         async with self.services.sessions() as session:
@@ -230,7 +236,7 @@ async def e2e_running(
     server: StandInServer,
     keys: AppKeys,
 ) -> AsyncIterator[E2E]:
-    """AutoStack wired like `serve` (intake, relay, LocalTarget + router, ReporterHub)."""
+    """AutoStack wired like `serve` (intake, relay, LocalTarget + router, the reporter hub)."""
     settings = backend.settings(
         data_dir,
         app_id=APP_ID,
@@ -244,18 +250,14 @@ async def e2e_running(
     try:
         async with running(settings) as intake:
             services = intake.services
-            hub = ReporterHub(
-                services.sessions,
-                services.apps,
-                settings.base_url,
-                lambda project_id: project_secrets(services.sessions, services.keyring, project_id),
-                source_roots=(str(data_dir),),
-                ledger=RedisLedger(services.queue, DEPLOY_QUEUE),
-            )
+            hub = reporter_hub(services)
             # as serve wires it: a live app's state changes go through the hub to GitHub
             target.on_app_state = LiveStates(services.sessions, hub).changed
             runtime = DeployRuntime(target=target, work_dir=data_dir / "work", hub=hub)
-            yield E2E(intake, runtime, server.state, target)
+            try:
+                yield E2E(intake, runtime, server.state, target)
+            finally:
+                await hub.close()
     finally:
         await target.close()
 
