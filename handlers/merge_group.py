@@ -7,7 +7,7 @@ check per app, whatever the group changes: each app's check may be the required 
 
 from __future__ import annotations
 
-from handlers import environments
+from handlers import environments, jobs
 from handlers.context import Context
 from handlers.monorepo import every_project
 from handlers.project_lookup import read_config
@@ -35,10 +35,4 @@ async def on_checks_requested(ctx: Context) -> None:
         ctx.log.info("merge group into %s: the branch deploys nowhere; no check to report", base)
         return
     for project in await every_project(ctx, config):
-        await ctx.jobs.enqueue(
-            "report_merge_group",
-            project.id,
-            name,
-            head_sha,
-            job_id=f"merge-group-{project.id}-{name}-{head_sha}",
-        )
+        await jobs.report_merge_group(ctx, project.id, name, head_sha)

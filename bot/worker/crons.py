@@ -14,6 +14,7 @@ from bot.worker.deliveries import JOB_TIMEOUT
 from bot.worker.queue import JobQueue
 from deployer.events import EnvironmentDestroyed
 from deployer.expiry import expire_idle_previews
+from handlers.jobs import REFRESH_DOMAINS
 from store.activity import record_environment_activity
 from store.leases import LEASE, expired_delivery_claims
 
@@ -57,7 +58,7 @@ async def check_domains(ctx: dict[str, Any]) -> int:
         # the deploy worker holds the target: it puts the domains on the cluster's Ingress
         queue = await services.queue()
         for project, environment in sorted(set(verified)):
-            await queue.enqueue("refresh_domains", project, environment)
+            await queue.enqueue(REFRESH_DOMAINS, project, environment)
     return len(verified)
 
 

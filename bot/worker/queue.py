@@ -26,27 +26,14 @@ from arq.constants import (
 )
 from arq.jobs import serialize_job
 
-from handlers.jobs import RELEASE_DEPLOYMENT, REPORT_CHECKS
+from handlers.jobs import DEPLOY_JOBS, RUN_DEPLOYMENT, deployment_job_id
 
 log = logging.getLogger("autostack.queue")
 
 HANDLE_DELIVERY = "handle_delivery"
-# Deploy jobs have a queue of their own: on the local target only the process that owns the
-# router and the apps' processes (serve) may take them.
+# Deploy jobs (handlers.jobs) have a queue of their own: on the local target only the process
+# that owns the router and the apps' processes (serve) may take them.
 DEPLOY_QUEUE = "autostack:deploy"
-DEPLOY_JOBS = frozenset(
-    {
-        "run_deployment",
-        "report_held",
-        "destroy_environment",
-        "refresh_pr_comment",
-        "refresh_domains",
-        "report_merge_group",
-        "report_deployment",
-        RELEASE_DEPLOYMENT,
-        REPORT_CHECKS,
-    }
-)
 
 # Enqueue many arq jobs in one round trip, skipping any whose job or result key exists,
 # which is the same uniqueness rule as arq's own enqueue_job(_job_id=...).
@@ -181,7 +168,7 @@ class JobQueue:
     async def requeue_deployments(self, deployment_ids: list[int]) -> int:
         """Queue `run_deployment` for queued deployments whose job is gone (Redis lost it, or it
         failed before it claimed the deployment); returns how many were queued."""
-        jobs = [(f"deployment-{d}", "run_deployment", (d,)) for d in deployment_ids]
+        jobs = [(deployment_job_id(d), RUN_DEPLOYMENT, (d,)) for d in deployment_ids]
         return await self._requeue_jobs(DEPLOY_QUEUE, jobs)
 
     async def _requeue_jobs(self, queue: str, jobs: list[tuple[str, str, tuple[Any, ...]]]) -> int:
