@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from handlers import jobs
-from handlers.ci_verdict import is_autostack, verdict
+from handlers.check_names import is_autostack
+from handlers.ci_verdict import verdict
 from handlers.context import Context
 from handlers.project_lookup import project_for
 from handlers.router import Router
