@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import environments
 from handlers.commands.execute import Feedback, execute
 from handlers.commands.parser import Ignore, Reply, Run
 from handlers.commands.registry import parse_comment
@@ -16,6 +15,7 @@ from handlers.monorepo import repository_projects
 from handlers.permissions import PermissionLookupFailed, unchecked
 from handlers.project_lookup import ProjectRef
 from handlers.router import Router
+from store import environment_names as environments
 from store import repo_apps
 from store.errors import PermanentError
 

@@ -7,12 +7,13 @@ check per app, whatever the group changes: each app's check may be the required 
 
 from __future__ import annotations
 
-from handlers import environments, jobs
+from handlers import jobs
 from handlers.context import Context
 from handlers.monorepo import every_project
 from handlers.project_lookup import read_config
 from handlers.push import listed
 from handlers.router import Router
+from store import environment_names as environments
 
 router = Router()
 

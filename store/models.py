@@ -22,6 +22,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from store.environment_names import PRODUCTION
+
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite and PostgreSQL both hold 64-bit ints; SQLite only autoincrements "INTEGER".
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -272,7 +274,7 @@ class Domain(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    environment: Mapped[str] = mapped_column(String(63), default="production")
+    environment: Mapped[str] = mapped_column(String(63), default=PRODUCTION)
     hostname: Mapped[str] = mapped_column(String(253), unique=True)
     verification: Mapped[str] = mapped_column(String(8), default="txt")  # txt | cname
     token: Mapped[str] = mapped_column(String(64))

@@ -16,6 +16,7 @@ from bot.web.deploy_actions import environment_action, promote_deployment
 from deployer.app_state import LIVE
 from store import app_states
 from store.app_states import KnownState
+from store.environment_names import PRODUCTION
 from store.models import Deployment, Environment, Project
 
 _ROLLBACK_BODY = {
@@ -130,7 +131,7 @@ async def destroy(request: Request, viewer: Viewer) -> Response:
 async def promote(request: Request, viewer: Viewer) -> Response:
     """Put this (preview) deployment's build into production."""
     deployment_id = await promote_deployment(request, viewer, request.path_params["id"])
-    return _queued(request, deployment_id, "production")
+    return _queued(request, deployment_id, PRODUCTION)
 
 
 _ENV = f"{PROJECT}/environments/{{env}}"

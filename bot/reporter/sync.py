@@ -24,8 +24,8 @@ from bot.reporter.sticky import StickyComments
 from bot.reporter.views import DeploymentView
 from deployer.masking import Masker
 from handlers.check_names import app_environment, check_name, status_context
-from handlers.environments import github_environment
 from store.check_gates import HELD
+from store.environment_names import github_environment
 
 log = logging.getLogger("autostack.reporter")
 # a Deployment is made for a run that got somewhere; a run cancelled before it began gets none

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from store.environment_names import PRODUCTION
+
 
 @dataclass(frozen=True)
 class Run:
@@ -97,7 +99,7 @@ class Dora:
 
 def dora(runs: Sequence[Run], days: int) -> Dora:
     """DORA metrics over production deployments within the period."""
-    production = sorted((r for r in runs if r.environment == "production"), key=lambda r: r.created_at)
+    production = sorted((r for r in runs if r.environment == PRODUCTION), key=lambda r: r.created_at)
     ready = [r for r in production if r.state == "ready"]
     leads = [
         (r.ready_at - r.commit_time).total_seconds() / 3600 for r in ready if r.ready_at and r.commit_time

@@ -42,6 +42,7 @@ from handlers.jobs import (
     release_job_id,
 )
 from store.check_gates import passed_but_parked
+from store.environment_names import preview_name
 from store.leases import queued_deployments
 from store.models import Deployment, Project
 
@@ -145,7 +146,7 @@ async def destroy_environment_job(ctx: dict[str, Any], project_id: int, environm
 async def refresh_pr_comment_job(ctx: dict[str, Any], project_id: int, pr_number: int) -> None:
     """arq job: re-render a pull request's sticky comment (e.g. a fork preview awaiting approval)."""
     _, runtime = _runtime(ctx)
-    await runtime.hub.refresh_comment(project_id, f"pr-{pr_number}")
+    await runtime.hub.refresh_comment(project_id, preview_name(pr_number))
 
 
 async def refresh_domains_job(ctx: dict[str, Any], project: str, environment: str) -> bool:
