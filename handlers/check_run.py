@@ -16,11 +16,11 @@ from handlers.commands.spec import Call, Invocation
 from handlers.commands.targets import Step
 from handlers.context import Context
 from handlers.project_lookup import ProjectRef, project_for
-from handlers.router import Router
+from handlers.router import EventRouter
 from store import repo_apps
 from store.models import Deployment
 
-router = Router()
+router = EventRouter()
 
 
 async def run_for(

@@ -14,12 +14,12 @@ from handlers.heads import event_time
 from handlers.monorepo import repository_projects
 from handlers.permissions import PermissionLookupFailed, unchecked
 from handlers.project_lookup import ProjectRef
-from handlers.router import Router
+from handlers.router import EventRouter
 from store import environment_names as environments
 from store import repo_apps
 from store.errors import PermanentError
 
-router = Router()
+router = EventRouter()
 
 
 def is_bot(user: dict[str, Any]) -> bool:

@@ -12,10 +12,10 @@ from handlers.context import Context
 from handlers.monorepo import every_project
 from handlers.project_lookup import read_config
 from handlers.push import listed
-from handlers.router import Router
+from handlers.router import EventRouter
 from store import environment_names as environments
 
-router = Router()
+router = EventRouter()
 
 
 @router.on("merge_group.checks_requested")

@@ -83,7 +83,7 @@ async def analytics(request: Request, viewer: Viewer) -> Response:
         if environment:
             query = query.where(Deployment.environment == environment)
             hits = hits.where(RequestHit.environment == environment)
-        runs = [stats.Run(*row) for row in await session.execute(query)]
+        runs = [stats.DeploymentRun(*row) for row in await session.execute(query)]
         requests = (
             [stats.Request(*row) for row in await session.execute(hits.limit(MAX_HITS))]
             if prometheus is None  # with Prometheus, the router's log is not where traffic is

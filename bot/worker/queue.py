@@ -112,8 +112,8 @@ def redis_settings(url: str) -> RedisSettings:
     return settings
 
 
-class JobQueue:
-    """Puts jobs on the arq queue; implements handlers.context.JobQueue."""
+class ArqQueue:
+    """Puts jobs on the arq queue; implements handlers.context.JobEnqueuer."""
 
     def __init__(self, redis: ArqRedis) -> None:
         self.redis = redis
@@ -123,7 +123,7 @@ class JobQueue:
         self._stalled = redis.register_script(_STALLED)
 
     @classmethod
-    async def connect(cls, url: str) -> JobQueue:
+    async def connect(cls, url: str) -> ArqQueue:
         """Connect to Redis at `url` (raises if it cannot be reached)."""
         return cls(await create_pool(redis_settings(url)))
 
