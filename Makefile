@@ -56,7 +56,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 
-# A new Alembic revision from the difference between store/models.py and the migrations:
+# A new Alembic revision from the difference between the models (store/models/) and the migrations:
 #   make migration MESSAGE="add domains.cert_state"
 migration: $(DEV_STAMP)
 	@test -n "$(MESSAGE)" || { echo 'usage: make migration MESSAGE="what changed"'; exit 2; }

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+from store.environment_names import BRANCH_PREFIX, PREVIEW_PREFIX, PRODUCTION
+
 PROJECT = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-ENVIRONMENT = re.compile(r"^(production|preview|pr-[0-9]+|branch-[a-z0-9-]{1,40})$")
+ENVIRONMENT = re.compile(rf"^({PRODUCTION}|preview|{PREVIEW_PREFIX}[0-9]+|{BRANCH_PREFIX}[a-z0-9-]{{1,40}})$")
 
 
 def name_problem(project: str, environment: str | None = None) -> str | None:

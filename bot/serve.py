@@ -35,6 +35,7 @@ from deployer.envvars import env_provider, project_secrets
 from deployer.live_state import LiveStates
 from deployer.operations import restore
 from deployer.targets.local.target import LocalTarget
+from handlers.jobs import REFRESH_DOMAINS, RUN_DEPLOYMENT, deployment_job_id
 from store.migrate import upgrade
 from store.schema_check import require_current_schema
 
@@ -195,10 +196,10 @@ def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.Dep
 
     async def enqueue(deployment_id: int) -> None:
         queue = await services.queue()
-        await queue.enqueue("run_deployment", deployment_id, job_id=f"deployment-{deployment_id}")
+        await queue.enqueue(RUN_DEPLOYMENT, deployment_id, job_id=deployment_job_id(deployment_id))
 
     async def domains_changed(project: str, environment: str) -> None:
-        await (await services.queue()).enqueue("refresh_domains", project, environment)
+        await (await services.queue()).enqueue(REFRESH_DOMAINS, project, environment)
 
     admin = local_secret(settings.data_dir, "admin-token") if settings.embedded_database else None
     return api_deploy.DeployService(

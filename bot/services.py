@@ -15,10 +15,10 @@ from bot.intake.relay import Relay
 from bot.metrics import Metrics
 from bot.settings import Settings, require_secret_keys
 from bot.worker.loops import LoopHealth
-from bot.worker.queue import JobQueue
+from bot.worker.queue import ArqQueue
 from handlers import default_router
 from handlers.permissions import PermissionCache
-from handlers.router import Router
+from handlers.router import EventRouter
 from store.db import Engine, Sessions, create_engine, sessionmaker
 from store.encryption import KeyRing
 
@@ -34,7 +34,7 @@ class Services:
     engine: Engine
     sessions: Sessions
     metrics: Metrics
-    router: Router
+    router: EventRouter
     writer: DeliveryWriter
     relay: Relay
     apps: SwitchableApps
@@ -42,19 +42,19 @@ class Services:
     keyring: KeyRing
     permissions: PermissionCache = field(default_factory=PermissionCache)
     health: LoopHealth = field(default_factory=LoopHealth)
-    _queue: JobQueue | None = None
+    _queue: ArqQueue | None = None
     # many first uses at once would each open a connection pool, and all but one would leak
     _queue_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     def build(
-        cls, settings: Settings, redis_url: str, router: Router | None = None, *, dry_run: bool = False
+        cls, settings: Settings, redis_url: str, router: EventRouter | None = None, *, dry_run: bool = False
     ) -> Services:
         """Create the engine and the background pieces (not started yet)."""
         engine = create_engine(settings.database_url)
         health = LoopHealth()
-        relay = Relay(engine, lambda: JobQueue.connect(redis_url), health=health)
+        relay = Relay(engine, lambda: ArqQueue.connect(redis_url), health=health)
         # every process of this AutoStack draws on one GitHub budget per installation
         budget = RedisBudget(redis_url)
         return cls(
@@ -77,12 +77,12 @@ class Services:
         self.apps.current = registered_app(app_id, private_key, self.settings.github_api_url, self.budget)
         return self.apps
 
-    async def queue(self) -> JobQueue:
+    async def queue(self) -> ArqQueue:
         """The job queue, connected on first use (so start-up survives Redis being down)."""
         if self._queue is None:
             async with self._queue_lock:
                 if self._queue is None:
-                    self._queue = await JobQueue.connect(self.redis_url)
+                    self._queue = await ArqQueue.connect(self.redis_url)
         return self._queue
 
     def start_intake(self, *, with_relay: bool = True) -> None:

@@ -35,7 +35,7 @@ Node = str | Link
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class PlannedWrite:
     """One write of the plan: `path` is relative to the target and crosses no link."""
 
     kind: str  # "dir" | "file" | "symlink" | "hardlink"
@@ -141,11 +141,13 @@ def strip_top(members: list[tarfile.TarInfo]) -> str | None:
     return None
 
 
-def plan_members(members: list[tarfile.TarInfo], *, label: str = "upload", max_bytes: int) -> list[Step]:
+def plan_members(
+    members: list[tarfile.TarInfo], *, label: str = "upload", max_bytes: int
+) -> list[PlannedWrite]:
     """Check every member against the tree the earlier ones built; the writes, or ArchiveError."""
     top = strip_top(members)
     tree = _Tree(label)
-    steps: list[Step] = []
+    steps: list[PlannedWrite] = []
     total = 0
     for member in members:
         parts = _name_parts(member.name, member.name, label)
@@ -163,11 +165,11 @@ def plan_members(members: list[tarfile.TarInfo], *, label: str = "upload", max_b
             )
         if member.isdir():
             tree.nodes[parts] = DIR
-            steps.append(Step("dir", parts, member))
+            steps.append(PlannedWrite("dir", parts, member))
         elif member.issym():
             _check_link_text(member, label)
             tree.nodes[parts] = Link(member.linkname, member.name)
-            steps.append(Step("symlink", parts, member))
+            steps.append(PlannedWrite("symlink", parts, member))
         elif member.islnk():
             source = _name_parts(member.linkname, member.name, label, what="its link target")
             source = source[1:] if top is not None else source
@@ -177,13 +179,13 @@ def plan_members(members: list[tarfile.TarInfo], *, label: str = "upload", max_b
                     "which is not an earlier file of the archive"
                 )
             tree.nodes[parts] = FILE
-            steps.append(Step("hardlink", parts, member, source))
+            steps.append(PlannedWrite("hardlink", parts, member, source))
         elif member.isfile():
             total += member.size
             if total > max_bytes:
                 raise ArchiveError(f"source expands past {max_bytes} bytes; the limit is {max_bytes}")
             tree.nodes[parts] = FILE
-            steps.append(Step("file", parts, member))
+            steps.append(PlannedWrite("file", parts, member))
         else:
             raise ArchiveError(
                 f"{label} refused: member {member.name!r} is a device, fifo or other special file"

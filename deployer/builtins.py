@@ -8,9 +8,9 @@ what apps read these for (OAuth callbacks, CORS origins, release tags).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from store.environment_names import preview_number
 from store.models import Deployment, Environment, Project
 
 BUILTIN_NAMES = (
@@ -45,14 +45,9 @@ def facts_of(url: str, project: Project, environment: Environment, deployment: D
         kind=environment.kind,
         sha=deployment.commit_sha,
         branch=deployment.ref or environment.branch,
-        pr_number=deployment.pr_number or environment.pr_number or _number_in(environment.name),
+        # a preview's name carries its number, for rows made without one
+        pr_number=deployment.pr_number or environment.pr_number or preview_number(environment.name),
     )
-
-
-def _number_in(name: str) -> int | None:
-    """The pull request number a preview's name carries (`pr-7`), for rows made without one."""
-    found = re.fullmatch(r"pr-([0-9]+)", name)
-    return int(found.group(1)) if found else None
 
 
 def builtin_variables(facts: DeploymentFacts) -> dict[str, str]:

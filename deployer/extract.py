@@ -14,7 +14,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from deployer.archive_plan import MAX_MEMBERS, ArchiveError, Parts, Step, plan_members
+from deployer.archive_plan import MAX_MEMBERS, ArchiveError, Parts, PlannedWrite, plan_members
 
 
 def extract_archive(archive: Path, dest: Path, *, max_bytes: int, label: str = "upload") -> None:
@@ -47,7 +47,7 @@ def _read_members(tar: tarfile.TarFile, label: str) -> list[tarfile.TarInfo]:
     return members
 
 
-def _write(tar: tarfile.TarFile, steps: list[Step], root: Path, label: str) -> None:
+def _write(tar: tarfile.TarFile, steps: list[PlannedWrite], root: Path, label: str) -> None:
     for step in steps:
         path = root.joinpath(*step.path)
         try:

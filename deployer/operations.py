@@ -17,6 +17,7 @@ from deployer.plan import Plan
 from deployer.records import Sessions
 from deployer.state import IN_PROGRESS, advance
 from deployer.targets.base import Artifact, Site, Target, TargetError
+from store.environment_names import PRODUCTION, environment_kind
 from store.models import Deployment, Environment, Project, utcnow
 from store.upserts import get_or_create_environment, get_or_create_named_project
 
@@ -29,13 +30,6 @@ log = logging.getLogger("autostack.deployer")
 
 class OperationError(ValueError):
     """The operation cannot be done as asked; the message says why and what to do instead."""
-
-
-def environment_kind(name: str) -> str:
-    """production, preview (pr-<n>, preview) or branch (branch-<slug>)."""
-    if name == "production":
-        return "production"
-    return "branch" if name.startswith("branch-") else "preview"
 
 
 async def environment_for(session: AsyncSession, project: Project, name: str) -> Environment:
@@ -169,7 +163,7 @@ async def promote(
             raise OperationError(f"deployment {deployment_id} has no live build to promote")
         project = await session.get(Project, source.project_id)
         assert project is not None
-    return await _reuse(sessions, project.name, "production", source, "promote", actor, delivery_id)
+    return await _reuse(sessions, project.name, PRODUCTION, source, "promote", actor, delivery_id)
 
 
 async def _reuse(

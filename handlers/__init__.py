@@ -12,10 +12,10 @@ from handlers import (
     push,
     repository,
 )
-from handlers.router import Router, compose
+from handlers.router import EventRouter, compose
 
 
-def default_router() -> Router:
+def default_router() -> EventRouter:
     """Every handler module's routes, in the order they run for one delivery.
 
     Installation and repository bookkeeping first, so the events after them find the project.

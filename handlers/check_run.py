@@ -10,18 +10,17 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handlers.check_names import BUTTONS, CHECK_RUN_PREFIX, REDEPLOY
 from handlers.commands.execute import Feedback, execute
 from handlers.commands.spec import Call, Invocation
 from handlers.commands.targets import Step
 from handlers.context import Context
 from handlers.project_lookup import ProjectRef, project_for
-from handlers.router import Router
+from handlers.router import EventRouter
 from store import repo_apps
 from store.models import Deployment
 
-router = Router()
-CHECK_PREFIX = "AutoStack / "
-BUTTONS = ("redeploy", "rollback", "promote")
+router = EventRouter()
 
 
 async def run_for(
@@ -47,7 +46,7 @@ async def run_for(
 async def _run(ctx: Context, command: str) -> None:
     check = ctx.payload["check_run"]
     external = str(check.get("external_id") or "")
-    if not check.get("name", "").startswith(CHECK_PREFIX) or not external.isdigit():
+    if not check.get("name", "").startswith(CHECK_RUN_PREFIX) or not external.isdigit():
         return  # another app's check run
     # the check's own deployment says which app of a monorepo it reports
     app = await repo_apps.deployment_app(ctx.sessions, (ctx.repository or {}).get("id", 0), int(external))
@@ -68,7 +67,7 @@ async def _run(ctx: Context, command: str) -> None:
 @router.on("check_run.rerequested")
 async def on_rerun(ctx: Context) -> None:
     """ "Re-run" in GitHub's UI redeploys the check run's commit in its environment."""
-    await _run(ctx, "redeploy")
+    await _run(ctx, REDEPLOY.command)
 
 
 @router.on("check_run.requested_action")

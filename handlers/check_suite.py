@@ -14,11 +14,11 @@ from sqlalchemy import select
 from handlers.check_run import run_for
 from handlers.context import Context
 from handlers.project_lookup import ProjectRef, project_for
-from handlers.router import Router
+from handlers.router import EventRouter
 from store import repo_apps
 from store.models import Deployment
 
-router = Router()
+router = EventRouter()
 
 
 def latest_per_environment(deployments: list[Deployment]) -> list[Deployment]:

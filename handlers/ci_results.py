@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from handlers import jobs
-from handlers.ci_verdict import is_autostack, verdict
+from handlers.check_names import is_autostack
+from handlers.ci_verdict import verdict
 from handlers.context import Context
 from handlers.project_lookup import project_for
-from handlers.router import Router
+from handlers.router import EventRouter
 from store import check_gates
 
-router = Router()
+router = EventRouter()
 
 
 def subject(event: str, payload: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from handlers.check_names import is_autostack
 from handlers.ports import CommitCheck
 from store.check_gates import FAILED, PASSED, PENDING, Verdict, waiting_for
 
-CHECK_RUN_PREFIX = "AutoStack / "
-STATUS_PREFIX = "autostack/"
 PASSING = frozenset({"success", "neutral", "skipped"})
 _WORDS = {
     "failure": "failed",
@@ -25,11 +24,6 @@ _WORDS = {
     "startup_failure": "failed to start",
     "stale": "went stale",
 }
-
-
-def is_autostack(name: str) -> bool:
-    """Whether a check run or status context is one AutoStack reports itself."""
-    return name.startswith(CHECK_RUN_PREFIX) or name.startswith(STATUS_PREFIX)
 
 
 def waited_for(names: Iterable[str]) -> list[str]:

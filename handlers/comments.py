@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import environments
 from handlers.commands.execute import Feedback, execute
 from handlers.commands.parser import Ignore, Reply, Run
 from handlers.commands.registry import parse_comment
@@ -15,11 +14,12 @@ from handlers.heads import event_time
 from handlers.monorepo import repository_projects
 from handlers.permissions import PermissionLookupFailed, unchecked
 from handlers.project_lookup import ProjectRef
-from handlers.router import Router
+from handlers.router import EventRouter
+from store import environment_names as environments
 from store import repo_apps
 from store.errors import PermanentError
 
-router = Router()
+router = EventRouter()
 
 
 def is_bot(user: dict[str, Any]) -> bool:

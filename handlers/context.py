@@ -12,7 +12,7 @@ from handlers.permissions import PermissionCache, ProductionLevel
 from handlers.ports import GitHubPort
 
 
-class JobQueue(Protocol):
+class JobEnqueuer(Protocol):
     """Where handlers put work for later (deployments, destroys)."""
 
     async def enqueue(self, function: str, *args: Any, job_id: str | None = None) -> bool:
@@ -37,7 +37,7 @@ class Context:
     action: str | None
     payload: dict[str, Any]
     sessions: async_sessionmaker[AsyncSession]
-    jobs: JobQueue
+    jobs: JobEnqueuer
     log: logging.LoggerAdapter[logging.Logger]
     # githubkit's typed webhook model when the payload parses, else None (the dict still holds)
     model: Any = None

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import environments, jobs
+from handlers import jobs
 from handlers.context import Context
 from handlers.heads import event_time
 from handlers.monorepo import repository_projects
 from handlers.project_lookup import ProjectRef
-from handlers.router import Router
+from handlers.router import EventRouter
+from store import environment_names as environments
 from store.models import Environment
 
-router = Router()
+router = EventRouter()
 
 
 async def destroy_branch(ctx: Context, branch: str) -> None:

@@ -11,11 +11,11 @@ from deployer.apps import app_names
 from handlers.context import Context
 from handlers.project_lookup import read_config
 from handlers.projects import archive_projects, upsert_project
-from handlers.router import Router
+from handlers.router import EventRouter
 from store.models import Installation, Project, utcnow
 from store.upserts import get_or_create_installation, get_or_create_team
 
-router = Router()
+router = EventRouter()
 
 
 async def _installation(session: AsyncSession, ctx: Context) -> Installation:

@@ -7,14 +7,15 @@ check per app, whatever the group changes: each app's check may be the required 
 
 from __future__ import annotations
 
-from handlers import environments
+from handlers import jobs
 from handlers.context import Context
 from handlers.monorepo import every_project
 from handlers.project_lookup import read_config
 from handlers.push import listed
-from handlers.router import Router
+from handlers.router import EventRouter
+from store import environment_names as environments
 
-router = Router()
+router = EventRouter()
 
 
 @router.on("merge_group.checks_requested")
@@ -35,10 +36,4 @@ async def on_checks_requested(ctx: Context) -> None:
         ctx.log.info("merge group into %s: the branch deploys nowhere; no check to report", base)
         return
     for project in await every_project(ctx, config):
-        await ctx.jobs.enqueue(
-            "report_merge_group",
-            project.id,
-            name,
-            head_sha,
-            job_id=f"merge-group-{project.id}-{name}-{head_sha}",
-        )
+        await jobs.report_merge_group(ctx, project.id, name, head_sha)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from deployer.config import RepoConfig
 from deployer.operations import add_deployment, environment_for
-from handlers import environments, jobs
+from handlers import jobs
 from handlers.ci_gate import gate_for
 from handlers.context import Context
 from handlers.heads import event_time, is_stale, record_head
@@ -21,10 +21,11 @@ from handlers.locked import hold_if_locked
 from handlers.monorepo import every_project, projects_to_deploy, pull_request_changes
 from handlers.preview_modes import deploys_on_its_own, why_not
 from handlers.project_lookup import ProjectRef, read_config
-from handlers.router import Router
+from handlers.router import EventRouter
+from store import environment_names as environments
 from store.models import Deployment, Project, utcnow
 
-router = Router()
+router = EventRouter()
 
 
 def from_fork(pull: dict[str, Any]) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from deployer.config import RepoConfig
 from deployer.operations import add_deployment, environment_for
-from handlers import environments, jobs
+from handlers import jobs
 from handlers.ci_gate import gate_for
 from handlers.context import Context
 from handlers.delete import destroy_branch
@@ -17,10 +17,11 @@ from handlers.heads import event_time, is_stale, record_head
 from handlers.locked import hold_if_locked
 from handlers.monorepo import projects_to_deploy, push_changes, retire_removed_apps
 from handlers.project_lookup import ProjectRef, valid_config
-from handlers.router import Router
+from handlers.router import EventRouter
+from store import environment_names as environments
 from store.models import Project
 
-router = Router()
+router = EventRouter()
 SKIP = re.compile(r"\[(skip deploy|skip ci)\]", re.IGNORECASE)
 
 

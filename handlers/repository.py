@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.projects import archive_projects, upsert_project
-from handlers.router import Router
+from handlers.router import EventRouter
 from store.models import Project
 
-router = Router()
+router = EventRouter()
 
 
 @router.on("repository.renamed", "repository.transferred", "repository.edited")

@@ -1,6 +1,6 @@
 """Routing of deliveries to handlers keyed by `"event"` or `"event.action"`, as Probot does.
 
-Each handler module owns a `Router`; the bot composes them in a fixed order. Every match
+Each handler module owns an `EventRouter`; the bot composes them in a fixed order. Every match
 runs; one handler's failure is recorded under its name and does not hide the others'.
 """
 
@@ -35,7 +35,7 @@ class Route:
 
 
 @dataclass
-class Router:
+class EventRouter:
     """An ordered list of routes; `@router.on("pull_request.opened", ...)` adds one."""
 
     routes: list[Route] = field(default_factory=list)
@@ -43,7 +43,7 @@ class Router:
     def on(self, *keys: str) -> Callable[[Handler], Handler]:
         """Register the decorated coroutine for each of `keys`."""
         if not keys:
-            raise ValueError("Router.on needs at least one 'event' or 'event.action' key")
+            raise ValueError("EventRouter.on needs at least one 'event' or 'event.action' key")
         for key in keys:
             event, _, action = key.partition(".")
             if not event or (_ and not action):
@@ -60,9 +60,9 @@ class Router:
         return [route for route in self.routes if route.matches(event, action)]
 
 
-def compose(routers: Iterable[Router]) -> Router:
+def compose(routers: Iterable[EventRouter]) -> EventRouter:
     """One router holding the routes of all `routers`, in the order given."""
-    return Router([route for router in routers for route in router.routes])
+    return EventRouter([route for router in routers for route in router.routes])
 
 
 @dataclass
@@ -82,7 +82,7 @@ class DispatchResult:
         return not self.matched
 
 
-async def dispatch(router: Router, ctx: Context, *, skip: Iterable[str] = ()) -> DispatchResult:
+async def dispatch(router: EventRouter, ctx: Context, *, skip: Iterable[str] = ()) -> DispatchResult:
     """Run every route matching the context's event, skipping names already done."""
     result = DispatchResult()
     already = set(skip)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from store.db import Tx
+from store.environment_names import PRODUCTION
 from store.models import Deployment, Environment, Project, Team
 from store.projects import in_team
 
@@ -56,7 +57,7 @@ def _projects(team: Team, search: str) -> Select[*tuple[Any, ...]]:
     )
     production = (
         select(Environment.project_id, Environment.url)
-        .where(Environment.name == "production", Environment.state == "active")
+        .where(Environment.name == PRODUCTION, Environment.state == "active")
         .subquery()
     )
     query = (

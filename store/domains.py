@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.activity import Actor, record_activity, record_change
+from store.environment_names import PRODUCTION
 from store.models import Domain, Environment, Project, utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -83,7 +84,7 @@ async def add_domain(
                     Environment.project_id == project_id, Environment.name == environment
                 )
             )
-            if known is None and environment != "production":
+            if known is None and environment != PRODUCTION:
                 raise NoSuchEnvironment(environment)
             domain = Domain(
                 project_id=project_id,

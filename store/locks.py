@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import rows_changed
+from store.environment_names import PRODUCTION
 from store.models import EnvironmentLock, utcnow
 
 COMMAND = "command"
@@ -19,7 +20,7 @@ def describe(lock: EnvironmentLock, app: str = "") -> str:
     the app of a monorepo, `api/production is locked …; comment /unlock api to resume`."""
     why = f": {lock.locked_reason}" if lock.locked_reason else ""
     words = [app] if app else []
-    if lock.environment != "production":
+    if lock.environment != PRODUCTION:
         words.append(lock.environment)
     unlock = " ".join(["/unlock", *words])
     where = f"{app}/{lock.environment}" if app else lock.environment

@@ -14,7 +14,7 @@ from store.models import StickyComment, utcnow
 
 
 @dataclass
-class Claim:
+class CommentClaim:
     """The comment id known for one pull request, held by the caller until the block ends."""
 
     session: AsyncSession
@@ -51,7 +51,7 @@ def _upsert(session: AsyncSession, repo: str, pr_number: int, comment_id: int | 
 @asynccontextmanager
 async def claimed(
     sessions: async_sessionmaker[AsyncSession], repo: str, pr_number: int
-) -> AsyncIterator[Claim]:
+) -> AsyncIterator[CommentClaim]:
     """Hold the pull request's comment for the block.
 
     On PostgreSQL the row is locked (FOR UPDATE) in one transaction that spans the block, so
@@ -64,8 +64,8 @@ async def claimed(
             async with session.begin():
                 await session.execute(_upsert(session, repo, pr_number, None))
                 known = await session.scalar(select(StickyComment.comment_id).where(key).with_for_update())
-                yield Claim(session, repo, pr_number, known)
+                yield CommentClaim(session, repo, pr_number, known)
             return
         known = await session.scalar(select(StickyComment.comment_id).where(key))
         await session.commit()
-        yield Claim(session, repo, pr_number, known)
+        yield CommentClaim(session, repo, pr_number, known)

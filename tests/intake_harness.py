@@ -16,7 +16,7 @@ from bot.app import AutoStackApp
 from bot.services import Services
 from bot.settings import Settings
 from bot.worker.workers import make_worker
-from handlers.router import Router
+from handlers.router import EventRouter
 from store.models import Delivery
 
 
@@ -63,7 +63,7 @@ class Harness:
 
 @asynccontextmanager
 async def running(
-    settings: Settings, router: Router | None = None, *, relay: bool = True
+    settings: Settings, router: EventRouter | None = None, *, relay: bool = True
 ) -> AsyncIterator[Harness]:
     """Start the writer (and relay) and hand out a client bound to the app."""
     services = Services.build(settings, settings.redis_url or "", router)

@@ -35,7 +35,14 @@ def _replicas_crons(redis_url: str) -> dict[str, tuple[CronJob, str]]:
 
 
 @pytest.mark.parametrize(
-    "name", ["cron:sweep_outbox", "cron:check_domains", "cron:sweep_deployments", "cron:reconcile_cluster"]
+    "name",
+    [
+        "cron:sweep_outbox",
+        "cron:check_domains",
+        "cron:sweep_deployments",
+        "cron:reconcile_cluster",
+        "cron:retention_cron",
+    ],
 )
 async def test_a_tick_one_replica_finished_is_refused_to_a_lagging_one(redis_url_real: str, name: str):
     redis.Redis.from_url(redis_url_real).flushdb()

@@ -15,14 +15,14 @@ from bot.worker.deliveries import process_delivery
 from bot.worker.deploy_jobs import DeployRuntime
 from bot.worker.workers import make_deploy_worker, make_worker
 from handlers.context import Context
-from handlers.router import Router
+from handlers.router import EventRouter
 from store.models import Delivery, Deployment, Environment, Project, utcnow
 from tests.conftest import payload_bytes, signed_headers
 from tests.intake_harness import running
 
 
-def _recording_router(runs: list[str]) -> Router:
-    router = Router()
+def _recording_router(runs: list[str]) -> EventRouter:
+    router = EventRouter()
 
     @router.on("push")
     async def on_push(ctx: Context) -> None:

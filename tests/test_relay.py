@@ -14,7 +14,7 @@ from bot.intake import relay as relay_module
 from bot.intake.relay import OutboxSweep, Relay
 from bot.services import Services
 from bot.settings import Settings
-from bot.worker.queue import JobQueue
+from bot.worker.queue import ArqQueue
 from store.migrate import upgrade
 from store.models import Delivery, utcnow
 from tests.servers import RedisServer
@@ -83,7 +83,7 @@ async def test_an_idle_relay_waits_without_spinning(sqlite_backend, tmp_path):
     # once its start-up sweep is done, only a notification (or a Redis failure) wakes the relay:
     # it used to poll with a zero timeout, burning a whole core on an idle server
     services = Services.build(sqlite_backend.settings(tmp_path), sqlite_backend.redis_url)
-    relay = Relay(services.engine, lambda: JobQueue.connect(sqlite_backend.redis_url), sweep_every=0.05)
+    relay = Relay(services.engine, lambda: ArqQueue.connect(sqlite_backend.redis_url), sweep_every=0.05)
     task = asyncio.create_task(relay.run())
     try:
         await asyncio.sleep(0.3)  # the first sweep, and several sweep intervals, go by
@@ -124,7 +124,7 @@ async def test_after_a_redis_outage_the_relay_queues_the_whole_backlog_within_se
         secret_keys=("unused",),
     )
     services = Services.build(settings, redis_server.url)
-    relay = Relay(services.engine, lambda: JobQueue.connect(redis_server.url))
+    relay = Relay(services.engine, lambda: ArqQueue.connect(redis_server.url))
     task = asyncio.create_task(relay.run())
     try:
         await asyncio.sleep(0.5)  # the start-up sweep found nothing
@@ -135,7 +135,7 @@ async def test_after_a_redis_outage_the_relay_queues_the_whole_backlog_within_se
         await asyncio.sleep(3)
         redis_server.start()
         back = time.monotonic()
-        queue = await JobQueue.connect(redis_server.url)
+        queue = await ArqQueue.connect(redis_server.url)
         while await queue.depth() < len(lost) + len(fresh) and time.monotonic() - back < 10:
             await asyncio.sleep(0.05)
         took = time.monotonic() - back

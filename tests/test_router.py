@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from handlers.context import Context
-from handlers.router import Router, compose, dispatch
+from handlers.router import EventRouter, compose, dispatch
 from store.errors import TemporaryError
 
 
@@ -25,7 +25,7 @@ from store.errors import TemporaryError
     ],
 )
 def test_route_matching(keys, event, action, matches):
-    router = Router()
+    router = EventRouter()
 
     @router.on(*keys)
     async def handler(ctx: Context) -> None:
@@ -37,7 +37,7 @@ def test_route_matching(keys, event, action, matches):
 @pytest.mark.parametrize("bad", ["", ".opened", "pull_request.", "."])
 def test_bad_keys_are_refused_at_registration(bad):
     with pytest.raises(ValueError, match=r"bad route key|at least one"):
-        Router().on(bad)
+        EventRouter().on(bad)
 
 
 def _ctx(event: str, action: str | None) -> Context:
@@ -53,7 +53,7 @@ def _ctx(event: str, action: str | None) -> Context:
 
 
 async def test_every_match_runs_in_order_and_failures_stay_separate():
-    first, second = Router(), Router()
+    first, second = EventRouter(), EventRouter()
     ran: list[str] = []
 
     @first.on("push")
@@ -80,7 +80,7 @@ async def test_every_match_runs_in_order_and_failures_stay_separate():
 
 
 async def test_handlers_already_done_are_skipped():
-    router = Router()
+    router = EventRouter()
     ran: list[str] = []
 
     @router.on("push")
@@ -93,5 +93,5 @@ async def test_handlers_already_done_are_skipped():
 
 
 async def test_unknown_event_is_ignored():
-    result = await dispatch(Router(), _ctx("star", "created"))
+    result = await dispatch(EventRouter(), _ctx("star", "created"))
     assert result.ignored and result.matched == []

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.worker.deliveries import process_delivery
 from bot.worker.retries import retry_delay
 from handlers.context import Context
-from handlers.router import Router
+from handlers.router import EventRouter
 from store.errors import TemporaryError
 from store.models import Installation, Project, Team
 from tests.conftest import payload_bytes, signed_headers
@@ -30,7 +30,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.runs: list[tuple[str, str]] = []
-        self.router = Router()
+        self.router = EventRouter()
 
         @self.router.on("push")
         async def on_push(ctx: Context) -> None:
@@ -98,7 +98,7 @@ async def test_redelivered_delivery_runs_its_handler_once(backend, tmp_path):
 
 
 async def test_transient_failure_is_retried_and_finished_handlers_are_not_rerun(backend, tmp_path):
-    router = Router()
+    router = EventRouter()
     calls = {"steady": 0, "flaky": 0}
 
     @router.on("push")
@@ -124,7 +124,7 @@ async def test_transient_failure_is_retried_and_finished_handlers_are_not_rerun(
 
 
 async def test_permanent_failure_is_recorded_and_other_handlers_still_run(backend, tmp_path):
-    router = Router()
+    router = EventRouter()
     ran: list[str] = []
 
     @router.on("push")
@@ -199,9 +199,9 @@ WORKER_SCRIPT = textwrap.dedent(
     from bot.services import Services
     from bot.settings import Settings
     from bot.worker.workers import make_worker
-    from handlers.router import Router
+    from handlers.router import EventRouter
 
-    router = Router()
+    router = EventRouter()
 
     @router.on("push")
     async def slow(ctx):
@@ -279,7 +279,7 @@ def test_retry_delay_waits_for_a_rate_limit_reset(attempt, retry_after, expected
 
 
 async def test_a_rate_limited_handler_is_deferred_until_the_reset(backend, tmp_path):
-    router = Router()
+    router = EventRouter()
 
     @router.on("push")
     async def limited(ctx: Context) -> None:

@@ -9,7 +9,7 @@ import orjson
 
 from bot.intake.group_commit import NewDelivery
 from handlers.context import Context
-from handlers.router import Router
+from handlers.router import EventRouter
 from store.models import utcnow
 from tests.conftest import payload_bytes, signed_headers
 from tests.intake_harness import running
@@ -53,7 +53,7 @@ async def test_unknown_events_and_actions_end_ignored_with_the_reason(backend, t
 
 
 async def test_an_event_githubkit_does_not_know_still_reaches_a_handler_that_asks_for_it(backend, tmp_path):
-    router = Router()
+    router = EventRouter()
     seen: list[tuple[str, object]] = []
 
     @router.on("cache_sync")
@@ -73,7 +73,7 @@ async def test_an_event_githubkit_does_not_know_still_reaches_a_handler_that_ask
 
 async def test_a_stored_payload_the_worker_cannot_parse_fails_once_with_the_reason(backend, tmp_path):
     """A row stored before the intake refused deep nesting: orjson stops at 1024 levels."""
-    router = Router()
+    router = EventRouter()
 
     @router.on("push")
     async def never(ctx: Context) -> None:

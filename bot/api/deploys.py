@@ -17,6 +17,7 @@ from store import app_states
 from store.app_states import KnownState
 from store.dashboard import team_deployments
 from store.db import reading
+from store.environment_names import PRODUCTION
 from store.models import Deployment, Environment
 from store.project_pages import environment_state, project_deployments
 
@@ -113,7 +114,7 @@ async def destroy(request: Request, viewer: Viewer) -> Response:
 async def promote(request: Request, viewer: Viewer) -> Response:
     """Put this (preview) deployment's build into production."""
     deployment_id = await promote_deployment(request, viewer, request.path_params["id"])
-    return _queued(request, deployment_id, "production")
+    return _queued(request, deployment_id, PRODUCTION)
 
 
 _ENV = f"{PROJECT}/environments/{{env}}"

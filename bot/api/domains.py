@@ -14,13 +14,14 @@ from bot.domains.dns import METHODS, txt_name, txt_value
 from bot.web.context import Viewer, WebState, viewers_project, web_state
 from bot.web.domain_actions import add_domain, create_records, remove_domain, verify_domain
 from store import domains as stored
+from store.environment_names import PRODUCTION
 from store.models import Domain
 
 _ADD_BODY = {
     "type": "object",
     "properties": {
         "hostname": {"type": "string"},
-        "environment": {"type": "string", "default": "production"},
+        "environment": {"type": "string", "default": PRODUCTION},
         "verification": {"enum": list(METHODS), "default": "txt"},
     },
     "required": ["hostname"],
@@ -69,7 +70,7 @@ async def post_domain(request: Request, viewer: Viewer) -> Response:
         viewer,
         name,
         str(body.get("hostname", "")),
-        str(body.get("environment", "production")),
+        str(body.get("environment", PRODUCTION)),
         str(body.get("verification", "txt")),
     )
     shown = _shown(web_state(request), name, domain)

@@ -9,7 +9,7 @@ import boto3
 import botocore.exceptions
 
 
-class ArchiveError(Exception):
+class S3Error(Exception):
     """S3 refused or could not be reached; the message names the bucket, the key and the reason."""
 
 
@@ -43,4 +43,4 @@ class S3Archive:
             return await asyncio.to_thread(method, **params)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-            raise ArchiveError(f"{doing}: {code or type(exc).__name__}: {exc}") from exc
+            raise S3Error(f"{doing}: {code or type(exc).__name__}: {exc}") from exc

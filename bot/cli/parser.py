@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from store.environment_names import PRODUCTION
+
 CLIENT_VERBS = ("login", "logout", "deploy", "ls", "logs", "rollback", "destroy")
 
 
@@ -64,7 +66,7 @@ def _client_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     deploy = _client(commands, "deploy", "stream:deploy", "deploy a local folder and stream its build")
     deploy.add_argument("path", type=Path, nargs="?", default=Path("."), help="the folder (default: .)")
     deploy.add_argument("--project", help="project name (default: the folder's name)")
-    deploy.add_argument("--env", default="production", help="production (default), preview, pr-N or branch-X")
+    deploy.add_argument("--env", default=PRODUCTION, help="production (default), preview, pr-N or branch-X")
     ls = _client(commands, "ls", "listing:ls", "list recent deployments, marking the live one")
     ls.add_argument("--project", help="only this project's deployments")
     logs = _client(

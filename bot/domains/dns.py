@@ -25,7 +25,7 @@ def txt_value(token: str) -> str:
 
 
 @dataclass(frozen=True)
-class Records:
+class DnsRecords:
     """What DNS answered for a domain (empty when nothing); `apex` when the name holds an SOA."""
 
     txt: tuple[str, ...] = ()
@@ -39,7 +39,7 @@ def verdict(
     hostname: str,
     token: str,
     expected_cname: str,
-    records: Records,
+    records: DnsRecords,
     ingress_a: tuple[str, ...] = (),
 ) -> str | None:
     """None when the records prove ownership, else what is missing, said so it can be fixed.
@@ -103,7 +103,7 @@ async def lookup(
     lifetime: float = 3.0,
     *,
     addresses: bool = False,
-) -> Records:
+) -> DnsRecords:
     """The TXT at `_autostack.<hostname>` and the CNAME of `hostname`; with `addresses` also its
     A records and whether it is a zone apex (missing ones empty)."""
     resolver = _resolver(nameserver, lifetime)
@@ -115,10 +115,10 @@ async def lookup(
     txt = tuple(b"".join(r.strings).decode() for r in found["TXT"])
     cname = str(found["CNAME"][0].target) if found["CNAME"] else None
     if not addresses:
-        return Records(txt, cname)
+        return DnsRecords(txt, cname)
     a = tuple(sorted(str(r.address) for r in found["A"]))
     # a name under a CNAME is no apex, though its SOA query answers with the target zone's SOA
-    return Records(txt, cname, a, apex=cname is None and bool(found["SOA"]))
+    return DnsRecords(txt, cname, a, apex=cname is None and bool(found["SOA"]))
 
 
 async def addresses_of(

@@ -11,14 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
-from handlers.ports import CommitCheck
+from handlers.ports import CommitCheck, Reaction
 
 CheckStatus = Literal["queued", "in_progress", "completed"]
 CheckConclusion = Literal["success", "failure", "cancelled", "timed_out", "neutral"]
 StatusState = Literal["pending", "success", "failure", "error"]
 DeploymentState = Literal["queued", "in_progress", "success", "failure", "error", "inactive"]
 AnnotationLevel = Literal["notice", "warning", "failure"]
-Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,6 @@ from bot.github.api import (
     CheckStatus,
     DeploymentState,
     IssueComment,
-    Reaction,
     StatusState,
 )
 from bot.github.auth import InstallationTokens
@@ -35,7 +34,7 @@ from bot.github.errors import GitHubPermanentError, GitHubRateLimited
 from bot.github.payloads import blob_text_from, check_run_body, comment_from, tree_files_from
 from bot.github.ratelimit import HTTPFailure, RetryPolicy, TransportFailure
 from bot.github.session import call_once, github_session, stream_to
-from handlers.ports import CommitCheck
+from handlers.ports import CommitCheck, Reaction
 
 if TYPE_CHECKING:
     from githubkit_schemas.latest.models import IssueComment as GitHubIssueComment

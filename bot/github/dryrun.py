@@ -18,10 +18,9 @@ from bot.github.api import (
     DeploymentState,
     InstallationInfo,
     IssueComment,
-    Reaction,
     StatusState,
 )
-from handlers.ports import CommitCheck
+from handlers.ports import CommitCheck, Reaction
 
 log = logging.getLogger("autostack.github.dryrun")
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.worker.loops import LoopHealth
-from bot.worker.queue import JobQueue
+from bot.worker.queue import ArqQueue
 from store.models import Delivery, utcnow
 
 log = logging.getLogger("autostack.relay")
@@ -98,7 +98,7 @@ class Relay:
     def __init__(
         self,
         engine: AsyncEngine,
-        connect: Callable[[], Awaitable[JobQueue]],
+        connect: Callable[[], Awaitable[ArqQueue]],
         *,
         sweep_every: float = 5.0,
         received_for: timedelta = timedelta(seconds=5),
@@ -107,7 +107,7 @@ class Relay:
     ) -> None:
         self._connect = connect
         self._health = health or LoopHealth()
-        self._queue: JobQueue | None = None
+        self._queue: ArqQueue | None = None
         self._sweep_every = sweep_every
         self._pause = pause
         self._sweep = OutboxSweep(engine, received_for=received_for)
@@ -181,7 +181,7 @@ class Relay:
         if len(self._ids) + len(ids) <= RETRY_LIMIT:
             self._ids.update(ids)
 
-    async def _ensure_queue(self) -> JobQueue:
+    async def _ensure_queue(self) -> ArqQueue:
         if self._queue is None:
             connecting = asyncio.ensure_future(self._connect())
             try:

@@ -11,12 +11,10 @@ from bot.github.api import (
     StatusState,
 )
 from bot.reporter.views import DeploymentView, build_time, state_label
+from handlers import check_names
 from store.check_gates import BLOCKED, WAITING
 
 DESCRIPTION_LIMIT = 140
-REDEPLOY = CheckAction("Redeploy", "Build and deploy this commit again", "redeploy")
-ROLLBACK = CheckAction("Rollback", "Return to the previous production", "rollback")
-PROMOTE = CheckAction("Promote", "Deploy this build to production", "promote")
 _CONCLUSIONS: dict[str, CheckConclusion] = {
     "success": "success",
     "failure": "failure",
@@ -37,21 +35,13 @@ _DEPLOYMENT_STATES: dict[str, DeploymentState] = {
 }
 
 
-def app_environment(environment: str, app: str = "") -> str:
-    """`<app>/<environment>` for an app of a monorepo; the bare environment for a one-app repository."""
-    return f"{app}/{environment}" if app else environment
+def _action(button: check_names.Button) -> CheckAction:
+    return CheckAction(button.label, button.description, button.command)
 
 
-def check_name(environment: str, app: str = "") -> str:
-    """`AutoStack / <environment>` (`AutoStack / <app>/<environment>` in a monorepo): fixed,
-    so branch protection can require it."""
-    return f"AutoStack / {app_environment(environment, app)}"
-
-
-def status_context(environment: str, app: str = "") -> str:
-    """`autostack/<environment>` (`autostack/<app>/<environment>` in a monorepo): the commit
-    status context."""
-    return f"autostack/{app_environment(environment, app)}"
+REDEPLOY = _action(check_names.REDEPLOY)
+ROLLBACK = _action(check_names.ROLLBACK)
+PROMOTE = _action(check_names.PROMOTE)
 
 
 def conclusion_for(outcome: str) -> CheckConclusion:

@@ -14,11 +14,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from handlers.jobs import REPORT_DEPLOYMENT, report_job_id
+
 log = logging.getLogger("autostack.reporter")
 PREFIX = "autostack:reported"
 # Signatures outlive any deployment's reporting; then they only save a redundant call.
 KEEP_SECONDS = 14 * 24 * 3600
-REPORT_JOB = "report_deployment"
 
 
 class Ledger(Protocol):
@@ -84,9 +85,9 @@ class RedisLedger:
         """Defer `report_deployment` to the reset; one job per deployment and second."""
         at = int(time.time() + after) + 1
         job = await (await self._redis()).enqueue_job(
-            REPORT_JOB,
+            REPORT_DEPLOYMENT,
             deployment_id,
-            _job_id=f"report-{deployment_id}-{at}",
+            _job_id=report_job_id(deployment_id, at),
             _queue_name=self._deploy_queue,
             _defer_until=datetime.fromtimestamp(at, UTC),
         )

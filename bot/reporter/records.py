@@ -9,6 +9,7 @@ from deployer.app_state import TROUBLED
 from store import repo_apps, report_views, reporting
 from store.check_gates import HELD
 from store.db import Sessions, reading, transaction
+from store.environment_names import preview_name
 from store.models import Deployment, Environment
 from store.report_views import PullRequestEnvironment
 from store.reporting import ReportTarget
@@ -63,9 +64,8 @@ class ReportRecords:
         # an app of the repository the pull request never deployed: none of its paths changed
         shown = {row.app for row in rows}
         skipped = [app for app in await repo_apps.app_names(self._sessions, repo) if app not in shown]
-        return rows + [
-            CommentRow(f"pr-{pr_number}", "skipped", None, None, None, None, None, app=app) for app in skipped
-        ]
+        name = preview_name(pr_number)
+        return rows + [CommentRow(name, "skipped", None, None, None, None, None, app=app) for app in skipped]
 
     async def comment_locks(self, repo: str, pr_number: int) -> tuple[str, ...]:
         """The locks a pull request's readers should know of: production's and its own preview's,

@@ -8,7 +8,7 @@ from bot.github.api import GitHubAPI
 from bot.github.errors import GitHubPermanentError
 from bot.reporter.comment import find_sticky
 from store.db import Sessions
-from store.sticky_comments import Claim, claimed
+from store.sticky_comments import CommentClaim, claimed
 
 
 class StickyComments:
@@ -36,7 +36,7 @@ class StickyComments:
                 return created.id
             return await self._write(github, claim, body)
 
-    async def _write(self, github: GitHubAPI, claim: Claim, body: str) -> int:
+    async def _write(self, github: GitHubAPI, claim: CommentClaim, body: str) -> int:
         repo, number = claim.repo, claim.pr_number
         if claim.comment_id is not None:
             try:

@@ -23,8 +23,9 @@ from bot.reporter.records import ReportRecords
 from bot.reporter.sticky import StickyComments
 from bot.reporter.views import DeploymentView
 from deployer.masking import Masker
-from handlers.environments import github_environment
+from handlers.check_names import app_environment, check_name, status_context
 from store.check_gates import HELD
+from store.environment_names import github_environment
 from store.reporting import ReportTarget
 
 log = logging.getLogger("autostack.reporter")
@@ -114,7 +115,7 @@ class Sync:
         if self.check_run_id is None:
             self.check_run_id = await self._gh.create_check_run(
                 self._target.repo,
-                name=render.check_name(view.environment, view.app),
+                name=check_name(view.environment, view.app),
                 head_sha=view.sha,
                 status=status,
                 external_id=str(view.id),
@@ -154,7 +155,7 @@ class Sync:
             self._target.repo,
             view.sha,
             state=state,
-            context=render.status_context(view.environment, view.app),
+            context=status_context(view.environment, view.app),
             description=description,
             target_url=view.log_url,
         )
@@ -166,7 +167,7 @@ class Sync:
             self.github_deployment_id = await self._gh.create_deployment(
                 self._target.repo,
                 ref=view.sha,
-                environment=render.app_environment(github_environment(view.environment), view.app),
+                environment=app_environment(github_environment(view.environment), view.app),
                 description=f"AutoStack deployment #{view.id}",
                 transient=view.kind != "production",
                 production=view.kind == "production",

@@ -69,7 +69,8 @@ async def analytics(request: Request, viewer: Viewer) -> Response:
         project = await team_project(tx, viewer, request.path_params["name"])
         if project is None:
             return refuse(request, viewer, 404, f"no project {request.path_params['name']!r} in your team")
-        runs = [stats.Run(*row) for row in await deployment_timings(tx, project.id, since, environment)]
+        timings = await deployment_timings(tx, project.id, since, environment)
+        runs = [stats.DeploymentRun(*row) for row in timings]
         requests = (
             [stats.Request(*row) for row in await request_hits(tx, project.id, since, environment, MAX_HITS)]
             if prometheus is None  # with Prometheus, the router's log is not where traffic is

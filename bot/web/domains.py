@@ -13,6 +13,7 @@ from bot.domains.route53 import Route53Error, zone_for
 from bot.web.context import ActionError, Viewer, page, refuse, render, viewers_project, web_state
 from bot.web.domain_actions import add_domain, create_records, remove_domain, verify_domain, zones
 from store import domains as stored
+from store.environment_names import PRODUCTION
 
 
 async def domains_page(
@@ -56,7 +57,7 @@ async def domains_page(
         route53=route53,
         certificates=await certificate_states(web.deploy.target if web.deploy else None, project.name, rows),
         apex=apex,
-        environments=envs or ["production"],
+        environments=envs or [PRODUCTION],
         error=error,
     )
 
@@ -78,7 +79,7 @@ async def domain_add(request: Request, viewer: Viewer) -> Response:
             viewer,
             name,
             str(form.get("hostname", "")),
-            str(form.get("environment", "production")),
+            str(form.get("environment", PRODUCTION)),
             str(form.get("verification", "txt")),
         )
     except ActionError as exc:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from store.environment_names import PRODUCTION
+
 Role = Literal["viewer", "developer", "admin", "owner"]
 ROLES: tuple[Role, ...] = ("viewer", "developer", "admin", "owner")
 RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -54,7 +56,7 @@ def may_assign(actor: str, role: str) -> bool:
 
 def deploy_permission(environment: str, action: str) -> str:
     """Production needs the promote level (admin) whatever the action; previews the action's own."""
-    return "deployments.promote" if environment == "production" else f"deployments.{action}"
+    return "deployments.promote" if environment == PRODUCTION else f"deployments.{action}"
 
 
 def role_from_github(org_role: str | None, repo_permission: str | None) -> Role | None:

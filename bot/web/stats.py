@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from store.environment_names import PRODUCTION
+
 
 @dataclass(frozen=True)
-class Run:
+class DeploymentRun:
     """What the figures need of one deployment."""
 
     environment: str
@@ -51,7 +53,7 @@ def days_back(today: date, days: int) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
 
 
-def per_day(runs: Sequence[Run], dates: Sequence[date]) -> list[tuple[date, int, int]]:
+def per_day(runs: Sequence[DeploymentRun], dates: Sequence[date]) -> list[tuple[date, int, int]]:
     """(date, deployments, failed) for each date."""
     total, failed = (
         Counter(r.created_at.date() for r in runs),
@@ -60,21 +62,23 @@ def per_day(runs: Sequence[Run], dates: Sequence[date]) -> list[tuple[date, int,
     return [(day, total[day], failed[day]) for day in dates]
 
 
-def success_rate(runs: Sequence[Run]) -> float | None:
+def success_rate(runs: Sequence[DeploymentRun]) -> float | None:
     """Ready / (ready + failed); None when nothing finished either way."""
     ready = sum(r.state == "ready" for r in runs)
     failed = sum(r.state == "failed" for r in runs)
     return ready / (ready + failed) if ready + failed else None
 
 
-def deploy_seconds(run: Run) -> float | None:
+def deploy_seconds(run: DeploymentRun) -> float | None:
     """Time from the start of the release to ready (after the build)."""
     if run.ready_at is None or run.started_at is None:
         return None
     return max(0.0, (run.ready_at - run.started_at).total_seconds() - (run.build_seconds or 0.0))
 
 
-def timing_trend(runs: Sequence[Run], dates: Sequence[date]) -> list[tuple[date, float | None, float | None]]:
+def timing_trend(
+    runs: Sequence[DeploymentRun], dates: Sequence[date]
+) -> list[tuple[date, float | None, float | None]]:
     """(date, build p50, build p90) for each date."""
     by_day: dict[date, list[float]] = {}
     for run in runs:
@@ -95,9 +99,9 @@ class Dora:
     restore_hours: float | None
 
 
-def dora(runs: Sequence[Run], days: int) -> Dora:
+def dora(runs: Sequence[DeploymentRun], days: int) -> Dora:
     """DORA metrics over production deployments within the period."""
-    production = sorted((r for r in runs if r.environment == "production"), key=lambda r: r.created_at)
+    production = sorted((r for r in runs if r.environment == PRODUCTION), key=lambda r: r.created_at)
     ready = [r for r in production if r.state == "ready"]
     leads = [
         (r.ready_at - r.commit_time).total_seconds() / 3600 for r in ready if r.ready_at and r.commit_time
@@ -159,7 +163,7 @@ def requests_per_day(requests: Sequence[Request], dates: Sequence[date]) -> list
     return [(day, total[day], errors[day]) for day in dates]
 
 
-def health_score(traffic_now: Traffic, recent: Sequence[Run]) -> int:
+def health_score(traffic_now: Traffic, recent: Sequence[DeploymentRun]) -> int:
     """0-100: starts at 100, loses up to 40 for 5xx (10% → all 40), up to 20 for 4xx (40% → all
     20: some 404s are normal, half the answers being errors is not), up to 30 for p95 latency
     above 300 ms (1.8 s → all 30), up to 30 for the share of the last ten deployments that failed."""

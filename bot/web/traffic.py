@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import re
 from datetime import datetime
 
 from iptocc import country_code
@@ -17,11 +16,11 @@ from iptocc import country_code
 from bot.web.stats import LOCAL_COUNTRY
 from deployer.targets.local.router import Hit, Router, hostname_for
 from store.db import Sessions
+from store.environment_names import PRODUCTION, from_host_label
 from store.models import utcnow
 from store.traffic import NewHit, write_hits
 
 log = logging.getLogger("autostack.web.traffic")
-_PR = re.compile(r"^pr-[0-9]+$")
 FLUSH_SECONDS = 2.0
 MAX_BUFFER = 50_000
 
@@ -50,8 +49,8 @@ def site_of(host: str, domain: str) -> tuple[str, str] | None:
         return None
     name, sep, project = label.partition("--")
     if not sep:
-        return name, "production"
-    return project, name if _PR.match(name) else f"branch-{name}"
+        return name, PRODUCTION
+    return project, from_host_label(name)
 
 
 class LocalDomainRouting:

@@ -11,9 +11,10 @@ from bot.domains.checks import verify_pending
 from bot.intake.relay import OutboxSweep
 from bot.services import Services
 from bot.worker.deliveries import JOB_TIMEOUT
-from bot.worker.queue import JobQueue
+from bot.worker.queue import ArqQueue
 from deployer.events import EnvironmentDestroyed
 from deployer.expiry import expire_idle_previews
+from handlers.jobs import REFRESH_DOMAINS
 from store.activity import record_environment_activity
 from store.leases import LEASE, expired_delivery_claims
 
@@ -26,7 +27,7 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     """Cron job: queue deliveries the relay missed (Redis was down, or lost its data) and hand
     on those whose job's claim expired (its worker died); returns how many were queued."""
     services: Services = ctx["services"]
-    queue: JobQueue = await services.queue()
+    queue: ArqQueue = await services.queue()
     sweep: OutboxSweep = ctx["outbox_sweep"]
     page = await sweep.next_page()
     added = await queue.enqueue_missing(page)
@@ -57,7 +58,7 @@ async def check_domains(ctx: dict[str, Any]) -> int:
         # the deploy worker holds the target: it puts the domains on the cluster's Ingress
         queue = await services.queue()
         for project, environment in sorted(set(verified)):
-            await queue.enqueue("refresh_domains", project, environment)
+            await queue.enqueue(REFRESH_DOMAINS, project, environment)
     return len(verified)
 
 

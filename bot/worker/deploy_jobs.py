@@ -29,8 +29,20 @@ from deployer.pipeline import recover_interrupted, run_deployment
 from deployer.source import TarballWriter
 from deployer.targets.base import Target, TargetError
 from deployer.targets.local.router import Router
-from handlers.jobs import RELEASE_DEPLOYMENT, REPORT_CHECKS
+from handlers.jobs import (
+    DESTROY_ENVIRONMENT,
+    REFRESH_DOMAINS,
+    REFRESH_PR_COMMENT,
+    RELEASE_DEPLOYMENT,
+    REPORT_CHECKS,
+    REPORT_DEPLOYMENT,
+    REPORT_HELD,
+    REPORT_MERGE_GROUP,
+    RUN_DEPLOYMENT,
+    release_job_id,
+)
 from store.check_gates import passed_but_parked
+from store.environment_names import preview_name
 from store.leases import queued_deployments
 from store.models import Deployment, Project
 
@@ -134,7 +146,7 @@ async def destroy_environment_job(ctx: dict[str, Any], project_id: int, environm
 async def refresh_pr_comment_job(ctx: dict[str, Any], project_id: int, pr_number: int) -> None:
     """arq job: re-render a pull request's sticky comment (e.g. a fork preview awaiting approval)."""
     _, runtime = _runtime(ctx)
-    await runtime.hub.refresh_comment(project_id, f"pr-{pr_number}")
+    await runtime.hub.refresh_comment(project_id, preview_name(pr_number))
 
 
 async def refresh_domains_job(ctx: dict[str, Any], project: str, environment: str) -> bool:
@@ -171,20 +183,23 @@ async def sweep_deployments(ctx: dict[str, Any]) -> int:
     requeued = await queue.requeue_deployments(waiting)
     # a release whose job Redis lost; one still queued or running keeps its job id
     for deployment_id in await passed_but_parked(services.sessions):
-        requeued += await queue.enqueue(RELEASE_DEPLOYMENT, deployment_id, job_id=f"release-{deployment_id}")
+        requeued += await queue.enqueue(
+            RELEASE_DEPLOYMENT, deployment_id, job_id=release_job_id(deployment_id)
+        )
     if requeued:
         log.warning("queued %d deployments again whose job was lost", requeued)
     return requeued
 
 
+# keyed by handlers.jobs' names: every job declared there has its function here
 DEPLOY_FUNCTIONS: dict[str, WorkerCoroutine] = {
-    "run_deployment": run_deployment_job,
-    "report_held": report_held_job,
-    "destroy_environment": destroy_environment_job,
-    "refresh_pr_comment": refresh_pr_comment_job,
-    "refresh_domains": refresh_domains_job,
-    "report_merge_group": report_merge_group_job,
-    "report_deployment": report_deployment_job,
+    RUN_DEPLOYMENT: run_deployment_job,
+    REPORT_HELD: report_held_job,
+    DESTROY_ENVIRONMENT: destroy_environment_job,
+    REFRESH_PR_COMMENT: refresh_pr_comment_job,
+    REFRESH_DOMAINS: refresh_domains_job,
+    REPORT_MERGE_GROUP: report_merge_group_job,
+    REPORT_DEPLOYMENT: report_deployment_job,
     RELEASE_DEPLOYMENT: release_deployment_job,
     REPORT_CHECKS: report_checks_job,
 }

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.github.api import CheckOutput
-from bot.reporter.check_run import app_environment, check_name, status_context
 from bot.services import Services
+from handlers.check_names import app_environment, check_name, status_context
 from store.models import Project, utcnow
 
 SUMMARY = "AutoStack deploys after merge; nothing to verify for the merge queue."

@@ -26,27 +26,14 @@ from arq.constants import (
 )
 from arq.jobs import serialize_job
 
-from handlers.jobs import RELEASE_DEPLOYMENT, REPORT_CHECKS
+from handlers.jobs import DEPLOY_JOBS, RUN_DEPLOYMENT, deployment_job_id
 
 log = logging.getLogger("autostack.queue")
 
 HANDLE_DELIVERY = "handle_delivery"
-# Deploy jobs have a queue of their own: on the local target only the process that owns the
-# router and the apps' processes (serve) may take them.
+# Deploy jobs (handlers.jobs) have a queue of their own: on the local target only the process
+# that owns the router and the apps' processes (serve) may take them.
 DEPLOY_QUEUE = "autostack:deploy"
-DEPLOY_JOBS = frozenset(
-    {
-        "run_deployment",
-        "report_held",
-        "destroy_environment",
-        "refresh_pr_comment",
-        "refresh_domains",
-        "report_merge_group",
-        "report_deployment",
-        RELEASE_DEPLOYMENT,
-        REPORT_CHECKS,
-    }
-)
 
 # Enqueue many arq jobs in one round trip, skipping any whose job or result key exists,
 # which is the same uniqueness rule as arq's own enqueue_job(_job_id=...).
@@ -125,8 +112,8 @@ def redis_settings(url: str) -> RedisSettings:
     return settings
 
 
-class JobQueue:
-    """Puts jobs on the arq queue; implements handlers.context.JobQueue."""
+class ArqQueue:
+    """Puts jobs on the arq queue; implements handlers.context.JobEnqueuer."""
 
     def __init__(self, redis: ArqRedis) -> None:
         self.redis = redis
@@ -136,7 +123,7 @@ class JobQueue:
         self._stalled = redis.register_script(_STALLED)
 
     @classmethod
-    async def connect(cls, url: str) -> JobQueue:
+    async def connect(cls, url: str) -> ArqQueue:
         """Connect to Redis at `url` (raises if it cannot be reached)."""
         return cls(await create_pool(redis_settings(url)))
 
@@ -181,7 +168,7 @@ class JobQueue:
     async def requeue_deployments(self, deployment_ids: list[int]) -> int:
         """Queue `run_deployment` for queued deployments whose job is gone (Redis lost it, or it
         failed before it claimed the deployment); returns how many were queued."""
-        jobs = [(f"deployment-{d}", "run_deployment", (d,)) for d in deployment_ids]
+        jobs = [(deployment_job_id(d), RUN_DEPLOYMENT, (d,)) for d in deployment_ids]
         return await self._requeue_jobs(DEPLOY_QUEUE, jobs)
 
     async def _requeue_jobs(self, queue: str, jobs: list[tuple[str, str, tuple[Any, ...]]]) -> int:

@@ -59,7 +59,7 @@ def read_back_to(now: datetime, window: timedelta, reconciled_to: datetime | Non
 
 
 @dataclass
-class Run:
+class ReconcileRun:
     """What one reconciler run did."""
 
     outcome: str
@@ -98,7 +98,7 @@ async def reconcile(
     interval: timedelta,
     window: timedelta,
     clock: Callable[[], datetime] = utcnow,
-) -> Run | None:
+) -> ReconcileRun | None:
     """One run, if no other holds the lease and none started within `interval`; None otherwise."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     started = clock()
@@ -110,7 +110,7 @@ async def reconcile(
         if not await rows.renew_lease(engine, lease, clock(), LEASE_FOR):
             raise _LeaseLost
 
-    run = Run("failed")  # until it gets to the end; an unexpected error is counted as such
+    run = ReconcileRun("failed")  # until it gets to the end; an unexpected error is counted as such
     reconciled_to: datetime | None = None
     try:
         oldest = read_back_to(started, window, lease.reconciled_to)
@@ -149,7 +149,7 @@ async def _redeliver(
     engine: AsyncEngine,
     hooks: HookDeliveries,
     lost: list[DeliveryAttempt],
-    run: Run,
+    run: ReconcileRun,
     keep_lease: Callable[[], Any],
     clock: Callable[[], datetime],
 ) -> None:

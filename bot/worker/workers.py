@@ -10,13 +10,14 @@ from arq import cron, func
 from arq.cron import CronJob
 from arq.worker import Worker
 
+from bot.archive.retention import retention_cron
 from bot.domains.checks import DnsCheck
 from bot.intake.relay import OutboxSweep
 from bot.services import Services
 from bot.worker.crons import IN_PROGRESS_MS, check_domains, reconcile_cluster, sweep_outbox
 from bot.worker.deliveries import ARQ_MAX_TRIES, DEPLOY_TIMEOUT, JOB_TIMEOUT, SWEEP_SECONDS, handle_delivery
 from bot.worker.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover, sweep_deployments
-from bot.worker.queue import DEPLOY_QUEUE, redis_settings
+from bot.worker.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, redis_settings
 from bot.worker.redeliver import reconcile_deliveries
 from bot.worker.retries import DEPLOY_TRIES
 
@@ -52,7 +53,7 @@ def make_worker(
         await sweep_outbox(ctx)
 
     worker = Worker(
-        functions=[handle_delivery],
+        functions=[func(handle_delivery, name=HANDLE_DELIVERY)],
         # unique: a scheduled run is queued under one job id, so it runs once across all workers
         cron_jobs=[
             # every 10 s: a dead worker's claim (20 s) is handed on within 30 s
@@ -66,7 +67,7 @@ def make_worker(
                 if burst
                 else [once_per_tick(reconcile_deliveries, second=45, run_at_startup=True, timeout=900)]
             ),
-            once_per_tick("bot.archive.retention.retention_cron", minute=41, second=0, run_at_startup=False),
+            once_per_tick(retention_cron, minute=41, second=0, run_at_startup=False),
         ],
         redis_settings=redis_settings(services.redis_url),
         on_startup=on_startup,

@@ -6,9 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from deployer.operations import add_deployment, environment_for
-from handlers import environments, jobs
+from handlers import jobs
 from handlers.commands.spec import Call, Outcome
 from handlers.permissions import Requirement
+from store import environment_names as environments
 from store import locks
 from store.models import Deployment, Environment, Project
 

@@ -6,8 +6,8 @@ deploys it and keeps a `/lock` in place (a hotfix during an incident stays froze
 
 from __future__ import annotations
 
-from handlers import environments
 from handlers.commands.spec import Call, Outcome
+from store import environment_names as environments
 from store import locks
 
 MAX_REASON = 500

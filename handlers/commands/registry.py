@@ -32,6 +32,7 @@ COMMANDS: tuple[Command, ...] = (
         "Build the same commit again (after an env var change, say).",
         "write",
         redeploy,
+        sticky=True,
     ),
     Command(
         "rollback",
@@ -48,6 +49,7 @@ COMMANDS: tuple[Command, ...] = (
         "Put this preview's live build into production; no rebuild.",
         "production",
         promote_command,
+        sticky=True,
     ),
     Command(
         "lock",
@@ -69,7 +71,9 @@ COMMANDS: tuple[Command, ...] = (
         max_args=1,
         apps="every",
     ),
-    Command("destroy", "/destroy", "Tear this pull request's preview down.", "production", destroy),
+    Command(
+        "destroy", "/destroy", "Tear this pull request's preview down.", "production", destroy, sticky=True
+    ),
     Command(
         "status",
         "/status",
@@ -78,11 +82,9 @@ COMMANDS: tuple[Command, ...] = (
         status,
         apps="every",
     ),
-    Command("help", "/help", "Show this help.", "anyone", _help, apps="none"),
+    Command("help", "/help", "Show this help.", "anyone", _help, apps="none", sticky=True),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
-# the commands the sticky comment reminds readers of
-STICKY_COMMANDS = ("redeploy", "promote", "destroy", "help")
 
 
 def _names(scope: str) -> str:
@@ -102,7 +104,7 @@ def apps_note(apps: tuple[str, ...]) -> str:
 
 def command_hint(apps: tuple[str, ...] = ()) -> str:
     """The sticky comment's line of commands (with the app form in a monorepo)."""
-    shown = [BY_NAME[name] for name in STICKY_COMMANDS]
+    shown = [command for command in COMMANDS if command.sticky]
     words = [f"`/{c.name}{' [<app>]' if apps and c.apps != 'none' else ''}`" for c in shown]
     listed = f" (apps: {', '.join(f'`{app}`' for app in apps)})" if apps else ""
     return f"Commands: {' · '.join(words)}{listed}"

@@ -7,8 +7,9 @@ import re
 from sqlalchemy import select
 
 from deployer.operations import OperationError, promote, rollback
-from handlers import environments, jobs
+from handlers import jobs
 from handlers.commands.spec import Call, Outcome
+from store import environment_names as environments
 from store import locks
 from store.models import Deployment, Environment
 
@@ -74,7 +75,9 @@ async def _lock_after_rollback(call: Call) -> str:
                 f"rolled back by @{call.actor}",
                 cause=locks.ROLLBACK,
             )
-        deploy = " ".join(["/deploy", *([call.project.app] if call.project.app else []), "production"])
+        deploy = " ".join(
+            ["/deploy", *([call.project.app] if call.project.app else []), environments.PRODUCTION]
+        )
         also = f" (or `{deploy}`)" if lock.cause == locks.ROLLBACK else ""
         return f"🔒 {locks.describe(lock, call.project.app)}{also}."
 

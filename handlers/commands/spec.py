@@ -75,6 +75,8 @@ class Command:
     # when some arguments need more than `requires` (`/deploy production`)
     escalate: Callable[[tuple[str, ...]], Requirement] | None = None
     apps: AppScope = "previewed"
+    # listed on the sticky comment's line of commands, as a reminder
+    sticky: bool = False
 
     def requirement(self, args: tuple[str, ...]) -> Requirement:
         """What running the command with these arguments requires."""

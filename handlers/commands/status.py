@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import environments
 from handlers.commands.spec import Call, Outcome
+from store import environment_names as environments
 from store.models import Deployment, Environment
 
 

@@ -7,6 +7,9 @@ from store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+# new revisions name the models' own types as `store.models.X`, which script.py.mako imports,
+# wherever in the package they are defined
+USER_TYPES = "store.models."
 
 
 def run_migrations_offline() -> None:
@@ -15,6 +18,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        user_module_prefix=USER_TYPES,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -28,7 +32,12 @@ def run_migrations_online() -> None:
     )
     with connectable.connect() as connection:
         # batch mode lets later ALTERs run on SQLite, which cannot alter columns in place
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            user_module_prefix=USER_TYPES,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

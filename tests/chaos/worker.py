@@ -17,11 +17,11 @@ from bot.settings import Settings
 from bot.worker.loops import supervise
 from bot.worker.workers import make_worker
 from handlers.context import Context
-from handlers.router import Router
+from handlers.router import EventRouter
 
 
 async def main(database_url: str, redis_url: str, effects: Path) -> None:
-    router = Router()
+    router = EventRouter()
 
     @router.on("push")
     async def record(ctx: Context) -> None:

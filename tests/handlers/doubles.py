@@ -30,7 +30,7 @@ REPO_ID = 186853002
 
 @dataclass
 class RecordingJobs:
-    """A JobQueue that remembers what was queued (and refuses a repeated job id, like arq)."""
+    """A JobEnqueuer that remembers what was queued (and refuses a repeated job id, like arq)."""
 
     queued: list[tuple[str, tuple[Any, ...], str | None]] = field(default_factory=list)
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from bot.reporter.comment import MARKER
 from bot.serve import reporter_hub
 from bot.worker.deploy_jobs import DeployRuntime
-from bot.worker.queue import DEPLOY_QUEUE, JobQueue
+from bot.worker.queue import DEPLOY_QUEUE, ArqQueue
 from bot.worker.workers import make_deploy_worker
 from deployer.live_state import LiveStates
 from deployer.targets.local.router import hostname_for
@@ -223,7 +223,7 @@ class E2E:
         return [r["content"] for r in self.github.reactions if r["_comment_id"] == comment_id]
 
 
-async def _pending(queue: JobQueue) -> int:
+async def _pending(queue: ArqQueue) -> int:
     redis = queue.redis
     return int(await redis.zcard(DEPLOY_QUEUE)) + int(await redis.zcard(default_queue_name))
 

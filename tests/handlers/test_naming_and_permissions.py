@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import environments
 from handlers.commands.registry import BY_NAME
 from handlers.heads import event_time, is_stale
 from handlers.permissions import LEVELS, PermissionCache, allows, needed_level, refusal
+from store import environment_names as environments
 from tests.handlers.doubles import FakeGitHub
 
 

@@ -17,7 +17,7 @@ def run(state, minutes=0, env="production", build=None, commit_hours=None, ready
     created = T0 + timedelta(minutes=minutes)
     ready = created + timedelta(minutes=ready_after) if ready_after is not None else None
     commit = created - timedelta(hours=commit_hours) if commit_hours is not None else None
-    return stats.Run(
+    return stats.DeploymentRun(
         env,
         state,
         created,

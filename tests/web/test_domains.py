@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domains.checks import DnsCheck, RouteSync, verify_pending
-from bot.domains.dns import Records, canonical_name, lookup, txt_value, verdict
+from bot.domains.dns import DnsRecords, canonical_name, lookup, txt_value, verdict
 from bot.web.traffic import LocalDomainRouting, site_of
 from deployer.targets.local.router import Router
 from store.models import AuditEvent, Domain
@@ -19,17 +19,21 @@ CSRF = "test-csrf"
 @pytest.mark.parametrize(
     ("method", "records", "missing"),
     [
-        ("txt", Records(txt=(txt_value("tok"),)), None),
-        ("txt", Records(txt=("other",)), 'TXT _autostack.a.example.com = "autostack-verify=tok" not found'),
-        ("txt", Records(), 'TXT _autostack.a.example.com = "autostack-verify=tok" not found'),
-        ("cname", Records(cname="shop.apps.example.net."), None),
-        ("cname", Records(cname="SHOP.apps.example.net"), None),
+        ("txt", DnsRecords(txt=(txt_value("tok"),)), None),
+        (
+            "txt",
+            DnsRecords(txt=("other",)),
+            'TXT _autostack.a.example.com = "autostack-verify=tok" not found',
+        ),
+        ("txt", DnsRecords(), 'TXT _autostack.a.example.com = "autostack-verify=tok" not found'),
+        ("cname", DnsRecords(cname="shop.apps.example.net."), None),
+        ("cname", DnsRecords(cname="SHOP.apps.example.net"), None),
         (
             "cname",
-            Records(cname="elsewhere.net."),
+            DnsRecords(cname="elsewhere.net."),
             "CNAME a.example.com → shop.apps.example.net not found (it points to elsewhere.net)",
         ),
-        ("cname", Records(), "CNAME a.example.com → shop.apps.example.net not found"),
+        ("cname", DnsRecords(), "CNAME a.example.com → shop.apps.example.net not found"),
     ],
 )
 def test_verdict(method, records, missing):
@@ -43,41 +47,41 @@ WANTED = "ALIAS/ANAME example.com → shop.apps.example.net (or A records 192.0.
 @pytest.mark.parametrize(
     ("method", "records", "ingress", "missing"),
     [
-        ("alias", Records(a=("192.0.2.2", "192.0.2.1")), INGRESS, None),
-        ("cname", Records(a=INGRESS, apex=True), INGRESS, None),
+        ("alias", DnsRecords(a=("192.0.2.2", "192.0.2.1")), INGRESS, None),
+        ("cname", DnsRecords(a=INGRESS, apex=True), INGRESS, None),
         # a flattened CNAME off the apex proves it just as well
-        ("cname", Records(a=INGRESS), INGRESS, None),
-        ("alias", Records(cname="shop.apps.example.net."), INGRESS, None),
-        ("alias", Records(a=("192.0.2.1",)), INGRESS, f"{WANTED} not found (it answers 192.0.2.1)"),
+        ("cname", DnsRecords(a=INGRESS), INGRESS, None),
+        ("alias", DnsRecords(cname="shop.apps.example.net."), INGRESS, None),
+        ("alias", DnsRecords(a=("192.0.2.1",)), INGRESS, f"{WANTED} not found (it answers 192.0.2.1)"),
         (
             "alias",
-            Records(a=("192.0.2.1", "192.0.2.2", "198.51.100.7")),
+            DnsRecords(a=("192.0.2.1", "192.0.2.2", "198.51.100.7")),
             INGRESS,
             f"{WANTED} not found (it answers 192.0.2.1, 192.0.2.2, 198.51.100.7)",
         ),
-        ("alias", Records(), INGRESS, f"{WANTED} not found"),
-        ("cname", Records(apex=True), INGRESS, f"{WANTED} not found"),
+        ("alias", DnsRecords(), INGRESS, f"{WANTED} not found"),
+        ("cname", DnsRecords(apex=True), INGRESS, f"{WANTED} not found"),
         (
             "alias",
-            Records(a=INGRESS),
+            DnsRecords(a=INGRESS),
             (),
             "ALIAS/ANAME example.com → shop.apps.example.net cannot be checked: "
             "shop.apps.example.net has no A records yet",
         ),
         (
             "alias",
-            Records(),
+            DnsRecords(),
             (),
             "ALIAS/ANAME example.com → shop.apps.example.net cannot be checked: "
             "shop.apps.example.net has no A records yet",
         ),
         (
             "txt",
-            Records(a=INGRESS, apex=True),
+            DnsRecords(a=INGRESS, apex=True),
             INGRESS,
             'TXT _autostack.example.com = "autostack-verify=tok" not found',
         ),
-        ("txt", Records(txt=(txt_value("tok"),), apex=True), (), None),
+        ("txt", DnsRecords(txt=(txt_value("tok"),), apex=True), (), None),
     ],
 )
 def test_apex_verdict(method, records, ingress, missing):
@@ -114,11 +118,11 @@ async def test_lookup_reads_txt_and_cname():
         zone.records[("b.example.com", "CNAME")] = "shop.localhost"
         assert (await lookup("a.example.com", address)).txt == ("autostack-verify=abc",)
         assert (await lookup("b.example.com", address)).cname == "shop.localhost."
-        assert await lookup("c.example.com", address) == Records()
+        assert await lookup("c.example.com", address) == DnsRecords()
         zone.records[("example.com", "A")] = ["192.0.2.2", "192.0.2.1"]
         zone.records[("example.com", "SOA")] = "ns.example.com"
         apex = await lookup("example.com", address, addresses=True)
-        assert apex == Records(a=("192.0.2.1", "192.0.2.2"), apex=True)
+        assert apex == DnsRecords(a=("192.0.2.1", "192.0.2.2"), apex=True)
         assert (await lookup("b.example.com", address, addresses=True)).apex is False
         zone.records[("shop.localhost", "CNAME")] = "ingress.example.net"
         zone.records[("ingress.example.net", "CNAME")] = "LB-1.us-east-1.elb.amazonaws.com"

@@ -14,14 +14,14 @@ import redis
 from sqlalchemy import func, select
 
 from bot.intake.relay import OutboxSweep
-from bot.worker.queue import JobQueue
+from bot.worker.queue import ArqQueue
 from store.db import create_engine
 from store.models import Delivery
 
 
 async def drain(database_url: str, redis_url: str) -> int:
     engine = create_engine(database_url)
-    queue = await JobQueue.connect(redis_url)
+    queue = await ArqQueue.connect(redis_url)
     sweep = OutboxSweep(engine, received_for=timedelta(0))
     relayed = 0
     try:

@@ -22,10 +22,10 @@ from deployer.targets.kubernetes.errors import wrap_api_error
 from deployer.targets.kubernetes.render import (
     DEPLOYMENT,
     KIND,
-    environment_kind,
     environment_selector,
     render_object,
 )
+from store.environment_names import environment_kind
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 POLL_SECONDS = 1.0

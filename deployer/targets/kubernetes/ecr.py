@@ -25,6 +25,7 @@ from deployer.targets.kubernetes.pushscope import (
     Repository,
     session_name,
 )
+from store.environment_names import BRANCH_PREFIX, PREVIEW_PREFIX, PRODUCTION
 
 log = logging.getLogger("autostack.kubernetes")
 # STS's floor; the ceiling is an hour because AutoStack's own IRSA credential is already an
@@ -50,7 +51,7 @@ def lifecycle_policy(keep: int) -> dict[str, Any]:
             "action": {"type": "expire"},
         }
         for priority, (prefix, count) in enumerate(
-            [("production-", keep), ("branch-", keep * 3), ("pr-", keep * 5)], start=1
+            [(f"{PRODUCTION}-", keep), (BRANCH_PREFIX, keep * 3), (PREVIEW_PREFIX, keep * 5)], start=1
         )
     ]
     rules.append(

@@ -24,10 +24,10 @@ from deployer.targets.kubernetes.render import (
     KIND,
     MANAGED_BY,
     PROJECT,
-    environment_kind,
     environment_selector,
     render_object,
 )
+from store.environment_names import environment_kind
 
 COMPONENT = "autostack.dev/component"
 POLL_SECONDS = 1.0

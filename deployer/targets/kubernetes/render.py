@@ -14,6 +14,7 @@ import yaml
 
 from deployer.plan import Plan
 from deployer.targets.base import Site
+from store.environment_names import PRODUCTION, environment_kind, host_label
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "manifests"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "autostack"}
@@ -56,13 +57,6 @@ class Workload:
     domains: tuple[str, ...] = ()  # verified custom domains of this environment
 
 
-def environment_kind(environment: str) -> str:
-    """production | preview | branch, from the environment's name (docs/product.md §2)."""
-    if environment == "production":
-        return "production"
-    return "branch" if environment.startswith("branch-") else "preview"
-
-
 def namespace_for(project: str, style: ClusterStyle) -> str:
     """The project's namespace."""
     return f"{style.namespace_prefix}{project}"
@@ -70,9 +64,9 @@ def namespace_for(project: str, style: ClusterStyle) -> str:
 
 def host_for(project: str, environment: str, style: ClusterStyle) -> str:
     """`<project>.<apps domain>`, `pr-7--<project>.<preview domain>`, `<slug>--<project>.<…>`."""
-    if environment == "production":
+    if environment == PRODUCTION:
         return f"{project}.{style.apps_domain}"
-    return f"{environment.removeprefix('branch-')}--{project}.{style.preview_domain}"
+    return f"{host_label(environment)}--{project}.{style.preview_domain}"
 
 
 def tls_secret_for(environment: str) -> str:

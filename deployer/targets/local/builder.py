@@ -23,6 +23,7 @@ from deployer.targets.local.cache import (
 from deployer.targets.local.commands import run_command
 from deployer.targets.local.environment import base_env, runtime_env
 from deployer.targets.local.tools import PackageTools
+from store.environment_names import PRODUCTION
 
 __all__ = ["DOCKER_NEEDS_KUBERNETES", "BuildLayout", "LocalBuilder", "base_env", "runtime_env"]
 
@@ -67,7 +68,7 @@ class LocalBuilder:
         log: LogFn,
         phase: PhaseFn,
         env: dict[str, str] | None = None,
-        environment: str = "production",
+        environment: str = PRODUCTION,
     ) -> Artifact:
         """Move `source` into a fresh build folder, install (or reuse) deps, run the build with
         `env` (the deployment's variables, secrets included: the log masks them); folders the
@@ -98,9 +99,7 @@ class LocalBuilder:
             kept = kept_dir(self.cache_dir / "build", project, environment)
             # a new environment starts from production's last build, copied: never written back
             seed = (
-                kept_dir(self.cache_dir / "build", project, "production")
-                if environment != "production"
-                else None
+                kept_dir(self.cache_dir / "build", project, PRODUCTION) if environment != PRODUCTION else None
             )
             restored = await asyncio.to_thread(restore_folders, kept, layout.app, plan.build_cache, seed)
             for folder, seeded in restored:

@@ -20,6 +20,7 @@ import uvicorn
 
 from deployer.targets.local import wsproxy
 from deployer.targets.local.forwarding import request_headers, response_headers
+from store.environment_names import PRODUCTION, host_label
 
 log = logging.getLogger(__name__)
 Scope = dict[str, Any]
@@ -32,10 +33,9 @@ _STALE = (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError)
 
 def hostname_for(project: str, environment: str, domain: str = "localhost") -> str:
     """`<project>.localhost`, `pr-7--<project>.localhost`, `<slug>--<project>.localhost`."""
-    if environment == "production":
+    if environment == PRODUCTION:
         return f"{project}.{domain}"
-    name = environment.removeprefix("branch-")
-    return f"{name}--{project}.{domain}"
+    return f"{host_label(environment)}--{project}.{domain}"
 
 
 def _pool() -> httpcore.AsyncConnectionPool:
