@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.deploy_stops import RedisStopSignals
 from bot.github.api import GitHubApps
 from bot.github.apps import SwitchableApps, github_apps, registered_app
 from bot.github.budget_redis import RedisBudget
@@ -42,6 +43,7 @@ class Services:
     apps: SwitchableApps
     budget: RedisBudget
     keyring: KeyRing
+    stops: RedisStopSignals  # a cancel or a supersede reaches the process running the deployment
     permissions: PermissionCache = field(default_factory=PermissionCache)
     health: LoopHealth = field(default_factory=LoopHealth)
     _queue: JobQueue | None = None
@@ -72,6 +74,7 @@ class Services:
             relay=relay,
             apps=SwitchableApps(github_apps(settings, dry_run=dry_run, budget=budget)),
             keyring=KeyRing(require_secret_keys(settings)),
+            stops=RedisStopSignals(redis_url),
         )
 
     def use_app(self, app_id: int, private_key: str) -> GitHubApps:
@@ -110,4 +113,5 @@ class Services:
             await self._queue.close()
             self._queue = None
         await self.budget.close()
+        await self.stops.close()
         await self.engine.dispose()
