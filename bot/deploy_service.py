@@ -22,6 +22,7 @@ from bot.archive.settings import RetentionSettings
 from deployer.deploylog import wait_for_lines
 from deployer.events import EventSink
 from deployer.state import TERMINAL, durations, error_line
+from deployer.stops import IN_PROCESS, StopSignals
 from deployer.targets.base import Target
 from store import teams
 from store.models import Deployment
@@ -44,6 +45,8 @@ class DeployService:
     domains_changed: Callable[[str, str], Awaitable[None]] | None = None
     # where archived deployment logs are read back from (RETAIN_LOGS_DAYS, ARCHIVE_BUCKET)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    # tells the process running a deployment that it was cancelled (Services.stops in `serve`)
+    stops: StopSignals = IN_PROCESS
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,9 @@ async def _target_runtime(
         from deployer.targets.kubernetes.options import make_target  # see kubernetes_options
 
         cluster = await asyncio.to_thread(make_target, kubernetes_options(settings), services.sessions)
-        runtime = DeployRuntime(target=cluster, work_dir=settings.data_dir / "work", hub=hub)
+        runtime = DeployRuntime(
+            target=cluster, work_dir=settings.data_dir / "work", hub=hub, stops=services.stops
+        )
         if not watch_apps:
             yield runtime
             return
@@ -148,7 +150,13 @@ async def _target_runtime(
     # restored in the background, so /healthz and the page answer while apps start again
     restoring = asyncio.create_task(_restore(services, target), name="restore-environments")
     try:
-        yield DeployRuntime(target=target, work_dir=settings.data_dir / "work", hub=hub, router=target.router)
+        yield DeployRuntime(
+            target=target,
+            work_dir=settings.data_dir / "work",
+            hub=hub,
+            router=target.router,
+            stops=services.stops,
+        )
     finally:
         restoring.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -211,6 +219,7 @@ def deploy_service(services: Services, runtime: DeployRuntime) -> api_deploy.Dep
         admin_token=admin,
         domains_changed=domains_changed,
         retention=settings.retention,
+        stops=runtime.stops,
     )
 
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from bot.deploy_stops import RedisStopSignals
 from bot.github.api import GitHubApps
 from bot.github.apps import SwitchableApps, github_apps, registered_app
 from bot.github.budget_redis import RedisBudget
@@ -40,6 +41,7 @@ class Services:
     apps: SwitchableApps
     budget: RedisBudget
     keyring: KeyRing
+    stops: RedisStopSignals  # a cancel or a supersede reaches the process running the deployment
     permissions: PermissionCache = field(default_factory=PermissionCache)
     health: LoopHealth = field(default_factory=LoopHealth)
     _queue: ArqQueue | None = None
@@ -70,6 +72,7 @@ class Services:
             relay=relay,
             apps=SwitchableApps(github_apps(settings, dry_run=dry_run, budget=budget)),
             keyring=KeyRing(require_secret_keys(settings)),
+            stops=RedisStopSignals(redis_url),
         )
 
     def use_app(self, app_id: int, private_key: str) -> GitHubApps:
@@ -108,4 +111,5 @@ class Services:
             await self._queue.close()
             self._queue = None
         await self.budget.close()
+        await self.stops.close()
         await self.engine.dispose()

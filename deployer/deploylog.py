@@ -15,12 +15,10 @@ import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from deployer.events import EventSink, LogLine
 from deployer.masking import LineMasker, Masker
-from store.models import DeploymentLog
+from store import deploy_logs
+from store.db import Sessions
 
 log = logging.getLogger("autostack.deployer")
 _MAX_LINE = 4000
@@ -52,7 +50,7 @@ class DeploymentLogWriter:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         deployment_id: int,
         sink: EventSink,
         secrets: Iterable[str] = (),
@@ -69,24 +67,21 @@ class DeploymentLogWriter:
         self._emitting: set[asyncio.Task[None]] = set()
         self.seq = self.start_seq = start_seq
         self.lines: list[str] = []
-        self._pending: list[DeploymentLog] = []
+        self._pending: list[deploy_logs.NewLine] = []
         self._store_lock = asyncio.Lock()
         self._store_timer: asyncio.Task[None] | None = None
 
     @classmethod
     async def resume(
         cls,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         deployment_id: int,
         sink: EventSink,
         secrets: Iterable[str] = (),
     ) -> DeploymentLogWriter:
         """A writer continuing after the lines already stored for the deployment."""
-        async with sessions() as session:
-            last = await session.scalar(
-                select(func.max(DeploymentLog.seq)).where(DeploymentLog.deployment_id == deployment_id)
-            )
-        return cls(sessions, deployment_id, sink, secrets, start_seq=last or 0)
+        last = await deploy_logs.last_seq(sessions, deployment_id)
+        return cls(sessions, deployment_id, sink, secrets, start_seq=last)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         """Mask these values too from now on (the app's env vars, once known)."""
@@ -125,8 +120,7 @@ class DeploymentLogWriter:
                 return
             pending, self._pending = self._pending, []
             try:
-                async with self.sessions.begin() as session:
-                    session.add_all(pending)
+                await deploy_logs.append(self.sessions, self.deployment_id, pending)
                 if (stored := _events().pop(self.deployment_id, None)) is not None:
                     stored.set()
             except BaseException:
@@ -158,9 +152,7 @@ class DeploymentLogWriter:
         self.seq += 1
         now = datetime.now(UTC)
         self.lines.append(masked)
-        self._pending.append(
-            DeploymentLog(deployment_id=self.deployment_id, seq=self.seq, ts=now, stream=stream, line=masked)
-        )
+        self._pending.append(deploy_logs.NewLine(self.seq, now, stream, masked))
         self._schedule_store()
         return LogLine(self.deployment_id, self.seq, now, masked, stream)
 

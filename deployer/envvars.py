@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from deployer.pipeline import AppEnv, EnvProvider, env_scope
+from deployer.app_env import AppEnv, EnvProvider, env_scope
 from store import envvars as stored
 from store.activity import Actor
 from store.encryption import KeyRing, env_var_context

@@ -7,15 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import aliased
-
 from deployer.events import EventSink
 from deployer.operations import OperationError, destroy_environment
 from deployer.plan import Plan
-from deployer.records import Sessions
+from deployer.stops import IN_PROCESS, StopSignals
 from deployer.targets.base import Target
-from store.models import Deployment, Environment, Project, utcnow
+from store import environment_expiry
+from store.db import Sessions
+from store.models import utcnow
 
 log = logging.getLogger("autostack.expiry")
 
@@ -49,44 +48,33 @@ async def active_previews(sessions: Sessions) -> list[Preview]:
     The TTL is production's: the plan of the deployment production currently runs, i.e. the
     default branch's autostack.yml, so a pull request cannot lengthen (or shorten) its own life.
     """
-    production = aliased(Environment)
-    async with sessions() as session:
-        rows = await session.execute(
-            select(
-                Project.name,
-                Environment.name,
-                Environment.last_activity_at,
-                Environment.locked_by_deployment_id,
-                Deployment.config,
-            )
-            .join(Project, Project.id == Environment.project_id)
-            .outerjoin(
-                production,
-                and_(production.project_id == Environment.project_id, production.kind == "production"),
-            )
-            .outerjoin(Deployment, Deployment.id == production.current_deployment_id)
-            .where(Environment.kind == "preview", Environment.state == "active")
+    return [
+        Preview(
+            row.project,
+            row.environment,
+            row.last_activity_at,
+            Plan.from_snapshot(row.production_config).preview_ttl if row.production_config else None,
+            row.locked,
         )
-        return [
-            Preview(
-                project,
-                name,
-                last,
-                Plan.from_snapshot(config).preview_ttl if config else None,
-                lock is not None,
-            )
-            for project, name, last, lock, config in rows.all()
-        ]
+        for row in await environment_expiry.active_previews(sessions)
+    ]
 
 
 async def expire_idle_previews(
-    sessions: Sessions, target: Target, sink: EventSink, now: datetime | None = None
+    sessions: Sessions,
+    target: Target,
+    sink: EventSink,
+    now: datetime | None = None,
+    *,
+    stops: StopSignals = IN_PROCESS,
 ) -> list[Preview]:
     """Destroy every preview idle past its TTL, as a closed pull request does; return them."""
     gone = []
     for preview in expired(await active_previews(sessions), now or utcnow()):
         try:
-            await destroy_environment(sessions, target, sink, preview.project, preview.environment)
+            await destroy_environment(
+                sessions, target, sink, preview.project, preview.environment, stops=stops
+            )
         except OperationError as exc:  # destroyed meanwhile (the pull request closed)
             log.info("idle preview already gone: %s", exc)
             continue

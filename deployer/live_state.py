@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from deployer.app_state import LIVE
 from deployer.events import AppStateChanged, EventSink
 from store import app_states
+from store.db import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +16,7 @@ log = logging.getLogger(__name__)
 class LiveStates:
     """The `on_app_state` a target is given: store, then emit what changed."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], sink: EventSink) -> None:
+    def __init__(self, sessions: Sessions, sink: EventSink) -> None:
         self.sessions = sessions
         self.sink = sink
 

@@ -5,21 +5,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from deployer.app_env import EnvProvider, no_env
 from deployer.builtins import builtin_variables, facts_of, with_builtins
 from deployer.events import EnvironmentDestroyed, EventSink, Finished
-from deployer.pipeline import EnvProvider, no_env
 from deployer.plan import Plan
-from deployer.records import Sessions
-from deployer.state import IN_PROGRESS, advance
+from deployer.stops import IN_PROCESS, StopSignals, notify_all
 from deployer.targets.base import Artifact, Site, Target, TargetError
+from store import deployments, live_apps, supersede
+from store.db import Sessions, Tx, reading, transaction
+from store.deployments import add_deployment
 from store.environment_names import PRODUCTION, environment_kind
-from store.models import Deployment, Environment, Project, utcnow
+from store.models import Deployment, Environment, Project
 from store.upserts import get_or_create_environment, get_or_create_named_project
+
+__all__ = [
+    "RESTORE_CONCURRENCY",
+    "OperationError",
+    "add_deployment",
+    "destroy_environment",
+    "environment_for",
+    "environment_kind",
+    "promote",
+    "queue_deployment",
+    "restore",
+    "rollback",
+    "rollback_target",
+]
 
 # apps restored at once after a restart: enough to overlap health checks, few enough not to
 # start a burst of installs on a two-core machine
@@ -32,34 +44,9 @@ class OperationError(ValueError):
     """The operation cannot be done as asked; the message says why and what to do instead."""
 
 
-async def environment_for(session: AsyncSession, project: Project, name: str) -> Environment:
+async def environment_for(session: Tx, project: Project, name: str) -> Environment:
     """The project's environment called `name`, created (empty) if it does not exist yet."""
     return await get_or_create_environment(session, project.id, name, environment_kind(name))
-
-
-async def add_deployment(
-    session: AsyncSession, project: Project, env: Environment, *, trigger: str, **fields: Any
-) -> Deployment:
-    """A queued deployment of `env`; the one already made for the same delivery if there is one.
-
-    Keyed by (delivery_id, environment) so a redelivered or retried event has one effect.
-    """
-    delivery_id = fields.get("delivery_id")
-    if delivery_id is not None:
-        existing = await session.scalar(
-            select(Deployment).where(
-                Deployment.delivery_id == delivery_id, Deployment.environment_id == env.id
-            )
-        )
-        if existing is not None:
-            return existing
-    deployment = Deployment(
-        project_id=project.id, environment_id=env.id, environment=env.name, trigger=trigger, **fields
-    )
-    session.add(deployment)
-    env.last_activity_at = utcnow()
-    await session.flush()
-    return deployment
 
 
 async def queue_deployment(
@@ -82,11 +69,11 @@ async def queue_deployment(
 
     With a `delivery_id`, a second call for the same delivery returns the first deployment.
     """
-    async with sessions.begin() as session:
-        project = await get_or_create_named_project(session, project_name)
-        env = await environment_for(session, project, environment)
+    async with transaction(sessions) as tx:
+        project = await get_or_create_named_project(tx, project_name)
+        env = await environment_for(tx, project, environment)
         deployment = await add_deployment(
-            session,
+            tx,
             project,
             env,
             trigger=trigger,
@@ -113,41 +100,25 @@ async def rollback(
     delivery_id: str | None = None,
 ) -> int:
     """Queue a deployment that puts an earlier build back into `environment`; no rebuild."""
-    async with sessions() as session:
-        env = await session.scalar(
-            select(Environment)
-            .join(Project)
-            .where(Project.name == project_name, Environment.name == environment)
-        )
+    async with reading(sessions) as tx:
+        env = await deployments.environment_named(tx, project_name, environment)
         if env is None:
             raise OperationError(f"{project_name} has no environment {environment!r}")
-        chosen = await rollback_target(session, env, to_deployment)
+        chosen = await rollback_target(tx, env, to_deployment)
     return await _reuse(sessions, project_name, environment, chosen, "rollback", actor, delivery_id)
 
 
-async def rollback_target(
-    session: AsyncSession, env: Environment, to_deployment: int | None = None
-) -> Deployment:
+async def rollback_target(session: Tx, env: Environment, to_deployment: int | None = None) -> Deployment:
     """The build a rollback of `env` puts back: `to_deployment`, or the newest live build before
     the current one; OperationError saying why when there is none."""
-    ready = select(Deployment).where(
-        Deployment.environment_id == env.id,
-        Deployment.ready_at.is_not(None),
-        Deployment.artifact.is_not(None),
-    )
     if to_deployment is not None:
-        chosen = await session.scalar(ready.where(Deployment.id == to_deployment))
+        chosen = await deployments.live_build(session, env.id, to_deployment)
         if chosen is None:
             raise OperationError(
                 f"deployment {to_deployment} never went live in {env.name}; pick one listed by `autostack ls`"
             )
         return chosen
-    chosen = await session.scalar(
-        ready.where(
-            Deployment.id != (env.current_deployment_id or 0),
-            Deployment.id < (env.current_deployment_id or 2**62),
-        ).order_by(Deployment.id.desc())
-    )
+    chosen = await deployments.previous_live_build(session, env)
     if chosen is None:
         raise OperationError(f"{env.name} has no earlier live deployment to roll back to")
     return chosen
@@ -157,12 +128,11 @@ async def promote(
     sessions: Sessions, deployment_id: int, *, actor: str | None = None, delivery_id: str | None = None
 ) -> int:
     """Queue a production deployment reusing the build of `deployment_id` (a preview)."""
-    async with sessions() as session:
-        source = await session.get(Deployment, deployment_id)
-        if source is None or source.artifact is None or source.ready_at is None:
-            raise OperationError(f"deployment {deployment_id} has no live build to promote")
-        project = await session.get(Project, source.project_id)
-        assert project is not None
+    async with reading(sessions) as tx:
+        found = await deployments.with_project(tx, deployment_id)
+    if found is None or found[0].artifact is None or found[0].ready_at is None:
+        raise OperationError(f"deployment {deployment_id} has no live build to promote")
+    source, project = found
     return await _reuse(sessions, project.name, PRODUCTION, source, "promote", actor, delivery_id)
 
 
@@ -192,35 +162,24 @@ async def _reuse(
 
 
 async def destroy_environment(
-    sessions: Sessions, target: Target, sink: EventSink, project_name: str, environment: str
+    sessions: Sessions,
+    target: Target,
+    sink: EventSink,
+    project_name: str,
+    environment: str,
+    *,
+    stops: StopSignals = IN_PROCESS,
 ) -> None:
-    """Cancel the environment's running deployments, stop its app, mark it destroyed."""
-    now = utcnow()
-    cancelled: list[int] = []
-    async with sessions.begin() as session:
-        env = await session.scalar(
-            select(Environment)
-            .join(Project)
-            .where(Project.name == project_name, Environment.name == environment)
-        )
-        if env is None:
-            raise OperationError(f"{project_name} has no environment {environment!r}")
-        for deployment in (
-            await session.scalars(
-                select(Deployment).where(
-                    Deployment.environment_id == env.id, Deployment.state.in_(IN_PROGRESS)
-                )
-            )
-        ).all():
-            advance(deployment, "cancelled", now, f"{environment} was destroyed")
-            cancelled.append(deployment.id)
-        env.state, env.destroyed_at, env.current_deployment_id = "destroyed", now, None
-        env.locked_by_deployment_id = None
-        project_id = env.project_id
+    """Cancel the environment's running deployments (their runs signalled through `stops`),
+    stop its app, mark it destroyed."""
+    destroyed = await supersede.destroy_environment(sessions, project_name, environment)
+    if destroyed is None:
+        raise OperationError(f"{project_name} has no environment {environment!r}")
+    await notify_all(stops, destroyed.cancelled)
     await target.destroy(project_name, environment)
-    for deployment_id in cancelled:
+    for deployment_id in destroyed.cancelled:
         await sink.emit(Finished(deployment_id, "cancelled", "cancelled", f"{environment} was destroyed"))
-    await sink.emit(EnvironmentDestroyed(project_id, environment))
+    await sink.emit(EnvironmentDestroyed(destroyed.project_id, environment))
 
 
 async def restore(
@@ -234,15 +193,7 @@ async def restore(
 
     Environments start `concurrency` at a time, so fifteen apps do not wait on one another's
     health checks; the URLs come back in the order of the rows."""
-    async with sessions() as session:
-        rows = (
-            await session.execute(
-                select(Environment, Project, Deployment)
-                .join(Project, Project.id == Environment.project_id)
-                .join(Deployment, Deployment.id == Environment.current_deployment_id)
-                .where(Environment.state == "active")
-            )
-        ).all()
+    rows = await live_apps.restorable(sessions)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(env: Environment, project: Project, deployment: Deployment) -> str | None:
@@ -285,11 +236,8 @@ async def _restore_one(
         except TargetError:
             await release.stop()
             raise
-        async with sessions() as session:
-            current = await session.scalar(
-                select(Environment.current_deployment_id).where(Environment.id == env.id)
-            )
-        if current != deployment.id:  # a deploy went live while this one was starting: keep it
+        # a deploy went live while this one was starting: keep it
+        if await live_apps.current_deployment_id(sessions, env.id) != deployment.id:
             await release.stop()
             return None
         await target.switch(site, release)

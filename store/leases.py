@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.db import rows_changed
@@ -104,14 +105,18 @@ async def expired_delivery_claims(
 
 
 async def renew_deployment(sessions: Sessions, deployment_id: int, owner: str) -> bool:
-    """Extend this process's lease on a running deployment; False when it holds none."""
-    async with sessions.begin() as session:
-        result = await session.execute(
-            update(Deployment)
-            .where(Deployment.id == deployment_id, Deployment.claimed_by == owner)
-            .values(lease_expires_at=utcnow() + LEASE)
-        )
-        return bool(rows_changed(result))
+    """Extend this process's lease on a running deployment; False when it holds none, or when
+    the database could not take the write (the run goes on and renews at its next turn)."""
+    try:
+        async with sessions.begin() as session:
+            result = await session.execute(
+                update(Deployment)
+                .where(Deployment.id == deployment_id, Deployment.claimed_by == owner)
+                .values(lease_expires_at=utcnow() + LEASE)
+            )
+            return bool(rows_changed(result))
+    except (SQLAlchemyError, OSError):
+        return False
 
 
 def deployment_lease_expired(now: datetime) -> ColumnElement[bool]:

@@ -1,5 +1,6 @@
 """The environments whose app is live now, and one environment's app state by id: what the
-watchers of live apps and the Runtime tab's stream read again and again."""
+watchers of live apps and the Runtime tab's stream read again and again; and the live builds a
+restarted server starts again."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.app_states import EnvironmentStatus, KnownState, shown
-from store.models import AppState, Environment, Project
+from store.models import AppState, Deployment, Environment, Project
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -78,4 +79,24 @@ async def status_by_id(sessions: Sessions, environment_id: int) -> EnvironmentSt
             environment.current_deployment_id,
             environment.url,
             shown(_known(row), environment.current_deployment_id),
+        )
+
+
+async def restorable(sessions: Sessions) -> list[tuple[Environment, Project, Deployment]]:
+    """Every active environment with its project and the deployment it runs, to start again."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Environment, Project, Deployment)
+            .join(Project, Project.id == Environment.project_id)
+            .join(Deployment, Deployment.id == Environment.current_deployment_id)
+            .where(Environment.state == "active")
+        )
+        return [(environment, project, deployment) for environment, project, deployment in rows.all()]
+
+
+async def current_deployment_id(sessions: Sessions, environment_id: int) -> int | None:
+    """The deployment the environment runs now, read fresh."""
+    async with sessions() as session:
+        return await session.scalar(
+            select(Environment.current_deployment_id).where(Environment.id == environment_id)
         )

@@ -63,7 +63,9 @@ async def environment_action(
         elif action == "destroy":
             if web.deploy is None:
                 raise ActionError(503, "this server runs no deploy target")
-            await destroy_environment(web.sessions, web.deploy.target, web.deploy.sink, name, env_name)
+            await destroy_environment(
+                web.sessions, web.deploy.target, web.deploy.sink, name, env_name, stops=web.deploy.stops
+            )
         else:
             deployment_id = await _redeploy(web, viewer, name, env)
     except OperationError as exc:

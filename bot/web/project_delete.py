@@ -49,7 +49,9 @@ async def delete_project(request: Request, viewer: Viewer, name: str) -> int:
     for env_name in active:
         assert web.deploy is not None
         try:
-            await destroy_environment(web.sessions, web.deploy.target, web.deploy.sink, name, env_name)
+            await destroy_environment(
+                web.sessions, web.deploy.target, web.deploy.sink, name, env_name, stops=web.deploy.stops
+            )
         except OperationError as exc:
             raise ActionError(409, str(exc)) from exc
     async with transaction(web.sessions) as tx:

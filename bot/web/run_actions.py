@@ -52,7 +52,9 @@ async def cancel_run(request: Request, viewer: Viewer) -> Deployment:
     if web.deploy is None:
         raise ActionError(503, "this server runs no deploy target")
     try:
-        await cancel_deployment(web.sessions, web.deploy.sink, deployment.id, viewer.login)
+        await cancel_deployment(
+            web.sessions, web.deploy.sink, deployment.id, viewer.login, stops=web.deploy.stops
+        )
     except OperationError as exc:
         raise ActionError(409, str(exc)) from exc
     await _log(request, viewer, "cancel", project, deployment.environment, deployment=deployment.id)

@@ -69,7 +69,7 @@ async def reconcile_cluster(ctx: dict[str, Any]) -> int:
 
     services, runtime = ctx["services"], ctx["deploy"]
     # the closed pull request's path, which also marks the preview's GitHub Deployments inactive
-    expired = await expire_idle_previews(services.sessions, runtime.target, runtime.hub)
+    expired = await expire_idle_previews(services.sessions, runtime.target, runtime.hub, stops=runtime.stops)
     for preview in expired:
         idle = f"idle since {preview.last_activity_at:%Y-%m-%d %H:%M} UTC, longer than previews.ttl"
         await record_environment_activity(

@@ -27,6 +27,7 @@ from deployer.events import Finished, Queued
 from deployer.operations import OperationError, destroy_environment
 from deployer.pipeline import recover_interrupted, run_deployment
 from deployer.source import TarballWriter
+from deployer.stops import IN_PROCESS, StopSignals
 from deployer.targets.base import Target, TargetError
 from deployer.targets.local.router import Router
 from handlers.jobs import (
@@ -63,6 +64,8 @@ class DeployRuntime:
     hub: ReporterHub
     # the built-in router of the local target; a cluster routes with its Ingress instead
     router: Router | None = None
+    # how a cancel or a supersede reaches the deployment's run (Services.stops in `serve`)
+    stops: StopSignals = IN_PROCESS
 
 
 def _runtime(ctx: dict[str, Any]) -> tuple[Services, DeployRuntime]:
@@ -108,6 +111,7 @@ async def run_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | N
             fetch=await _fetcher(services, deployment, project),
             env_for=env_provider(services.sessions, services.keyring),
             final_try=job_try >= DEPLOY_TRIES,
+            stops=runtime.stops,
         )
         if state == "queued":  # a temporary error: the same job runs it again after the backoff
             raise Retry(defer=retry_delay(job_try))
@@ -136,7 +140,9 @@ async def destroy_environment_job(ctx: dict[str, Any], project_id: int, environm
     if project is None:
         return False
     try:
-        await destroy_environment(services.sessions, runtime.target, runtime.hub, project.name, environment)
+        await destroy_environment(
+            services.sessions, runtime.target, runtime.hub, project.name, environment, stops=runtime.stops
+        )
     except OperationError as exc:
         log.info("nothing to destroy: %s", exc)
         return False

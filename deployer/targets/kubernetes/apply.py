@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from kubernetes import client, dynamic
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from deployer.targets.kubernetes.errors import ClusterError, wrap_api_error
+from deployer.targets.kubernetes.errors import ClusterError, unreachable, wrap_api_error
 
 FIELD_MANAGER = "autostack"
 # Every namespaced kind AutoStack creates for an environment (build Jobs and their source
@@ -54,15 +56,14 @@ class Cluster:
     def dynamic(self) -> dynamic.DynamicClient:
         """The dynamic client; discovery runs on first use, not at construction."""
         if self._dynamic is None:
-            try:
+            with _discovering():
                 self._dynamic = dynamic.DynamicClient(self.api)
-            except (ApiException, HTTPError) as exc:
-                raise wrap_api_error(exc, "discovering the cluster's APIs") from exc
         return self._dynamic
 
     def resource(self, api_version: str, kind: str) -> Any:
-        """The API resource of a kind."""
-        return self.dynamic.resources.get(api_version=api_version, kind=kind)
+        """The API resource of a kind (a kind not yet known runs discovery again)."""
+        with _discovering():
+            return self.dynamic.resources.get(api_version=api_version, kind=kind)
 
     def apply(self, objects: list[dict[str, Any]]) -> None:
         """Server-side apply each object as `autostack`; a conflict raises FieldConflict."""
@@ -143,6 +144,21 @@ class Cluster:
         for kind, name in gone:
             self.delete(namespace, kind, name)
         return [f"{k}/{n}" for k, n in gone]
+
+
+@contextlib.contextmanager
+def _discovering() -> Iterator[None]:
+    """The client's errors while it discovers the cluster's APIs, as ours."""
+    try:
+        yield
+    except (ApiException, HTTPError) as exc:
+        raise wrap_api_error(exc, "discovering the cluster's APIs") from exc
+    except ValueError as exc:
+        # over http://, discovery reports a dropped connection as a complaint about the scheme
+        cause = unreachable(exc)
+        if cause is None:
+            raise
+        raise wrap_api_error(cause, "discovering the cluster's APIs") from exc
 
 
 def _conflicts(exc: ApiException) -> str:

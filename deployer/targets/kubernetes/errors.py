@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
+
 from deployer.targets.base import TargetError
 from store.errors import PermanentError, TemporaryError
 
@@ -29,6 +31,20 @@ def wrap_api_error(exc: Exception, doing: str) -> Exception:
     if status is None or status in _TEMPORARY_STATUS:
         return ClusterTemporaryError(f"{doing}: {reason} {detail}".strip())
     return ClusterError(f"{doing}: {status} {reason}: {detail}")
+
+
+def unreachable(exc: BaseException) -> Exception | None:
+    """The failure to reach the API server at all (refused, reset, dropped) behind `exc`, if
+    that is what it is: the client's discovery re-raises some of those as a ValueError about
+    the host's scheme, with the connection failure as its context."""
+    current: BaseException | None = exc
+    for _ in range(5):
+        if current is None:
+            return None
+        if isinstance(current, (MaxRetryError, NewConnectionError, ProtocolError, ConnectionError)):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _message(body: object) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from deployer.domains import verified_domains
 from deployer.targets.base import no_domains
 from deployer.targets.kubernetes.access import ClusterAccess, api_client
@@ -15,6 +13,7 @@ from deployer.targets.kubernetes.aws import s3_sources
 from deployer.targets.kubernetes.ecr import ecr_registry
 from deployer.targets.kubernetes.render import ClusterStyle
 from deployer.targets.kubernetes.target import KubernetesTarget
+from store.db import Sessions
 
 log = logging.getLogger("autostack.kubernetes")
 
@@ -34,9 +33,7 @@ class KubernetesOptions:
     build_credential_seconds: int = 2700
 
 
-def make_target(
-    options: KubernetesOptions, sessions: async_sessionmaker[AsyncSession] | None = None
-) -> KubernetesTarget:
+def make_target(options: KubernetesOptions, sessions: Sessions | None = None) -> KubernetesTarget:
     """A KubernetesTarget connected as `options` say (EKS describe happens here, once); its
     Ingresses carry the verified custom domains read from `sessions`."""
     if not options.builder_role:

@@ -7,15 +7,14 @@ import logging
 from dataclasses import dataclass
 
 from kubernetes.client.exceptions import ApiException
-from sqlalchemy import select
 from urllib3.exceptions import HTTPError
 
-from deployer.records import Sessions
 from deployer.targets.kubernetes.apply import Cluster
 from deployer.targets.kubernetes.errors import wrap_api_error
 from deployer.targets.kubernetes.render import ENVIRONMENT, MANAGED_BY, PROJECT
 from deployer.targets.kubernetes.target import KubernetesTarget
-from store.models import Environment, Project
+from store import cluster_state
+from store.db import Sessions
 
 log = logging.getLogger("autostack.reconciler")
 # kinds every environment has; an environment whose Deployment is gone still has these
@@ -46,20 +45,9 @@ def environments_in_cluster(cluster: Cluster) -> set[tuple[str, str]]:
     return found
 
 
-async def wanted_environments(sessions: Sessions) -> set[tuple[str, str]]:
-    """(project, environment) of every active environment in the database."""
-    async with sessions() as session:
-        rows = await session.execute(
-            select(Project.name, Environment.name)
-            .join(Environment, Environment.project_id == Project.id)
-            .where(Environment.state == "active")
-        )
-        return {(project, environment) for project, environment in rows.all()}
-
-
 async def reconcile(sessions: Sessions, target: KubernetesTarget) -> list[Reclaimed]:
     """Destroy every environment the cluster has and the database does not; return them."""
-    wanted = await wanted_environments(sessions)
+    wanted = await cluster_state.active_environments(sessions)
     present = await asyncio.to_thread(environments_in_cluster, target.cluster)
     reclaimed = []
     for project, environment in sorted(present - wanted):
