@@ -14,7 +14,7 @@ from deployer.config import CONFIG_FILENAMES, RepoConfig, parse_config
 from deployer.detect import detect
 from deployer.events import PhaseStarted
 from deployer.plan import Plan, make_plan, safe_root
-from deployer.run import Run
+from deployer.run import PipelineRun
 from deployer.source import SourceError, copy_folder, extract_tarball, fetch_tarball
 from deployer.state import phase_seconds
 from deployer.targets.base import Artifact, TargetError
@@ -40,7 +40,7 @@ class Parked(Exception):
         self.state, self.reason = state, reason
 
 
-async def build(run: Run) -> Built:
+async def build(run: PipelineRun) -> Built:
     """Fetch the source, read its config, detect the stack and build it on the target."""
     await run.enter("source", "building")
     src = run.work / "src"
@@ -58,7 +58,7 @@ async def build(run: Run) -> Built:
     return Built(plan, artifact, facts)
 
 
-async def _fetch(run: Run, src: Path) -> None:
+async def _fetch(run: PipelineRun, src: Path) -> None:
     await asyncio.to_thread(shutil.rmtree, run.work, True)
     await asyncio.to_thread(src.mkdir, parents=True)
     deployment = run.deployment
@@ -85,7 +85,7 @@ def read_config(src: Path) -> RepoConfig:
     return RepoConfig()
 
 
-async def reuse(run: Run) -> Built:
+async def reuse(run: PipelineRun) -> Built:
     """The build of the deployment this one redeploys (a rollback or a promotion); no rebuild."""
     source_id = run.deployment.source_deployment_id
     source = await deployments.deployment(run.sessions, source_id) if source_id else None
@@ -102,7 +102,7 @@ async def reuse(run: Run) -> Built:
     return Built(plan, Artifact(source.artifact), facts)
 
 
-async def park(run: Run) -> None:
+async def park(run: PipelineRun) -> None:
     """Hold the fresh build while its checks have not passed (`deploy.after: checks`)."""
     held = await check_gates.park_after_build(run.sessions, run.id)
     if held is None:
@@ -115,6 +115,6 @@ async def park(run: Run) -> None:
     raise Parked(*held)
 
 
-async def build_seconds(run: Run) -> float:
+async def build_seconds(run: PipelineRun) -> float:
     """How long the build took, once its phases are closed."""
     return phase_seconds(await deployments.phases_of(run.sessions, run.id), *BUILD_TIME_PHASES)

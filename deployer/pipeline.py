@@ -22,7 +22,7 @@ from deployer.deploylog import DeploymentLogWriter
 from deployer.detect import DetectError
 from deployer.events import EventSink, Finished, Held
 from deployer.releasing import go_live, own_build
-from deployer.run import Run, Superseded
+from deployer.run import PipelineRun, Superseded
 from deployer.source import SourceError, TarballWriter
 from deployer.state import IN_PROGRESS, OUTCOMES, STOPPED
 from deployer.stops import IN_PROCESS, StopSignals, notify_all, watch
@@ -74,7 +74,7 @@ async def run_deployment(
         await sink.emit(
             Finished(replaced, "cancelled", "superseded", f"superseded by deployment {deployment_id}")
         )
-    run = Run(sessions, claim, sink, target, work_dir, fetch, env_for)
+    run = PipelineRun(sessions, claim, sink, target, work_dir, fetch, env_for)
     if claim.deployment.phases:  # it ran before and was queued again: its log goes on after those lines
         run.log = await DeploymentLogWriter.resume(sessions, deployment_id, sink)
     return await _drive(run, stops, final_try=final_try)
@@ -100,12 +100,12 @@ async def release_deployment(
             await sink.emit(Finished(deployment_id, "cancelled", state, reason))
         return None
     claim = Claim(released.deployment, released.project, released.environment)
-    run = Run(sessions, claim, sink, target, work_dir, None, env_for, resumed=True)
+    run = PipelineRun(sessions, claim, sink, target, work_dir, None, env_for, resumed=True)
     run.log = await DeploymentLogWriter.resume(sessions, deployment_id, sink)  # after the build's lines
     return await _drive(run, stops)
 
 
-async def _steps(run: Run) -> tuple[str, str | None, dict[str, object]]:
+async def _steps(run: PipelineRun) -> tuple[str, str | None, dict[str, object]]:
     """Build (or reuse a build, or take the parked one), park it if its checks are pending, then
     take it live: the terminal state, its reason and the values to store."""
     values: dict[str, object] = {}
@@ -129,7 +129,7 @@ async def _steps(run: Run) -> tuple[str, str | None, dict[str, object]]:
     return "ready", None, {**values, "facts": facts}
 
 
-async def _drive(run: Run, stops: StopSignals, *, final_try: bool = True) -> str:
+async def _drive(run: PipelineRun, stops: StopSignals, *, final_try: bool = True) -> str:
     """Run a claimed deployment to a terminal state, or until it parks to wait for checks (or,
     after a temporary error before the `final_try`, until it is queued again)."""
     sessions, deployment_id = run.sessions, run.id
@@ -177,7 +177,7 @@ async def _drive(run: Run, stops: StopSignals, *, final_try: bool = True) -> str
     return state
 
 
-async def _requeue(run: Run, reason: str) -> str:
+async def _requeue(run: PipelineRun, reason: str) -> str:
     """Back to the queue after a temporary error: the old version keeps serving meanwhile."""
     if run.release is not None:
         with contextlib.suppress(Exception):
@@ -190,7 +190,7 @@ async def _requeue(run: Run, reason: str) -> str:
     return "queued" if requeued else (await deployments.state_of(run.sessions, run.id) or "failed")
 
 
-async def _park(run: Run, parked: Parked) -> None:
+async def _park(run: PipelineRun, parked: Parked) -> None:
     await run.log.flush()
     await asyncio.to_thread(shutil.rmtree, run.work, True)
     await run.sink.emit(Held(run.id, parked.state, parked.reason))
@@ -202,7 +202,7 @@ async def _superseded_reason(sessions: Sessions, deployment_id: int) -> str:
     return row.reason if row is not None and row.reason else "superseded by a newer deployment"
 
 
-async def _end(run: Run, state: str, reason: str | None, values: dict[str, object]) -> None:
+async def _end(run: PipelineRun, state: str, reason: str | None, values: dict[str, object]) -> None:
     if run.release is not None:
         with contextlib.suppress(Exception):
             await run.release.stop()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from deployer.building import Built, build_seconds
 from deployer.plan import Plan
-from deployer.run import Run
+from deployer.run import PipelineRun
 from deployer.targets.base import Artifact
 from store import deployment_runs, deployments
 
 
-async def own_build(run: Run) -> Built:
+async def own_build(run: PipelineRun) -> Built:
     """The build this deployment made before it waited for its checks."""
     deployment = run.deployment
     await run.log("the required checks passed: releasing this build")
@@ -23,7 +23,7 @@ async def own_build(run: Run) -> Built:
     return Built(Plan.from_snapshot(deployment.config), artifact, facts)
 
 
-async def one_offs(run: Run, plan: Plan, artifact: Artifact) -> None:
+async def one_offs(run: PipelineRun, plan: Plan, artifact: Artifact) -> None:
     """The release command, then (a preview's first time) the seed command, in the `release`
     phase: both before the new version gets traffic, so a failure leaves the old one serving."""
     environment = run.claim.environment
@@ -45,7 +45,7 @@ async def one_offs(run: Run, plan: Plan, artifact: Artifact) -> None:
             await run.log("seed ran; later deployments of this preview do not run it again")
 
 
-async def go_live(run: Run, plan: Plan, artifact: Artifact, facts: dict[str, str] | None) -> str:
+async def go_live(run: PipelineRun, plan: Plan, artifact: Artifact, facts: dict[str, str] | None) -> str:
     """Run the one-offs, start, check and switch to the build; return its URL. `facts` (of a
     fresh build) get its build time."""
     await one_offs(run, plan, artifact)

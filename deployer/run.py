@@ -27,7 +27,7 @@ class Superseded(Exception):
     """A newer deployment took over this environment while this one ran (or it was cancelled)."""
 
 
-class Run:
+class PipelineRun:
     """A claimed deployment's run: its row as claimed, its site, its log and its app's variables."""
 
     def __init__(

@@ -21,7 +21,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True, slots=True)
-class Superseded:
+class SupersedeOutcome:
     """What a deployment about to start found among its environment's other deployments."""
 
     newer: int | None  # a newer one under way: the deployment itself was superseded by it
@@ -29,7 +29,7 @@ class Superseded:
     stopped: tuple[int, ...] = ()  # every older one superseded, running or not
 
 
-async def supersede_older(session: AsyncSession, deployment: Deployment, now: datetime) -> Superseded:
+async def supersede_older(session: AsyncSession, deployment: Deployment, now: datetime) -> SupersedeOutcome:
     """Supersede the environment's older in-progress deployments by `deployment`, inside the
     caller's transaction; when a newer one is in progress, `deployment` is superseded instead."""
     others = (
@@ -44,14 +44,14 @@ async def supersede_older(session: AsyncSession, deployment: Deployment, now: da
     if any(other.id > deployment.id for other in others):
         newer = max(other.id for other in others)
         advance(deployment, "superseded", now, f"superseded by deployment {newer}")
-        return Superseded(newer)
+        return SupersedeOutcome(newer)
     replaced = []
     for other in others:
         # no run of theirs is left to report the end: queued, or parked waiting for checks
         if other.state in ("queued", *HELD):
             replaced.append(other.id)
         advance(other, "superseded", now, f"superseded by deployment {deployment.id}")
-    return Superseded(None, tuple(replaced), tuple(other.id for other in others))
+    return SupersedeOutcome(None, tuple(replaced), tuple(other.id for other in others))
 
 
 @dataclass(frozen=True, slots=True)
