@@ -6,10 +6,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from handlers.permissions import PermissionCache, ProductionLevel
 from handlers.ports import GitHubPort
+from store.db import Sessions
 
 
 class JobQueue(Protocol):
@@ -36,7 +35,7 @@ class Context:
     event: str
     action: str | None
     payload: dict[str, Any]
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Sessions
     jobs: JobQueue
     log: logging.LoggerAdapter[logging.Logger]
     # githubkit's typed webhook model when the payload parses, else None (the dict still holds)

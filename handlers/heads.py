@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from store.models import Environment
-
 
 def event_time(value: Any) -> datetime | None:
     """A GitHub time as aware UTC: epoch seconds (push payloads) or ISO 8601 text."""
@@ -35,11 +33,3 @@ def is_stale(seen_at: datetime | None, at: datetime | None) -> bool:
     arrival wins, which is right for a reopen in the same second as a close.
     """
     return seen_at is not None and at is not None and at < seen_at
-
-
-def record_head(env: Environment, sha: str | None, at: datetime | None) -> None:
-    """Remember the head an event moved the environment to, and when."""
-    if sha is not None:
-        env.head_sha = sha
-    if at is not None:
-        env.head_at = at
