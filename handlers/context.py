@@ -66,3 +66,8 @@ class Context:
         """The delivery's repository object, when it has one."""
         repo = self.payload.get("repository")
         return repo if isinstance(repo, dict) else None
+
+    @property
+    def sender(self) -> str:
+        """The login of whoever caused the delivery on GitHub ("github" when it names no one)."""
+        return str((self.payload.get("sender") or {}).get("login") or "github")

@@ -10,6 +10,7 @@ from handlers.project_lookup import read_config
 from handlers.projects import upsert_project
 from handlers.router import Router
 from store import installations
+from store.activity import record_github_change
 from store.db import Tx, transaction
 from store.models import Installation
 from store.repositories import archive_repositories
@@ -36,6 +37,20 @@ async def _apps_of(ctx: Context, repo: dict[str, Any]) -> tuple[str, ...]:
     return app_names(await read_config(ctx, repo.get("full_name") or repo["name"]))
 
 
+def _names(repos: list[dict[str, Any]]) -> list[str]:
+    return [repo.get("full_name") or repo.get("name", "") for repo in repos]
+
+
+async def _log(tx: Tx, ctx: Context, **details: Any) -> None:
+    """The team's activity-log entry for this delivery's change to the installation, named
+    for the account it is installed on."""
+    account = (ctx.payload.get("installation") or {}).get("account") or {}
+    target = str(account.get("login") or ctx.installation_id)
+    await record_github_change(
+        tx, actor=ctx.sender, action=ctx.key, target=target, installation_id=ctx.installation_id, **details
+    )
+
+
 @router.on("installation.created", "installation.new_permissions_accepted", "installation.unsuspend")
 async def on_installed(ctx: Context) -> None:
     """Record the installation and a project for each repository it covers."""
@@ -47,6 +62,7 @@ async def on_installed(ctx: Context) -> None:
         for repo, names in zip(repos, apps, strict=True):
             for app in names:
                 await upsert_project(tx, repo, ctx.installation_id, app)
+        await _log(tx, ctx, repositories=_names(repos))
     ctx.log.info("installation %s: %d repositories", ctx.action, len(repos))
 
 
@@ -56,6 +72,7 @@ async def on_suspended(ctx: Context) -> None:
     async with transaction(ctx.sessions) as tx:
         installation = await _installation(tx, ctx)
         installations.suspend(installation)
+        await _log(tx, ctx)
 
 
 @router.on("installation.deleted")
@@ -64,6 +81,7 @@ async def on_uninstalled(ctx: Context) -> None:
     async with transaction(ctx.sessions) as tx:
         installation = await _installation(tx, ctx)
         archived = await installations.uninstall(tx, installation)
+        await _log(tx, ctx, archived=[project.name for project in archived])
     ctx.log.info("installation deleted: %d projects archived", len(archived))
 
 
@@ -77,6 +95,7 @@ async def on_repositories_added(ctx: Context) -> None:
         for repo, names in zip(repos, apps, strict=True):
             for app in names:
                 await upsert_project(tx, repo, ctx.installation_id, app)
+        await _log(tx, ctx, repositories=_names(repos))
 
 
 @router.on("installation_repositories.removed")
@@ -84,4 +103,5 @@ async def on_repositories_removed(ctx: Context) -> None:
     """Archive the projects of repositories taken out of the installation."""
     removed = ctx.payload.get("repositories_removed") or []
     async with transaction(ctx.sessions) as tx:
-        await archive_repositories(tx, [repo["id"] for repo in removed])
+        archived = await archive_repositories(tx, [repo["id"] for repo in removed])
+        await _log(tx, ctx, repositories=_names(removed), archived=[p.name for p in archived])

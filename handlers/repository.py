@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.projects import upsert_project
 from handlers.router import Router
+from store.activity import record_github_change
 from store.db import transaction
 from store.repositories import archive_repositories, projects_of_repository
 
@@ -21,11 +22,21 @@ async def on_changed(ctx: Context) -> None:
         # an archived project stays archived: only the installation brings it back; each app of
         # a monorepo is followed as itself, so no one-app project appears beside them
         for project in [p for p in await projects_of_repository(tx, repo["id"]) if p.archived_at is None]:
-            before = project.full_name
+            before = (project.full_name, project.default_branch)
             await upsert_project(tx, repo, ctx.installation_id or project.installation_id, project.app)
-            if before != repo.get("full_name"):
-                ctx.log.info(
-                    "project %s now follows %s (was %s)", project.name, repo.get("full_name"), before
+            after = (project.full_name, project.default_branch)
+            if before[0] != after[0]:
+                ctx.log.info("project %s now follows %s (was %s)", project.name, after[0], before[0])
+            if before != after:
+                await record_github_change(
+                    tx,
+                    actor=ctx.sender,
+                    action=ctx.key,
+                    target=project.name,
+                    project_id=project.id,
+                    repository=after[0],
+                    was=before[0],
+                    default_branch=after[1],
                 )
 
 
@@ -35,4 +46,7 @@ async def on_deleted(ctx: Context) -> None:
     repo = ctx.repository
     if repo is not None:
         async with transaction(ctx.sessions) as tx:
-            await archive_repositories(tx, [repo["id"]])
+            for project in await archive_repositories(tx, [repo["id"]]):
+                await record_github_change(
+                    tx, actor=ctx.sender, action=ctx.key, target=project.name, project_id=project.id
+                )

@@ -46,7 +46,9 @@ async def projects_of_repository(tx: Tx, github_repo_id: int) -> list[Project]:
 async def archive_repositories(tx: Tx, github_repo_ids: Iterable[int]) -> list[Project]:
     """Archive the projects of these repositories, keeping their history (and the time of an
     earlier archiving); returns the projects."""
-    found = await tx.scalars(select(Project).where(Project.github_repo_id.in_(list(github_repo_ids))))
+    found = await tx.scalars(
+        select(Project).where(Project.github_repo_id.in_(list(github_repo_ids))).order_by(Project.id)
+    )
     projects = list(found.all())
     now = utcnow()
     for project in projects:
