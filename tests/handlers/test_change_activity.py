@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from store.db import create_engine, sessionmaker
 from store.models import AuditEvent, Project, Team
+from tests.conftest import Backend
 from tests.handlers.conftest import Harness
 from tests.handlers.doubles import REPO, payload, pr_comment, pull_request, validated
 
 INSTALLATION = payload("installation/created")["installation"]
+
+
+@pytest.fixture
+async def harness(backend: Backend) -> AsyncIterator[Harness]:
+    """The handler harness on each backend: the entries' JSON details and team look-ups are each
+    dialect's own."""
+    engine = create_engine(backend.database_url)
+    try:
+        yield Harness(sessionmaker(engine))
+    finally:
+        await engine.dispose()
 
 
 def about_the_installation(name: str) -> dict[str, Any]:
