@@ -1,4 +1,5 @@
-"""The newest head an environment has seen, so events that arrive out of order lose.
+"""When an event happened, and whether that is older than the newest head an environment
+has seen (store.environments.record_head remembers it), so events that arrive out of order lose.
 
 GitHub does not promise delivery order. Each push or pull_request event carries a time set
 by GitHub when it happened (a push's `repository.pushed_at`, a pull request's `updated_at`);
