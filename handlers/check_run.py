@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from handlers.check_names import BUTTONS, CHECK_RUN_PREFIX, REDEPLOY
 from handlers.commands.execute import Feedback, execute
 from handlers.commands.spec import Call, Invocation
@@ -18,6 +16,8 @@ from handlers.context import Context
 from handlers.project_lookup import ProjectRef, project_for
 from handlers.router import EventRouter
 from store import repo_apps
+from store.check_suites import reported_deployment
+from store.db import reading
 from store.models import Deployment
 
 router = EventRouter()
@@ -54,10 +54,8 @@ async def _run(ctx: Context, command: str) -> None:
     if project is None or ctx.github is None:
         ctx.log.info("check run %s reports no deployment of a live project", check.get("id"))
         return
-    async with ctx.sessions() as session:
-        deployment = await session.scalar(
-            select(Deployment).where(Deployment.id == int(external), Deployment.project_id == project.id)
-        )
+    async with reading(ctx.sessions) as tx:
+        deployment = await reported_deployment(tx, project.id, int(external))
     if deployment is None:
         ctx.log.info("check run %s reports no deployment of %s", check.get("id"), project.name)
         return

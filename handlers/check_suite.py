@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from handlers.check_run import run_for
 from handlers.context import Context
 from handlers.project_lookup import ProjectRef, project_for
 from handlers.router import EventRouter
 from store import repo_apps
+from store.check_suites import reported_deployments
+from store.db import reading
 from store.models import Deployment
 
 router = EventRouter()
@@ -48,15 +48,7 @@ async def on_rerun_all(ctx: Context) -> None:
 
 
 async def _rerun(ctx: Context, project: ProjectRef, head_sha: str, pulls: list[dict[str, Any]]) -> None:
-    async with ctx.sessions() as session:
-        reported = (
-            await session.scalars(
-                select(Deployment).where(
-                    Deployment.project_id == project.id,
-                    Deployment.commit_sha == head_sha,
-                    Deployment.check_run_id.is_not(None),
-                )
-            )
-        ).all()
-    for deployment in latest_per_environment(list(reported)):
+    async with reading(ctx.sessions) as tx:
+        reported = await reported_deployments(tx, project.id, head_sha)
+    for deployment in latest_per_environment(reported):
         await run_for(ctx, project, deployment, pulls, "redeploy")

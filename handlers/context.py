@@ -6,10 +6,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from handlers.permissions import PermissionCache, ProductionLevel
 from handlers.ports import GitHubPort
+from store.db import Sessions
 
 
 class JobEnqueuer(Protocol):
@@ -36,7 +35,7 @@ class Context:
     event: str
     action: str | None
     payload: dict[str, Any]
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Sessions
     jobs: JobEnqueuer
     log: logging.LoggerAdapter[logging.Logger]
     # githubkit's typed webhook model when the payload parses, else None (the dict still holds)
@@ -67,3 +66,8 @@ class Context:
         """The delivery's repository object, when it has one."""
         repo = self.payload.get("repository")
         return repo if isinstance(repo, dict) else None
+
+    @property
+    def sender(self) -> str:
+        """The login of whoever caused the delivery on GitHub ("github" when it names no one)."""
+        return str((self.payload.get("sender") or {}).get("login") or "github")

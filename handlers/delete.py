@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers import jobs
 from handlers.context import Context
 from handlers.heads import event_time
@@ -11,7 +9,8 @@ from handlers.monorepo import repository_projects
 from handlers.project_lookup import ProjectRef
 from handlers.router import EventRouter
 from store import environment_names as environments
-from store.models import Environment
+from store.db import transaction
+from store.environments import advance_head_time, environment_named
 
 router = EventRouter()
 
@@ -23,16 +22,12 @@ async def destroy_branch(ctx: Context, branch: str) -> None:
 
 
 async def _destroy(ctx: Context, project: ProjectRef, name: str) -> None:
-    async with ctx.sessions.begin() as session:
-        env = await session.scalar(
-            select(Environment).where(Environment.project_id == project.id, Environment.name == name)
-        )
+    async with transaction(ctx.sessions) as tx:
+        env = await environment_named(tx, project.id, name)
         if env is None or env.state == "destroyed":
             return
         # a push for the branch delayed past its deletion must not bring it back
-        pushed = event_time((ctx.repository or {}).get("pushed_at"))
-        if pushed is not None and (env.head_at is None or pushed > env.head_at):
-            env.head_at = pushed
+        advance_head_time(env, event_time((ctx.repository or {}).get("pushed_at")))
     ctx.log.info("branch deleted: destroying %s of %s", name, project.name)
     await jobs.destroy_environment(ctx, project.id, name)
 

@@ -1,4 +1,5 @@
-"""The newest head an environment has seen, so events that arrive out of order lose.
+"""When an event happened, and whether that is older than the newest head an environment
+has seen (store.environments.record_head remembers it), so events that arrive out of order lose.
 
 GitHub does not promise delivery order. Each push or pull_request event carries a time set
 by GitHub when it happened (a push's `repository.pushed_at`, a pull request's `updated_at`);
@@ -11,8 +12,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-
-from store.models import Environment
 
 
 def event_time(value: Any) -> datetime | None:
@@ -35,11 +34,3 @@ def is_stale(seen_at: datetime | None, at: datetime | None) -> bool:
     arrival wins, which is right for a reopen in the same second as a close.
     """
     return seen_at is not None and at is not None and at < seen_at
-
-
-def record_head(env: Environment, sha: str | None, at: datetime | None) -> None:
-    """Remember the head an event moved the environment to, and when."""
-    if sha is not None:
-        env.head_sha = sha
-    if at is not None:
-        env.head_at = at

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from deployer.apps import DEFAULT_APP
 from deployer.config import CONFIG_FILENAMES, ConfigError, RepoConfig, parse_config
 from handlers.context import Context
 from handlers.projects import upsert_project
-from store.models import Project
+from store.db import transaction
+from store.projects import project_of_app
 from store.upserts import get_or_create_installation
 
 
@@ -32,17 +31,15 @@ async def project_for(ctx: Context, app: str = DEFAULT_APP) -> ProjectRef | None
     repo = ctx.repository
     if repo is None or "id" not in repo:
         return None
-    async with ctx.sessions.begin() as session:
-        project = await session.scalar(
-            select(Project).where(Project.github_repo_id == repo["id"], Project.app == app)
-        )
+    async with transaction(ctx.sessions) as tx:
+        project = await project_of_app(tx, repo["id"], app)
         if project is None:
             if ctx.installation_id is None:
                 return None
             # the installation event was missed (or predates AutoStack): adopt the repository
             owner = (repo.get("owner") or {}).get("login", "")
-            await get_or_create_installation(session, ctx.installation_id, owner)
-            project = await upsert_project(session, repo, ctx.installation_id, app)
+            await get_or_create_installation(tx, ctx.installation_id, owner)
+            project = await upsert_project(tx, repo, ctx.installation_id, app)
         if project.archived_at is not None:
             ctx.log.info("project %s is archived; %s ignored", project.name, ctx.key)
             return None

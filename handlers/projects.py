@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from itertools import count
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from store.models import Project, utcnow
-from store.upserts import get_or_create_repo_project
+from store.db import Tx
+from store.models import Project
+from store.repositories import follow_repository
 
 _NOT_DNS = re.compile(r"[^a-z0-9-]+")
 
@@ -32,28 +29,19 @@ def _names(wanted: str, owner: str) -> Iterator[str]:
         yield f"{with_owner[:58]}-{suffix}"
 
 
-async def upsert_project(
-    session: AsyncSession, repo: dict[str, Any], installation_id: int | None, app: str = ""
-) -> Project:
+async def upsert_project(tx: Tx, repo: dict[str, Any], installation_id: int | None, app: str = "") -> Project:
     """The project of a repository (or of one of its apps, named `<repo>-<app>`), created on
     first sight and restored if it was archived."""
     full_name = repo.get("full_name") or repo["name"]
     owner = full_name.split("/", 1)[0]
     wanted = project_slug(f"{repo['name']}-{app}" if app else repo["name"])
-    project = await get_or_create_repo_project(session, repo["id"], _names(wanted, owner), app)
-    project.full_name = full_name
-    project.installation_id = installation_id
-    project.private = bool(repo.get("private", True))
-    if repo.get("default_branch"):
-        project.default_branch = repo["default_branch"]
-    project.archived_at = None
-    await session.flush()
-    return project
-
-
-async def archive_projects(session: AsyncSession, repo_ids: list[int], when: datetime | None = None) -> int:
-    """Archive the projects of these repositories, keeping their history; returns how many."""
-    projects = (await session.scalars(select(Project).where(Project.github_repo_id.in_(repo_ids)))).all()
-    for project in projects:
-        project.archived_at = project.archived_at or when or utcnow()
-    return len(projects)
+    return await follow_repository(
+        tx,
+        repo["id"],
+        app,
+        _names(wanted, owner),
+        full_name=full_name,
+        installation_id=installation_id,
+        private=bool(repo.get("private", True)),
+        default_branch=repo.get("default_branch"),
+    )

@@ -9,21 +9,21 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
-
 from deployer.config import RepoConfig
 from deployer.operations import add_deployment, environment_for
 from handlers import jobs
 from handlers.ci_gate import gate_for
 from handlers.context import Context
-from handlers.heads import event_time, is_stale, record_head
-from handlers.locked import hold_if_locked
+from handlers.heads import event_time, is_stale
 from handlers.monorepo import every_project, projects_to_deploy, pull_request_changes
 from handlers.preview_modes import deploys_on_its_own, why_not
 from handlers.project_lookup import ProjectRef, read_config
 from handlers.router import EventRouter
 from store import environment_names as environments
-from store.models import Deployment, Project, utcnow
+from store.db import transaction
+from store.deployment_requests import hold_if_locked
+from store.environments import ever_deployed, follow_pull_request, mark_destroyed, record_head
+from store.projects import project_by_id
 
 router = EventRouter()
 
@@ -92,15 +92,14 @@ async def _deploy_head(ctx: Context, project: ProjectRef, config: RepoConfig, *,
     checks = await gate_for(ctx, project, config, base, preview=True)
     deployment_id: int | None = None
     held = False
-    async with ctx.sessions.begin() as session:
-        row = await session.get(Project, project.id)
-        assert row is not None
-        env = await environment_for(session, row, environments.preview_name(number))
+    async with transaction(ctx.sessions) as tx:
+        row = await project_by_id(tx, project.id)
+        env = await environment_for(tx, row, environments.preview_name(number))
         if is_stale(env.head_at, at):
             ctx.log.info("pull_request %s of #%s is older than %s; ignored", ctx.action, number, env.head_sha)
             return
         record_head(env, sha, at)
-        env.pr_number, env.branch, env.untrusted = number, branch, untrusted
+        follow_pull_request(env, number, branch, untrusted=untrusted)
         if not config.previews.enabled or (pull.get("draft") and not config.previews.drafts):
             ctx.log.info(
                 "#%s: previews off for %s pull requests", number, "draft" if pull.get("draft") else ""
@@ -112,7 +111,7 @@ async def _deploy_head(ctx: Context, project: ProjectRef, config: RepoConfig, *,
             return
         if not untrusted or env.approved_sha == sha:
             deployment = await add_deployment(
-                session,
+                tx,
                 row,
                 env,
                 trigger="pull_request",
@@ -124,7 +123,7 @@ async def _deploy_head(ctx: Context, project: ProjectRef, config: RepoConfig, *,
                 checks=checks,
             )
             deployment_id = deployment.id
-            held = await hold_if_locked(session, deployment)
+            held = await hold_if_locked(tx, deployment)
     if deployment_id is None:
         ctx.log.info("#%s from a fork: %s waits for /deploy approval", number, sha[:7])
         await jobs.refresh_pr_comment(ctx, project.id, number)
@@ -146,20 +145,16 @@ async def _destroy_preview(
     ctx: Context, project: ProjectRef, pull: dict[str, Any], *, forget_head: bool
 ) -> None:
     name = environments.preview_name(pull["number"])
-    async with ctx.sessions.begin() as session:
-        row = await session.get(Project, project.id)
-        assert row is not None
-        env = await environment_for(session, row, name)
+    async with transaction(ctx.sessions) as tx:
+        row = await project_by_id(tx, project.id)
+        env = await environment_for(tx, row, name)
         if forget_head:
             # a synchronize delivered after the close must not deploy the preview again
             record_head(env, None, event_time(pull.get("closed_at") or pull.get("updated_at")))
         if env.state == "destroyed":
             return
-        deployed = await session.scalar(
-            select(Deployment.id).where(Deployment.environment_id == env.id).limit(1)
-        )
-        if deployed is None and not env.untrusted:
+        if not env.untrusted and not await ever_deployed(tx, env):
             # nothing ever ran and no comment shows it: no job needed
-            env.state, env.destroyed_at = "destroyed", utcnow()
+            mark_destroyed(env)
             return
     await jobs.destroy_environment(ctx, project.id, name)

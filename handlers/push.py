@@ -13,13 +13,15 @@ from handlers import jobs
 from handlers.ci_gate import gate_for
 from handlers.context import Context
 from handlers.delete import destroy_branch
-from handlers.heads import event_time, is_stale, record_head
-from handlers.locked import hold_if_locked
+from handlers.heads import event_time, is_stale
 from handlers.monorepo import projects_to_deploy, push_changes, retire_removed_apps
 from handlers.project_lookup import ProjectRef, valid_config
 from handlers.router import EventRouter
 from store import environment_names as environments
-from store.models import Project
+from store.db import transaction
+from store.deployment_requests import hold_if_locked
+from store.environments import follow_branch, record_head
+from store.projects import project_by_id
 
 router = EventRouter()
 SKIP = re.compile(r"\[(skip deploy|skip ci)\]", re.IGNORECASE)
@@ -70,19 +72,18 @@ async def _deploy(
     name = environments.PRODUCTION if branch == project.default_branch else environments.branch_name(branch)
     checks = await gate_for(ctx, project, config, branch)
     pushed_at = event_time((ctx.repository or {}).get("pushed_at"))
-    async with ctx.sessions.begin() as session:
-        row = await session.get(Project, project.id)
-        assert row is not None
-        env = await environment_for(session, row, name)
+    async with transaction(ctx.sessions) as tx:
+        row = await project_by_id(tx, project.id)
+        env = await environment_for(tx, row, name)
         if is_stale(env.head_at, pushed_at):
             ctx.log.info("push of %s to %s is older than %s; not deployed", sha[:7], branch, env.head_sha)
             return
         record_head(env, sha, pushed_at)
         if name != environments.PRODUCTION:
-            env.branch = branch
+            follow_branch(env, branch)
         sender = payload.get("sender") or {}
         deployment = await add_deployment(
-            session,
+            tx,
             row,
             env,
             trigger="push",
@@ -95,7 +96,7 @@ async def _deploy(
             checks=checks,
         )
         deployment_id = deployment.id
-        held = await hold_if_locked(session, deployment)
+        held = await hold_if_locked(tx, deployment)
     if held:
         ctx.log.info("push of %s to %s recorded; %s is locked", sha[:7], branch, name)
         await jobs.report_held(ctx, deployment_id)

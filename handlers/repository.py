@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers.context import Context
-from handlers.projects import archive_projects, upsert_project
+from handlers.projects import upsert_project
 from handlers.router import EventRouter
-from store.models import Project
+from store.activity import record_github_change
+from store.db import transaction
+from store.repositories import archive_repositories, projects_of_repository
 
 router = EventRouter()
 
@@ -18,16 +18,25 @@ async def on_changed(ctx: Context) -> None:
     repo = ctx.repository
     if repo is None:
         return
-    async with ctx.sessions.begin() as session:
-        projects = (await session.scalars(select(Project).where(Project.github_repo_id == repo["id"]))).all()
+    async with transaction(ctx.sessions) as tx:
         # an archived project stays archived: only the installation brings it back; each app of
         # a monorepo is followed as itself, so no one-app project appears beside them
-        for project in [p for p in projects if p.archived_at is None]:
-            before = project.full_name
-            await upsert_project(session, repo, ctx.installation_id or project.installation_id, project.app)
-            if before != repo.get("full_name"):
-                ctx.log.info(
-                    "project %s now follows %s (was %s)", project.name, repo.get("full_name"), before
+        for project in [p for p in await projects_of_repository(tx, repo["id"]) if p.archived_at is None]:
+            before = (project.full_name, project.default_branch)
+            await upsert_project(tx, repo, ctx.installation_id or project.installation_id, project.app)
+            after = (project.full_name, project.default_branch)
+            if before[0] != after[0]:
+                ctx.log.info("project %s now follows %s (was %s)", project.name, after[0], before[0])
+            if before != after:
+                await record_github_change(
+                    tx,
+                    actor=ctx.sender,
+                    action=ctx.key,
+                    target=project.name,
+                    project_id=project.id,
+                    repository=after[0],
+                    was=before[0],
+                    default_branch=after[1],
                 )
 
 
@@ -36,5 +45,8 @@ async def on_deleted(ctx: Context) -> None:
     """Archive the project of a deleted repository; its history stays."""
     repo = ctx.repository
     if repo is not None:
-        async with ctx.sessions.begin() as session:
-            await archive_projects(session, [repo["id"]])
+        async with transaction(ctx.sessions) as tx:
+            for project in await archive_repositories(tx, [repo["id"]]):
+                await record_github_change(
+                    tx, actor=ctx.sender, action=ctx.key, target=project.name, project_id=project.id
+                )

@@ -33,6 +33,13 @@ async def team_of_project(session: AsyncSession, project_id: int) -> int | None:
     )
 
 
+async def team_of_installation(session: AsyncSession, installation_id: int) -> int | None:
+    """The team of an App installation; None when it has none yet."""
+    return await session.scalar(
+        select(Team.id).where(Team.installation_id == installation_id).order_by(Team.id).limit(1)
+    )
+
+
 async def record_activity(
     session: AsyncSession,
     *,
@@ -74,6 +81,34 @@ async def record_change(
         project_id=project_id,
         team_id=by.team_id,
         source_ip=by.source_ip,
+        **details,
+    )
+
+
+async def record_github_change(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    project_id: int | None = None,
+    installation_id: int | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Add what a GitHub event changed (an installation, a repository) to the log of the
+    project's team, or of the installation's team when no project is concerned, in the
+    caller's transaction."""
+    team_id = await team_of_project(session, project_id) if project_id is not None else None
+    if team_id is None and installation_id is not None:
+        team_id = await team_of_installation(session, installation_id)
+    return await record_activity(
+        session,
+        actor=actor,
+        action=action,
+        target=target,
+        project_id=project_id,
+        team_id=team_id,
+        via="github",
         **details,
     )
 

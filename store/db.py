@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeAlias, cast
 
 import asyncpg
@@ -102,3 +103,22 @@ def transaction(sessions: Sessions) -> AbstractAsyncContextManager[Tx]:
 def reading(sessions: Sessions) -> AbstractAsyncContextManager[Tx]:
     """A session for store reads that changes nothing (closed, never committed, at the end)."""
     return sessions()
+
+
+@asynccontextmanager
+async def rolled_back(engine: AsyncEngine) -> AsyncIterator[Sessions]:
+    """Sessions whose units of work all run in one transaction that is rolled back at the end:
+    each sees what the ones before it wrote, and nothing stays (a dry run). Use them one at a
+    time: they share one connection."""
+    async with engine.connect() as connection:
+        outer = await connection.begin()
+        if engine.dialect.name == "sqlite":
+            # pysqlite starts its transaction only at the first write, and a SAVEPOINT outside
+            # one is a transaction of its own, which its RELEASE would commit
+            await connection.exec_driver_sql("BEGIN")
+        try:
+            yield async_sessionmaker(
+                connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+        finally:
+            await outer.rollback()

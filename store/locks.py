@@ -73,3 +73,21 @@ async def unlock(session: AsyncSession, project_id: int, environment: str) -> bo
         )
     )
     return bool(rows_changed(result))
+
+
+async def lock_unless_locked(
+    session: AsyncSession, project_id: int, environment: str, by: str, reason: str | None, *, cause: str
+) -> EnvironmentLock:
+    """The environment's lock: the one already there, left as it is (someone's `/lock` keeps
+    its owner and reason), else a new one for `cause`."""
+    row = await lock_of(session, project_id, environment)
+    return row if row is not None else await lock(session, project_id, environment, by, reason, cause=cause)
+
+
+async def release_rollback_lock(session: AsyncSession, project_id: int, environment: str) -> bool:
+    """Remove the lock a rollback set, once someone deploys on purpose; a `/lock` stays.
+    True when one was removed."""
+    row = await lock_of(session, project_id, environment)
+    if row is None or row.cause != ROLLBACK:
+        return False
+    return await unlock(session, project_id, environment)

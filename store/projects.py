@@ -1,4 +1,4 @@
-"""Projects as stored: found by name, and the ones a team sees."""
+"""Projects as stored: found by name or by id, the ones a team sees, or one app of a repository."""
 
 from __future__ import annotations
 
@@ -34,3 +34,19 @@ async def team_project(tx: Tx, team: Team, name: str) -> Project | None:
 async def team_projects(tx: Tx, team: Team) -> Sequence[Project]:
     """Every project `team` sees, by name."""
     return (await tx.scalars(select(Project).where(in_team(team)).order_by(Project.name))).all()
+
+
+async def project_by_id(tx: Tx, project_id: int) -> Project:
+    """The project with this id, which the caller knows exists (projects are archived, never
+    deleted, while events about them arrive)."""
+    project = await tx.get(Project, project_id)
+    if project is None:
+        raise LookupError(f"project {project_id} is not in the store")
+    return project
+
+
+async def project_of_app(tx: Tx, github_repo_id: int, app: str) -> Project | None:
+    """The project of one app of a repository ("" for a one-app repository), archived or not."""
+    return await tx.scalar(
+        select(Project).where(Project.github_repo_id == github_repo_id, Project.app == app)
+    )

@@ -2,12 +2,14 @@
 
 With `--url`, the payload is signed with WEBHOOK_SECRET and POSTed to a running AutoStack,
 exactly as GitHub would send it. Without it, the delivery is stored and routed in-process;
-under `--dry-run` jobs are only printed, never queued.
+under `--dry-run` jobs are only printed, never queued, and every row the run writes (the
+delivery itself included) is rolled back at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -22,8 +24,10 @@ from bot.intake.group_commit import DeliveryWriter, NewDelivery
 from bot.services import Services
 from bot.settings import Settings, SettingsError, with_local_secrets
 from bot.worker.deliveries import process_delivery
+from store.db import rolled_back, transaction
 from store.migrate import upgrade
-from store.models import utcnow
+from store.models import Delivery, utcnow
+from store.upserts import insert_if_absent
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -80,25 +84,35 @@ async def dispatch_locally(
     redis_url = settings.redis_url or f"unix://{settings.data_dir / 'redis' / 'redis.sock'}"
     services = Services.build(settings, redis_url, dry_run=dry_run)
     try:
+        payload = orjson.loads(body)
+        delivery = NewDelivery(
+            delivery_id=delivery_id,
+            event=event,
+            action=payload.get("action"),
+            installation_id=(payload.get("installation") or {}).get("id"),
+            repository_id=(payload.get("repository") or {}).get("id"),
+            payload=body,
+            received_at=utcnow(),
+        )
+        if dry_run:
+            return await _dry_run(services, delivery)
         writer = DeliveryWriter(services.engine)
         task = asyncio.create_task(writer.run())
-        payload = orjson.loads(body)
-        await writer.submit(
-            NewDelivery(
-                delivery_id=delivery_id,
-                event=event,
-                action=payload.get("action"),
-                installation_id=(payload.get("installation") or {}).get("id"),
-                repository_id=(payload.get("repository") or {}).get("id"),
-                payload=body,
-                received_at=utcnow(),
-            )
-        )
+        await writer.submit(delivery)
         task.cancel()
-        jobs = PrintedJobs() if dry_run else None
-        return await process_delivery(services, delivery_id, jobs=jobs)
+        return await process_delivery(services, delivery_id)
     finally:
         await services.close()
+
+
+async def _dry_run(services: Services, delivery: NewDelivery) -> str:
+    """Store and handle the delivery in one transaction that is rolled back: the handlers see
+    their own rows as they go, and no queued deployment (or any other row) is left behind."""
+    async with rolled_back(services.engine) as sessions:
+        services.sessions = sessions
+        async with transaction(sessions) as tx:
+            await insert_if_absent(tx, Delivery, dataclasses.asdict(delivery))
+        return await process_delivery(services, delivery.delivery_id, jobs=PrintedJobs())
 
 
 def new_delivery_id() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.commands.registry import BY_NAME
 from handlers.commands.spec import Call, Invocation, Outcome
-from store.activity import record_activity
+from store.activity import add_activity
 
 
 async def log_command(call: Call, invocation: Invocation, outcome: Outcome) -> None:
@@ -12,19 +12,16 @@ async def log_command(call: Call, invocation: Invocation, outcome: Outcome) -> N
     done or not; those anyone may run (/status, /help) change nothing and stay out."""
     if BY_NAME[invocation.name].requires == "anyone":
         return
-    async with call.ctx.sessions.begin() as session:
-        await record_activity(
-            session,
-            actor=call.actor,
-            action=invocation.name,
-            # the environment a command acts on is its runner's choice (/rollback: production);
-            # the entry names the project and where the command was written
-            target=call.project.name
-            if call.environment is None
-            else f"{call.project.name}/{call.environment}",
-            project_id=call.project.id,
-            command=invocation.text,
-            done=outcome.ok,
-            pr=call.pr_number,
-            via="pull request comment" if call.deployment_id is None else "check run",
-        )
+    await add_activity(
+        call.ctx.sessions,
+        actor=call.actor,
+        action=invocation.name,
+        # the environment a command acts on is its runner's choice (/rollback: production);
+        # the entry names the project and where the command was written
+        target=call.project.name if call.environment is None else f"{call.project.name}/{call.environment}",
+        project_id=call.project.id,
+        command=invocation.text,
+        done=outcome.ok,
+        pr=call.pr_number,
+        via="pull request comment" if call.deployment_id is None else "check run",
+    )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from deployer.operations import add_deployment, environment_for
 from handlers import jobs
 from handlers.commands.spec import Call, Outcome
 from handlers.permissions import Requirement
 from store import environment_names as environments
 from store import locks
-from store.models import Deployment, Environment, Project
+from store.db import Tx, reading, transaction
+from store.deployment_requests import redeployable
+from store.environments import approve, environment_named
+from store.models import Environment
+from store.projects import project_by_id
 
 
 def deploy_requirement(args: tuple[str, ...]) -> Requirement:
@@ -20,12 +21,11 @@ def deploy_requirement(args: tuple[str, ...]) -> Requirement:
     return "write" if target == "preview" or environments.preview_number(target) else "production"
 
 
-async def _preview(session: AsyncSession, call: Call) -> Environment | None:
+async def _preview(tx: Tx, call: Call) -> Environment | None:
     if call.pr_number is None:
         return None
-    project = await session.get(Project, call.project.id)
-    assert project is not None
-    return await environment_for(session, project, environments.preview_name(call.pr_number))
+    project = await project_by_id(tx, call.project.id)
+    return await environment_for(tx, project, environments.preview_name(call.pr_number))
 
 
 def _unseen(call: Call) -> Outcome:
@@ -36,11 +36,10 @@ def _unseen(call: Call) -> Outcome:
     )
 
 
-async def _queue(session: AsyncSession, call: Call, env: Environment, sha: str, ref: str | None) -> int:
-    project = await session.get(Project, call.project.id)
-    assert project is not None
+async def _queue(tx: Tx, call: Call, env: Environment, sha: str, ref: str | None) -> int:
+    project = await project_by_id(tx, call.project.id)
     deployment = await add_deployment(
-        session,
+        tx,
         project,
         env,
         trigger="command",
@@ -66,8 +65,8 @@ async def deploy(call: Call) -> Outcome:
         return Outcome(False, f"From #{call.pr_number} only its own preview `{own_preview}` can be deployed.")
     if not environments.is_valid(name):
         return Outcome(False, f"`{target}` is not an environment; use preview, production or branch-<name>.")
-    async with call.ctx.sessions.begin() as session:
-        preview = await _preview(session, call)
+    async with transaction(call.ctx.sessions) as tx:
+        preview = await _preview(tx, call)
         assert preview is not None
         if preview.head_sha is None:
             return _unseen(call)
@@ -82,15 +81,12 @@ async def deploy(call: Call) -> Outcome:
                     "review the new commits and comment `/deploy` again.",
                 )
             # the approval is for this exact commit: a later push needs a new one
-            preview.approved_sha, preview.approved_by = sha, call.actor
-        project = await session.get(Project, call.project.id)
-        assert project is not None
-        env = preview if name == own_preview else await environment_for(session, project, name)
-        deployment_id = await _queue(session, call, env, sha, ref)
+            approve(preview, sha, call.actor)
+        project = await project_by_id(tx, call.project.id)
+        env = preview if name == own_preview else await environment_for(tx, project, name)
+        deployment_id = await _queue(tx, call, env, sha, ref)
         # a rollback's lock lasts until someone deploys on purpose; a `/lock` outlives this deploy
-        lock = await locks.lock_of(session, project.id, name)
-        if lock is not None and lock.cause == locks.ROLLBACK:
-            await locks.unlock(session, project.id, name)
+        await locks.release_rollback_lock(tx, project.id, name)
     await jobs.run_deployment(call.ctx, deployment_id)
     call.ctx.log.info(
         "%s deploys %s to %s", call.actor, sha[:7], name, extra={"deployment_id": deployment_id}
@@ -100,24 +96,22 @@ async def deploy(call: Call) -> Outcome:
 
 async def redeploy(call: Call) -> Outcome:
     """Build the same commit again in the same environment (after an env var change, say)."""
-    async with call.ctx.sessions.begin() as session:
+    async with transaction(call.ctx.sessions) as tx:
         if call.deployment_id is not None:
-            source = await session.get(Deployment, call.deployment_id)
-            if source is None or source.project_id != call.project.id or source.commit_sha is None:
+            found = await redeployable(tx, call.project.id, call.deployment_id)
+            if found is None:
                 return Outcome(False, f"Deployment {call.deployment_id} cannot be redeployed.")
-            env = await session.get(Environment, source.environment_id)
-            sha, ref = source.commit_sha, source.ref
+            sha, ref, env = found
         else:
-            env = await _preview(session, call)
-            if env is None:
+            preview = await _preview(tx, call)
+            if preview is None:
                 return Outcome(False, "`/redeploy` works in pull request comments and on check runs.")
-            if env.head_sha is None:
+            if preview.head_sha is None:
                 return _unseen(call)
-            sha, ref = env.head_sha, env.branch
-        assert env is not None
+            sha, ref, env = preview.head_sha, preview.branch, preview
         if env.untrusted and env.approved_sha != sha:
             return Outcome(False, f"`{sha[:7]}` (from a fork) is not approved; comment `/deploy` first.")
-        deployment_id = await _queue(session, call, env, sha, ref)
+        deployment_id = await _queue(tx, call, env, sha, ref)
     await jobs.run_deployment(call.ctx, deployment_id)
     return Outcome(True)
 
@@ -127,13 +121,9 @@ async def destroy(call: Call) -> Outcome:
     if call.pr_number is None:
         return Outcome(False, "`/destroy` works in pull request comments.")
     name = environments.preview_name(call.pr_number)
-    async with call.ctx.sessions() as session:
-        state = await session.scalar(
-            select(Environment.state).where(
-                Environment.project_id == call.project.id, Environment.name == name
-            )
-        )
-    if state in (None, "destroyed"):
+    async with reading(call.ctx.sessions) as tx:
+        env = await environment_named(tx, call.project.id, name)
+    if env is None or env.state == "destroyed":
         return Outcome(False, f"`{name}` is not running.")
     await jobs.destroy_environment(call.ctx, call.project.id, name)
     return Outcome(True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from handlers.commands.spec import Call, Outcome
 from store import environment_names as environments
 from store import locks
+from store.db import transaction
 
 MAX_REASON = 500
 
@@ -42,8 +43,8 @@ async def lock_command(call: Call) -> Outcome:
     if isinstance(target, str):
         return Outcome(False, target)
     name, reason = target
-    async with call.ctx.sessions.begin() as session:
-        row = await locks.lock(session, call.project.id, name, call.actor, reason)
+    async with transaction(call.ctx.sessions) as tx:
+        row = await locks.lock(tx, call.project.id, name, call.actor, reason)
         text = locks.describe(row, call.project.app)
     call.ctx.log.info("%s locked %s of %s", call.actor, name, call.project.name)
     return Outcome(True, f"🔒 {text}.")
@@ -57,8 +58,8 @@ async def unlock_command(call: Call) -> Outcome:
     name, _ = target
     if call.args and name == environments.PRODUCTION and call.args[0].lower() != name:
         return Outcome(False, f"`{call.args[0]}` is not an environment; use production, preview or pr-<n>.")
-    async with call.ctx.sessions.begin() as session:
-        removed = await locks.unlock(session, call.project.id, name)
+    async with transaction(call.ctx.sessions) as tx:
+        removed = await locks.unlock(tx, call.project.id, name)
     if not removed:
         return Outcome(False, f"`{name}` is not locked.")
     return Outcome(True, f"🔓 {name} is unlocked; the next push deploys it again.")

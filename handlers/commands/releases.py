@@ -4,32 +4,22 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from deployer.operations import OperationError, promote, rollback
 from handlers import jobs
 from handlers.commands.spec import Call, Outcome
 from store import environment_names as environments
 from store import locks
-from store.models import Deployment, Environment
+from store.db import reading, transaction
+from store.environments import environment_named
+from store.releases import environment_of_deployment, live_build_of_commit
 
 _DEPLOYMENT = re.compile(r"^#?([0-9]{1,6})$")
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 
 
 async def _by_sha(call: Call, environment: str, prefix: str) -> int | None:
-    async with call.ctx.sessions() as session:
-        return await session.scalar(
-            select(Deployment.id)
-            .where(
-                Deployment.project_id == call.project.id,
-                Deployment.environment == environment,
-                Deployment.commit_sha.startswith(prefix),
-                Deployment.ready_at.is_not(None),
-                Deployment.artifact.is_not(None),
-            )
-            .order_by(Deployment.id.desc())
-        )
+    async with reading(call.ctx.sessions) as tx:
+        return await live_build_of_commit(tx, call.project.id, environment, prefix)
 
 
 async def rollback_command(call: Call) -> Outcome:
@@ -64,17 +54,15 @@ async def rollback_command(call: Call) -> Outcome:
 
 async def _lock_after_rollback(call: Call) -> str:
     """Keep the next push from undoing the rollback; a lock someone set already stays as it is."""
-    async with call.ctx.sessions.begin() as session:
-        lock = await locks.lock_of(session, call.project.id, environments.PRODUCTION)
-        if lock is None:
-            lock = await locks.lock(
-                session,
-                call.project.id,
-                environments.PRODUCTION,
-                call.actor,
-                f"rolled back by @{call.actor}",
-                cause=locks.ROLLBACK,
-            )
+    async with transaction(call.ctx.sessions) as tx:
+        lock = await locks.lock_unless_locked(
+            tx,
+            call.project.id,
+            environments.PRODUCTION,
+            call.actor,
+            f"rolled back by @{call.actor}",
+            cause=locks.ROLLBACK,
+        )
         deploy = " ".join(
             ["/deploy", *([call.project.app] if call.project.app else []), environments.PRODUCTION]
         )
@@ -84,22 +72,15 @@ async def _lock_after_rollback(call: Call) -> str:
 
 async def promote_command(call: Call) -> Outcome:
     """Put the preview's live build (or the check run's) into production."""
-    async with call.ctx.sessions() as session:
+    async with reading(call.ctx.sessions) as tx:
         if call.deployment_id is not None:
             source_id: int | None = call.deployment_id
-            environment = await session.scalar(
-                select(Environment)
-                .join(Deployment, Deployment.environment_id == Environment.id)
-                .where(Deployment.id == call.deployment_id, Deployment.project_id == call.project.id)
-            )
+            environment = await environment_of_deployment(tx, call.project.id, call.deployment_id)
         else:
             if call.pr_number is None:
                 return Outcome(False, "`/promote` works in pull request comments and on check runs.")
-            environment = await session.scalar(
-                select(Environment).where(
-                    Environment.project_id == call.project.id,
-                    Environment.name == environments.preview_name(call.pr_number),
-                )
+            environment = await environment_named(
+                tx, call.project.id, environments.preview_name(call.pr_number)
             )
             source_id = environment.current_deployment_id if environment else None
     if environment is None or source_id is None:

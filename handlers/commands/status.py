@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers.commands.spec import Call, Outcome
 from store import environment_names as environments
+from store.db import reading
+from store.environments import environment_named, latest_deployment
 from store.models import Deployment, Environment
 
 
@@ -24,17 +24,11 @@ async def status(call: Call) -> Outcome:
     if call.pr_number is not None:
         names.insert(0, environments.preview_name(call.pr_number))
     lines = ["| environment | state | commit | URL |", "|---|---|---|---|"]
-    async with call.ctx.sessions() as session:
+    async with reading(call.ctx.sessions) as tx:
         for name in names:
-            env = await session.scalar(
-                select(Environment).where(Environment.project_id == call.project.id, Environment.name == name)
-            )
-            if env is None:
-                continue
-            latest = await session.scalar(
-                select(Deployment).where(Deployment.environment_id == env.id).order_by(Deployment.id.desc())
-            )
-            lines.append(_row(env, latest))
+            env = await environment_named(tx, call.project.id, name)
+            if env is not None:
+                lines.append(_row(env, await latest_deployment(tx, env.id)))
     if len(lines) == 2:
         return Outcome(True, f"{call.project.name} has no environments yet.")
     return Outcome(True, "\n".join([f"**{call.project.name}**", "", *lines]))

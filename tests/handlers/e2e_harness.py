@@ -24,14 +24,17 @@ from arq.constants import default_queue_name
 from sqlalchemy import select
 
 from bot.reporter.comment import MARKER
-from bot.serve import reporter_hub
+from bot.serve import deploy_service, reporter_hub
 from bot.worker.deploy_jobs import DeployRuntime
 from bot.worker.queue import DEPLOY_QUEUE, ArqQueue
 from bot.worker.workers import make_deploy_worker
 from deployer.live_state import LiveStates
 from deployer.targets.local.router import hostname_for
 from deployer.targets.local.target import LocalTarget
+from store.activity import Actor
 from store.models import Delivery, Deployment, DeploymentLog, Environment, Project
+from store.teams import create_api_key
+from store.upserts import get_or_create_team
 from tests.conftest import Backend, signed_headers
 from tests.github_standin.comments import add_comment
 from tests.github_standin.fixtures import APP_ID, AppKeys
@@ -210,6 +213,17 @@ class E2E:
             )
             return "\n".join(lines)
 
+    async def api_headers(self) -> dict[str, str]:
+        """What the JSON API takes for this repository's project: the local admin token on the
+        embedded defaults (`serve` writes it there only), else an admin API key of its team."""
+        token = deploy_service(self.services, self.runtime).admin_token
+        if token is None:
+            project = await self.project()
+            async with self.services.sessions.begin() as session:
+                team = await get_or_create_team(session, project.installation_id, "e2e")
+            token = await create_api_key(self.services.sessions, Actor("e2e", team.id), "e2e", "admin")
+        return {"authorization": f"Bearer {token}"}
+
     def check_runs(self, name: str) -> list[dict[str, Any]]:
         return [run for run in self.github.check_runs.values() if run["name"] == name]
 
@@ -270,15 +284,15 @@ def e2e_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def e2e(
-    sqlite_backend: Backend,
+    backend: Backend,
     tmp_path: Path,
     e2e_cache_dir: Path,
     github_standin: State,
     github_standin_server: StandInServer,
     github_app_keys: AppKeys,
 ) -> AsyncIterator[E2E]:
-    """A running AutoStack talking to the GitHub stand-in (reset for this test)."""
+    """A running AutoStack talking to the GitHub stand-in (reset for this test), on each backend."""
     async with e2e_running(
-        sqlite_backend, tmp_path / "data", e2e_cache_dir, github_standin_server, github_app_keys
+        backend, tmp_path / "data", e2e_cache_dir, github_standin_server, github_app_keys
     ) as running_e2e:
         yield running_e2e

@@ -67,7 +67,7 @@ async def api_answers(e2e: E2E, project: str, deployment_id: int) -> str:
     """What the JSON API answers about the project, as `serve` wires it, read with the admin token."""
     deploy = deploy_service(e2e.services, e2e.runtime)
     app = serve_app(e2e.services, build_state(e2e.services, deploy, None))
-    headers = {"authorization": f"Bearer {deploy.admin_token}"}
+    headers = await e2e.api_headers()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://autostack.test"
     ) as client:

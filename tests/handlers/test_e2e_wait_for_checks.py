@@ -57,7 +57,7 @@ async def listed(e2e: E2E) -> list[dict[str, Any]]:
     ) as client:
         response = await client.get(
             f"/api/v1/projects/{PROJECT}/deployments",
-            headers={"authorization": f"Bearer {deploy.admin_token}"},
+            headers=await e2e.api_headers(),
         )
     assert response.status_code == 200, response.text
     return response.json()
