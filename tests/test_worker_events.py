@@ -7,9 +7,9 @@ import uuid
 
 import orjson
 
-from bot.intake.group_commit import NewDelivery
 from handlers.context import Context
 from handlers.router import Router
+from store.deliveries import NewDelivery
 from store.models import utcnow
 from tests.conftest import payload_bytes, signed_headers
 from tests.intake_harness import running

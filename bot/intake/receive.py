@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 import orjson
 
-from bot.intake.group_commit import DeliveryWriter, NewDelivery
+from bot.intake.group_commit import DeliveryWriter
 from bot.services import Services
 from bot.settings import Settings, SettingsError, with_local_secrets
 from bot.worker.deliveries import process_delivery
+from store.deliveries import NewDelivery
 from store.migrate import upgrade
 from store.models import utcnow
 
@@ -80,7 +81,7 @@ async def dispatch_locally(
     redis_url = settings.redis_url or f"unix://{settings.data_dir / 'redis' / 'redis.sock'}"
     services = Services.build(settings, redis_url, dry_run=dry_run)
     try:
-        writer = DeliveryWriter(services.engine)
+        writer = DeliveryWriter(services.sessions)
         task = asyncio.create_task(writer.run())
         payload = orjson.loads(body)
         await writer.submit(

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domains.checks import verify_pending
-from bot.intake.relay import OutboxSweep
 from bot.services import Services
 from bot.worker.deliveries import JOB_TIMEOUT
 from bot.worker.queue import JobQueue
@@ -16,6 +15,7 @@ from deployer.events import EnvironmentDestroyed
 from deployer.expiry import expire_idle_previews
 from store.activity import record_environment_activity
 from store.leases import LEASE, expired_delivery_claims
+from store.outbox import OutboxSweep
 
 log = logging.getLogger("autostack.worker")
 # the worker context's key for how long arq locks a job it started (its in-progress key)
