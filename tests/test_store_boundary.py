@@ -52,8 +52,6 @@ ALSO_TO_MOVE = frozenset(
     {
         "bot.web.deployments",
         "bot.web.runtime_logs",
-        "bot.worker.check_jobs",
-        "bot.worker.merge_queue",
         "handlers.commands.activity",
         "handlers.commands.locks",
         "handlers.push",
