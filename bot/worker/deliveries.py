@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 from arq import Retry
 
-from bot.github.webhook_models import typed_event
 from bot.logs import delivery_id_var
 from bot.services import Services
 from bot.worker.queue import HANDLE_DELIVERY
@@ -105,7 +104,6 @@ async def process_delivery(
             log.error("delivery %s failed: %s", delivery_id, payload)
             await record_outcome(services.sessions, delivery_id, token, "failed", payload, row.handled)
             return "failed"
-        typed = typed_event(row.event, payload)
         ctx = Context(
             delivery_id=delivery_id,
             event=row.event,
@@ -114,7 +112,6 @@ async def process_delivery(
             sessions=services.sessions,
             jobs=jobs if jobs is not None else await services.queue(),
             log=logging.LoggerAdapter(logging.getLogger("autostack.handlers"), {"delivery_id": delivery_id}),
-            model=typed.model,
             github=services.apps.installation(row.installation_id) if row.installation_id else None,
             settings=HandlerSettings(production_permission=services.settings.production_permission),
             permissions=services.permissions,
@@ -124,9 +121,8 @@ async def process_delivery(
         try:
             result = await dispatch(services.router, ctx, skip=row.handled)
             retrying = bool(result.temporary) and claim.attempts < MAX_TRIES
-            # an event githubkit does not know (GHES's cache_sync, say) is still handled if a
-            # route asks for it; with none it ends here, never left processing
-            unhandled = f"no handler for {ctx.key}" + (f"; {typed.problem}" if typed.problem else "")
+            # an event no route asks for (GHES's cache_sync, say) ends here, never left processing
+            unhandled = f"no handler for {ctx.key}"
             defer = retry_delay(claim.attempts, result.retry_after)
             state = _outcome(result, retrying=retrying)
             errors = {**result.permanent, **result.temporary}
