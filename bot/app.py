@@ -9,8 +9,6 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from redis.exceptions import RedisError
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -23,6 +21,7 @@ from bot.metrics_scrape import refresh
 from bot.security_headers import App, SecurityHeaders
 from bot.services import Services
 from bot.web.auth import web_url_of
+from store.metric_counts import database_answers
 
 log = logging.getLogger("autostack.app")
 PROBE_TIMEOUT = 2.0
@@ -30,11 +29,10 @@ PROBE_TIMEOUT = 2.0
 
 async def _database_ok(services: Services) -> bool:
     try:
-        async with asyncio.timeout(PROBE_TIMEOUT), services.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError, TimeoutError):
+        async with asyncio.timeout(PROBE_TIMEOUT):
+            return await database_answers(services.sessions)
+    except TimeoutError:
         return False
-    return True
 
 
 async def _queue_ok(services: Services) -> bool:

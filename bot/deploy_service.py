@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from bot.archive.logs import read_log
@@ -24,7 +23,8 @@ from deployer.events import EventSink
 from deployer.state import TERMINAL, durations, error_line
 from deployer.stops import IN_PROCESS, StopSignals
 from deployer.targets.base import Target
-from store import teams
+from store import deployments, teams
+from store.db import Sessions
 from store.models import Deployment
 
 POLL_SECONDS = 0.2
@@ -34,7 +34,7 @@ POLL_SECONDS = 0.2
 class DeployService:
     """What the deploy API needs from the running server."""
 
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Sessions
     data_dir: Path
     enqueue: Callable[[int], Awaitable[None]]  # hands a deployment id to the worker
     target: Target
@@ -102,8 +102,7 @@ async def follow(service: DeployService, deployment_id: int, *, wait: bool = Tru
     seen_seq, seen_phases = 0, set[str]()
     yield _line("deployment", id=deployment_id)
     while True:
-        async with service.sessions() as session:
-            row = await session.get(Deployment, deployment_id)
+        row = await deployments.deployment(service.sessions, deployment_id)
         logs = await read_log(service.sessions, deployment_id, service.retention, after=seen_seq)
         if row is None:
             yield _line("error", message=f"deployment {deployment_id} does not exist")

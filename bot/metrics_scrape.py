@@ -9,7 +9,6 @@ import contextlib
 
 from arq.constants import default_queue_name
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
 from bot.worker.queue import DEPLOY_QUEUE
@@ -31,9 +30,10 @@ async def refresh(services: Services) -> None:
                 metrics.queue_depth.labels(label).set(depth)
                 metrics.queue_oldest.labels(label).set(oldest)
             metrics.stored.budget = await services.budget.remaining()
-    with contextlib.suppress(SQLAlchemyError, OSError, TimeoutError):
+    with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(SCRAPE_TIMEOUT):
             figures = await stored_figures(services.sessions)
+        if figures is not None:
             metrics.outbox_pending.set(figures.outbox_pending)
             metrics.reconciler.counts = figures.delivery_reconciler
             metrics.stored.deployments = figures.deployments

@@ -55,8 +55,9 @@ class Services:
     ) -> Services:
         """Create the engine and the background pieces (not started yet)."""
         engine = create_engine(settings.database_url)
+        sessions = sessionmaker(engine)
         health = LoopHealth()
-        relay = Relay(engine, lambda: ArqQueue.connect(redis_url), health=health)
+        relay = Relay(sessions, lambda: ArqQueue.connect(redis_url), health=health)
         # every process of this AutoStack draws on one GitHub budget per installation
         budget = RedisBudget(redis_url)
         return cls(
@@ -65,10 +66,10 @@ class Services:
             settings=settings,
             redis_url=redis_url,
             engine=engine,
-            sessions=sessionmaker(engine),
+            sessions=sessions,
             metrics=Metrics(),
             router=router or default_router(),
-            writer=DeliveryWriter(engine, on_committed=relay.notify),
+            writer=DeliveryWriter(sessions, on_committed=relay.notify),
             relay=relay,
             apps=SwitchableApps(github_apps(settings, dry_run=dry_run, budget=budget)),
             keyring=KeyRing(require_secret_keys(settings)),

@@ -38,8 +38,6 @@ class Context:
     sessions: Sessions
     jobs: JobEnqueuer
     log: logging.LoggerAdapter[logging.Logger]
-    # githubkit's typed webhook model when the payload parses, else None (the dict still holds)
-    model: Any = None
     # the installation's GitHub client; None only where no GitHub is reachable at all
     github: GitHubPort | None = None
     settings: HandlerSettings = field(default_factory=HandlerSettings)

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store.db import Sessions, Tx, reading, rows_changed, transaction
 from store.models import AuditEvent, Delivery, HookReconciler, HookRedelivery, Team
 
 ROW = 1
@@ -36,17 +37,17 @@ class Requested:
     installation_id: int | None
 
 
-def _insert(conn: AsyncConnection, table: Any) -> Any:
-    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+def _insert(tx: Tx, table: Any) -> Any:
+    return (pg_insert if tx.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 async def acquire_lease(
-    engine: AsyncEngine, holder: str, now: datetime, *, every: timedelta, lease_for: timedelta
+    sessions: Sessions, holder: str, now: datetime, *, every: timedelta, lease_for: timedelta
 ) -> Lease | None:
     """Take the lease unless another run holds it or one started within the last interval."""
-    async with engine.begin() as conn:
-        await conn.execute(_insert(conn, HookReconciler).values(id=ROW, counts={}).on_conflict_do_nothing())
-        taken = await conn.execute(
+    async with transaction(sessions) as tx:
+        await tx.execute(_insert(tx, HookReconciler).values(id=ROW, counts={}).on_conflict_do_nothing())
+        taken = await tx.execute(
             update(HookReconciler)
             .where(
                 HookReconciler.id == ROW,
@@ -58,27 +59,25 @@ async def acquire_lease(
             )
             .values(lease_holder=holder, lease_until=now + lease_for, started_at=now)
         )
-        if taken.rowcount != 1:
+        if rows_changed(taken) != 1:
             return None
-        reconciled_to = await conn.scalar(
-            select(HookReconciler.reconciled_to).where(HookReconciler.id == ROW)
-        )
+        reconciled_to = await tx.scalar(select(HookReconciler.reconciled_to).where(HookReconciler.id == ROW))
     return Lease(holder, reconciled_to)
 
 
-async def renew_lease(engine: AsyncEngine, lease: Lease, now: datetime, lease_for: timedelta) -> bool:
+async def renew_lease(sessions: Sessions, lease: Lease, now: datetime, lease_for: timedelta) -> bool:
     """Extend the lease; False when it expired and another run took it."""
-    async with engine.begin() as conn:
-        renewed = await conn.execute(
+    async with transaction(sessions) as tx:
+        renewed = await tx.execute(
             update(HookReconciler)
             .where(HookReconciler.id == ROW, HookReconciler.lease_holder == lease.holder)
             .values(lease_until=now + lease_for)
         )
-    return renewed.rowcount == 1
+    return rows_changed(renewed) == 1
 
 
 async def finish_run(
-    engine: AsyncEngine,
+    sessions: Sessions,
     lease: Lease,
     now: datetime,
     outcome: str,
@@ -88,9 +87,9 @@ async def finish_run(
     reconciled_to: datetime | None = None,
 ) -> None:
     """Count the run, move the high-water mark when given, and let the lease go."""
-    async with engine.begin() as conn:
+    async with transaction(sessions) as tx:
         row = (
-            await conn.execute(
+            await tx.execute(
                 select(HookReconciler.counts, HookReconciler.lease_holder).where(HookReconciler.id == ROW)
             )
         ).one()
@@ -102,7 +101,7 @@ async def finish_run(
             values.update(lease_holder=None, lease_until=None)
         if reconciled_to is not None:
             values["reconciled_to"] = reconciled_to
-        await conn.execute(update(HookReconciler).where(HookReconciler.id == ROW).values(**values))
+        await tx.execute(update(HookReconciler).where(HookReconciler.id == ROW).values(**values))
 
 
 async def reconciler_counts(conn: AsyncConnection) -> dict[str, int]:
@@ -111,21 +110,21 @@ async def reconciler_counts(conn: AsyncConnection) -> dict[str, int]:
     return {key: int(value) for key, value in (counts or {}).items()}
 
 
-async def stored_guids(engine: AsyncEngine, guids: Iterable[str]) -> set[str]:
+async def stored_guids(sessions: Sessions, guids: Iterable[str]) -> set[str]:
     """The guids among `guids` that AutoStack has stored as deliveries."""
     wanted = list(set(guids))
     found: set[str] = set()
-    async with engine.connect() as conn:
+    async with reading(sessions) as tx:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             found.update(
-                await conn.scalars(select(Delivery.delivery_id).where(Delivery.delivery_id.in_(chunk)))
+                await tx.scalars(select(Delivery.delivery_id).where(Delivery.delivery_id.in_(chunk)))
             )
     return found
 
 
 async def claim(
-    engine: AsyncEngine,
+    sessions: Sessions,
     *,
     guid: str,
     attempt_id: int,
@@ -139,9 +138,9 @@ async def claim(
 ) -> bool:
     """Record that this guid is being redelivered; False when it was asked for already (a claim
     older than `stale_before` is one a dead run left behind, and is taken over)."""
-    async with engine.begin() as conn:
-        inserted = await conn.scalar(
-            _insert(conn, HookRedelivery)
+    async with transaction(sessions) as tx:
+        inserted = await tx.scalar(
+            _insert(tx, HookRedelivery)
             .values(
                 guid=guid,
                 attempt_id=attempt_id,
@@ -158,7 +157,7 @@ async def claim(
         )
         if inserted is not None:
             return True
-        taken = await conn.execute(
+        taken = await tx.execute(
             update(HookRedelivery)
             .where(
                 HookRedelivery.guid == guid,
@@ -167,18 +166,18 @@ async def claim(
             )
             .values(claimed_at=now, attempt_id=attempt_id)
         )
-        return taken.rowcount == 1
+        return rows_changed(taken) == 1
 
 
-async def asked_before(engine: AsyncEngine, guids: Iterable[str], stale_before: datetime) -> set[str]:
+async def asked_before(sessions: Sessions, guids: Iterable[str], stale_before: datetime) -> set[str]:
     """The guids among `guids` already requested, refused, or claimed by a run still alive."""
     wanted = list(set(guids))
     found: set[str] = set()
-    async with engine.connect() as conn:
+    async with reading(sessions) as tx:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             found.update(
-                await conn.scalars(
+                await tx.scalars(
                     select(HookRedelivery.guid).where(
                         HookRedelivery.guid.in_(chunk),
                         or_(HookRedelivery.state != "claimed", HookRedelivery.claimed_at >= stale_before),
@@ -188,31 +187,31 @@ async def asked_before(engine: AsyncEngine, guids: Iterable[str], stale_before: 
     return found
 
 
-async def settle(engine: AsyncEngine, guid: str, state: str, error: str | None = None) -> None:
+async def settle(sessions: Sessions, guid: str, state: str, error: str | None = None) -> None:
     """Mark a claimed redelivery `requested` or `refused` (with GitHub's reason)."""
-    async with engine.begin() as conn:
-        await conn.execute(
+    async with transaction(sessions) as tx:
+        await tx.execute(
             update(HookRedelivery).where(HookRedelivery.guid == guid).values(state=state, error=error)
         )
 
 
-async def unclaim(engine: AsyncEngine, guid: str) -> None:
+async def unclaim(sessions: Sessions, guid: str) -> None:
     """Forget a claim whose request GitHub could not take now: the next run asks again."""
-    async with engine.begin() as conn:
-        await conn.execute(
+    async with transaction(sessions) as tx:
+        await tx.execute(
             delete(HookRedelivery).where(HookRedelivery.guid == guid, HookRedelivery.state == "claimed")
         )
 
 
-async def audit_requested(engine: AsyncEngine, requested: list[Requested]) -> None:
+async def audit_requested(sessions: Sessions, requested: list[Requested]) -> None:
     """One activity-log entry per team whose deliveries were redelivered (team-less ones together)."""
     if not requested:
         return
-    async with engine.begin() as conn:
+    async with transaction(sessions) as tx:
         installations = {item.installation_id for item in requested if item.installation_id is not None}
         teams = dict(
             (
-                await conn.execute(
+                await tx.execute(
                     select(Team.installation_id, Team.id).where(Team.installation_id.in_(installations))
                 )
             ).all()
@@ -221,8 +220,8 @@ async def audit_requested(engine: AsyncEngine, requested: list[Requested]) -> No
         for item in requested:
             by_team.setdefault(teams.get(item.installation_id), []).append(item)
         for team_id, items in by_team.items():
-            await conn.execute(
-                _insert(conn, AuditEvent).values(
+            await tx.execute(
+                _insert(tx, AuditEvent).values(
                     team_id=team_id,
                     actor="autostack",
                     action="webhook.redelivery_requested",

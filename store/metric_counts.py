@@ -1,13 +1,15 @@
-"""The figures `/metrics` reads from the database at scrape time: every process reads the same
-rows, so any replica reports the whole installation's deployments and reconciler actions."""
+"""The figures `/metrics` reads from the database at scrape time (every process reads the same
+rows, so any replica reports the whole installation's deployments and reconciler actions), and
+`/readyz`'s question whether the database answers at all."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
+from store.db import Sessions, reading
 from store.hook_redeliveries import ROW
 from store.models import AuditEvent, Delivery, Deployment, HookReconciler
 
@@ -25,15 +27,33 @@ class StoredFigures:
     cluster_reconciler: dict[str, int] = field(default_factory=dict)
 
 
-async def stored_figures(sessions: async_sessionmaker[AsyncSession]) -> StoredFigures:
-    """Deployments by state, deliveries not yet queued, and both reconcilers' action counts."""
-    async with sessions() as session:
-        by_state = await session.execute(select(Deployment.state, func.count()).group_by(Deployment.state))
-        pending = await session.scalar(
+async def database_answers(sessions: Sessions) -> bool:
+    """True when the database runs a trivial query; False when it is down or refuses."""
+    try:
+        async with reading(sessions) as tx:
+            await tx.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        return False
+    return True
+
+
+async def stored_figures(sessions: Sessions) -> StoredFigures | None:
+    """Deployments by state, deliveries not yet queued, and both reconcilers' action counts;
+    None when the database does not answer."""
+    try:
+        return await _read_figures(sessions)
+    except (SQLAlchemyError, OSError):
+        return None
+
+
+async def _read_figures(sessions: Sessions) -> StoredFigures:
+    async with reading(sessions) as tx:
+        by_state = await tx.execute(select(Deployment.state, func.count()).group_by(Deployment.state))
+        pending = await tx.scalar(
             select(func.count()).select_from(Delivery).where(Delivery.state == "received")
         )
-        counts = await session.scalar(select(HookReconciler.counts).where(HookReconciler.id == ROW))
-        actions = await session.execute(
+        counts = await tx.scalar(select(HookReconciler.counts).where(HookReconciler.id == ROW))
+        actions = await tx.execute(
             select(AuditEvent.action, func.count())
             .where(AuditEvent.action.in_(CLUSTER_RECONCILER_ACTIONS), AuditEvent.actor == "autostack")
             .group_by(AuditEvent.action)

@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from bot.intake.facts import DeliveryFacts
-from bot.intake.group_commit import DeliveryRefused, NewDelivery
+from bot.intake.group_commit import DeliveryRefused
+from store.deliveries import NewDelivery
 from store.models import utcnow
 from tests.conftest import payload_bytes, signed_headers
 from tests.intake_harness import running

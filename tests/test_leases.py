@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.intake.relay import OutboxSweep
 from bot.worker.crons import IN_PROGRESS_MS, sweep_outbox
 from bot.worker.deliveries import process_delivery
 from bot.worker.deploy_jobs import DeployRuntime
@@ -17,6 +16,7 @@ from bot.worker.workers import make_deploy_worker, make_worker
 from handlers.context import Context
 from handlers.router import EventRouter
 from store.models import Delivery, Deployment, Environment, Project, utcnow
+from store.outbox import OutboxSweep
 from tests.conftest import payload_bytes, signed_headers
 from tests.intake_harness import running
 
@@ -71,7 +71,7 @@ async def test_the_sweeper_resumes_a_dead_jobs_delivery_under_a_fresh_job_id(bac
             row.claim_expires_at = utcnow() - timedelta(seconds=1)
         ctx = {
             "services": h.services,
-            "outbox_sweep": OutboxSweep(h.services.engine, received_for=timedelta(0)),
+            "outbox_sweep": OutboxSweep(h.services.sessions, received_for=timedelta(0)),
         }
         assert await sweep_outbox(ctx) == 1
         assert await sweep_outbox(ctx) == 0  # the resume job is queued once
@@ -103,7 +103,7 @@ async def test_the_sweeper_resumes_a_job_whose_worker_died_before_it_claimed_the
         await queue.redis.set(f"arq:in-progress:{delivery_id}", b"1", px=int((610 - locked_for) * 1000))
         ctx = {
             "services": h.services,
-            "outbox_sweep": OutboxSweep(h.services.engine, received_for=timedelta(0)),
+            "outbox_sweep": OutboxSweep(h.services.sessions, received_for=timedelta(0)),
             IN_PROGRESS_MS: 610_000,
         }
         # locked for longer than a claim's lease: dead; locked a moment ago: a live worker's
@@ -133,7 +133,7 @@ async def test_the_sweeper_requeues_a_delivery_whose_job_failed_on_an_outage(bac
             (await session.get(Delivery, delivery_id)).received_at = utcnow() - timedelta(minutes=1)
         ctx = {
             "services": h.services,
-            "outbox_sweep": OutboxSweep(h.services.engine, received_for=timedelta(0)),
+            "outbox_sweep": OutboxSweep(h.services.sessions, received_for=timedelta(0)),
         }
         assert await sweep_outbox(ctx) == 1
         await h.run_worker_until_idle()

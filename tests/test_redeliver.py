@@ -79,7 +79,7 @@ async def autostack(
 async def run(harness: Harness):
     hooks = harness.services.apps.hook_deliveries()
     assert hooks is not None
-    return await reconcile(harness.services.engine, hooks, interval=NOW, window=WINDOW)
+    return await reconcile(harness.services.sessions, hooks, interval=NOW, window=WINDOW)
 
 
 def asked(github: State) -> list[str]:
@@ -175,7 +175,7 @@ async def test_two_concurrent_runs_ask_once(autostack: Harness, github_standin: 
     assert hooks is not None
     runs = await asyncio.gather(
         *(
-            reconcile(autostack.services.engine, hooks, interval=timedelta(minutes=5), window=WINDOW)
+            reconcile(autostack.services.sessions, hooks, interval=timedelta(minutes=5), window=WINDOW)
             for _ in range(2)
         )
     )
@@ -183,7 +183,7 @@ async def test_two_concurrent_runs_ask_once(autostack: Harness, github_standin: 
     assert sorted(asked(github_standin)) == sorted(str(e["id"]) for e in lost)
     # and within the interval a later run does not start at all
     assert (
-        await reconcile(autostack.services.engine, hooks, interval=timedelta(minutes=5), window=WINDOW)
+        await reconcile(autostack.services.sessions, hooks, interval=timedelta(minutes=5), window=WINDOW)
         is None
     )
     await wait_redelivered(github_standin, [e["guid"] for e in lost])

@@ -10,13 +10,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.intake import relay as relay_module
-from bot.intake.relay import OutboxSweep, Relay
+from bot.intake.relay import Relay
 from bot.services import Services
 from bot.settings import Settings
 from bot.worker.queue import ArqQueue
+from store import outbox
 from store.migrate import upgrade
 from store.models import Delivery, utcnow
+from store.outbox import OutboxSweep
 from tests.servers import RedisServer
 
 
@@ -39,7 +40,7 @@ async def _received(services: Services, count: int, age: timedelta) -> list[str]
 
 
 async def test_sweep_reaches_unqueued_rows_behind_a_backlog_of_queued_ones(backend, tmp_path, monkeypatch):
-    monkeypatch.setattr(relay_module, "SWEEP_BATCH", 3)
+    monkeypatch.setattr(outbox, "SWEEP_BATCH", 3)
     services = Services.build(backend.settings(tmp_path), backend.redis_url)
     try:
         queue = await services.queue()
@@ -48,7 +49,7 @@ async def test_sweep_reaches_unqueued_rows_behind_a_backlog_of_queued_ones(backe
         lost = await _received(services, 2, timedelta(minutes=1))  # committed, never relayed
         await _received(services, 1, timedelta(0))  # too recent: the relay may still queue it
 
-        sweep = OutboxSweep(services.engine, received_for=timedelta(seconds=5))
+        sweep = OutboxSweep(services.sessions, received_for=timedelta(seconds=5))
         pages, added = [], 0
         while True:
             page = await sweep.next_page()
@@ -72,9 +73,11 @@ async def test_sweep_takes_deliveries_stuck_past_the_job_timeout(backend, tmp_pa
         [old] = await _received(services, 1, timedelta(hours=2))
         async with services.sessions.begin() as session:
             (await session.get(Delivery, old)).state = stuck_state
-        sweep = OutboxSweep(services.engine, received_for=timedelta(seconds=5), stuck_for=timedelta(hours=1))
+        sweep = OutboxSweep(
+            services.sessions, received_for=timedelta(seconds=5), stuck_for=timedelta(hours=1)
+        )
         assert await sweep.next_page() == [old]
-        assert await OutboxSweep(services.engine, received_for=timedelta(seconds=5)).next_page() == []
+        assert await OutboxSweep(services.sessions, received_for=timedelta(seconds=5)).next_page() == []
     finally:
         await services.close()
 
@@ -83,7 +86,7 @@ async def test_an_idle_relay_waits_without_spinning(sqlite_backend, tmp_path):
     # once its start-up sweep is done, only a notification (or a Redis failure) wakes the relay:
     # it used to poll with a zero timeout, burning a whole core on an idle server
     services = Services.build(sqlite_backend.settings(tmp_path), sqlite_backend.redis_url)
-    relay = Relay(services.engine, lambda: ArqQueue.connect(sqlite_backend.redis_url), sweep_every=0.05)
+    relay = Relay(services.sessions, lambda: ArqQueue.connect(sqlite_backend.redis_url), sweep_every=0.05)
     task = asyncio.create_task(relay.run())
     try:
         await asyncio.sleep(0.3)  # the first sweep, and several sweep intervals, go by
@@ -113,7 +116,7 @@ async def test_after_a_redis_outage_the_relay_queues_the_whole_backlog_within_se
 ):
     # the jobs of these deliveries were lost with Redis's data; the sweep used to take one page
     # per sweep interval (5 s), so three pages took over 10 s after Redis came back
-    monkeypatch.setattr(relay_module, "SWEEP_BATCH", 10)
+    monkeypatch.setattr(outbox, "SWEEP_BATCH", 10)
     upgrade(fresh_postgres_url)
     redis_server = RedisServer().start()
     settings = Settings(
@@ -124,7 +127,7 @@ async def test_after_a_redis_outage_the_relay_queues_the_whole_backlog_within_se
         secret_keys=("unused",),
     )
     services = Services.build(settings, redis_server.url)
-    relay = Relay(services.engine, lambda: ArqQueue.connect(redis_server.url))
+    relay = Relay(services.sessions, lambda: ArqQueue.connect(redis_server.url))
     task = asyncio.create_task(relay.run())
     try:
         await asyncio.sleep(0.5)  # the start-up sweep found nothing

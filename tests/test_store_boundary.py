@@ -3,15 +3,13 @@ from `store.db` and passes them to store functions, and never works a session it
 
 import-linter (make lint) keeps `sqlalchemy` imports in `store/`; this test catches what an import
 check cannot: a session handed in from outside and worked directly (`tx.execute(...)`,
-`ctx.sessions.begin()`, `session.add(...)`). The modules still to move are the ones pyproject's
-"SQL only in store" contract lists; none may be added.
+`ctx.sessions.begin()`, `session.add(...)`).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -46,22 +44,6 @@ SESSION_WORK = frozenset(
 SESSION_NAME = re.compile(r"(^|_)(session|sessions|tx|db_session)$")
 # a bare call of one of these opens a session (`github_session()` or `_start_session()` do not)
 SESSION_FACTORY = re.compile(r"(^|_)sessions$")
-# modules that work a session without importing SQLAlchemy, so the contract cannot list them;
-# they are still to move as well, and none may be added
-ALSO_TO_MOVE = frozenset(
-    {
-        "bot.worker.check_jobs",
-        "bot.worker.merge_queue",
-    }
-)
-
-
-def _still_to_move() -> set[str]:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    for contract in config["tool"]["importlinter"]["contracts"]:
-        if contract["name"].startswith("SQL only in store"):
-            return {line.split(" -> ")[0] for line in contract.get("ignore_imports", [])}
-    raise AssertionError("pyproject.toml has no 'SQL only in store' contract")
 
 
 def _module_of(path: Path) -> str:
@@ -124,25 +106,10 @@ def test_session_work_is_recognised(source: str, expected: list[str]) -> None:
 
 
 def test_no_session_work_outside_store() -> None:
-    exempt = _still_to_move() | ALSO_TO_MOVE
     offenders = {}
     for layer in LAYERS:
         for path in sorted((ROOT / layer).rglob("*.py")):
-            module = _module_of(path)
-            if module in exempt:
-                continue
             found = session_work(path.read_text())
             if found:
-                offenders[module] = found
+                offenders[_module_of(path)] = found
     assert offenders == {}, "session work outside store/ (move it into a store module): " + repr(offenders)
-
-
-def test_modules_still_to_move_still_work_sessions() -> None:
-    """A module that no longer works a session leaves the list, so it cannot slip back."""
-    moved = []
-    for module in ALSO_TO_MOVE:
-        path = ROOT / Path(*module.split("."))
-        source = path.with_suffix(".py") if path.with_suffix(".py").exists() else path / "__init__.py"
-        if not source.exists() or not session_work(source.read_text()):
-            moved.append(module)
-    assert moved == [], "remove these from ALSO_TO_MOVE: " + repr(sorted(moved))

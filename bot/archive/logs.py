@@ -11,11 +11,11 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.archive.settings import RetentionSettings
-from store.models import Delivery, DeploymentLog, LogArchive
+from store.db import Sessions
+from store.log_archive import stored_log
+from store.models import Delivery, DeploymentLog
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def encode_payloads(deliveries: Iterable[Delivery]) -> bytes:
 
 
 async def read_log(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
     deployment_id: int,
     retention: RetentionSettings,
     *,
@@ -94,21 +94,13 @@ async def read_log(
 ) -> list[LogEntry]:
     """A deployment's log lines after seq `after`, in order: from the database, or read back from
     the archive once retention moved them there."""
-    async with sessions() as session:
-        rows = (
-            await session.scalars(
-                select(DeploymentLog)
-                .where(DeploymentLog.deployment_id == deployment_id, DeploymentLog.seq > after)
-                .order_by(DeploymentLog.seq)
-                .limit(limit)
-            )
-        ).all()
-        archived = None if rows else await session.get(LogArchive, deployment_id)
-    if archived is None:
-        return [LogEntry(r.seq, r.ts, r.stream, r.line) for r in rows]
+    stored = await stored_log(sessions, deployment_id, after=after, limit=limit)
+    if stored.archived is None:
+        return [LogEntry(r.seq, r.ts, r.stream, r.line) for r in stored.lines]
     # boto3 is loaded only for a log that was archived
     from bot.archive.s3 import S3Archive
 
+    archived = stored.archived
     archive = S3Archive(archived.bucket, region=retention.region, endpoint_url=retention.endpoint_url)
     entries = [entry for entry in decode_log(await archive.get(archived.key)) if entry.seq > after]
     return entries[:limit] if limit is not None else entries

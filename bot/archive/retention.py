@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.archive.logs import encode_log, encode_payloads, log_key, payloads_key
 from bot.archive.settings import RetentionSettings
 from store import retention as queries
+from store.db import Sessions, reading, transaction
 from store.models import utcnow
 
 if TYPE_CHECKING:
@@ -50,22 +49,20 @@ class Pruned:
     payloads: int = 0
 
 
-async def _archive_logs(
-    sessions: async_sessionmaker[AsyncSession], archive: Archive, before: datetime, pruned: Pruned
-) -> None:
+async def _archive_logs(sessions: Sessions, archive: Archive, before: datetime, pruned: Pruned) -> None:
     for _ in range(MAX_BATCHES):
-        async with sessions() as session:
-            due = await queries.logs_due(session, before, LOG_BATCH)
+        async with reading(sessions) as tx:
+            due = await queries.logs_due(tx, before, LOG_BATCH)
         for deployment_id, project in due:
-            async with sessions() as session:
-                lines = await queries.log_lines(session, deployment_id)
+            async with reading(sessions) as tx:
+                lines = await queries.log_lines(tx, deployment_id)
             if not lines:
                 continue
             key = log_key(project, deployment_id)
             await archive.put(key, encode_log(lines))
-            async with sessions() as session, session.begin():
+            async with transaction(sessions) as tx:
                 await queries.mark_log_archived(
-                    session,
+                    tx,
                     deployment_id,
                     bucket=archive.bucket,
                     key=key,
@@ -78,24 +75,22 @@ async def _archive_logs(
             return
 
 
-async def _archive_payloads(
-    sessions: async_sessionmaker[AsyncSession], archive: Archive, before: datetime, pruned: Pruned
-) -> None:
+async def _archive_payloads(sessions: Sessions, archive: Archive, before: datetime, pruned: Pruned) -> None:
     for _ in range(MAX_BATCHES):
-        async with sessions() as session:
-            batch = await queries.payloads_due(session, before, PAYLOAD_BATCH)
+        async with reading(sessions) as tx:
+            batch = await queries.payloads_due(tx, before, PAYLOAD_BATCH)
         for day, same_day in itertools.groupby(batch, key=lambda d: d.received_at.date()):
             deliveries = list(same_day)
             await archive.put(payloads_key(day, deliveries[0].delivery_id), encode_payloads(deliveries))
-            async with sessions() as session, session.begin():
-                await queries.delete_deliveries(session, [d.delivery_id for d in deliveries])
+            async with transaction(sessions) as tx:
+                await queries.delete_deliveries(tx, [d.delivery_id for d in deliveries])
             pruned.payloads += len(deliveries)
         if len(batch) < PAYLOAD_BATCH:
             return
 
 
 async def archive_and_prune(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
     retention: RetentionSettings,
     archive: Archive,
     now: Callable[[], datetime] = utcnow,

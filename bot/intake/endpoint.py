@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 
 from bot.intake.facts import BadDelivery, DeliveryFacts, check_headers, delivery_facts, json_object
-from bot.intake.group_commit import DeliveryRefused, DeliveryWriter, NewDelivery, StoreUnavailable
+from bot.intake.group_commit import DeliveryRefused, DeliveryWriter, StoreUnavailable
 from bot.metrics import Metrics
 from bot.settings import GITHUB_WEBHOOK_MAX_BYTES
+from store.deliveries import NewDelivery
 from store.models import utcnow
 
 Scope = MutableMapping[str, Any]

@@ -23,22 +23,13 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
-import asyncpg
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from store.db import plain_dsn
-from store.models import Delivery
+from store.db import Sessions
+from store.deliveries import BatchRefused, DatabaseUnavailable, NewDelivery, batch_inserter
 
 log = logging.getLogger("autostack.deliveries")
 
 WATCHDOG_TICK = 0.5
-# a batch insert that takes this long is cancelled on the server, freeing its slot
-STATEMENT_TIMEOUT = 30.0
 
 
 class StoreUnavailable(Exception):
@@ -49,154 +40,24 @@ class DeliveryRefused(Exception):
     """The database refused this delivery's values; sending it again cannot help."""
 
 
-# Errors caused by a row's values rather than by the database being unavailable. asyncpg's
-# client-side "invalid input for query argument" and a str that cannot be encoded are
-# ValueErrors; sqlite3 raises OverflowError for an int past 64 bits.
-_VALUE_ERRORS = (
-    asyncpg.DataError,
-    asyncpg.IntegrityConstraintViolationError,
-    DataError,
-    IntegrityError,
-    ValueError,
-    OverflowError,
-)
-_UNAVAILABLE = (SQLAlchemyError, OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-def refusal(exc: BaseException) -> str:
-    """What the database said about a refused row, short enough for an answer (no SQL or data)."""
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    detail = str(cause).splitlines()[0][:200] if str(cause) else ""
-    return f"{type(cause).__name__}: {detail}" if detail else type(cause).__name__
-
-
-@dataclass(frozen=True, slots=True)
-class NewDelivery:
-    """A verified delivery as the intake saw it, ready to be stored."""
-
-    delivery_id: str
-    event: str
-    action: str | None
-    installation_id: int | None
-    repository_id: int | None
-    payload: bytes
-    received_at: datetime
-
-
-# one statement per batch: the arrays travel in asyncpg's binary format, and ON CONFLICT keeps a
-# redelivered id out without aborting the rest of the batch
-_PG_INSERT = (
-    "INSERT INTO deliveries (delivery_id, event, action, installation_id, repository_id, payload,"
-    " received_at, state, attempts, handled)"
-    " SELECT *, 'received', 0, '[]'::jsonb FROM unnest($1::varchar[], $2::varchar[], $3::varchar[],"
-    " $4::bigint[], $5::bigint[], $6::bytea[], $7::timestamptz[])"
-    " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id"
-)
-
-
-class PostgresInserter:
-    """Inserts batches over a few asyncpg connections of its own, outside SQLAlchemy's pool.
-
-    This is the hot path. Measured here per row, batches of 8 to 128: psycopg's pipelined
-    executemany costs 60-190 µs of client CPU and its array unnest 260-450 µs; asyncpg's unnest
-    26-48 µs, since its protocol and array codecs are compiled. One statement is one implicit
-    transaction, committed (synchronous_commit) before it answers.
-    """
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._idle: list[asyncpg.Connection] = []
-
-    async def __call__(self, deliveries: list[NewDelivery]) -> set[str]:
-        conn = (
-            self._idle.pop()
-            if self._idle
-            else await asyncpg.connect(self._url, timeout=5, command_timeout=STATEMENT_TIMEOUT)
-        )
-        try:
-            rows = await conn.fetch(
-                _PG_INSERT,
-                [d.delivery_id for d in deliveries],
-                [d.event for d in deliveries],
-                [d.action for d in deliveries],
-                [d.installation_id for d in deliveries],
-                [d.repository_id for d in deliveries],
-                [d.payload for d in deliveries],
-                [d.received_at for d in deliveries],
-            )
-        except _VALUE_ERRORS:
-            # the statement failed on its input; the connection itself is fine
-            self._idle.append(conn)
-            raise
-        except BaseException:
-            conn.terminate()
-            raise
-        self._idle.append(conn)
-        return {row[0] for row in rows}
-
-    async def close(self) -> None:
-        """Close the idle connections."""
-        while self._idle:
-            await self._idle.pop().close()
-
-
-class SQLAlchemyInserter:
-    """Inserts batches through the engine (SQLite, where there is one writer anyway)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    async def __call__(self, deliveries: list[NewDelivery]) -> set[str]:
-        async with self._engine.begin() as conn:
-            return await _insert_rows(conn, deliveries)
-
-    async def close(self) -> None:
-        """Nothing of its own to close: the engine belongs to the services."""
-
-
-async def _insert_rows(conn: AsyncConnection, deliveries: list[NewDelivery]) -> set[str]:
-    statement = (
-        sqlite_insert(Delivery)
-        .on_conflict_do_nothing(index_elements=["delivery_id"])
-        .returning(Delivery.delivery_id)
-    )
-    rows: list[dict[str, object]] = [
-        {
-            "delivery_id": d.delivery_id,
-            "event": d.event,
-            "action": d.action,
-            "installation_id": d.installation_id,
-            "repository_id": d.repository_id,
-            "payload": d.payload,
-            "received_at": d.received_at,
-            "state": "received",
-            "attempts": 0,
-            "handled": [],
-        }
-        for d in deliveries
-    ]
-    return set((await conn.execute(statement, rows)).scalars().all())
-
-
 class DeliveryWriter:
     """Stores deliveries in batches while `run()` runs; cancelling `run()` stops it."""
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        sessions: Sessions,
         on_committed: Callable[[list[str]], None] | None = None,
         max_batch: int = 512,
         max_in_flight: int = 3,
         answer_within: float = 8.0,
     ) -> None:
-        postgres = engine.dialect.name == "postgresql"
-        self._insert = PostgresInserter(plain_dsn(engine.url)) if postgres else SQLAlchemyInserter(engine)
+        self._insert = batch_inserter(sessions)
         self._on_committed = on_committed
         self._max_batch = max_batch
         self._answer_within = answer_within
         # SQLite has one writer; PostgreSQL commits a few batches at once, so one gathers
         # while the others wait for their commit
-        self._max_in_flight = max_in_flight if postgres else 1
+        self._max_in_flight = max_in_flight if self._insert.parallel else 1
         self._committers: set[asyncio.Task[None]] = set()
         # counted here, not read off `_committers`: a finished task leaves that set one hop late
         self._busy = 0
@@ -277,38 +138,36 @@ class DeliveryWriter:
             self._busy -= 1
 
     @staticmethod
-    def _fail(batch: list[tuple[NewDelivery, asyncio.Future[bool]]], exc: BaseException) -> None:
+    def _fail(batch: list[tuple[NewDelivery, asyncio.Future[bool]]], why: str) -> None:
         for _, future in batch:
             if not future.done():
-                future.set_exception(StoreUnavailable(exc.__class__.__name__))
+                future.set_exception(StoreUnavailable(why))
 
     async def _store(self, batch: list[tuple[NewDelivery, asyncio.Future[bool]]]) -> None:
         unique = list({delivery.delivery_id: delivery for delivery, _ in reversed(batch)}.values())
-        refused: dict[str, BaseException] = {}
+        refused: dict[str, BatchRefused] = {}
         try:
             try:
                 inserted = await self._insert(unique)
-            except _VALUE_ERRORS as exc:
+            except BatchRefused as exc:
                 if len(unique) == 1:
                     inserted, refused = set(), {unique[0].delivery_id: exc}
                 else:
                     log.warning(
-                        "a batch of %d deliveries was refused (%s): storing them one by one",
-                        len(unique),
-                        refusal(exc),
+                        "a batch of %d deliveries was refused (%s): storing them one by one", len(unique), exc
                     )
                     inserted, refused = await self._insert_each(unique)
-        except _UNAVAILABLE as exc:
-            log.error("storing %d deliveries failed: %s", len(batch), exc.__class__.__name__)
-            self._fail(batch, exc)
+        except DatabaseUnavailable as exc:
+            log.error("storing %d deliveries failed: %s", len(batch), exc)
+            self._fail(batch, str(exc))
             return
         except Exception as exc:
             # anything else is a bug, but the senders must still hear "try again", not hang
             log.exception("storing %d deliveries failed unexpectedly", len(batch))
-            self._fail(batch, exc)
+            self._fail(batch, exc.__class__.__name__)
             return
         for delivery_id, reason in refused.items():
-            log.error("delivery %s refused by the database: %s", delivery_id, refusal(reason))
+            log.error("delivery %s refused by the database: %s", delivery_id, reason)
         fresh = set(inserted)
         for delivery, future in batch:
             # the first of repeated ids in one batch is the new one; the others are duplicates
@@ -317,19 +176,19 @@ class DeliveryWriter:
             if future.done():
                 continue
             if delivery.delivery_id in refused:
-                future.set_exception(DeliveryRefused(refusal(refused[delivery.delivery_id])))
+                future.set_exception(DeliveryRefused(str(refused[delivery.delivery_id])))
             else:
                 future.set_result(is_new)
         if inserted and self._on_committed is not None:
             self._on_committed(sorted(inserted))
 
-    async def _insert_each(self, deliveries: list[NewDelivery]) -> tuple[set[str], dict[str, BaseException]]:
-        """Insert one row per statement: (ids inserted, ids refused with the error)."""
+    async def _insert_each(self, deliveries: list[NewDelivery]) -> tuple[set[str], dict[str, BatchRefused]]:
+        """Insert one row per statement: (ids inserted, ids refused with the database's reason)."""
         inserted: set[str] = set()
-        refused: dict[str, BaseException] = {}
+        refused: dict[str, BatchRefused] = {}
         for delivery in deliveries:
             try:
                 inserted |= await self._insert([delivery])
-            except _VALUE_ERRORS as exc:
+            except BatchRefused as exc:
                 refused[delivery.delivery_id] = exc
         return inserted, refused

@@ -20,11 +20,12 @@ from typing import Any
 import httpx
 import orjson
 
-from bot.intake.group_commit import DeliveryWriter, NewDelivery
+from bot.intake.group_commit import DeliveryWriter
 from bot.services import Services
 from bot.settings import Settings, SettingsError, with_local_secrets
 from bot.worker.deliveries import process_delivery
 from store.db import rolled_back, transaction
+from store.deliveries import NewDelivery
 from store.migrate import upgrade
 from store.models import Delivery, utcnow
 from store.upserts import insert_if_absent
@@ -96,7 +97,7 @@ async def dispatch_locally(
         )
         if dry_run:
             return await _dry_run(services, delivery)
-        writer = DeliveryWriter(services.engine)
+        writer = DeliveryWriter(services.sessions)
         task = asyncio.create_task(writer.run())
         await writer.submit(delivery)
         task.cancel()

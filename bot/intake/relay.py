@@ -16,20 +16,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.worker.loops import LoopHealth
 from bot.worker.queue import ArqQueue
-from store.models import Delivery, utcnow
+from store.db import Sessions
+from store.outbox import OutboxSweep, OutboxUnreadable
 
 log = logging.getLogger("autostack.relay")
 
-SWEEP_BATCH = 1000
 RETRY_LIMIT = 100_000
 # the relay's retries while Redis is down: each costs one refused connection, and Redis is
 # used again at most RECONNECT_MAX seconds after it is back
@@ -38,53 +35,6 @@ RECONNECT_MAX = 1.0
 # between the pages of one sweep pass: at most 4,000 rows a second, each page a query and a
 # Lua call in the intake's event loop
 PAGE_PAUSE = 0.25
-
-
-class OutboxSweep:
-    """Pages through the deliveries no worker has picked up yet, oldest first.
-
-    Each call goes on from where the previous page ended and starts over after the last one,
-    so rows the relay never queued are reached even behind a backlog of queued ones."""
-
-    def __init__(
-        self, engine: AsyncEngine, *, received_for: timedelta, stuck_for: timedelta | None = None
-    ) -> None:
-        self._engine = engine
-        self._received_for = received_for
-        self._stuck_for = stuck_for
-        self._after: tuple[datetime, str] | None = None
-
-    async def next_page(self) -> list[str]:
-        """Ids `received` for `received_for`, or queued/processing for `stuck_for` (a job lost
-        with Redis's data, or a worker that died without arq noticing)."""
-        now = utcnow()
-        condition: ColumnElement[bool] = (Delivery.state == "received") & (
-            Delivery.received_at < now - self._received_for
-        )
-        if self._stuck_for is not None:
-            stuck = Delivery.state.in_(("queued", "processing")) & (
-                Delivery.received_at < now - self._stuck_for
-            )
-            condition = or_(condition, stuck)
-        query = select(Delivery.received_at, Delivery.delivery_id).where(condition)
-        if self._after is not None:
-            at, delivery_id = self._after
-            # spelled out rather than as a row comparison, so the (state, received_at) index
-            # bounds the scan
-            query = query.where(
-                Delivery.received_at >= at,
-                or_(Delivery.received_at > at, Delivery.delivery_id > delivery_id),
-            )
-        query = query.order_by(Delivery.received_at, Delivery.delivery_id).limit(SWEEP_BATCH)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        self._after = (rows[-1][0], rows[-1][1]) if len(rows) == SWEEP_BATCH else None
-        return [delivery_id for _, delivery_id in rows]
-
-    @property
-    def done(self) -> bool:
-        """True when the last page reached the end (the next one starts over)."""
-        return self._after is None
 
 
 class Relay:
@@ -97,7 +47,7 @@ class Relay:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        sessions: Sessions,
         connect: Callable[[], Awaitable[ArqQueue]],
         *,
         sweep_every: float = 5.0,
@@ -110,7 +60,7 @@ class Relay:
         self._queue: ArqQueue | None = None
         self._sweep_every = sweep_every
         self._pause = pause
-        self._sweep = OutboxSweep(engine, received_for=received_for)
+        self._sweep = OutboxSweep(sessions, received_for=received_for)
         self._sweeping = True
         # Redis failed the relay and no sweep has gone through since: retry on the backoff
         self._down = False
@@ -171,10 +121,11 @@ class Relay:
                 next_sweep = loop.time() + self._backoff
                 self._backoff = min(self._backoff * 2, RECONNECT_MAX)
                 await self._drop_queue()
-            except SQLAlchemyError as exc:
-                self._health.down("relay", exc)
+            except OutboxUnreadable as exc:
+                # /readyz names the database's error, not the wrapper's
+                self._health.down("relay", exc.__cause__ or exc)
                 self._keep(ids)
-                log.warning("database unreachable while sweeping: %s", exc.__class__.__name__)
+                log.warning("database unreachable while sweeping: %s", exc)
 
     def _keep(self, ids: set[str]) -> None:
         """Try these ids again next time; past RETRY_LIMIT only the sweep finds them."""

@@ -10,7 +10,7 @@ from deployer.envvars import env_provider
 from deployer.events import Held
 from deployer.pipeline import release_deployment
 from store.check_gates import HELD
-from store.models import Deployment
+from store.worker_reads import deployment_by_id
 
 
 async def release_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | None:
@@ -34,8 +34,7 @@ async def release_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str
 async def report_checks_job(ctx: dict[str, Any], deployment_id: int) -> str | None:
     """arq job: show a parked deployment's state and why (check run, status, sticky comment)."""
     services, runtime = ctx["services"], ctx["deploy"]
-    async with services.sessions() as session:
-        row = await session.get(Deployment, deployment_id)
+    row = await deployment_by_id(services.sessions, deployment_id)
     if row is None or row.state not in HELD:
         return None
     await runtime.hub.emit(Held(deployment_id, row.state, row.reason or ""))

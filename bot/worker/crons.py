@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domains.checks import verify_pending
-from bot.intake.relay import OutboxSweep
 from bot.services import Services
 from bot.worker.deliveries import JOB_TIMEOUT
 from bot.worker.queue import ArqQueue
@@ -17,6 +16,7 @@ from deployer.expiry import expire_idle_previews
 from handlers.jobs import REFRESH_DOMAINS
 from store.activity import record_environment_activity
 from store.leases import LEASE, expired_delivery_claims
+from store.outbox import OutboxSweep
 
 log = logging.getLogger("autostack.worker")
 # the worker context's key for how long arq locks a job it started (its in-progress key)

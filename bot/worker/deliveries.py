@@ -16,19 +16,17 @@ from typing import Any
 
 import orjson
 from arq import Retry
-from sqlalchemy import update
 
-from bot.github.webhook_models import typed_event
 from bot.logs import delivery_id_var
 from bot.services import Services
 from bot.worker.queue import HANDLE_DELIVERY
 from bot.worker.retries import MAX_TRIES, OUTAGE_RETRY_FOR, outage_delay, retry_delay
 from handlers.context import Context, HandlerSettings
 from handlers.router import DispatchResult, dispatch
-from store.db import rows_changed
+from store.db import transaction
+from store.deliveries import fail_unfinished, record_outcome
 from store.errors import is_temporary
-from store.leases import LEASE, RENEW_EVERY, TERMINAL, claim_delivery, renew_delivery
-from store.models import Delivery, utcnow
+from store.leases import LEASE, RENEW_EVERY, claim_delivery, renew_delivery
 from store.transient import is_database_outage
 
 log = logging.getLogger("autostack.worker")
@@ -42,38 +40,14 @@ ARQ_MAX_TRIES = 100_000
 SWEEP_SECONDS = set(range(0, 60, 10))
 
 
-async def _record(
-    services: Services,
-    delivery_id: str,
-    token: str,
-    state: str,
-    reason: str | None,
-    handled: list[str],
-    hold: timedelta | None = None,
-) -> bool:
-    """Write the delivery's outcome if `token` still holds its claim; False when it lost it."""
-    values: dict[str, Any] = {"state": state, "handled": handled, "error": reason}
-    if state in TERMINAL:
-        values.update(finished_at=utcnow(), claim_expires_at=None)
-    elif hold is not None:
-        values["claim_expires_at"] = utcnow() + hold
-    async with services.sessions.begin() as session:
-        result = await session.execute(
-            update(Delivery)
-            .where(Delivery.delivery_id == delivery_id, Delivery.claimed_by == token)
-            .values(**values)
-        )
-        return bool(rows_changed(result))
-
-
 async def _record_through_outage(services: Services, delivery_id: str, token: str, *args: Any) -> bool:
-    """`_record`, retried through a short database outage: the handlers' work is done, and
-    giving up here would run them again."""
+    """`record_outcome`, retried through a short database outage: the handlers' work is done,
+    and giving up here would run them again."""
     delay = 0.5
     deadline = time.monotonic() + LEASE.total_seconds()
     while True:
         try:
-            return await _record(services, delivery_id, token, *args)
+            return await record_outcome(services.sessions, delivery_id, token, *args)
         except Exception as exc:
             if not is_database_outage(exc) or time.monotonic() > deadline:
                 raise
@@ -112,8 +86,8 @@ async def process_delivery(
     token = token or f"direct:{uuid.uuid4().hex}"
     context_token = delivery_id_var.set(delivery_id)
     try:
-        async with services.sessions.begin() as session:
-            claim, row = await claim_delivery(session, delivery_id, token)
+        async with transaction(services.sessions) as tx:
+            claim, row = await claim_delivery(tx, delivery_id, token)
         if claim.outcome == "missing":
             log.warning("delivery %s is not in the store", delivery_id)
             return "missing"
@@ -128,9 +102,8 @@ async def process_delivery(
             payload = f"gave up after {MAX_CLAIMS} attempts that never finished"
         if isinstance(payload, str):
             log.error("delivery %s failed: %s", delivery_id, payload)
-            await _record(services, delivery_id, token, "failed", payload, row.handled)
+            await record_outcome(services.sessions, delivery_id, token, "failed", payload, row.handled)
             return "failed"
-        typed = typed_event(row.event, payload)
         ctx = Context(
             delivery_id=delivery_id,
             event=row.event,
@@ -139,7 +112,6 @@ async def process_delivery(
             sessions=services.sessions,
             jobs=jobs if jobs is not None else await services.queue(),
             log=logging.LoggerAdapter(logging.getLogger("autostack.handlers"), {"delivery_id": delivery_id}),
-            model=typed.model,
             github=services.apps.installation(row.installation_id) if row.installation_id else None,
             settings=HandlerSettings(production_permission=services.settings.production_permission),
             permissions=services.permissions,
@@ -149,9 +121,8 @@ async def process_delivery(
         try:
             result = await dispatch(services.router, ctx, skip=row.handled)
             retrying = bool(result.temporary) and claim.attempts < MAX_TRIES
-            # an event githubkit does not know (GHES's cache_sync, say) is still handled if a
-            # route asks for it; with none it ends here, never left processing
-            unhandled = f"no handler for {ctx.key}" + (f"; {typed.problem}" if typed.problem else "")
+            # an event no route asks for (GHES's cache_sync, say) ends here, never left processing
+            unhandled = f"no handler for {ctx.key}"
             defer = retry_delay(claim.attempts, result.retry_after)
             state = _outcome(result, retrying=retrying)
             errors = {**result.permanent, **result.temporary}
@@ -193,12 +164,7 @@ async def _give_up(services: Services, delivery_id: str, reason: str) -> None:
     """Record a delivery failed after an outage outlasted OUTAGE_RETRY_FOR (if the database
     answers now; if not, the row stays unfinished and the sweeper tries it again later)."""
     try:
-        async with services.sessions.begin() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.delivery_id == delivery_id, Delivery.state.not_in(TERMINAL))
-                .values(state="failed", error=reason, finished_at=utcnow(), claim_expires_at=None)
-            )
+        await fail_unfinished(services.sessions, delivery_id, reason)
     except Exception as exc:
         if not is_temporary(exc):
             raise

@@ -14,7 +14,6 @@ from typing import Any
 
 from arq import Retry
 from arq.typing import WorkerCoroutine
-from sqlalchemy import select
 
 from bot.logs import deployment_id_var
 from bot.reporter.hub import ReporterHub
@@ -46,6 +45,7 @@ from store.check_gates import passed_but_parked
 from store.environment_names import preview_name
 from store.leases import queued_deployments
 from store.models import Deployment, Project
+from store.worker_reads import deployment_and_project, deployment_by_id, project_by_id
 
 log = logging.getLogger("autostack.deploy")
 
@@ -91,11 +91,7 @@ async def run_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | N
     services, runtime = _runtime(ctx)
     token = deployment_id_var.set(deployment_id)
     try:
-        async with services.sessions() as session:
-            row = await session.execute(
-                select(Deployment, Project).join(Project).where(Deployment.id == deployment_id)
-            )
-            found = row.first()
+        found = await deployment_and_project(services.sessions, deployment_id)
         if found is None:
             log.warning("deployment %s does not exist", deployment_id)
             return None
@@ -123,8 +119,7 @@ async def run_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | N
 async def report_held_job(ctx: dict[str, Any], deployment_id: int) -> str | None:
     """arq job: report a deployment a locked environment held back, with the lock as its reason."""
     services, runtime = _runtime(ctx)
-    async with services.sessions() as session:
-        row = await session.get(Deployment, deployment_id)
+    row = await deployment_by_id(services.sessions, deployment_id)
     if row is None or row.state != "cancelled":
         return None
     await runtime.hub.emit(Queued(deployment_id))
@@ -135,8 +130,7 @@ async def report_held_job(ctx: dict[str, Any], deployment_id: int) -> str | None
 async def destroy_environment_job(ctx: dict[str, Any], project_id: int, environment: str) -> bool:
     """arq job: stop an environment's app, cancel its deployments, mark GitHub inactive."""
     services, runtime = _runtime(ctx)
-    async with services.sessions() as session:
-        project = await session.get(Project, project_id)
+    project = await project_by_id(services.sessions, project_id)
     if project is None:
         return False
     try:

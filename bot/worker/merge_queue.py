@@ -12,7 +12,8 @@ from typing import Any
 from bot.github.api import CheckOutput
 from bot.services import Services
 from handlers.check_names import app_environment, check_name, status_context
-from store.models import Project, utcnow
+from store.models import utcnow
+from store.worker_reads import project_by_id
 
 SUMMARY = "AutoStack deploys after merge; nothing to verify for the merge queue."
 
@@ -31,8 +32,7 @@ async def report_merge_group_job(
     """arq job: a successful `AutoStack / <env>` check run and `autostack/<env>` status on `head_sha`
     (`<app>/<env>` for an app of a monorepo)."""
     services: Services = ctx["services"]
-    async with services.sessions() as session:
-        project = await session.get(Project, project_id)
+    project = await project_by_id(services.sessions, project_id)
     if project is None or project.full_name is None or project.installation_id is None:
         return False
     github = services.apps.installation(project.installation_id)

@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, Any
 from bot.github.errors import GitHubPermanentError, GitHubTemporaryError
 from bot.services import Services
 from store import hook_redeliveries as rows
+from store.db import Sessions
 from store.models import utcnow
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
     from bot.github.hook_deliveries import DeliveryAttempt, HookDeliveries
 
 log = logging.getLogger("autostack.redeliver")
@@ -92,7 +91,7 @@ async def _read_log(
 
 
 async def reconcile(
-    engine: AsyncEngine,
+    sessions: Sessions,
     hooks: HookDeliveries,
     *,
     interval: timedelta,
@@ -102,12 +101,12 @@ async def reconcile(
     """One run, if no other holds the lease and none started within `interval`; None otherwise."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     started = clock()
-    lease = await rows.acquire_lease(engine, holder, started, every=interval, lease_for=LEASE_FOR)
+    lease = await rows.acquire_lease(sessions, holder, started, every=interval, lease_for=LEASE_FOR)
     if lease is None:
         return None
 
     async def keep_lease() -> None:
-        if not await rows.renew_lease(engine, lease, clock(), LEASE_FOR):
+        if not await rows.renew_lease(sessions, lease, clock(), LEASE_FOR):
             raise _LeaseLost
 
     run = ReconcileRun("failed")  # until it gets to the end; an unexpected error is counted as such
@@ -118,9 +117,9 @@ async def reconcile(
         run.read = len(attempts)
         stale_before = clock() - LEASE_FOR
         guids = {attempt.guid for attempt in attempts if not attempt.ok}
-        stored = await rows.stored_guids(engine, guids)
-        asked = await rows.asked_before(engine, guids - stored, stale_before)
-        await _redeliver(engine, hooks, lost_deliveries(attempts, stored, asked), run, keep_lease, clock)
+        stored = await rows.stored_guids(sessions, guids)
+        asked = await rows.asked_before(sessions, guids - stored, stale_before)
+        await _redeliver(sessions, hooks, lost_deliveries(attempts, stored, asked), run, keep_lease, clock)
         run.outcome = "done"
         reconciled_to = newest or lease.reconciled_to
     except GitHubTemporaryError as exc:
@@ -134,7 +133,7 @@ async def reconcile(
         run.outcome = "deferred"
     finally:
         await rows.finish_run(
-            engine,
+            sessions,
             lease,
             clock(),
             run.outcome,
@@ -146,7 +145,7 @@ async def reconcile(
 
 
 async def _redeliver(
-    engine: AsyncEngine,
+    sessions: Sessions,
     hooks: HookDeliveries,
     lost: list[DeliveryAttempt],
     run: ReconcileRun,
@@ -159,7 +158,7 @@ async def _redeliver(
             await keep_lease()
             now = clock()
             claimed = await rows.claim(
-                engine,
+                sessions,
                 guid=attempt.guid,
                 attempt_id=attempt.id,
                 event=attempt.event,
@@ -176,16 +175,16 @@ async def _redeliver(
                 await hooks.redeliver(attempt.id)
             except GitHubPermanentError as exc:
                 if exc.status in NO_APP:
-                    await rows.unclaim(engine, attempt.guid)
+                    await rows.unclaim(sessions, attempt.guid)
                     raise
-                await rows.settle(engine, attempt.guid, "refused", str(exc)[:500])
+                await rows.settle(sessions, attempt.guid, "refused", str(exc)[:500])
                 run.refused.append(attempt.guid)
                 log.warning("GitHub refused to redeliver %s (%s): %s", attempt.guid, attempt.event, exc)
                 continue
             except (GitHubTemporaryError, _LeaseLost):
-                await rows.unclaim(engine, attempt.guid)
+                await rows.unclaim(sessions, attempt.guid)
                 raise
-            await rows.settle(engine, attempt.guid, "requested")
+            await rows.settle(sessions, attempt.guid, "requested")
             run.requested.append(attempt.guid)
             accepted.append(rows.Requested(attempt.guid, attempt.event, attempt.installation_id))
             log.info(
@@ -196,7 +195,7 @@ async def _redeliver(
                 attempt.delivered_at.isoformat(),
             )
     finally:
-        await rows.audit_requested(engine, accepted)
+        await rows.audit_requested(sessions, accepted)
 
 
 async def reconcile_deliveries(ctx: dict[str, Any]) -> str:
@@ -210,7 +209,7 @@ async def reconcile_deliveries(ctx: dict[str, Any]) -> str:
         log.debug("delivery reconciler: no App credentials (APP_ID/PRIVATE_KEY), nothing to read")
         return "no_app"
     run = await reconcile(
-        services.engine,
+        services.sessions,
         hooks,
         interval=timedelta(minutes=settings.redeliver_interval),
         window=timedelta(hours=settings.redeliver_window),

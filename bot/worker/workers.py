@@ -12,7 +12,6 @@ from arq.worker import Worker
 
 from bot.archive.retention import retention_cron
 from bot.domains.checks import DnsCheck
-from bot.intake.relay import OutboxSweep
 from bot.services import Services
 from bot.worker.crons import IN_PROGRESS_MS, check_domains, reconcile_cluster, sweep_outbox
 from bot.worker.deliveries import ARQ_MAX_TRIES, DEPLOY_TIMEOUT, JOB_TIMEOUT, SWEEP_SECONDS, handle_delivery
@@ -20,6 +19,7 @@ from bot.worker.deploy_jobs import DEPLOY_FUNCTIONS, DeployRuntime, recover, swe
 from bot.worker.queue import DEPLOY_QUEUE, HANDLE_DELIVERY, redis_settings
 from bot.worker.redeliver import reconcile_deliveries
 from bot.worker.retries import DEPLOY_TRIES
+from store.outbox import OutboxSweep
 
 # how long a cron's result stays in Redis, refusing the tick to every other replica
 CRON_KEEP = 3600
@@ -48,7 +48,7 @@ def make_worker(
         ctx["services"] = services
         ctx["domain_check"] = DnsCheck(services.settings.apps_domain, nameservers)
         # one cursor for the worker's life, so each run goes on where the last page ended
-        ctx["outbox_sweep"] = OutboxSweep(services.engine, received_for=timedelta(seconds=10))
+        ctx["outbox_sweep"] = OutboxSweep(services.sessions, received_for=timedelta(seconds=10))
         # deliveries stranded while no worker ran are queued before new work starts
         await sweep_outbox(ctx)
 

@@ -13,16 +13,16 @@ from datetime import timedelta
 import redis
 from sqlalchemy import func, select
 
-from bot.intake.relay import OutboxSweep
 from bot.worker.queue import ArqQueue
-from store.db import create_engine
+from store.db import create_engine, sessionmaker
 from store.models import Delivery
+from store.outbox import OutboxSweep
 
 
 async def drain(database_url: str, redis_url: str) -> int:
     engine = create_engine(database_url)
     queue = await ArqQueue.connect(redis_url)
-    sweep = OutboxSweep(engine, received_for=timedelta(0))
+    sweep = OutboxSweep(sessionmaker(engine), received_for=timedelta(0))
     relayed = 0
     try:
         while True:
