@@ -9,7 +9,7 @@ from tests.handlers.doubles import push
 from tests.handlers.e2e_harness import E2E
 
 SHA = "5" * 40
-SLOW = 2.0  # seconds for each check-run call
+SLOW = 4.0  # seconds for each check-run call: long enough that a loaded CI machine keeps the margins
 
 
 async def test_a_deployment_goes_live_while_github_is_still_being_told(e2e: E2E):
