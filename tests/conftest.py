@@ -26,7 +26,7 @@ from store.db import create_engine, sessionmaker
 from store.migrate import upgrade
 from tests.servers import RedisServer, postgres, postgres_bin
 
-pytest_plugins = ["tests.github_standin.fixtures", "tests.served"]
+pytest_plugins = ["tests.github_standin.fixtures", "tests.served", "tests.wired"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WEBHOOKS = FIXTURES / "github-webhooks"

@@ -37,6 +37,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+class PhasesInRunOrder(TypeDecorator[dict[str, Any]]):
+    """A deployment's phases, read back in the order they ran (by `started_at`): PostgreSQL's
+    JSONB keeps an object's keys shortest first, so "build" came back before "install"."""
+
+    impl = JSONType
+    cache_ok = True
+
+    def process_result_value(self, value: dict[str, Any] | None, dialect: Any) -> dict[str, Any] | None:
+        if not value:
+            return value
+        return dict(sorted(value.items(), key=lambda item: str(item[1].get("started_at", ""))))
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),

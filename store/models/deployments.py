@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store.models.base import Base, BigId, JSONType, utcnow
+from store.models.base import Base, BigId, JSONType, PhasesInRunOrder, utcnow
 
 
 class Deployment(Base):
@@ -53,7 +53,7 @@ class Deployment(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     cache_hit: Mapped[bool | None] = mapped_column(Boolean)
     build_seconds: Mapped[float | None]
-    phases: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    phases: Mapped[dict[str, Any]] = mapped_column(PhasesInRunOrder, default=dict)
     check_run_id: Mapped[int | None] = mapped_column(BigInteger)
     github_deployment_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

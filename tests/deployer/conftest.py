@@ -23,7 +23,9 @@ from deployer.targets.local.router import hostname_for
 from deployer.targets.local.target import LocalTarget
 from store.encryption import KeyRing
 from store.models import Deployment
+from tests.servers import free_port
 from tests.web.harness import settings_for
+from tests.wired import Served
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 API_TOKEN = "test-admin-token"  # the local admin token of the `server` fixture
@@ -124,23 +126,42 @@ def app_copy(tmp_path: Path):
     return copy
 
 
+@dataclass
+class Server:
+    """What `serve` runs (tests/wired.py), listening on a loopback port, and the CLI's token."""
+
+    url: str
+    token: str
+    served: Served
+
+    async def get(self, project: str, environment: str = "production") -> httpx.Response:
+        """The environment's page through the router."""
+        return await self.served.visit(environment, project=project)
+
+
 @pytest.fixture
-async def server(deployer, tmp_path, monkeypatch):
-    """The page's app (and its /api/v1) over a real local target, with the local admin token."""
-    tasks: list[asyncio.Task] = []
+async def server(fresh_served: Served, monkeypatch, tmp_path) -> AsyncIterator[Server]:
+    """`serve` with nothing deployed yet; the CLI holds its local admin token (which serve makes
+    on embedded defaults only: on PostgreSQL the same is set here, so both backends run)."""
+    deploy = fresh_served.page.deploy
+    assert deploy is not None
+    token = deploy.admin_token or API_TOKEN
+    deploy.admin_token = token
+    monkeypatch.setenv("AUTOSTACK_TOKEN", token)
+    # never the user's own saved login
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("AUTOSTACK_URL", raising=False)
+    async with fresh_served.listening() as url:
+        yield Server(url, token, fresh_served)
+
+
+@pytest.fixture
+async def target_api(deployer, tmp_path, monkeypatch):
+    """The page's API (with the local admin token) over the `deployer`'s target, for what it
+    reads (logs, app states); a deploy action through it fails the test: those run on `server`."""
 
     async def enqueue(deployment_id: int) -> None:
-        tasks.append(
-            asyncio.create_task(
-                run_deployment(
-                    deployer.sessions,
-                    deployment_id,
-                    deployer.sink,
-                    deployer.target,
-                    work_dir=tmp_path / "work",
-                )
-            )
-        )
+        raise AssertionError(f"deployment {deployment_id} queued on target_api: use `server`")
 
     settings = settings_for(tmp_path / "data")
     deploy = DeployService(
@@ -149,8 +170,9 @@ async def server(deployer, tmp_path, monkeypatch):
     state = WebState(
         settings, deployer.sessions, KeyRing(settings.secret_keys), OAuthClient(None), deploy=deploy
     )
+    port = free_port()
     config = uvicorn.Config(
-        site_app(state), host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning"
+        site_app(state), host="127.0.0.1", port=port, lifespan="off", ws="none", log_level="warning"
     )
     web = uvicorn.Server(config)
     task = asyncio.create_task(web.serve())
@@ -160,10 +182,9 @@ async def server(deployer, tmp_path, monkeypatch):
     # never the user's own saved login
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("AUTOSTACK_URL", raising=False)
-    yield f"http://127.0.0.1:{web.servers[0].sockets[0].getsockname()[1]}"
+    yield f"http://127.0.0.1:{port}"
     web.should_exit = True
     await task
-    await asyncio.gather(*tasks)
 
 
 __all__ = ["API_TOKEN", "EXAMPLES", "AppEnv", "Deployer", "RecordingSink"]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from store.models import ApiToken, Deployment, Installation, Project, Team
 from store.teams import token_hash
 from tests.deployer.conftest import API_TOKEN
+from tests.wired import Served
 
 pytestmark = pytest.mark.slow
 
@@ -46,41 +47,41 @@ async def _cli(*argv: str) -> int:
     return done.returncode
 
 
-async def test_deploy_ls_logs_rollback_destroy(server, deployer, app_copy, capsys):
+async def test_deploy_ls_logs_rollback_destroy(server, app_copy, capsys):
     v1 = app_copy("static", "site")
-    code = await _cli("deploy", str(v1), "--server", server)
+    code = await _cli("deploy", str(v1), "--server", server.url)
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "── build" in out and f"ready: http://site.localhost:{deployer.target.router_port}" in out
+    assert "── build" in out and f"ready: http://site.localhost:{server.served.target.router_port}" in out
     (v1 / "index.html").write_text("<h1>v2</h1>")
-    assert await _cli("deploy", str(v1), "--server", server) == 0
-    assert "v2" in (await deployer.get("site")).text
+    assert await _cli("deploy", str(v1), "--server", server.url) == 0
+    assert "v2" in (await server.get("site")).text
 
-    assert await _cli("ls", "--server", server) == 0
+    assert await _cli("ls", "--server", server.url) == 0
     listing = capsys.readouterr().out
     assert listing.count("site ") == 2 and "ready" in listing
-    assert await _cli("logs", "1", "--server", server) == 0
+    assert await _cli("logs", "1", "--server", server.url) == 0
     assert "found index.html and no build files" in capsys.readouterr().out
 
-    assert await _cli("rollback", "production", "--project", "site", "--server", server) == 0
-    assert "Hello from a static site" in (await deployer.get("site")).text
-    assert await _cli("destroy", "production", "--project", "site", "--yes", "--server", server) == 0
-    assert (await deployer.get("site")).status_code == 404
+    assert await _cli("rollback", "production", "--project", "site", "--server", server.url) == 0
+    assert "Hello from a static site" in (await server.get("site")).text
+    assert await _cli("destroy", "production", "--project", "site", "--yes", "--server", server.url) == 0
+    assert (await server.get("site")).status_code == 404
 
 
 async def test_bad_token_and_bad_names_are_refused(server, app_copy, monkeypatch, capsys):
-    assert await _cli("deploy", str(app_copy("static")), "--env", "staging!", "--server", server) == 2
+    assert await _cli("deploy", str(app_copy("static")), "--env", "staging!", "--server", server.url) == 2
     assert "environment 'staging!' is not allowed" in capsys.readouterr().err
     monkeypatch.setenv("AUTOSTACK_TOKEN", "wrong")
-    assert await _cli("ls", "--server", server) == 1
+    assert await _cli("ls", "--server", server.url) == 1
     assert "missing or unknown API key" in capsys.readouterr().err
-    assert await _cli("destroy", "production", "--project", "../x", "--server", server) == 2
+    assert await _cli("destroy", "production", "--project", "../x", "--server", server.url) == 2
     assert "project '../x' is not allowed" in capsys.readouterr().err
 
 
-async def _team_key(deployer, role: str, installation: int) -> str:
-    async with deployer.sessions.begin() as session:
+async def _team_key(served: Served, role: str, installation: int) -> str:
+    async with served.sessions.begin() as session:
         session.add(Installation(id=installation, account_login=f"org-{installation}"))
         await session.flush()
         team = Team(name=f"org-{installation}", installation_id=installation)
@@ -91,77 +92,77 @@ async def _team_key(deployer, role: str, installation: int) -> str:
     return key
 
 
-async def test_team_keys_deploy_only_as_their_role_allows(server, deployer, app_copy, monkeypatch, capsys):
+async def test_team_keys_deploy_only_as_their_role_allows(server, app_copy, monkeypatch, capsys):
     site = app_copy("static", "site")
-    monkeypatch.setenv("AUTOSTACK_TOKEN", await _team_key(deployer, "developer", 7))
-    refused = await _cli("deploy", str(site), "--server", server)
+    monkeypatch.setenv("AUTOSTACK_TOKEN", await _team_key(server.served, "developer", 7))
+    refused = await _cli("deploy", str(site), "--server", server.url)
     assert refused == 1
     assert (
         "deploying to production needs the admin role (yours: developer) (HTTP 403)"
         in capsys.readouterr().err
     )
-    new = await _cli("deploy", str(site), "--env", "preview", "--server", server)
+    new = await _cli("deploy", str(site), "--env", "preview", "--server", server.url)
     assert new == 1
     assert "no project 'site' in this key's team; only admin and owner keys" in capsys.readouterr().err
 
-    monkeypatch.setenv("AUTOSTACK_TOKEN", await _team_key(deployer, "admin", 8))
-    assert await _cli("deploy", str(site), "--server", server) == 0
-    async with deployer.sessions() as session:
+    monkeypatch.setenv("AUTOSTACK_TOKEN", await _team_key(server.served, "admin", 8))
+    assert await _cli("deploy", str(site), "--server", server.url) == 0
+    async with server.served.sessions() as session:
         project = await session.scalar(select(Project).where(Project.name == "site"))
         actors = (await session.scalars(select(Deployment.actor))).all()
     assert project.installation_id == 8 and actors == ["api:ci-admin"]
     assert "ready: http://site.localhost" in capsys.readouterr().out
 
-    monkeypatch.setenv("AUTOSTACK_TOKEN", await _team_key(deployer, "owner", 9))
-    assert await _cli("ls", "--server", server) == 0
+    monkeypatch.setenv("AUTOSTACK_TOKEN", await _team_key(server.served, "owner", 9))
+    assert await _cli("ls", "--server", server.url) == 0
     assert "site" not in capsys.readouterr().out
-    assert await _cli("destroy", "production", "--project", "site", "--yes", "--server", server) == 1
+    assert await _cli("destroy", "production", "--project", "site", "--yes", "--server", server.url) == 1
     assert "site has no environment 'production' (HTTP 404)" in capsys.readouterr().err
-    assert (await deployer.get("site")).status_code == 200
+    assert (await server.get("site")).status_code == 200
 
 
-async def test_table_live_marker_json_and_destroy_confirmation(server, deployer, app_copy):
+async def test_table_live_marker_json_and_destroy_confirmation(server, app_copy):
     site = app_copy("static", "site")
-    assert (await cli("deploy", str(site), "--server", server)).returncode == 0
-    assert (await cli("deploy", str(site), "--server", server)).returncode == 0
+    assert (await cli("deploy", str(site), "--server", server.url)).returncode == 0
+    assert (await cli("deploy", str(site), "--server", server.url)).returncode == 0
 
-    listing = await cli("ls", "--server", server)
+    listing = await cli("ls", "--server", server.url)
     assert listing.returncode == 0
     header, newest, older = listing.stdout.splitlines()
     assert header.split() == ["LIVE", "PROJECT", "ENV", "ID", "STATE", "SOURCE", "AGE", "DURATION", "URL"]
     assert newest.split()[:5] == ["*", "site", "production", "2", "ready"]
     assert older.split()[:4] == ["site", "production", "1", "superseded"] and "ago" in older
-    rows = json.loads((await cli("ls", "--json", "--server", server)).stdout)
+    rows = json.loads((await cli("ls", "--json", "--server", server.url)).stdout)
     assert [(r["id"], r["live"], r["shown_state"]) for r in rows] == [
         (2, True, "ready"),
         (1, False, "superseded"),
     ]
 
-    missing = await cli("ls", "--project", "nope", "--server", server)
+    missing = await cli("ls", "--project", "nope", "--server", server.url)
     assert (missing.returncode, missing.stdout) == (1, "")
     assert missing.stderr == "autostack: no project named 'nope' in this token's team\n"
-    gone = await cli("logs", "9999", "--server", server)
+    gone = await cli("logs", "9999", "--server", server.url)
     assert (gone.returncode, gone.stdout) == (1, "")
     assert gone.stderr.count("\n") == 1 and "9999" in gone.stderr
 
-    refused = await cli("destroy", "production", "--project", "site", "--server", server)
+    refused = await cli("destroy", "production", "--project", "site", "--server", server.url)
     assert refused.returncode == 2 and "pass --yes" in refused.stderr
-    assert (await deployer.get("site")).status_code == 200
-    done = await cli("destroy", "production", "--project", "site", "--yes", "--server", server)
+    assert (await server.get("site")).status_code == 200
+    done = await cli("destroy", "production", "--project", "site", "--yes", "--server", server.url)
     assert done.returncode == 0 and done.stdout.startswith("Destroyed site/production:")
-    again = await cli("destroy", "production", "--project", "site", "--yes", "--json", "--server", server)
+    again = await cli("destroy", "production", "--project", "site", "--yes", "--json", "--server", server.url)
     assert again.returncode == 1
     assert json.loads(again.stderr) == {"error": "site/production is already destroyed (HTTP 409)", "exit": 1}
-    after = json.loads((await cli("ls", "--json", "--server", server)).stdout)
+    after = json.loads((await cli("ls", "--json", "--server", server.url)).stdout)
     assert {r["shown_state"] for r in after} == {"destroyed"} and not any(r["live"] for r in after)
 
 
 async def test_closed_pipe_and_unreachable_server_end_without_traceback(server, app_copy, unused_tcp_port):
-    assert (await cli("deploy", str(app_copy("static", "site")), "--server", server)).returncode == 0
+    assert (await cli("deploy", str(app_copy("static", "site")), "--server", server.url)).returncode == 0
 
     def closed_early() -> tuple[int, str]:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "ls", "--server", server],
+            [sys.executable, "-m", "bot.cli", "ls", "--server", server.url],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -186,16 +187,16 @@ async def test_login_saves_a_private_file_and_deploys_from_anywhere(server, app_
     before = await cli("deploy", str(site), cwd=elsewhere)
     assert before.returncode == 1 and "no API token for http://127.0.0.1:3000" in before.stderr
 
-    wrong = await cli("login", "--url", server, "--token", "-", stdin="not-the-key\n", cwd=elsewhere)
+    wrong = await cli("login", "--url", server.url, "--token", "-", stdin="not-the-key\n", cwd=elsewhere)
     assert wrong.returncode == 1 and "missing or unknown API key" in wrong.stderr
     assert not (tmp_path / "config" / "autostack").exists()
-    login = await cli("login", "--url", server, "--token", "-", stdin=f"{API_TOKEN}\n", cwd=elsewhere)
+    login = await cli("login", "--url", server.url, "--token", "-", stdin=f"{server.token}\n", cwd=elsewhere)
     assert login.returncode == 0 and "token accepted" in login.stdout
-    assert API_TOKEN not in login.stdout + login.stderr
+    assert server.token not in login.stdout + login.stderr
     saved = tmp_path / "config" / "autostack" / "config.json"
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
-    assert json.loads(saved.read_text()) == {"url": server, "token": API_TOKEN}
+    assert json.loads(saved.read_text()) == {"url": server.url, "token": server.token}
 
     deployed = await cli("deploy", cwd=site)
     assert deployed.returncode == 0 and "ready: http://site.localhost" in deployed.stdout

@@ -13,7 +13,7 @@ import pytest
 
 from bot import cli
 from bot.cli.stream import pack
-from tests.deployer.conftest import API_TOKEN
+from store.models import Deployment
 
 pytestmark = pytest.mark.slow
 SLACK_SECONDS = 1.5
@@ -44,12 +44,10 @@ class _StampedOutput(io.StringIO):
         return len(text)
 
 
-async def test_cli_prints_each_build_line_within_a_second_and_headers_first(
-    server, app_copy, deployer, monkeypatch
-):
+async def test_cli_prints_each_build_line_within_a_second_and_headers_first(server, app_copy, monkeypatch):
     out = _StampedOutput()
     monkeypatch.setattr("sys.stdout", out)
-    argv = ["deploy", str(_slow_site(app_copy)), "--server", server]
+    argv = ["deploy", str(_slow_site(app_copy)), "--server", server.url]
 
     assert await asyncio.to_thread(cli.main, argv) == 0
 
@@ -65,7 +63,8 @@ async def test_cli_prints_each_build_line_within_a_second_and_headers_first(
     # the summary: the URL, then every phase's duration and the build time
     assert printed[-2].startswith("ready: http://slow.localhost")
     assert "build 3." in printed[-1] and "health " in printed[-1] and "(build time 3." in printed[-1]
-    row = await deployer.row(1)
+    async with server.served.sessions() as session:
+        row = await session.get(Deployment, 1)
     assert 3.0 <= row.build_seconds < 6.0  # install + build: the 3 s build counts
 
 
@@ -76,7 +75,7 @@ async def test_api_stream_delivers_lines_while_the_build_runs(server, app_copy):
     events: list[tuple[float, dict]] = []
     async with (
         httpx.AsyncClient(
-            base_url=server, headers={"authorization": f"Bearer {API_TOKEN}"}, timeout=30
+            base_url=server.url, headers={"authorization": f"Bearer {server.token}"}, timeout=30
         ) as client,
         client.stream(
             "POST",

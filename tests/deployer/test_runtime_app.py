@@ -76,11 +76,11 @@ async def environment_event(server: str) -> dict:
     return {**events[0], "lines": [e["text"] for e in events if e["type"] == "log"]}
 
 
-async def test_lines_reach_the_api_and_the_cli_within_a_second(live_app, server):
+async def test_lines_reach_the_api_and_the_cli_within_a_second(live_app, target_api):
     delays: list[float] = []
     async with (
         httpx.AsyncClient(timeout=10) as client,
-        client.stream("GET", server + LOGS, params={"follow": "1", "tail": "0"}, headers=AUTH) as answer,
+        client.stream("GET", target_api + LOGS, params={"follow": "1", "tail": "0"}, headers=AUTH) as answer,
     ):
         assert answer.status_code == 200
         async for raw in answer.aiter_lines():
@@ -95,7 +95,7 @@ async def test_lines_reach_the_api_and_the_cli_within_a_second(live_app, server)
         argv = ["logs", "production", "--runtime", "--follow", "--project", "demo", "--tail", "0"]
         seen: list[float] = []
         with subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *argv, "--server", server],
+            [sys.executable, "-m", "bot.cli", *argv, "--server", target_api],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -116,7 +116,7 @@ async def test_lines_reach_the_api_and_the_cli_within_a_second(live_app, server)
     assert len(cli_delays) == 5 and max(cli_delays) < 1.0, cli_delays
 
 
-async def test_a_crash_loop_is_the_environments_state_until_it_is_healthy(live_app, server, crash_file):
+async def test_a_crash_loop_is_the_environments_state_until_it_is_healthy(live_app, target_api, crash_file):
     crash_file.write_text("fail every start")
     assert (await live_app.get(path="/crash")).status_code == 502  # it died before answering
 
@@ -128,7 +128,7 @@ async def test_a_crash_loop_is_the_environments_state_until_it_is_healthy(live_a
     assert crashed.since == restarting.since  # the trouble began with the first exit
     assert crashed.last_lines[-1] == f"cannot start: {crash_file} is there"
 
-    shown = await environment_event(server)
+    shown = await environment_event(target_api)
     assert (shown["state"], shown["since"]) == (CRASHED, crashed.since.isoformat())
     assert shown["reason"] == "the app exited with code 4, 2 times since it was last healthy"
     assert shown["last_lines"][-1] == f"cannot start: {crash_file} is there"
@@ -138,7 +138,7 @@ async def test_a_crash_loop_is_the_environments_state_until_it_is_healthy(live_a
 
     listed = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "bot.cli", "ls", "--json", "--server", server],
+        [sys.executable, "-m", "bot.cli", "ls", "--json", "--server", target_api],
         capture_output=True,
         text=True,
         timeout=60,
@@ -148,15 +148,15 @@ async def test_a_crash_loop_is_the_environments_state_until_it_is_healthy(live_a
 
     crash_file.unlink()
     await until(lambda: states(live_app)[-1].state == LIVE, 15, "live again")
-    assert (await environment_event(server))["state"] == LIVE
+    assert (await environment_event(target_api))["state"] == LIVE
     assert (await live_app.get()).text == "hello"
 
 
-async def test_a_failing_health_check_is_unhealthy_until_it_passes(live_app, server):
+async def test_a_failing_health_check_is_unhealthy_until_it_passes(live_app, target_api):
     assert (await live_app.get(path="/sick")).status_code == 500
     await until(lambda: [e.state for e in states(live_app)][-1:] == [UNHEALTHY], 5, "unhealthy")
     [unhealthy] = states(live_app)
     assert unhealthy.reason == "the health check failed 3 times in a row: GET / answered 500"
-    assert (await environment_event(server))["state"] == UNHEALTHY
+    assert (await environment_event(target_api))["state"] == UNHEALTHY
     assert (await live_app.get(path="/well")).status_code == 200
     await until(lambda: states(live_app)[-1].state == LIVE, 5, "live again")

@@ -14,7 +14,6 @@ from bot.web.context import WebState
 from store.db import create_engine, sessionmaker
 from store.migrate import upgrade
 from tests.web import harness
-from tests.web.served import served  # noqa: F401 (the fixture, for every page test here)
 
 
 @pytest.fixture(scope="session")

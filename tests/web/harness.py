@@ -1,4 +1,6 @@
-"""A web page over a fresh SQLite store, signed-in clients for any role, and seed data."""
+"""A web page over a fresh SQLite store, signed-in clients for any role, and seed data: for
+tests of what pages show and refuse. Deploy actions run against what `serve` runs instead
+(tests/wired.py); here one fails the test."""
 
 from __future__ import annotations
 
@@ -24,19 +26,18 @@ from deployer.targets.base import CertificateState
 from store.encryption import KeyRing
 from store.models import Deployment, DeploymentLog, Environment, Member, Project, Team, utcnow
 
+NO_ACTIONS = "page tests on the harness run no deploy action; use the `served` fixture (tests/wired.py)"
+
 
 @dataclass
 class FakeTarget:
-    """Records what the deploy actions asked the target to do; answers certificates from `certs`
-    (a host it has none for is "none"; `certs_error` is raised instead when set)."""
+    """What the pages read from a target: certificates from `certs` (a host it has none for is
+    "none"; `certs_error` is raised instead when set) and an app's output from `runtime`. It has
+    no deploy methods: an action that reaches it fails the test."""
 
-    destroyed: list[tuple[str, str]] = field(default_factory=list)
     certs: dict[str, CertificateState] = field(default_factory=dict)
     certs_error: Exception | None = None
     runtime: dict[tuple[str, str], list[RuntimeLine]] = field(default_factory=dict)
-
-    async def destroy(self, project: str, environment: str) -> None:
-        self.destroyed.append((project, environment))
 
     async def runtime_log(self, project: str, environment: str, query: Any) -> AsyncIterator[RuntimeLine]:
         """The lines put in `runtime` for the environment, then the end (even when following)."""
@@ -49,12 +50,13 @@ class FakeTarget:
         return {host: self.certs.get(host, CertificateState("none")) for host in hostnames}
 
 
-@dataclass
-class FakeSink:
-    events: list[Any] = field(default_factory=list)
-
+class _NoEvents:
     async def emit(self, event: Any) -> None:
-        self.events.append(event)
+        raise AssertionError(f"{NO_ACTIONS} (it reported {event})")
+
+
+async def _no_queue(deployment_id: int) -> None:
+    raise AssertionError(f"{NO_ACTIONS} (it queued deployment {deployment_id})")
 
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:
@@ -71,12 +73,7 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
 
 def web_state(sessions: async_sessionmaker[AsyncSession], data_dir: Path, **overrides: Any) -> WebState:
     settings = settings_for(data_dir, **overrides)
-    enqueued: list[int] = []
-
-    async def enqueue(deployment_id: int) -> None:
-        enqueued.append(deployment_id)
-
-    deploy = DeployService(sessions, data_dir, enqueue, FakeTarget(), FakeSink())  # type: ignore[arg-type]
+    deploy = DeployService(sessions, data_dir, _no_queue, FakeTarget(), _NoEvents())  # type: ignore[arg-type]
     state = WebState(
         settings,
         sessions,
@@ -84,7 +81,6 @@ def web_state(sessions: async_sessionmaker[AsyncSession], data_dir: Path, **over
         OAuthClient(settings.client_id, settings.client_secret),
         deploy=deploy,
     )
-    state.extra["enqueued"] = enqueued
     return state
 
 
@@ -112,11 +108,11 @@ class Seed:
     users: dict[str, int]
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seed:
+async def seed(sessions: async_sessionmaker[AsyncSession], name: str = "shop") -> Seed:
     """A local team with one member per role, a project with production and pr-1 live."""
     async with sessions.begin() as session:
         team = Team(name="local")
-        project = Project(name="shop", full_name="octo-org/shop")
+        project = Project(name=name, full_name=f"octo-org/{name}")
         session.add_all([team, project])
         await session.flush()
         users = {}
@@ -127,9 +123,9 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seed:
             users[role] = number
         envs = {}
         deployments = {}
-        for name, kind in (("production", "production"), ("pr-1", "preview")):
+        for env_name, kind in (("production", "production"), ("pr-1", "preview")):
             env = Environment(
-                project_id=project.id, name=name, kind=kind, url=f"http://{name}.shop.localhost"
+                project_id=project.id, name=env_name, kind=kind, url=f"http://{env_name}.{name}.localhost"
             )
             session.add(env)
             await session.flush()
@@ -137,7 +133,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seed:
             done = Deployment(
                 project_id=project.id,
                 environment_id=env.id,
-                environment=name,
+                environment=env_name,
                 trigger="push",
                 state="ready",
                 commit_sha="a" * 40,
@@ -153,9 +149,9 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seed:
             )
             session.add(done)
             await session.flush()
-            session.add(DeploymentLog(deployment_id=done.id, seq=1, line=f"built {name}"))
+            session.add(DeploymentLog(deployment_id=done.id, seq=1, line=f"built {env_name}"))
             env.current_deployment_id = done.id
-            envs[name], deployments[name] = env.id, done.id
+            envs[env_name], deployments[env_name] = env.id, done.id
     return Seed(
         team.id,
         project.id,

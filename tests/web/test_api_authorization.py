@@ -8,13 +8,13 @@ fails the test, so a new route cannot slip by unchecked.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import tarfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,11 +23,8 @@ from sqlalchemy import select
 from starlette.routing import Mount, Route
 
 from bot.app import AutoStackApp
-from bot.deploy_service import DeployService
 from bot.domains.route53 import Zone
-from bot.serve import serve_app
 from bot.services import Services
-from bot.web.runtime import build_state
 from store.encryption import env_var_context
 from store.models import (
     ApiToken,
@@ -42,7 +39,7 @@ from store.models import (
 )
 from store.teams import token_hash
 from tests.web.dns_server import dns_server
-from tests.web.harness import FakeSink, FakeTarget
+from tests.wired import DEPLOY_SECONDS, Served
 
 ADMIN_TOKEN = "local-admin-token"
 ROLES = ("viewer", "developer", "admin", "owner")
@@ -81,8 +78,8 @@ def row(
 P = "/api/v1/projects/{name}"
 E = f"{P}/environments/{{env}}"
 D = f"{P}/domains/{{hostname}}"
-DEPLOY = "deployments enqueued"
-UPLOAD = "deployments enqueued uploads"
+DEPLOY = "deployments jobs"
+UPLOAD = "deployments jobs uploads"
 # {p}: the team's project, {d}: its pr-1 deployment, {h}: its domain, {n}: a fresh name
 #   method    route (as in the app)          path (as sent)
 #   own team: viewer developer admin owner | other team: viewer developer admin owner | admin token
@@ -139,7 +136,7 @@ TABLE = [
     ),
     row(
         "DELETE", E, "/api/v1/projects/{p}/environments/pr-1",
-        (403, 403, 200, 200), (403, 403, 404, 404), 200, "environments destroyed",
+        (403, 403, 200, 200), (403, 403, 404, 404), 200, "environments",
         missing="/api/v1/projects/gone/environments/pr-1",
     ),
     row(
@@ -212,16 +209,21 @@ class RecordingZones:
 
 @dataclass
 class World:
-    """The app `serve` runs, its store, and what its target, queue and Route53 were asked."""
+    """What `serve` runs (tests/wired.py), a client with no cookie, and what Route53 was asked."""
 
-    app: AutoStackApp
+    served: Served
     client: httpx.AsyncClient
-    services: Services
-    deploy: DeployService
     zones: RecordingZones
     keys: dict[tuple[str, int], str] = field(default_factory=dict)
-    enqueued: list[int] = field(default_factory=list)
     made: int = 0
+
+    @property
+    def app(self) -> AutoStackApp:
+        return self.served.app
+
+    @property
+    def services(self) -> Services:
+        return self.served.services
 
     async def fresh_project(self) -> dict[str, str]:
         """A project of the OWN team: production and pr-1 live, each with an earlier live build
@@ -259,7 +261,8 @@ class World:
         return {"p": name, "d": str(ids["pr-1"]), "h": host, "n": f"new{self.made}"}
 
     async def snapshot(self) -> dict[str, Any]:
-        """Everything a call could change, by part."""
+        """Everything a call could change, by part, once the deploy worker ran what it queued."""
+        await self.served.idle()
         async with self.services.sessions() as session:
             names = dict((await session.execute(select(Project.id, Project.name))).all())
             projects = (await session.execute(select(Project.name, Project.installation_id))).all()
@@ -267,15 +270,14 @@ class World:
             deployments = (await session.execute(select(Deployment.id, Deployment.project_id))).all()
             variables = (await session.execute(select(EnvVar.project_id, EnvVar.key, EnvVar.scope))).all()
             domains = (await session.execute(select(Domain.hostname, Domain.state, Domain.checked_at))).all()
-        uploads = self.deploy.data_dir / "uploads"
+        uploads = self.services.settings.data_dir / "uploads"
         return {
             "projects": sorted(tuple(r) for r in projects),
             "environments": sorted((names[p], n, s) for p, n, s in envs),
             "deployments": sorted((i, names[p]) for i, p in deployments),
             "env_vars": sorted((names[p], k, s) for p, k, s in variables),
             "domains": sorted((h, s, c is not None) for h, s, c in domains),
-            "enqueued": list(self.enqueued),
-            "destroyed": list(self.deploy.target.destroyed),  # type: ignore[attr-defined]
+            "jobs": await self.served.jobs(),
             "records": list(self.zones.changes),
             "uploads": sorted(p.name for p in uploads.iterdir()) if uploads.exists() else [],
         }
@@ -302,32 +304,23 @@ async def _tokens(services: Services) -> dict[tuple[str, int], str]:
 
 
 @pytest.fixture
-async def world(backend, tmp_path: Path) -> AsyncIterator[World]:
-    services = Services.build(backend.settings(tmp_path / "data"), backend.redis_url)
+async def world(served: Served) -> AsyncIterator[World]:
+    # serve makes the local admin token on embedded defaults only; here it is on both backends,
+    # so its column is checked on both
+    assert served.page.deploy is not None
+    served.page.deploy.admin_token = ADMIN_TOKEN
     zones = RecordingZones()
-    world: World
-
-    async def enqueue(deployment_id: int) -> None:
-        # the worker: done at once, so an upload's progress stream ends
-        world.enqueued.append(deployment_id)
-        async with services.sessions.begin() as session:
-            (await session.get(Deployment, deployment_id)).state = "cancelled"
-
-    deploy = DeployService(
-        services.sessions, tmp_path / "data", enqueue, FakeTarget(), FakeSink(), admin_token=ADMIN_TOKEN
+    served.page.dns_zones = zones
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=served.app), base_url="http://autostack.test"
     )
-    page = build_state(services, deploy, None)
-    page.dns_zones = zones
-    app = serve_app(services, page)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://autostack.test")
-    world = World(app, client, services, deploy, zones, await _tokens(services))
+    world = World(served, client, zones, await _tokens(served.services))
     with dns_server() as (_, address):
-        page.nameservers = address
+        served.page.nameservers = address
         try:
             yield world
         finally:
             await client.aclose()
-            await services.close()
 
 
 def api_routes(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
@@ -362,7 +355,9 @@ async def send(world: World, case: Row, path: str, names: dict[str, str], key: s
         body["json"] = {"value": "x"}
     elif case.method == "POST" and case.route.endswith("/domains"):
         body["json"] = {"hostname": f"new.{names['h']}"}
-    return await world.client.request(case.method, path, headers=headers, **body)
+    # an upload's answer streams until the deploy worker ended the deployment
+    async with asyncio.timeout(DEPLOY_SECONDS):
+        return await world.client.request(case.method, path, headers=headers, **body)
 
 
 def _columns(keys: dict[tuple[str, int], str]) -> list[tuple[str, str, int]]:
@@ -412,6 +407,9 @@ async def test_every_route_role_and_team(world):
             expected_changes = case.changes if status < 300 else frozenset()
             if changed != expected_changes:
                 wrong.append(f"{where}: changed {sorted(changed)}, expected {sorted(expected_changes)}")
+            failed = [job for job in after["jobs"] if job not in before["jobs"] and not job[2]]
+            if failed:
+                wrong.append(f"{where}: the deploy worker could not run {failed}")
             if "projects" in changed:
                 made = set(after["projects"]) - set(before["projects"])
                 if made != {(names["n"], installation or None)}:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.web.envvars import DotenvError, parse_dotenv
 from deployer.envvars import name_problem
 from store.models import EnvVar
-from tests.web.served import Served
+from tests.wired import Served
 
 CSRF = "test-csrf"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from store.models import Member
-from tests.web.served import Served
+from tests.wired import Served
 
 CSRF = "test-csrf"
 

@@ -1,9 +1,12 @@
-"""Traffic from ingress-nginx's metrics in Prometheus: the exact PromQL (tables), the mapping of
-results into the page's figures, and the page against a stand-in speaking Prometheus' HTTP API."""
+"""Traffic from ingress-nginx's metrics in Prometheus: the label matchers, the mapping of results
+into the page's figures, and the page against a real Prometheus scraping metrics shaped like
+ingress-nginx's (tests/web/prometheus_server.py): its counts, latency and rates."""
 
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,7 +16,8 @@ from bot.web import promql, stats
 from bot.web.prometheus import Prometheus, PrometheusError, result_of, shown
 from store.models import utcnow
 from tests.servers import free_port
-from tests.web.prometheus_standin import prometheus_standin
+from tests.web.prometheus_server import Prometheus as PrometheusServer
+from tests.web.prometheus_server import behind_a_token, ingress_metrics, prometheus
 
 SHOP = '{namespace="autostack-shop"}'
 SHOP_PROD = '{namespace="autostack-shop",ingress="production"}'
@@ -36,33 +40,6 @@ SHOP_PROD = '{namespace="autostack-shop",ingress="production"}'
 )
 def test_selector(project, environment, label, expected):
     assert promql.selector(project, environment, label) == expected
-
-
-@pytest.mark.parametrize(
-    ("build", "expected"),
-    [
-        (
-            lambda: promql.requests_by_status(SHOP, 30),
-            'sum by (status) (increase(nginx_ingress_controller_requests{namespace="autostack-shop"}[30d]))',
-        ),
-        (
-            lambda: promql.requests_by_status(SHOP_PROD, 7),
-            "sum by (status) (increase(nginx_ingress_controller_requests"
-            '{namespace="autostack-shop",ingress="production"}[7d]))',
-        ),
-        (
-            lambda: promql.p95_seconds(SHOP_PROD, 90),
-            "histogram_quantile(0.95, sum by (le) (increase(nginx_ingress_controller_request_duration_seconds_bucket"
-            '{namespace="autostack-shop",ingress="production"}[90d])))',
-        ),
-        (
-            lambda: promql.daily_by_status(SHOP),
-            'sum by (status) (increase(nginx_ingress_controller_requests{namespace="autostack-shop"}[1d]))',
-        ),
-    ],
-)
-def test_query_text(build, expected):
-    assert build() == expected
 
 
 def test_day_range_puts_one_point_at_the_end_of_each_date():
@@ -137,51 +114,68 @@ def test_credentials_are_not_shown():
     assert shown("http://prom:9090") == "http://prom:9090"
 
 
-async def test_client_speaks_the_http_api_with_the_token():
-    with prometheus_standin() as prom:
-        prom.vectors["up"] = [({"job": "ingress"}, 1.0)]
-        prom.matrices["up"] = [({"job": "ingress"}, lambda t: 2.0)]
-        async with Prometheus(PrometheusSettings(prom.url, token="t0k")) as client:
-            assert await client.query("up", 1767225600.5) == [
-                {"metric": {"job": "ingress"}, "value": [1767225600.5, "1"]}
-            ]
+@pytest.fixture(scope="module")
+def ingress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """A real Prometheus holding shop's traffic, scraped twice: as ingress-nginx's own labels
+    (`namespace`), and as a ServiceMonitor without honorLabels leaves them (`exported_namespace`).
+    production: 15 quick 200s, 3 slower ones, a 404 and a slow 503; pr-7: 5 quick 200s."""
+    with ingress_metrics() as metrics:
+        metrics.serve("autostack-shop", "production", "200", 0.02, count=15)
+        metrics.serve("autostack-shop", "production", "200", 0.3, count=3)
+        metrics.serve("autostack-shop", "production", "404", 0.02)
+        metrics.serve("autostack-shop", "production", "503", 2.0)
+        metrics.serve("autostack-shop", "pr-7", "200", 0.02, count=5)
+        metrics.serve("autostack-other", "production", "500", 0.02, count=50)
+        jobs = {"ingress-nginx": {}, "servicemonitor": {"namespace": "ingress-nginx"}}
+        with prometheus(metrics, tmp_path_factory.mktemp("prometheus"), jobs) as server:
+            # increase() extrapolates by up to one scrape interval: with 80 samples, under the
+            # page's rounding of 25 requests
+            server.wait_for_samples(80)
+            yield server
+
+
+async def test_client_speaks_the_http_api_with_the_token(ingress):
+    with behind_a_token(ingress.url, "t0k") as proxy:
+        async with Prometheus(PrometheusSettings(proxy.url, token="t0k")) as client:
+            [up] = await client.query('up{job="ingress-nginx"}', time.time())
+            assert up["metric"]["job"] == "ingress-nginx" and up["value"][1] == "1"
             span = promql.day_range([date(2026, 1, 1), date(2026, 1, 2)])
-            assert await client.query_range("up", span) == [
-                {"metric": {"job": "ingress"}, "values": [[int(span.start), "2"], [int(span.end), "2"]]}
+            assert await client.query_range("vector(2)", span) == [
+                {"metric": {}, "values": [[int(span.start), "2"], [int(span.end), "2"]]}
             ]
             with pytest.raises(PrometheusError, match="returned a vector, expected a matrix"):
                 await client._ask("/api/v1/query", {"query": "up"}, "matrix")
-    assert {a["authorization"] for a in prom.asked} == {"Bearer t0k"}
+        async with Prometheus(PrometheusSettings(proxy.url)) as anonymous:
+            with pytest.raises(
+                PrometheusError, match="answered HTTP 401 without Prometheus' JSON; check PROMETHEUS_TOKEN"
+            ):
+                await anonymous.query("up", time.time())
+    assert set(proxy.seen) == {"Bearer t0k", ""}
 
 
-def _shop_traffic(prom, days):
-    dates = stats.days_back(utcnow().date(), days)
-    prom.vectors[promql.requests_by_status(SHOP, days)] = [
-        ({"status": "200"}, 190.4),
-        ({"status": "503"}, 10.0),
-    ]
-    prom.vectors[promql.p95_seconds(SHOP, days)] = [({}, 0.4321)]
-    today_end = promql.day_range(dates).end
-    prom.matrices[promql.daily_by_status(SHOP)] = [
-        ({"status": "200"}, lambda t: 150.0 if t == today_end else None),
-        ({"status": "503"}, lambda t: 10.0 if t == today_end else None),
-    ]
-
-
-async def test_analytics_page_reads_traffic_from_prometheus(as_role, seeded, web):
-    with prometheus_standin() as prom:
-        _shop_traffic(prom, 7)
-        web.settings = dataclasses.replace(web.settings, prometheus=PrometheusSettings(prom.url))
-        page = await as_role("viewer").get("/projects/shop/analytics?days=7")
+@pytest.mark.parametrize("label", ["namespace", "exported_namespace"])
+async def test_analytics_page_reads_traffic_from_prometheus(ingress, as_role, seeded, web, label):
+    web.settings = dataclasses.replace(
+        web.settings, prometheus=PrometheusSettings(ingress.url, namespace_label=label)
+    )
+    page = await as_role("viewer").get("/projects/shop/analytics?days=7")
     assert page.status_code == 200
-    traffic = page.text.split('id="traffic">')[1]
-    assert "<b>200</b><span>requests" in traffic and "432 ms" in traffic and "5%" in traffic
+    traffic = page.text.split('id="traffic">')[1].split("</div>\n</div>")[0]
+    assert "<b>25</b><span>requests" in traffic and "<b>479 ms</b>" in traffic
+    assert '<div class="tile" id="rate-5xx"><b>4%</b>' in traffic
+    assert '<div class="tile" id="rate-4xx"><b>4%</b>' in traffic
     assert "ingress-nginx metrics in Prometheus" in page.text
     assert "countries need the local router&#39;s log or GeoIP in the ingress" in page.text
-    assert "<title>" + utcnow().date().isoformat() + ": 160 (10 bad)</title>" in page.text
-    # a viewer sees the health score move with the ingress' 5xx rate (5% → 20 points) and latency
-    assert '<div class="tile" id="health"><b>77</b>' in page.text
-    assert {a["path"] for a in prom.asked} == {"/api/v1/query", "/api/v1/query_range"}
+    assert "<title>" + utcnow().date().isoformat() + ": 25 (1 bad)</title>" in page.text
+
+
+async def test_one_environments_traffic(ingress, as_role, seeded, web):
+    web.settings = dataclasses.replace(web.settings, prometheus=PrometheusSettings(ingress.url))
+    page = await as_role("viewer").get("/projects/shop/analytics?environment=production")
+    traffic = page.text.split('id="traffic">')[1]
+    assert "<b>20</b><span>requests" in traffic and "<b>500 ms</b>" in traffic
+    assert '<div class="tile" id="rate-5xx"><b>5%</b>' in traffic
+    assert "<title>" + utcnow().date().isoformat() + ": 20 (1 bad)</title>" in page.text
 
 
 async def test_prometheus_down_says_traffic_is_unavailable(as_role, seeded, web):
@@ -193,17 +187,18 @@ async def test_prometheus_down_says_traffic_is_unavailable(as_role, seeded, web)
     assert "<svg" in page.text  # the deployment charts still render
 
 
-async def test_prometheus_error_is_named_on_the_page(as_role, seeded, web):
-    with prometheus_standin() as prom:
-        prom.failures[promql.p95_seconds(SHOP_PROD, 30)] = (
-            422,
-            "execution",
-            "query timed out in expression evaluation",
-        )
-        web.settings = dataclasses.replace(web.settings, prometheus=PrometheusSettings(prom.url))
-        page = await as_role("viewer").get("/projects/shop/analytics?environment=production")
+async def test_prometheus_error_is_named_on_the_page(as_role, seeded, web, tmp_path):
+    with ingress_metrics() as metrics:
+        metrics.serve("autostack-shop", "production", "200", 0.02)
+        # a server that may load one sample per query: AutoStack's need more, and are refused
+        with prometheus(metrics, tmp_path, flags=("--query.max-samples=1",)) as server:
+            metrics.wait_for_scrapes(3)
+            server_url = server.url
+            web.settings = dataclasses.replace(web.settings, prometheus=PrometheusSettings(server_url))
+            page = await as_role("viewer").get("/projects/shop/analytics?environment=production")
     assert page.status_code == 200
     assert (
-        f"traffic is unavailable: Prometheus at {prom.url} refused the query: execution: "
-        "query timed out in expression evaluation" in page.text
+        f"traffic is unavailable: Prometheus at {server_url} refused the query: execution: "
+        "query processing would load too many samples into memory in query execution" in page.text
     )
+    assert "<svg" in page.text

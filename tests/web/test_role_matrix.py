@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from starlette.routing import Route
 
 from bot.web import page_routes
 from store.encryption import env_var_context
 from store.models import EnvVar
+from tests.web import harness
 from tests.web.harness import Seed
+from tests.wired import Served
 
 ROLES = ("viewer", "developer", "admin", "owner")
 PUBLIC = {"/login", "/login/github", "/login/callback", "/login/local", "/logout", "/invite/{token}"}
@@ -68,9 +71,21 @@ TABLE: dict[tuple[str, str, str], tuple[int, int, int, int]] = {
     ("GET", "/setup", ""): (403, 403, 403, 200),
     ("GET", "/setup/callback", ""): (403, 403, 403, 400),
 }
-CASES = [
+# what these do when allowed reaches the queue, the deploy worker or the target: those run
+# against what `serve` runs (test_allowed_deploy_actions_run), the rest on the harness
+ACTIONS = {
+    ("POST", "/deployments/{id:int}/promote", ""),
+    ("POST", f"{E}/redeploy", "pr-1"),
+    ("POST", f"{E}/redeploy", "production"),
+    ("POST", "/projects/{name}/delete", ""),
+    ("POST", f"{E}/destroy", "pr-1"),
+    ("POST", f"{E}/destroy", "production"),
+}
+ALL_CASES = [
     (key, role, status) for key, answers in TABLE.items() for role, status in zip(ROLES, answers, strict=True)
 ]
+ACTING = [(key, role, status) for key, role, status in ALL_CASES if key in ACTIONS and status == 303]
+CASES = [case for case in ALL_CASES if case not in ACTING]
 FORM = {
     "csrf": "test-csrf",
     "key": "A",
@@ -94,8 +109,8 @@ def page_table() -> set[tuple[str, str]]:
     }
 
 
-def concrete(path: str, env: str, seeded: Seed) -> str:
-    values = {"name": "shop", "env": env, "id:int": str(seeded.preview_deployment_id)}
+def concrete(path: str, env: str, seeded: Seed, name: str = "shop") -> str:
+    values = {"name": name, "env": env, "id:int": str(seeded.preview_deployment_id)}
     return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], path)
 
 
@@ -122,3 +137,27 @@ async def test_route_role(key, role, status, as_role, seeded, web):
         path += "?state=wrong"
     response = await as_role(role).request(method, path, data=FORM if method == "POST" else None)
     assert response.status_code == status, response.text[:300]
+
+
+async def test_allowed_deploy_actions_run(served: Served):
+    # one project of its own per case: each action changes (or deletes) what it acts on
+    wrong = []
+    for number, ((method, route, env), role, status) in enumerate(ACTING):
+        name = f"shop{number}"
+        seeded = await harness.seed(served.sessions, name)
+        cookie = harness.cookie_for(served.services.settings, seeded.users[role], seeded.team_id)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=served.app),
+            base_url="http://autostack.test",
+            cookies={"autostack_session": cookie},
+        )
+        async with client:
+            path = concrete(route, env, seeded, name)
+            response = await client.request(method, path, data={**FORM, "confirm_name": name})
+        if response.status_code != status:
+            wrong.append(f"{method} {path} as {role}: {response.status_code}: {response.text[:200]}")
+    assert wrong == []
+    await served.idle()
+    # what they queued reached the deploy worker, which knew each job by its name
+    jobs = await served.jobs()
+    assert jobs and all(ok for _, _, ok in jobs), jobs

@@ -10,7 +10,11 @@ import asyncio
 import dataclasses
 import itertools
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -20,9 +24,11 @@ from moto import mock_aws
 from deployer.targets.base import Artifact, Site
 from deployer.targets.kubernetes.access import ClusterAccess, api_client
 from deployer.targets.kubernetes.apply import Cluster
+from deployer.targets.kubernetes.aws import S3Sources
 from deployer.targets.kubernetes.ecr import Registry
 from deployer.targets.kubernetes.target import KubernetesTarget
 from tests.kubernetes.conftest import STYLE, example_plan
+from tests.servers import free_port, wait_for_port
 
 KUBECONFIG = os.environ.get("AUTOSTACK_TEST_KUBECONFIG")
 HERE = Path(__file__).parent
@@ -31,6 +37,8 @@ PULL_FAILURE = "registry.invalid/autostack/pull-failure@sha256:" + "e" * 64
 CRASH_LOOP = "registry.invalid/autostack/crash-loop@sha256:" + "c" * 64
 _projects = itertools.count(1)
 BUILDER_ROLE = "arn:aws:iam::123456789012:role/autostack-builder"
+REGION = "eu-west-1"
+SOURCES_BUCKET = "sources"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -42,16 +50,45 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-class Sources:
-    """Source store stand-in: kwok never runs the build pod, so the URL is never fetched."""
+@pytest.fixture(scope="session")
+def s3_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3 server on a loopback port, where build sources go (a build pod would fetch
+    them by presigned URL). A process of its own: `registry`'s in-process moto resets its
+    state per test, and the `autostack worker` processes here reach it by AWS_ENDPOINT_URL_S3."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "s3.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_port(port)
+        _s3(url).create_bucket(
+            Bucket=SOURCES_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
-    def __init__(self) -> None:
-        self.stored: dict[str, bytes] = {}
 
-    def put(self, project: str, deployment_id: int, tarball: bytes) -> str:
-        key = f"{project}/{deployment_id}"
-        self.stored[key] = tarball
-        return f"http://sources.invalid/{key}.tar.gz"
+def _s3(url: str) -> Any:
+    return boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def sources(s3_url: str) -> S3Sources:
+    """AutoStack's S3 source store, on moto's server."""
+    return S3Sources(_s3(s3_url), SOURCES_BUCKET)
 
 
 @pytest.fixture(scope="session")
@@ -72,11 +109,11 @@ def registry(monkeypatch):
 
 
 @pytest.fixture
-def target(cluster, registry):
+def target(cluster, registry, sources):
     # kwok's control plane has no volume provisioner, so a BuildKit state claim would never bind
     # and the build pod never schedule: builds here keep their state in an emptyDir (the claim
     # itself is rendered and validated in tests/kubernetes/test_build_cache_volume.py)
-    return KubernetesTarget(cluster, STYLE, registry, Sources(), build_timeout=60, build_cache_size="")
+    return KubernetesTarget(cluster, STYLE, registry, sources, build_timeout=60, build_cache_size="")
 
 
 @pytest.fixture

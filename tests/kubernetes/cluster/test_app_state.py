@@ -21,7 +21,7 @@ from store.db import create_engine, sessionmaker
 from store.migrate import upgrade
 from store.models import Deployment, Environment, Project
 from tests.conftest import _fresh_postgres_database
-from tests.kubernetes.cluster.conftest import KUBECONFIG, image, wait_for_pod
+from tests.kubernetes.cluster.conftest import KUBECONFIG, SOURCES_BUCKET, image, wait_for_pod
 from tests.kubernetes.conftest import STYLE
 from tests.processes import autostack_env, running
 
@@ -145,7 +145,7 @@ async def test_a_pod_patched_into_crash_loop_makes_the_environment_crashed(
 
 
 async def test_the_deploy_worker_process_watches_live_apps(
-    tmp_path, pg_admin_url, redis_url_real, target, deployer, registry, project
+    tmp_path, pg_admin_url, redis_url_real, target, deployer, registry, project, s3_url
 ):
     database_url = _fresh_postgres_database(pg_admin_url)
     upgrade(database_url)
@@ -162,7 +162,8 @@ async def test_the_deploy_worker_process_watches_live_apps(
             AWS_REGION="eu-west-1",
             AWS_ACCESS_KEY_ID="testing",
             AWS_SECRET_ACCESS_KEY="testing",
-            SOURCES_BUCKET="sources",
+            SOURCES_BUCKET=SOURCES_BUCKET,
+            AWS_ENDPOINT_URL_S3=s3_url,  # moto, never AWS
             APPS_DOMAIN="apps.example.com",
             PREVIEW_DOMAIN="preview.example.com",
             WEBHOOK_SECRET="whsec",

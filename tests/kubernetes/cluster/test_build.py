@@ -8,8 +8,11 @@ from the termination message, cancelling) is real.
 from __future__ import annotations
 
 import asyncio
+import io
+import tarfile
 from pathlib import Path
 
+import httpx
 import pytest
 from kubernetes import client
 
@@ -45,13 +48,26 @@ async def test_build_job_result_is_the_artifact_digest(target, project, deployer
             Site(project, "pr-1", 11), EXAMPLES / "flask", example_plan("flask"), deployer.log, _phase
         )
     )
+    pod = await wait_for_pod(
+        target.cluster.api,
+        namespace_for(project, STYLE),
+        "autostack.dev/component=build,autostack.dev/deployment=11",
+    )
     await finish_build(
         target.cluster.api, namespace_for(project, STYLE), 11, {"autostack.dev/test-digest": DIGEST}
     )
     artifact = await asyncio.wait_for(build, 60)
     assert artifact.ref.endswith(f"/autostack/{project}@{DIGEST}")
     assert any("generated for flask" in line for line in deployer.lines)
-    assert f"{project}/11" in target.sources.stored
+    # what the pod's source container fetches (kwok runs none): the tarball, from S3 by presigned URL
+    [source] = [c for c in pod.spec.init_containers if c.name == "source"]
+    url = next(e.value for e in source.env if e.name == "SOURCE_URL")
+    async with httpx.AsyncClient() as http:
+        fetched = await http.get(url)
+    assert fetched.status_code == 200
+    with tarfile.open(fileobj=io.BytesIO(fetched.content), mode="r:gz") as archive:
+        names = set(archive.getnames())
+    assert {"app.py", "requirements.txt", "Dockerfile.autostack"} <= {Path(n).name for n in names}
     await deployer.deploy(project, "pr-1", 11, artifact.ref)
 
 

@@ -20,7 +20,7 @@ from deployer.targets.base import Site, TargetError
 from deployer.targets.kubernetes.ecr import Registry
 from deployer.targets.kubernetes.render import namespace_for
 from deployer.targets.kubernetes.target import KubernetesTarget
-from tests.kubernetes.cluster.conftest import BUILDER_ROLE, Deployer, Sources, finish_build, image
+from tests.kubernetes.cluster.conftest import BUILDER_ROLE, Deployer, finish_build, image
 from tests.kubernetes.conftest import EXAMPLES, STYLE, Signed, example_plan
 
 DIGEST = "sha256:" + "b" * 64
@@ -34,10 +34,10 @@ def signed():
 
 
 @pytest.fixture
-def scoped(cluster, registry, signed):
+def scoped(cluster, registry, signed, sources):
     """A target whose registry makes each build's client through `signed` (moto from `registry`)."""
     watched = Registry(registry.ecr, sts=registry.sts, builder_role=BUILDER_ROLE, ecr_for=signed.client)
-    return KubernetesTarget(cluster, STYLE, watched, Sources(), build_timeout=60, build_cache_size="")
+    return KubernetesTarget(cluster, STYLE, watched, sources, build_timeout=60, build_cache_size="")
 
 
 async def _phase(_name):
@@ -154,10 +154,10 @@ async def test_a_release_meanwhile_leaves_the_running_builds_credential(scoped, 
 
 
 async def test_without_a_builder_role_a_trusted_build_says_whose_credential_it_holds(
-    cluster, registry, deployer, project
+    cluster, registry, deployer, project, sources
 ):
     target = KubernetesTarget(
-        cluster, STYLE, Registry(registry.ecr), Sources(), build_timeout=60, build_cache_size=""
+        cluster, STYLE, Registry(registry.ecr), sources, build_timeout=60, build_cache_size=""
     )
     build = _build(target, deployer, Site(project, "pr-3", 24))
     await finish_build(cluster.api, namespace_for(project, STYLE), 24, SUCCEED)

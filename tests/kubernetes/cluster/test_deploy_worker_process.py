@@ -13,7 +13,7 @@ from arq.jobs import Job, JobStatus
 from bot.worker.queue import DEPLOY_QUEUE, redis_settings
 from store.migrate import upgrade
 from tests.conftest import _fresh_postgres_database
-from tests.kubernetes.cluster.conftest import KUBECONFIG
+from tests.kubernetes.cluster.conftest import KUBECONFIG, SOURCES_BUCKET
 from tests.processes import autostack_env, run_cli, running
 
 PORT = 49310
@@ -40,7 +40,7 @@ async def _status(redis_url: str, job_id: str) -> tuple[JobStatus, object]:
         await pool.aclose()
 
 
-def test_deploys_leave_the_web_tier_for_their_own_worker(tmp_path, pg_admin_url, redis_url_real):
+def test_deploys_leave_the_web_tier_for_their_own_worker(tmp_path, pg_admin_url, redis_url_real, s3_url):
     redis.Redis.from_url(redis_url_real).flushdb()
     database_url = _fresh_postgres_database(pg_admin_url)
     upgrade(database_url)
@@ -53,7 +53,8 @@ def test_deploys_leave_the_web_tier_for_their_own_worker(tmp_path, pg_admin_url,
         AWS_REGION="eu-west-1",
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
-        SOURCES_BUCKET="sources",
+        SOURCES_BUCKET=SOURCES_BUCKET,
+        AWS_ENDPOINT_URL_S3=s3_url,  # moto, never AWS
         APPS_DOMAIN="apps.example.com",
         PREVIEW_DOMAIN="preview.example.com",
         WEBHOOK_SECRET="whsec",

@@ -13,15 +13,15 @@ from deployer.domains import verified_domains
 from deployer.targets.kubernetes.render import namespace_for
 from deployer.targets.kubernetes.target import KubernetesTarget
 from store.models import Domain, Project
-from tests.kubernetes.cluster.conftest import Deployer, Sources, image
+from tests.kubernetes.cluster.conftest import Deployer, image
 from tests.kubernetes.conftest import STYLE
 
 
 @pytest.fixture
-def domain_target(cluster, registry, sessions):
+def domain_target(cluster, registry, sessions, sources):
     """The cluster tier's target, reading verified domains from the test's store."""
     return KubernetesTarget(
-        cluster, STYLE, registry, Sources(), build_timeout=60, domains=verified_domains(sessions)
+        cluster, STYLE, registry, sources, build_timeout=60, domains=verified_domains(sessions)
     )
 
 

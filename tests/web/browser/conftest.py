@@ -1,9 +1,11 @@
-"""A served web page (uvicorn in a thread, SQLite, the GitHub stand-in for sign-in) and headless
-Debian Chromium driven by Playwright. Skipped, saying why, when either is missing."""
+"""What `serve` runs (tests/wired.py: the page, the queue, the deploy worker, the local target)
+behind uvicorn in a thread, on SQLite, with the GitHub stand-in for sign-in; and headless Debian
+Chromium driven by Playwright. Skipped, saying why, when either is missing."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
 import socket
 import threading
@@ -16,12 +18,14 @@ from typing import Any
 import pytest
 import uvicorn
 
-from bot.security_headers import SecurityHeaders
-from bot.site import site_app
-from bot.web.context import OAuthClient, WebState
-from store.db import create_engine, sessionmaker
+from bot.settings import Settings
+from bot.web.context import WebState
+from bot.worker.queue import EmbeddedRedis
 from store.migrate import upgrade
 from store.models import Installation, Project
+from tests import wired
+from tests.conftest import SECRET
+from tests.servers import free_port
 from tests.web import harness
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,58 +48,84 @@ if importlib.util.find_spec("playwright") is None:
 
 @dataclass
 class Served:
+    """What `serve` runs (tests/wired.py) on its own event loop in a thread, behind uvicorn."""
+
     url: str
-    state: WebState
-    database_url: str
-    seed: harness.Seed
+    wired: wired.Served
     loop: asyncio.AbstractEventLoop
 
-    def run(self, coro: Any) -> Any:
+    @property
+    def state(self) -> WebState:
+        return self.wired.page
+
+    @property
+    def seed(self) -> harness.Seed:
+        return self.wired.seed
+
+    def run(self, coro: Any, timeout: float = 20) -> Any:
         """Run a coroutine on the server's loop (its engine belongs there)."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=20)
+        return self.start(coro).result(timeout=timeout)
+
+    def start(self, coro: Any) -> concurrent.futures.Future[Any]:
+        """Start a coroutine on the server's loop; its result comes later."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
 
 @pytest.fixture
 def served(tmp_path: Path, github_standin, github_standin_server) -> Iterator[Served]:
     database_url = f"sqlite:///{tmp_path / 'autostack.db'}"
     upgrade(database_url)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    port = free_port()
     github_standin.oauth_clients[CLIENT_ID] = CLIENT_SECRET
-    loop = asyncio.new_event_loop()
-    engine = create_engine(database_url)
-    sessions = sessionmaker(engine)
-    state = harness.web_state(sessions, tmp_path, port=port, github_api_url=github_standin_server.url)
-    state.oauth = OAuthClient(CLIENT_ID, CLIENT_SECRET)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            # with the headers serve adds, so a page the CSP would break fails here
-            SecurityHeaders(site_app(state), form_action=github_standin_server.url, always_https=False),
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-        )
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        redis_url=None,
+        webhook_secrets=(SECRET,),
+        secret_keys=("browser-secret-key",),
+        port=port,
+        router_port=free_port(),
+        github_api_url=github_standin_server.url,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
     )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", port))
+    loop = asyncio.new_event_loop()
+    started: concurrent.futures.Future[tuple[wired.Served, uvicorn.Server]] = concurrent.futures.Future()
 
     async def serve() -> None:
+        # here, not in a fixture: Playwright holds the main thread's event loop
+        embedded = EmbeddedRedis(tmp_path)
         try:
-            await server.serve(sockets=[sock])
+            async with wired.serving(settings, await embedded.start()) as parts:
+                await _installation(parts.sessions, parts.seed.project_id)
+                server = uvicorn.Server(
+                    uvicorn.Config(parts.app, log_level="warning", lifespan="off", access_log=False)
+                )
+                started.set_result((parts, server))
+                await server.serve(sockets=[sock])
         finally:
-            await engine.dispose()
+            embedded.stop()
 
-    thread = threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True)
+    def run() -> None:
+        try:
+            loop.run_until_complete(serve())
+        except BaseException as exc:  # the test waiting on `started` says why it never came
+            if not started.done():
+                started.set_exception(exc)
+            raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
+    parts, server = started.result(timeout=60)
     while not server.started:
         time.sleep(0.02)
-    served = Served(f"http://127.0.0.1:{port}", state, database_url, None, loop)  # type: ignore[arg-type]
-    served.seed = served.run(harness.seed(sessions))
-    served.run(_installation(sessions, served.seed.project_id))
     try:
-        yield served
+        yield Served(f"http://127.0.0.1:{port}", parts, loop)
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         loop.close()
         sock.close()
 

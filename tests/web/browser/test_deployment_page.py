@@ -1,5 +1,6 @@
 """The deployment page in Chromium: the phase timeline, Cancel of a running build, Redeploy of a
-failed one, and Compare with previous. Screenshots go to test-artifacts/browser/."""
+failed one (both run by the deploy worker), and Compare with previous. Screenshots go to
+test-artifacts/browser/."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from store.models import Deployment, utcnow
 from tests.web.browser.conftest import ARTIFACTS
 from tests.web.browser.test_flows import sign_in
+from tests.wired import app_files
 
 
 def _phases(begin, *spans: tuple[str, float, float | None]) -> dict[str, Any]:
@@ -66,35 +68,37 @@ def test_timeline_shows_each_phase_start_and_duration(page, served, github_stand
 
 
 def test_cancel_a_running_build(page, served, github_standin):
-    begin = utcnow() - timedelta(seconds=30)
-    deployment_id = _add(
-        served, state="building", created_at=begin, phases=_phases(begin, ("install", 1, None))
-    )
+    slow = app_files("never", **{"autostack.yml": "build:\n  build: sleep 30\n  start: python3 app.py\n"})
+    uploading = served.start(served.wired.deploy("pr-1", slow))
+    deployment_id = served.run(served.wired.started_building())
     sign_in(page, served, github_standin)
     page.goto(f"{served.url}/deployments/{deployment_id}")
-    assert page.locator('#phases tr[data-phase="install"]').get_attribute("class") == "running"
+    page.wait_for_selector('#phases tr[data-phase="build"].running')
     page.screenshot(path=str(ARTIFACTS / "deployment-running.png"), full_page=True)
     page.get_by_role("button", name="Cancel deployment").click()
     page.wait_for_selector("#state.cancelled")
     assert page.locator("#reason").inner_text().startswith("cancelled by alice")
     assert page.get_by_role("button", name="Cancel deployment").count() == 0
-    row = served.run(_row(served.state.sessions, deployment_id))
-    assert (row.state, row.reason) == ("cancelled", "cancelled by alice")
+    # the worker stopped the build: the upload's progress ends there
+    assert uploading.result(timeout=20)[-1]["state"] == "cancelled"
     page.screenshot(path=str(ARTIFACTS / "deployment-cancelled.png"), full_page=True)
 
 
 def test_redeploy_a_failed_deployment(page, served, github_standin):
-    failed = _add(served, state="failed", reason="build failed: npm ERR! missing script", commit_sha="f" * 40)
+    failing = app_files(**{"autostack.yml": "build:\n  build: echo npm ERR! missing script; exit 1\n"})
+    lines = served.run(served.wired.deploy("pr-1", failing), timeout=60)
+    failed = lines[0]["id"]
+    assert lines[-1]["state"] == "failed"
     sign_in(page, served, github_standin)
     page.goto(f"{served.url}/deployments/{failed}")
     page.get_by_role("button", name="Redeploy this commit").click()
     page.wait_for_url(re.compile(rf"/deployments/{failed + 1}$"))
-    assert page.locator("#state").inner_text() == "queued"
+    # the deploy worker builds it again while the page follows: it fails the same way
+    page.wait_for_selector("#state.failed")
+    assert "npm ERR! missing script" in page.locator("#log").inner_text()
     row = served.run(_row(served.state.sessions, failed + 1))
-    assert (row.commit_sha, row.environment, row.trigger) == ("f" * 40, "pr-1", "web")
-    assert served.state.extra["enqueued"] == [failed + 1]
+    assert (row.environment, row.trigger, row.actor) == ("pr-1", "web", "alice")
     page.screenshot(path=str(ARTIFACTS / "deployment-redeployed.png"), full_page=True)
-    page.goto("about:blank")  # the queued page follows its log; the server stops only once it is closed
 
 
 def test_compare_with_previous(page, served, github_standin):

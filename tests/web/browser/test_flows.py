@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -38,6 +39,9 @@ async def _running(sessions, env_id, project_id):
             trigger="push",
             state="building",
             phases={"source": {}},
+            # as if another worker ran it: the deploy worker here fails a build nobody holds
+            claimed_by="elsewhere",
+            lease_expires_at=utcnow() + timedelta(minutes=5),
         )
         session.add(running)
         await session.flush()

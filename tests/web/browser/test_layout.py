@@ -113,16 +113,17 @@ def test_favicon_is_linked_and_served(page, served, github_standin):
 
 
 def test_destroy_is_confirmed_before_it_happens(page, served, github_standin):
+    served.run(served.wired.deployed("pr-1", "preview"), timeout=60)
     sign_in(page, served, github_standin)
     page.goto(served.url + "/projects/shop")
     page.locator("tr", has_text="pr-1").get_by_role("link", name="Destroy…").click()
     page.wait_for_selector("h1:has-text('Destroy shop/pr-1?')")
-    assert served.state.deploy.target.destroyed == []
+    assert served.run(served.wired.visit("pr-1")).text == "preview"
     page.get_by_role("button", name="Destroy").click()
     page.wait_for_url(re.compile(r"/projects/shop$"))
     row = page.locator("table.environments tr", has_text="pr-1")
     assert "destroyed" in row.inner_text()
-    assert served.state.deploy.target.destroyed == [("shop", "pr-1")]
+    assert served.run(served.wired.visit("pr-1")).status_code == 404
 
 
 @pytest.mark.parametrize("typed", ["shop"])

@@ -4,81 +4,39 @@ it changes (crashed, then live again) without a reload."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
-from pathlib import Path
-from typing import Any
 
-import httpx
-
-from deployer.live_state import LiveStates
-from deployer.operations import queue_deployment
-from deployer.pipeline import run_deployment
 from deployer.targets.local.router import hostname_for
-from deployer.targets.local.target import LocalTarget
 from tests.runtime_app import FILES
 from tests.web.browser.conftest import ARTIFACTS
 from tests.web.browser.test_flows import sign_in
-from tests.web.harness import FakeSink
 
 
-def app_folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "shop-app"
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text)
-    (folder / "autostack.yml").write_text("build:\n  build: python3 build.py\n  start: python3 app.py\n")
-    # a build that prints a line every 0.4 s, so the page shows it while it runs
-    (folder / "build.py").write_text(
+def app_files_with_a_slow_build() -> dict[str, str]:
+    """tests/runtime_app.py with a build that prints a line every 0.4 s, so the page shows it
+    while it runs."""
+    build = (
         "import time\nfor n in range(1, 9):\n    print(f'build step {n}', flush=True)\n    time.sleep(0.4)\n"
     )
-    return folder
+    yml = "build:\n  build: python3 build.py\n  start: python3 app.py\n"
+    return {**FILES, "autostack.yml": yml, "build.py": build}
 
 
-async def _start_target(served: Any, tmp_path: Path) -> LocalTarget:
-    sessions = served.state.sessions
-    target = LocalTarget(
-        tmp_path / "local",
-        router_port=0,
-        on_app_state=LiveStates(sessions, FakeSink()).changed,
-        watch_interval=0.2,
-    )
-    await target.start_router()
-    served.state.deploy.target = target
-    return target
-
-
-async def _deploy(served: Any, target: LocalTarget, folder: Path, tmp_path: Path) -> int:
-    sessions = served.state.sessions
-    deployment_id = await queue_deployment(sessions, "shop", "pr-1", trigger="cli", source=f"dir:{folder}")
-    task = asyncio.create_task(
-        run_deployment(sessions, deployment_id, FakeSink(), target, work_dir=tmp_path / "w")
-    )
-    served.state.extra["deploying"] = task
-    return deployment_id
-
-
-async def _crash(target: LocalTarget) -> int:
-    async with httpx.AsyncClient(timeout=10) as client:
-        answer = await client.get(
-            f"http://127.0.0.1:{target.router_port}/crash", headers={"host": hostname_for("shop", "pr-1")}
-        )
-    return answer.status_code
-
-
-def test_live_build_log_then_the_runtime_tab(page, served, github_standin, tmp_path):
+def test_live_build_log_then_the_runtime_tab(page, served, github_standin):
     sign_in(page, served, github_standin)
-    target = served.run(_start_target(served, tmp_path))
+    target = served.wired.target
+    target.watch_interval = 0.2  # the app's health, checked more often than serve's default
     try:
-        folder = app_folder(tmp_path)
-        deployment_id = served.run(_deploy(served, target, folder, tmp_path))
+        uploading = served.start(served.wired.deploy("pr-1", app_files_with_a_slow_build()))
+        deployment_id = served.run(served.wired.started_building())
         page.goto(f"{served.url}/deployments/{deployment_id}")
         # lines arrive while the build runs: the first before the last was printed
         page.wait_for_selector("#log:has-text('build step 2')")
         assert "build step 8" not in page.locator("#log").inner_text()
         page.wait_for_selector("#log:has-text('build step 8')")
         page.wait_for_selector("#state.ready", timeout=60_000)
+        assert uploading.result(timeout=10)[-1]["state"] == "ready"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "runtime-tab-1-build-log.png"), full_page=True)
 
@@ -94,7 +52,7 @@ def test_live_build_log_then_the_runtime_tab(page, served, github_standin, tmp_p
 
         app_dir = target.live[hostname_for("shop", "pr-1")].supervisor.cwd
         (app_dir / "crash-at-start").write_text("fail every start")
-        assert served.run(_crash(target)) == 502
+        assert served.run(served.wired.visit("pr-1", "/crash")).status_code == 502
         page.wait_for_selector("#runtime-log .note:has-text('the app exited with code 3')")
         # the open page hears the state change: no reload
         page.wait_for_selector("#app-state.restarting, #app-state.crashed", timeout=10_000)
@@ -112,4 +70,3 @@ def test_live_build_log_then_the_runtime_tab(page, served, github_standin, tmp_p
         page.screenshot(path=str(ARTIFACTS / "runtime-tab-4-live-again.png"), full_page=True)
     finally:
         page.goto("about:blank")  # the Runtime tab's stream follows forever: end it
-        served.run(target.close())
