@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from deployer.state import durations, phase_started
+from deployer.state import durations
 from store.db import create_engine, sessionmaker
+from store.deployments import phase_started
 from store.models import Deployment, Environment, Project, utcnow
 
 RUN_ORDER = ["source", "config", "detect", "install", "build", "release", "start", "health", "switch"]
