@@ -84,18 +84,22 @@ async def dispatch_locally(
         writer = DeliveryWriter(services.sessions)
         task = asyncio.create_task(writer.run())
         payload = orjson.loads(body)
-        await writer.submit(
-            NewDelivery(
-                delivery_id=delivery_id,
-                event=event,
-                action=payload.get("action"),
-                installation_id=(payload.get("installation") or {}).get("id"),
-                repository_id=(payload.get("repository") or {}).get("id"),
-                payload=body,
-                received_at=utcnow(),
+        try:
+            await writer.submit(
+                NewDelivery(
+                    delivery_id=delivery_id,
+                    event=event,
+                    action=payload.get("action"),
+                    installation_id=(payload.get("installation") or {}).get("id"),
+                    repository_id=(payload.get("repository") or {}).get("id"),
+                    payload=body,
+                    received_at=utcnow(),
+                )
             )
-        )
-        task.cancel()
+        finally:
+            task.cancel()
+            # awaited: the writer closes its connections as it stops, before the services close
+            await asyncio.gather(task, return_exceptions=True)
         jobs = PrintedJobs() if dry_run else None
         return await process_delivery(services, delivery_id, jobs=jobs)
     finally:
