@@ -20,11 +20,18 @@ CONCURRENT = 100
 
 async def _deliver_and_process_at_once(h: Harness, event: str, body: bytes) -> dict[str, int]:
     ids = [str(uuid.uuid4()) for _ in range(CONCURRENT)]
-    answers = await asyncio.gather(*(h.post(body, signed_headers(body, event, i)) for i in ids))
+    async with asyncio.TaskGroup() as group:
+        posts = [group.create_task(h.post(body, signed_headers(body, event, i))) for i in ids]
+    answers = [post.result() for post in posts]
     assert [a.status_code for a in answers] == [202] * CONCURRENT
     # connected first: Services.queue() connects lazily, and 100 first uses at once would each connect
     await h.services.queue()
-    states = await asyncio.gather(*(process_delivery(h.services, i) for i in ids))
+    # a task group, not gather: should one fail, the others are cancelled and awaited here,
+    # inside the harness, instead of running on against its closed engine and queue until the
+    # event loop's teardown cancels them
+    async with asyncio.TaskGroup() as group:
+        runs = [group.create_task(process_delivery(h.services, i)) for i in ids]
+    states = [run.result() for run in runs]
     rows = {row.delivery_id: row for row in await h.deliveries()}
     assert [rows[i].error for i in ids if rows[i].error] == []
     return {state: states.count(state) for state in set(states)}

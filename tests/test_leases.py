@@ -83,6 +83,8 @@ async def test_the_sweeper_resumes_a_dead_jobs_delivery_under_a_fresh_job_id(bac
             row = await h.wait_for_state(delivery_id, "done")
         finally:
             main.cancel()
+            # awaited before close: a poll cut short otherwise still holds a pipeline
+            await asyncio.gather(main, return_exceptions=True)
             await worker.close()
     assert runs == [delivery_id]
     assert row.attempts == 2
@@ -116,6 +118,8 @@ async def test_the_sweeper_resumes_a_job_whose_worker_died_before_it_claimed_the
                 row = await h.wait_for_state(delivery_id, "done")
             finally:
                 main.cancel()
+                # awaited before close: a poll cut short otherwise still holds a pipeline
+                await asyncio.gather(main, return_exceptions=True)
                 await worker.close()
             assert row.attempts == 1
     assert runs == ([delivery_id] if resumed else [])

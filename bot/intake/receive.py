@@ -99,8 +99,12 @@ async def dispatch_locally(
             return await _dry_run(services, delivery)
         writer = DeliveryWriter(services.sessions)
         task = asyncio.create_task(writer.run())
-        await writer.submit(delivery)
-        task.cancel()
+        try:
+            await writer.submit(delivery)
+        finally:
+            task.cancel()
+            # awaited: the writer closes its connections as it stops, before the services close
+            await asyncio.gather(task, return_exceptions=True)
         return await process_delivery(services, delivery_id)
     finally:
         await services.close()

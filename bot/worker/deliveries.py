@@ -8,6 +8,7 @@ pending custom domains once a minute.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -55,10 +56,15 @@ async def _record_through_outage(services: Services, delivery_id: str, token: st
         delay = min(2.0, delay * 2)
 
 
-async def _keep_claim(services: Services, delivery_id: str, token: str) -> None:
-    """Renew the job's claim while its handlers run, so no sweep hands the delivery on."""
+async def _keep_claim(services: Services, delivery_id: str, token: str, stop: asyncio.Event) -> None:
+    """Renew the job's claim while its handlers run, so no sweep hands the delivery on, until
+    `stop` is set. A renewal under way then finishes rather than being cancelled: cut short
+    mid-transaction, its connection's close could outlive the delivery (and, on SQLite, never
+    end, so the event loop never finished cancelling it)."""
     while True:
-        await asyncio.sleep(RENEW_EVERY)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RENEW_EVERY)
+            return
         try:
             if not await renew_delivery(services.sessions, delivery_id, token):
                 log.warning("delivery %s: claim lost to another job", delivery_id)
@@ -117,24 +123,28 @@ async def process_delivery(
             permissions=services.permissions,
             last_attempt=job_try >= MAX_TRIES,
         )
-        heartbeat = asyncio.create_task(_keep_claim(services, delivery_id, token))
+        stop_renewing = asyncio.Event()
+        heartbeat = asyncio.create_task(_keep_claim(services, delivery_id, token, stop_renewing))
         try:
             result = await dispatch(services.router, ctx, skip=row.handled)
-            retrying = bool(result.temporary) and claim.attempts < MAX_TRIES
-            # an event no route asks for (GHES's cache_sync, say) ends here, never left processing
-            unhandled = f"no handler for {ctx.key}"
-            defer = retry_delay(claim.attempts, result.retry_after)
-            state = _outcome(result, retrying=retrying)
-            errors = {**result.permanent, **result.temporary}
-            # an ignored delivery has no error; its `error` column says why nothing handled it
-            reason = unhandled if state == "ignored" else "; ".join(f"{n}: {e}" for n, e in errors.items())
-            # while a retry waits, the claim covers the wait: no sweep resumes it meanwhile
-            hold = timedelta(seconds=defer) + LEASE if retrying else None
-            kept = await _record_through_outage(
-                services, delivery_id, token, state, reason or None, result.done, hold
-            )
         finally:
-            heartbeat.cancel()
+            stop_renewing.set()
+            # the outcome is written after the last renewal, so no late renewal shortens the
+            # hold of a retry; shielded, a cancelled job still lets a renewal under way finish
+            await asyncio.shield(heartbeat)
+        retrying = bool(result.temporary) and claim.attempts < MAX_TRIES
+        # an event no route asks for (GHES's cache_sync, say) ends here, never left processing
+        unhandled = f"no handler for {ctx.key}"
+        defer = retry_delay(claim.attempts, result.retry_after)
+        state = _outcome(result, retrying=retrying)
+        errors = {**result.permanent, **result.temporary}
+        # an ignored delivery has no error; its `error` column says why nothing handled it
+        reason = unhandled if state == "ignored" else "; ".join(f"{n}: {e}" for n, e in errors.items())
+        # while a retry waits, the claim covers the wait: no sweep resumes it meanwhile
+        hold = timedelta(seconds=defer) + LEASE if retrying else None
+        kept = await _record_through_outage(
+            services, delivery_id, token, state, reason or None, result.done, hold
+        )
         if not kept:
             log.warning("delivery %s: claim lost before it finished; the new holder finishes it", delivery_id)
             return "held"
