@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deployer.stops import IN_PROCESS
 from deployer.targets.kubernetes.reconcile import Reclaimed, reconcile
 from deployer.targets.kubernetes.render import namespace_for
 from store.models import Environment, Project
@@ -60,7 +61,7 @@ async def test_reconciler_job_records_the_orphan_and_retires_its_github_deployme
 
     ctx = {
         "services": SimpleNamespace(sessions=sessions),
-        "deploy": SimpleNamespace(target=target, hub=Heard()),
+        "deploy": SimpleNamespace(target=target, hub=Heard(), stops=IN_PROCESS),
     }
     assert await reconcile_cluster(ctx) >= 1
 
@@ -118,7 +119,7 @@ async def test_reconciler_job_destroys_an_idle_preview_past_its_ttl_and_keeps_a_
 
     ctx = {
         "services": SimpleNamespace(sessions=sessions),
-        "deploy": SimpleNamespace(target=target, hub=Heard()),
+        "deploy": SimpleNamespace(target=target, hub=Heard(), stops=IN_PROCESS),
     }
     assert await reconcile_cluster(ctx) >= 1
 
