@@ -15,8 +15,26 @@ done
 mkdir -p "$run/pki" "$run/logs"
 : >"$run/pids"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-etcd_port=$(free_port) peer_port=$(free_port) api_port=$(free_port) kwok_port=$(free_port)
+# four distinct free ports, held until all are chosen; within TEST_PORT_RANGE (`22000-22999`) when
+# set, as the test suite's own (tests/servers.py), for a machine shared by several runs
+read -r etcd_port peer_port api_port kwok_port < <(python3 - <<'PY'
+import contextlib, os, random, socket
+low, high = (int(n) for n in os.environ.get("TEST_PORT_RANGE", "0-0").partition("-")[::2])
+candidates = random.sample(range(low, high + 1), high - low + 1) if low else [0] * 4
+with contextlib.ExitStack() as stack:
+    held = []
+    while len(held) < 4:
+        if not candidates:
+            raise SystemExit(f"no 4 free ports in TEST_PORT_RANGE={low}-{high}")
+        sock = stack.enter_context(socket.socket())
+        try:
+            sock.bind(("127.0.0.1", candidates.pop()))
+        except OSError:
+            continue
+        held.append(sock)
+    print(*(sock.getsockname()[1] for sock in held))
+PY
+)
 
 # A throw-away CA signs the API server's serving certificate and the admin client certificate.
 pki="$run/pki"

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from tests.github_standin.answers import Answer, Refusal
 from tests.github_standin.manifests import manifest_errors, refusal_body
-from tests.github_standin.openapi import OpenAPI, github_openapi
+from tests.github_standin.openapi import OpenAPI, Operation, github_openapi
 from tests.github_standin.routes import HANDLERS
 from tests.github_standin.state import Call, State
 
@@ -135,10 +135,12 @@ def _answer(state: State, spec: OpenAPI, request: Request, method: str, path: st
     if operation is None:
         state.violations.append(f"{method} {path}: no such operation in GitHub's API")
         return _error(404, "Not Found")
-    errors = spec.body_errors(operation, body)
-    if errors:
+    params = operation.path_values(path)
+    refused = _refusal(spec, operation, request, params, body)
+    if refused is not None:
+        status, errors = refused
         state.violations.append(f"{method} {path}: " + "; ".join(errors))
-        return _error(422, "Invalid request.\n\n" + "\n".join(errors))
+        return _error(status, "Invalid request.\n\n" + "\n".join(errors))
     for fault in state.faults:
         if fault.times > 0 and fault.method == method and fault.path.search(path):
             fault.times -= 1
@@ -168,7 +170,6 @@ def _answer(state: State, spec: OpenAPI, request: Request, method: str, path: st
     if handler is None:
         state.violations.append(f"{method} {operation.template}: the stand-in does not serve it")
         return _error(501, "Not implemented by the stand-in")
-    params = dict(zip(_names(operation.template), _values(operation.template, path), strict=True))
     if login is not None:
         params["_login"] = login
     try:
@@ -177,19 +178,26 @@ def _answer(state: State, spec: OpenAPI, request: Request, method: str, path: st
     except Refusal as refusal:
         state.violations.append(f"{method} {path}: {refusal}")
         return _error(422, str(refusal))
+    # the stand-in's own answer, held to the same description: a test must not pass on a shape
+    # GitHub never sends
+    wrong = spec.status_errors(operation, 302 if answer.redirect else answer.status)
+    if not wrong and not answer.redirect:
+        wrong = spec.answer_errors(operation, answer.status, answer.body)
+    if wrong:
+        state.violations.append(f"the stand-in's answer to {method} {path}: " + "; ".join(wrong))
     if answer.redirect:
         return RedirectResponse(answer.redirect, status_code=302)
     headers = {**state.limits.headers(installation), **answer.headers} if installation else answer.headers
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
 
-def _names(template: str) -> list[str]:
-    return [part[1:-1] for part in template.split("/") if part.startswith("{")]
-
-
-def _values(template: str, path: str) -> list[str]:
-    return [
-        value
-        for part, value in zip(template.split("/"), path.split("/"), strict=True)
-        if part.startswith("{")
-    ]
+def _refusal(
+    spec: OpenAPI, operation: Operation, request: Request, params: dict[str, str], body: Any
+) -> tuple[int, list[str]] | None:
+    """The status and reasons GitHub would refuse the request with, or None."""
+    headers = spec.header_errors(operation, request.headers, body is not None)
+    if headers:
+        return 415 if any(e.startswith(("Content-Type", "Accept")) for e in headers) else 400, headers
+    errors = spec.parameter_errors(operation, params, request.query_params.multi_items())
+    errors += spec.body_errors(operation, body)
+    return (422, errors) if errors else None

@@ -57,8 +57,10 @@ def compare(
 ) -> Answer:
     repo = f"{params['owner']}/{params['repo']}"
     # GitHub's description has `{basehead}` and `{base}...{head}`: one path segment either way
-    basehead = next(value for name, value in params.items() if name.startswith("base"))
-    base, _, head = basehead.partition("...")
+    if "basehead" in params:
+        base, _, head = params["basehead"].partition("...")
+    else:
+        base, head = params["base"], params["head"]
     names = state.compared.get((repo, base, head))
     if names is None:
         return Answer(404, {"message": "Not Found"})
@@ -69,5 +71,5 @@ def compare(
     answer["commits"] = commits[(page - 1) * per_page : page * per_page]
     # with paging, files come on the first page only, at most 300 for the whole comparison
     answer["files"] = _entries(spec, names[:COMPARE_FILES_MAX]) if page == 1 else []
-    path = f"/repos/{repo}/compare/{basehead}"
+    path = f"/repos/{repo}/compare/{base}...{head}"
     return Answer(200, answer, _link(path, page, per_page, last))

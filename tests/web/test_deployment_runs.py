@@ -85,8 +85,9 @@ async def test_a_running_phase_shows_it_is_still_running(as_role, web, seeded):
 
 
 async def test_developer_cancels_a_queued_preview_build(served: Served):
-    # queued, and no worker has it yet (its job is lost, say): the page ends it
-    deployment_id = await _add(served, served.seed, state="queued")
+    # queued, and no worker has it yet (its job is lost, say): the page ends it. Queued just now,
+    # so the deploy worker's sweep (which queues again what waited over 5 s) leaves it alone
+    deployment_id = await _add(served, served.seed, state="queued", created_at=utcnow())
     client = served.as_role("developer")
     page = (await client.get(f"/deployments/{deployment_id}")).text
     assert f'action="/deployments/{deployment_id}/cancel"' in page
