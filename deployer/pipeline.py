@@ -52,6 +52,10 @@ class AppEnv:
 EnvProvider = Callable[[Project, Environment], Awaitable[AppEnv]]
 
 
+def _never() -> bool:
+    return False
+
+
 async def no_env(_project: Project, _environment: Environment) -> AppEnv:
     """The env provider when none is configured: no project variables."""
     return AppEnv()
@@ -333,12 +337,16 @@ async def run_deployment(
     fetch: TarballWriter | None = None,
     env_for: EnvProvider = no_env,
     final_try: bool = True,
+    left_to_lease: Callable[[], bool] = _never,
 ) -> str | None:
     """Run a queued deployment to a terminal state; return that state (None if not claimed).
 
     `fetch` writes the commit's tarball (GitHub deployments); without it the deployment's
     `source` column is used (CLI uploads and local folders). A temporary error (store.errors)
-    puts it back in the queue and returns "queued", unless this is the `final_try`.
+    puts it back in the queue and returns "queued", unless this is the `final_try`. A run
+    cancelled while `left_to_lease()` is true (its worker's drain ran out of time) is not
+    failed: the deployment keeps its state and lease, and a live replica takes it over once
+    the lease expires.
     """
     claim = await records.claim(sessions, deployment_id)
     if claim is None:
@@ -350,7 +358,7 @@ async def run_deployment(
     run = _Run(sessions, claim, sink, target, work_dir, fetch, env_for)
     if claim.deployment.phases:  # it ran before and was queued again: its log goes on after those lines
         run.log = await DeploymentLogWriter.resume(sessions, deployment_id, sink)
-    return await _drive(run, final_try=final_try)
+    return await _drive(run, final_try=final_try, left_to_lease=left_to_lease)
 
 
 async def release_deployment(
@@ -361,9 +369,11 @@ async def release_deployment(
     *,
     work_dir: Path,
     env_for: EnvProvider = no_env,
+    left_to_lease: Callable[[], bool] = _never,
 ) -> str | None:
     """Release a deployment that waited for its checks, once they passed: its own build
-    starts, is health-checked and takes the traffic. None when it is not to be released."""
+    starts, is health-checked and takes the traffic. None when it is not to be released.
+    `left_to_lease` as for run_deployment."""
     released = await check_gates.claim_release(sessions, deployment_id, IN_PROGRESS)
     if released is None:
         state = await records.state_of(sessions, deployment_id)
@@ -374,10 +384,10 @@ async def release_deployment(
     claim = records.Claim(released.deployment, released.project, released.environment, ())
     run = _Run(sessions, claim, sink, target, work_dir, None, env_for, resumed=True)
     run.log = await DeploymentLogWriter.resume(sessions, deployment_id, sink)  # after the build's lines
-    return await _drive(run)
+    return await _drive(run, left_to_lease=left_to_lease)
 
 
-async def _drive(run: _Run, *, final_try: bool = True) -> str:
+async def _drive(run: _Run, *, final_try: bool = True, left_to_lease: Callable[[], bool] = _never) -> str:
     """Run a claimed deployment to a terminal state, or until it parks to wait for checks (or,
     after a temporary error before the `final_try`, until it is queued again)."""
     sessions, deployment_id = run.sessions, run.id
@@ -392,7 +402,11 @@ async def _drive(run: _Run, *, final_try: bool = True) -> str:
         if not task.done():  # the worker itself is stopping: stop the build too
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            await _end(run, "failed", "interrupted: the worker stopped during " + run.phase, {})
+            watcher.cancel()  # no more renewals: the lease runs out for another replica
+            if left_to_lease():
+                await _leave_to_lease(run)
+            else:
+                await _end(run, "failed", "interrupted: the worker stopped during " + run.phase, {})
             raise
         state, reason = "superseded", await _superseded_reason(sessions, deployment_id)
     except _Superseded:
@@ -436,6 +450,26 @@ async def _requeue(run: _Run, reason: str) -> str:
     await asyncio.to_thread(shutil.rmtree, run.work, True)
     log.warning("deployment %s queued again: %s", run.id, reason, extra={"deployment_id": run.id})
     return "queued" if requeued else (await records.state_of(run.sessions, run.id) or "failed")
+
+
+async def _leave_to_lease(run: _Run) -> None:
+    """Stop this process's part of a run cut off by its worker's stop, leaving the stored
+    deployment (state, lease) for the replica that takes it over."""
+    if run.release is not None:
+        with contextlib.suppress(Exception):
+            await run.release.stop()
+    await run.log(
+        f"the worker stopped during {run.phase} before this deployment finished; once its lease"
+        " expires, a running worker takes it over"
+    )
+    await run.log.flush()
+    await asyncio.to_thread(shutil.rmtree, run.work, True)
+    log.warning(
+        "deployment %s cut off in %s: left to its lease",
+        run.id,
+        run.phase,
+        extra={"deployment_id": run.id},
+    )
 
 
 async def _park(run: _Run, parked: _Parked) -> None:

@@ -25,6 +25,7 @@ async def release_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str
             runtime.target,
             work_dir=runtime.work_dir,
             env_for=env_provider(services.sessions, services.keyring),
+            left_to_lease=runtime.cut_off.is_set,
         )
     finally:
         deployment_id_var.reset(token)

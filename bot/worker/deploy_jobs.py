@@ -6,8 +6,9 @@ router and the apps' processes are its children); on kubernetes any `autostack w
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ class DeployRuntime:
     hub: ReporterHub
     # the built-in router of the local target; a cluster routes with its Ingress instead
     router: Router | None = None
+    # set when the worker's drain ran out of time (bot.worker.drain): a deploy job cancelled
+    # now leaves its deployment to its lease instead of failing it
+    cut_off: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _runtime(ctx: dict[str, Any]) -> tuple[Services, DeployRuntime]:
@@ -92,6 +96,7 @@ async def run_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | N
             fetch=await _fetcher(services, deployment, project),
             env_for=env_provider(services.sessions, services.keyring),
             final_try=job_try >= DEPLOY_TRIES,
+            left_to_lease=runtime.cut_off.is_set,
         )
         if state == "queued":  # a temporary error: the same job runs it again after the backoff
             raise Retry(defer=retry_delay(job_try))
