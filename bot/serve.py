@@ -28,6 +28,7 @@ from bot.web.context import WebState
 from bot.web.runtime import build_state as web_state_for
 from bot.web.runtime import running as web_running
 from bot.worker.deploy_jobs import DeployRuntime
+from bot.worker.drain import DeployDrain, run_until_drained
 from bot.worker.loops import supervise
 from bot.worker.queue import DEPLOY_QUEUE, EmbeddedRedis
 from bot.worker.workers import make_deploy_worker, make_worker
@@ -231,12 +232,20 @@ def serve_app(services: Services, page: WebState) -> AutoStackApp:
 
 
 @contextlib.contextmanager
-def _cleanup_after_signal() -> Iterator[None]:
+def _cleanup_after_signal(drain: DeployDrain) -> Iterator[None]:
     """Let `serve` clean up after SIGTERM/SIGINT: uvicorn re-raises the signal it caught once it
     has stopped, which under the default handlers ends the process before the workers, the
-    apps' processes and the embedded Redis are stopped."""
+    apps' processes and the embedded Redis are stopped. A signal while the deploy worker
+    drains cuts the drain short (the one uvicorn re-raises comes before the drain starts)."""
     caught: list[int] = []
-    previous = {sig: signal.signal(sig, lambda number, _frame: caught.append(number)) for sig in _SIGNALS}
+    loop = asyncio.get_running_loop()
+
+    def on_signal(number: int, _frame: object) -> None:
+        caught.append(number)
+        if drain.draining:
+            loop.call_soon_threadsafe(drain.hurry)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in _SIGNALS}
     try:
         yield
     finally:
@@ -271,8 +280,11 @@ async def serve(settings: Settings) -> None:
             page = web_state_for(services, deploy, runtime.router)
             app = serve_app(services, page)
             workers: dict[str, Callable[[], Worker]] = {}
+            drain = DeployDrain(runtime, settings.deploy_drain_seconds)
             if settings.deploys_in_web:
-                workers["deploy-worker"] = lambda: make_deploy_worker(services, runtime, handle_signals=False)
+                workers["deploy-worker"] = drain.track(
+                    lambda: make_deploy_worker(services, runtime, handle_signals=False)
+                )
             if embedded is not None:
                 workers["delivery-worker"] = lambda: make_worker(services, handle_signals=False)
             background = asyncio.create_task(_run_workers(services, workers), name="workers")
@@ -308,9 +320,12 @@ async def serve(settings: Settings) -> None:
             )
             try:
                 async with web_running(page, runtime.router):
-                    with _cleanup_after_signal():
+                    with _cleanup_after_signal(drain):
                         _freeze_startup_objects()
                         await server.serve()
+                        # the web has stopped; running deploy jobs finish (the router and the
+                        # apps still serve meanwhile) before the workers are cancelled
+                        await drain.drain()
             finally:
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -375,7 +390,14 @@ async def run_deploy_worker(settings: Settings, *, burst: bool = False) -> None:
     services = Services.build(settings, settings.redis_url)
     try:
         async with deploy_runtime(services) as runtime:
-            workers = {"deploy-worker": lambda: make_deploy_worker(services, runtime, burst=burst)}
-            await with_metrics(services, lambda: _run_workers(services, workers))
+            # SIGTERM drains the worker (bot.worker.drain) instead of arq cancelling its jobs
+            drain = DeployDrain(runtime, settings.deploy_drain_seconds)
+            make = drain.track(
+                lambda: make_deploy_worker(services, runtime, burst=burst, handle_signals=False)
+            )
+            workers = {"deploy-worker": make}
+            await run_until_drained(
+                lambda: with_metrics(services, lambda: _run_workers(services, workers)), drain
+            )
     finally:
         await services.close()

@@ -87,6 +87,8 @@ class Settings:
     aws_region: str | None = None
     relay_in_web: bool = True
     deploys_in_web: bool = True
+    # how long a stopping deploy worker lets running deploy jobs finish (bot.worker.drain)
+    deploy_drain_seconds: int = 240
     production_permission: ProductionLevel = "maintain"
     # minutes between delivery reconciler runs (0: never); hours of GitHub's log it reads back
     redeliver_interval: int = 5
@@ -180,6 +182,7 @@ class Settings:
             aws_region=env.get("AWS_REGION", "").strip() or None,
             relay_in_web=env.get("AUTOSTACK_RELAY_IN_WEB", "1").strip() not in ("0", "false", "no"),
             deploys_in_web=env.get("AUTOSTACK_DEPLOYS_IN_WEB", "1").strip() not in ("0", "false", "no"),
+            deploy_drain_seconds=int_value(env, "AUTOSTACK_DEPLOY_DRAIN_SECONDS", 240, low=0, high=86400),
             production_permission=choice_value(
                 env, "PRODUCTION_PERMISSION", "maintain", ("maintain", "admin")
             ),

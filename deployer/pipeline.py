@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from deployer.app_env import AppEnv, EnvProvider, env_scope, no_env
@@ -47,6 +48,10 @@ log = logging.getLogger("autostack.deployer")
 PERMANENT = (ConfigError, DetectError, SourceError, TargetError)
 
 
+def _never() -> bool:
+    return False
+
+
 async def run_deployment(
     sessions: Sessions,
     deployment_id: int,
@@ -58,13 +63,17 @@ async def run_deployment(
     env_for: EnvProvider = no_env,
     final_try: bool = True,
     stops: StopSignals = IN_PROCESS,
+    left_to_lease: Callable[[], bool] = _never,
 ) -> str | None:
     """Run a queued deployment to a terminal state; return that state (None if not claimed).
 
     `fetch` writes the commit's tarball (GitHub deployments); without it the deployment's
     `source` column is used (CLI uploads and local folders). A temporary error (store.errors)
     puts it back in the queue and returns "queued", unless this is the `final_try`. The runs
-    of the deployments it supersedes, and its own run, are stopped through `stops`.
+    of the deployments it supersedes, and its own run, are stopped through `stops`. A run
+    cancelled while `left_to_lease()` is true (its worker's drain ran out of time) is not
+    failed: the deployment keeps its state and lease, and a live replica takes it over once
+    the lease expires.
     """
     claim = await deployment_runs.claim(sessions, deployment_id)
     if claim is None:
@@ -77,7 +86,7 @@ async def run_deployment(
     run = PipelineRun(sessions, claim, sink, target, work_dir, fetch, env_for)
     if claim.deployment.phases:  # it ran before and was queued again: its log goes on after those lines
         run.log = await DeploymentLogWriter.resume(sessions, deployment_id, sink)
-    return await _drive(run, stops, final_try=final_try)
+    return await _drive(run, stops, final_try=final_try, left_to_lease=left_to_lease)
 
 
 async def release_deployment(
@@ -89,9 +98,11 @@ async def release_deployment(
     work_dir: Path,
     env_for: EnvProvider = no_env,
     stops: StopSignals = IN_PROCESS,
+    left_to_lease: Callable[[], bool] = _never,
 ) -> str | None:
     """Release a deployment that waited for its checks, once they passed: its own build
-    starts, is health-checked and takes the traffic. None when it is not to be released."""
+    starts, is health-checked and takes the traffic. None when it is not to be released.
+    `stops` and `left_to_lease` as for run_deployment."""
     released = await check_gates.claim_release(sessions, deployment_id, IN_PROGRESS)
     if released is None:
         state = await deployments.state_of(sessions, deployment_id)
@@ -102,7 +113,7 @@ async def release_deployment(
     claim = Claim(released.deployment, released.project, released.environment)
     run = PipelineRun(sessions, claim, sink, target, work_dir, None, env_for, resumed=True)
     run.log = await DeploymentLogWriter.resume(sessions, deployment_id, sink)  # after the build's lines
-    return await _drive(run, stops)
+    return await _drive(run, stops, left_to_lease=left_to_lease)
 
 
 async def _steps(run: PipelineRun) -> tuple[str, str | None, dict[str, object]]:
@@ -129,7 +140,13 @@ async def _steps(run: PipelineRun) -> tuple[str, str | None, dict[str, object]]:
     return "ready", None, {**values, "facts": facts}
 
 
-async def _drive(run: PipelineRun, stops: StopSignals, *, final_try: bool = True) -> str:
+async def _drive(
+    run: PipelineRun,
+    stops: StopSignals,
+    *,
+    final_try: bool = True,
+    left_to_lease: Callable[[], bool] = _never,
+) -> str:
     """Run a claimed deployment to a terminal state, or until it parks to wait for checks (or,
     after a temporary error before the `final_try`, until it is queued again)."""
     sessions, deployment_id = run.sessions, run.id
@@ -144,7 +161,11 @@ async def _drive(run: PipelineRun, stops: StopSignals, *, final_try: bool = True
         if not task.done():  # the worker itself is stopping: stop the build too
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            await _end(run, "failed", "interrupted: the worker stopped during " + run.phase, {})
+            watcher.cancel()  # no more renewals: the lease runs out for another replica
+            if left_to_lease():
+                await _leave_to_lease(run)
+            else:
+                await _end(run, "failed", "interrupted: the worker stopped during " + run.phase, {})
             raise
         state, reason = "superseded", await _superseded_reason(sessions, deployment_id)
     except Superseded:
@@ -177,17 +198,36 @@ async def _drive(run: PipelineRun, stops: StopSignals, *, final_try: bool = True
     return state
 
 
-async def _requeue(run: PipelineRun, reason: str) -> str:
-    """Back to the queue after a temporary error: the old version keeps serving meanwhile."""
+async def _stop_here(run: PipelineRun, line: str) -> None:
+    """Stop this process's part of a run that another run takes up later: its release, a last
+    log line, its work folder."""
     if run.release is not None:
         with contextlib.suppress(Exception):
             await run.release.stop()
-    await run.log(f"{reason}; this is a temporary error, so the deployment starts over shortly")
+    await run.log(line)
     await run.log.flush()
-    requeued = await deployment_runs.requeue(run.sessions, run.id, f"retrying: {reason}")
     await asyncio.to_thread(shutil.rmtree, run.work, True)
+
+
+async def _requeue(run: PipelineRun, reason: str) -> str:
+    """Back to the queue after a temporary error: the old version keeps serving meanwhile."""
+    await _stop_here(run, f"{reason}; this is a temporary error, so the deployment starts over shortly")
+    requeued = await deployment_runs.requeue(run.sessions, run.id, f"retrying: {reason}")
     log.warning("deployment %s queued again: %s", run.id, reason, extra={"deployment_id": run.id})
     return "queued" if requeued else (await deployments.state_of(run.sessions, run.id) or "failed")
+
+
+async def _leave_to_lease(run: PipelineRun) -> None:
+    """A run cut off by its worker's stop: the stored deployment (state, lease) is left for the
+    replica that takes it over."""
+    await _stop_here(
+        run,
+        f"the worker stopped during {run.phase} before this deployment finished; once its lease"
+        " expires, a running worker takes it over",
+    )
+    log.warning(
+        "deployment %s cut off in %s: left to its lease", run.id, run.phase, extra={"deployment_id": run.id}
+    )
 
 
 async def _park(run: PipelineRun, parked: Parked) -> None:

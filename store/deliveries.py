@@ -114,36 +114,33 @@ class PostgresInserter:
 
     async def __call__(self, deliveries: list[NewDelivery]) -> set[str]:
         try:
-            return await self._insert(deliveries)
+            conn = (
+                self._idle.pop()
+                if self._idle
+                else await asyncpg.connect(self._url, timeout=5, command_timeout=STATEMENT_TIMEOUT)
+            )
+            try:
+                rows = await conn.fetch(
+                    _PG_INSERT,
+                    [d.delivery_id for d in deliveries],
+                    [d.event for d in deliveries],
+                    [d.action for d in deliveries],
+                    [d.installation_id for d in deliveries],
+                    [d.repository_id for d in deliveries],
+                    [d.payload for d in deliveries],
+                    [d.received_at for d in deliveries],
+                )
+            except _VALUE_ERRORS:
+                # the statement failed on its input; the connection itself is fine
+                self._idle.append(conn)
+                raise
+            except BaseException:
+                conn.terminate()
+                raise
         except _VALUE_ERRORS as exc:
             raise BatchRefused(refusal(exc)) from exc
         except _UNAVAILABLE as exc:
             raise DatabaseUnavailable(type(exc).__name__) from exc
-
-    async def _insert(self, deliveries: list[NewDelivery]) -> set[str]:
-        conn = (
-            self._idle.pop()
-            if self._idle
-            else await asyncpg.connect(self._url, timeout=5, command_timeout=STATEMENT_TIMEOUT)
-        )
-        try:
-            rows = await conn.fetch(
-                _PG_INSERT,
-                [d.delivery_id for d in deliveries],
-                [d.event for d in deliveries],
-                [d.action for d in deliveries],
-                [d.installation_id for d in deliveries],
-                [d.repository_id for d in deliveries],
-                [d.payload for d in deliveries],
-                [d.received_at for d in deliveries],
-            )
-        except _VALUE_ERRORS:
-            # the statement failed on its input; the connection itself is fine
-            self._idle.append(conn)
-            raise
-        except BaseException:
-            conn.terminate()
-            raise
         self._idle.append(conn)
         return {row[0] for row in rows}
 

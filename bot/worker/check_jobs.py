@@ -26,6 +26,7 @@ async def release_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str
             work_dir=runtime.work_dir,
             env_for=env_provider(services.sessions, services.keyring),
             stops=runtime.stops,
+            left_to_lease=runtime.cut_off.is_set,
         )
     finally:
         deployment_id_var.reset(token)

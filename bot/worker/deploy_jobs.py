@@ -6,8 +6,9 @@ router and the apps' processes are its children); on kubernetes any `autostack w
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ class DeployRuntime:
     router: Router | None = None
     # how a cancel or a supersede reaches the deployment's run (Services.stops in `serve`)
     stops: StopSignals = IN_PROCESS
+    # set when the worker's drain ran out of time (bot.worker.drain): a deploy job cancelled
+    # now leaves its deployment to its lease instead of failing it
+    cut_off: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _runtime(ctx: dict[str, Any]) -> tuple[Services, DeployRuntime]:
@@ -108,6 +112,7 @@ async def run_deployment_job(ctx: dict[str, Any], deployment_id: int) -> str | N
             env_for=env_provider(services.sessions, services.keyring),
             final_try=job_try >= DEPLOY_TRIES,
             stops=runtime.stops,
+            left_to_lease=runtime.cut_off.is_set,
         )
         if state == "queued":  # a temporary error: the same job runs it again after the backoff
             raise Retry(defer=retry_delay(job_try))
