@@ -5,6 +5,7 @@ branch protection's own endpoints (administration permission) are not needed."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -40,8 +41,8 @@ class CIReads:
         for page in range(1, MAX_PAGES + 1):
             rules = await self._json(
                 f"reading the rules of {repo}@{branch}",
-                lambda page=page: self._gh.rest.repos.async_get_branch_rules(  # type: ignore[misc]
-                    owner, name, branch, per_page=PAGE, page=page
+                partial(
+                    self._gh.rest.repos.async_get_branch_rules, owner, name, branch, per_page=PAGE, page=page
                 ),
             )
             names += ruleset_checks(rules if isinstance(rules, list) else [])
@@ -65,7 +66,7 @@ class CIReads:
             for page in range(1, MAX_PAGES + 1):
                 answer = await self._json(
                     f"reading the {kind} of {repo}@{sha[:7]}",
-                    lambda page=page, read=read: read(owner, name, sha, per_page=PAGE, page=page),  # type: ignore[misc]
+                    partial(read, owner, name, sha, per_page=PAGE, page=page),
                 )
                 found += parse(answer)
                 total = int((answer or {}).get("total_count") or 0)
