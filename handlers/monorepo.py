@@ -85,15 +85,16 @@ async def repository_projects(ctx: Context) -> list[ProjectRef]:
     return await every_project(ctx, await read_config(ctx, repo))
 
 
-async def retire_removed_apps(ctx: Context, config: RepoConfig) -> None:
-    """Archive the projects of apps `config` no longer lists (and a monorepo's one-app project);
-    bring back those it lists again. `config` must be the file as read, never a fallback."""
+async def retire_removed_apps(ctx: Context, config: RepoConfig, sha: str) -> None:
+    """Archive the projects of apps `config` (read at `sha`) no longer lists, and a monorepo's
+    one-app project; bring back those it lists again. `config` must be the file as read, never
+    a fallback."""
     repo_id = (ctx.repository or {}).get("id")
     if repo_id is None:
         return
-    listed = app_names(config)
-    restored = await repo_apps.restore_listed_apps(ctx.sessions, repo_id, listed)
-    archived = await repo_apps.archive_removed_apps(ctx.sessions, repo_id, listed)
+    restored, archived = await repo_apps.follow_listed_apps(
+        ctx.sessions, repo_id, app_names(config), actor=ctx.sender, commit=sha
+    )
     for app in restored:
         ctx.log.info("app %s is listed again in autostack.yml: its project is restored", app or "(one-app)")
     for app in archived:

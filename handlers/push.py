@@ -56,7 +56,7 @@ async def on_push(ctx: Context) -> None:
     default_branch = (ctx.repository or {}).get("default_branch")
     found = await valid_config(ctx, repo, default_branch)
     if found is not None:
-        await retire_removed_apps(ctx, found)
+        await retire_removed_apps(ctx, found, sha)
     config = found if found is not None else RepoConfig()
     if branch != default_branch and not listed(branch, list(config.branches)):
         return

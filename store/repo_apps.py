@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from store.activity import record_github_change
 from store.models import Deployment, Environment, Project, utcnow
 
 
@@ -89,61 +90,47 @@ async def apps_with_environment(
         return list(found.all())
 
 
-async def archive_removed_apps(
-    sessions: async_sessionmaker[AsyncSession], github_repo_id: int, kept: Iterable[str]
-) -> list[str]:
-    """Archive the repository's projects whose app is not in `kept` (gone from `apps:`, or the
-    one-app project of a repository that now lists apps); returns the apps archived."""
+async def follow_listed_apps(
+    sessions: async_sessionmaker[AsyncSession],
+    github_repo_id: int,
+    listed: Iterable[str],
+    *,
+    actor: str,
+    commit: str,
+) -> tuple[list[str], list[str]]:
+    """Make the repository's projects follow its `apps:` list in one transaction: bring back the
+    archived ones it lists again (when the repository is still deployed), archive those it no
+    longer lists (and a monorepo's one-app project). Each change goes to the activity log as
+    `actor`'s, naming `commit`; returns (restored, archived) apps."""
+    apps = list(listed)
     async with sessions.begin() as session:
-        gone = list(
-            (
-                await session.scalars(
-                    select(Project.app).where(
-                        Project.github_repo_id == github_repo_id,
-                        Project.app.not_in(list(kept)),
-                        Project.archived_at.is_(None),
-                    )
-                )
-            ).all()
-        )
-        if gone:
-            await session.execute(
-                update(Project)
-                .where(Project.github_repo_id == github_repo_id, Project.app.in_(gone))
-                .values(archived_at=utcnow())
+        found = (
+            await session.scalars(
+                select(Project).where(Project.github_repo_id == github_repo_id).order_by(Project.app)
             )
-        return sorted(gone)
-
-
-async def restore_listed_apps(
-    sessions: async_sessionmaker[AsyncSession], github_repo_id: int, listed: Iterable[str]
-) -> list[str]:
-    """Bring back the archived projects of apps `apps:` lists again, when the repository itself
-    is still deployed (some project of it is live); returns the apps restored."""
-    async with sessions.begin() as session:
-        live = await session.scalar(
-            select(Project.id).where(Project.github_repo_id == github_repo_id, Project.archived_at.is_(None))
-        )
-        if live is None:
-            return []
-        back = list(
-            (
-                await session.scalars(
-                    select(Project.app).where(
-                        Project.github_repo_id == github_repo_id,
-                        Project.app.in_(list(listed)),
-                        Project.archived_at.is_not(None),
-                    )
-                )
-            ).all()
-        )
-        if back:
+        ).all()
+        if not any(p.archived_at is None for p in found):
+            return [], []  # an uninstalled or deleted repository comes back through the installation
+        back = [p for p in found if p.archived_at is not None and p.app in apps]
+        gone = [p for p in found if p.archived_at is None and p.app not in apps]
+        for action, changed, archived_at in (("app.restore", back, None), ("app.archive", gone, utcnow())):
+            if not changed:
+                continue
             await session.execute(
-                update(Project)
-                .where(Project.github_repo_id == github_repo_id, Project.app.in_(back))
-                .values(archived_at=None)
+                update(Project).where(Project.id.in_([p.id for p in changed])).values(archived_at=archived_at)
             )
-        return sorted(back)
+            for project in changed:
+                await record_github_change(
+                    session,
+                    actor=actor,
+                    action=action,
+                    target=project.name,
+                    project_id=project.id,
+                    app=project.app,
+                    commit=commit,
+                    reason="listed again in autostack.yml" if archived_at is None else "not in autostack.yml",
+                )
+        return [p.app for p in back], [p.app for p in gone]
 
 
 async def all_archived(sessions: async_sessionmaker[AsyncSession], github_repo_id: int) -> bool:

@@ -8,7 +8,7 @@ import copy
 
 from sqlalchemy import select
 
-from store.models import EnvironmentLock, Project
+from store.models import AuditEvent, EnvironmentLock, Project
 from tests.conftest import payload
 from tests.handlers.doubles import REPO, pull_request, push, validated
 from tests.handlers.e2e_harness import E2E
@@ -27,6 +27,17 @@ apps:
 async def projects(e2e: E2E) -> dict[str, Project]:
     async with e2e.services.sessions() as session:
         return {p.app: p for p in (await session.scalars(select(Project))).all()}
+
+
+async def app_changes(e2e: E2E) -> list[tuple[str, str, str | None, str, str]]:
+    """The activity log's entries for apps leaving and rejoining `apps:`."""
+    async with e2e.services.sessions() as session:
+        rows = (
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action.like("app.%")).order_by(AuditEvent.id)
+            )
+        ).all()
+    return [(e.action, e.actor, e.target, e.details["commit"], e.details["reason"]) for e in rows]
 
 
 async def open_pull_request_touching_api(e2e: E2E) -> None:
@@ -163,6 +174,9 @@ async def test_an_app_taken_out_of_apps_is_archived_on_the_next_push_and_restore
     await e2e.deliver("push", second)
     found = await projects(e2e)
     assert found["web"].archived_at is not None and found["api"].archived_at is None
+    pusher = second["sender"]["login"]
+    archived = ("app.archive", pusher, "hello-world-web", SHA2, "not in autostack.yml")
+    assert await app_changes(e2e) == [archived]
     rows = await deployed(e2e)
     assert sorted(rows[:2]) == [("api", "production", "ready"), ("web", "production", "ready")]
     assert rows[2:] == [("api", "production", "ready")]  # the web app is not deployed any more
@@ -179,3 +193,5 @@ async def test_an_app_taken_out_of_apps_is_archived_on_the_next_push_and_restore
     await e2e.deliver("push", third)
     assert (await projects(e2e))["web"].archived_at is None
     assert (await deployed(e2e))[-1] == ("web", "production", "ready")
+    restored = ("app.restore", pusher, "hello-world-web", SHA1, "listed again in autostack.yml")
+    assert await app_changes(e2e) == [archived, restored]
