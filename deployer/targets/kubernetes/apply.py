@@ -9,9 +9,15 @@ from typing import Any
 
 from kubernetes import client, dynamic
 from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import ResourceNotFoundError
 from urllib3.exceptions import HTTPError
 
-from deployer.targets.kubernetes.errors import ClusterError, unreachable, wrap_api_error
+from deployer.targets.kubernetes.errors import (
+    ClusterError,
+    ClusterTemporaryError,
+    unreachable,
+    wrap_api_error,
+)
 
 FIELD_MANAGER = "autostack"
 # Every namespaced kind AutoStack creates for an environment (build Jobs and their source
@@ -63,7 +69,33 @@ class Cluster:
     def resource(self, api_version: str, kind: str) -> Any:
         """The API resource of a kind (a kind not yet known runs discovery again)."""
         with _discovering():
-            return self.dynamic.resources.get(api_version=api_version, kind=kind)
+            try:
+                return self.dynamic.resources.get(api_version=api_version, kind=kind)
+            except ResourceNotFoundError:
+                raise self._not_discovered(api_version, kind) from None
+
+    def _not_discovered(self, api_version: str, kind: str) -> Exception:
+        """Why discovery found no `kind`: the client reads a group answering 503 (an API server
+        starting, an aggregated API down) as a group without kinds, so ask the group itself."""
+        path = ("/apis/" if "/" in api_version else "/api/") + api_version
+        doing = f"discovering {kind} in {api_version}"
+        try:
+            found = self.api.call_api(
+                path,
+                "GET",
+                auth_settings=["BearerToken"],
+                response_types_map={200: "object"},
+                _return_http_data_only=True,
+                _request_timeout=10,
+            )
+        except (ApiException, HTTPError) as exc:
+            if getattr(exc, "status", None) == 404:
+                return ClusterError(f"{doing}: the cluster does not serve {api_version}")
+            return wrap_api_error(exc, doing)
+        listed = found.get("resources") if isinstance(found, dict) else None
+        if any(isinstance(r, dict) and r.get("kind") == kind for r in listed or []):
+            return ClusterTemporaryError(f"{doing}: the API server listed it only after discovery ran")
+        return ClusterError(f"{doing}: the cluster's {api_version} has no {kind}")
 
     def apply(self, objects: list[dict[str, Any]]) -> None:
         """Server-side apply each object as `autostack`; a conflict raises FieldConflict."""
