@@ -194,8 +194,7 @@ async def _drive(
             state, reason = "failed", f"internal error during {run.phase}: {detail}"
     finally:
         watcher.cancel()
-    await _end(run, state, reason, values)
-    return state
+    return await _end(run, state, reason, values)
 
 
 async def _stop_here(run: PipelineRun, line: str) -> None:
@@ -242,7 +241,8 @@ async def _superseded_reason(sessions: Sessions, deployment_id: int) -> str:
     return row.reason if row is not None and row.reason else "superseded by a newer deployment"
 
 
-async def _end(run: PipelineRun, state: str, reason: str | None, values: dict[str, object]) -> None:
+async def _end(run: PipelineRun, state: str, reason: str | None, values: dict[str, object]) -> str:
+    """Finish the run as `state` unless it was stopped meanwhile; return the state stored."""
     if run.release is not None:
         with contextlib.suppress(Exception):
             await run.release.stop()
@@ -255,6 +255,7 @@ async def _end(run: PipelineRun, state: str, reason: str | None, values: dict[st
         Finished(run.id, OUTCOMES.get(row.state, "failure"), row.state, row.reason, row.url, facts)
     )
     log.info("deployment %s %s", run.id, row.state, extra={"deployment_id": run.id, "state": row.state})
+    return row.state
 
 
 async def recover_interrupted(sessions: Sessions, sink: EventSink | None = None) -> list[int]:

@@ -87,10 +87,13 @@ class Deployer:
         return await queue_deployment(self.sessions, project, env, trigger="cli", source=f"dir:{folder}")
 
     async def run(self, deployment_id: int) -> Deployment:
-        await run_deployment(
+        """Run the deployment; what the run reports (the deploy job's result) is what it stored."""
+        state = await run_deployment(
             self.sessions, deployment_id, self.sink, self.target, work_dir=self.work_dir, env_for=self.env_for
         )
-        return await self.row(deployment_id)
+        row = await self.row(deployment_id)
+        assert state is None or state == row.state, (state, row.state)
+        return row
 
     async def deploy(self, folder: Path, project: str = "demo", env: str = "production") -> Deployment:
         return await self.run(await self.queue(folder, project, env))
