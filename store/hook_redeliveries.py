@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.db import Sessions, Tx, reading, rows_changed, transaction
 from store.models import AuditEvent, Delivery, HookReconciler, HookRedelivery, Team
@@ -102,12 +101,6 @@ async def finish_run(
         if reconciled_to is not None:
             values["reconciled_to"] = reconciled_to
         await tx.execute(update(HookReconciler).where(HookReconciler.id == ROW).values(**values))
-
-
-async def reconciler_counts(conn: AsyncConnection) -> dict[str, int]:
-    """Runs by outcome (`runs_done`, …) and redeliveries `requested` / `refused`, for /metrics."""
-    counts = await conn.scalar(select(HookReconciler.counts).where(HookReconciler.id == ROW))
-    return {key: int(value) for key, value in (counts or {}).items()}
 
 
 async def stored_guids(sessions: Sessions, guids: Iterable[str]) -> set[str]:
