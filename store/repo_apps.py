@@ -22,14 +22,6 @@ async def app_names(sessions: async_sessionmaker[AsyncSession], repo: str) -> li
         return list(found.all())
 
 
-async def sibling_ids(sessions: async_sessionmaker[AsyncSession], project_id: int) -> list[int]:
-    """The ids of every project of the same repository as `project_id`, itself included."""
-    async with sessions() as session:
-        repo = select(Project.full_name).where(Project.id == project_id).scalar_subquery()
-        found = await session.scalars(select(Project.id).where(Project.full_name == repo))
-        return list(found.all()) or [project_id]
-
-
 async def live_projects(sessions: async_sessionmaker[AsyncSession], repo: str) -> list[tuple[int, str]]:
     """(id, app) of each project of the repository `owner/name` that is not archived, by app."""
     async with sessions() as session:
