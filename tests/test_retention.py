@@ -218,6 +218,21 @@ async def test_without_a_bucket_nothing_is_pruned(sessions, tmp_path: Path):
     assert len(await _delivery_ids(sessions)) == 5
 
 
+async def test_an_s3_refusal_stops_the_run_and_keeps_every_row(sessions, retention, tmp_path: Path):
+    ids = await _seed(sessions)
+    gone = dataclasses.replace(
+        retention, archive_bucket="archive-never-created", logs_days=1, payloads_days=1
+    )
+    settings = harness.settings_for(tmp_path, retention=gone)
+
+    answer = await retention_cron({"services": SimpleNamespace(settings=settings, sessions=sessions)})
+
+    assert answer.startswith("stopped: archiving to s3://archive-never-created/logs/shop/")
+    assert "NoSuchBucket" in answer
+    assert await _lines(sessions, ids["old"]) == ["old line 1", "old line 2", "old line 3"]
+    assert len(await _delivery_ids(sessions)) == 5
+
+
 async def test_the_page_shows_an_archived_log(sessions, retention, tmp_path: Path):
     state = harness.web_state(sessions, tmp_path, retention=retention)
     state.deploy = dataclasses.replace(state.deploy, retention=retention)

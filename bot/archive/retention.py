@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.archive.logs import encode_log, encode_payloads, log_key, payloads_key
 from bot.archive.settings import RetentionSettings
+from bot.aws_errors import AWSError
 from store import retention as queries
 from store.db import Sessions, reading, transaction
 from store.models import utcnow
@@ -115,7 +116,12 @@ async def retention_cron(ctx: dict[str, Any]) -> str:
     archive = S3Archive(
         retention.archive_bucket, region=retention.region, endpoint_url=retention.endpoint_url
     )
-    pruned = await archive_and_prune(services.sessions, retention, archive)
+    try:
+        pruned = await archive_and_prune(services.sessions, retention, archive)
+    except AWSError as exc:
+        # what was not archived keeps its rows: the next hourly run starts where this one stopped
+        log.warning("archiving stopped, the rest waits for the next run: %s", exc)
+        return f"stopped: {exc}"
     log.info(
         "archived %d deployment logs (%d lines) and %d webhook payloads to s3://%s",
         pruned.logs,

@@ -8,9 +8,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
-
-class S3Error(Exception):
-    """S3 refused or could not be reached; the message names the bucket, the key and the reason."""
+from bot.aws_errors import aws_failure
 
 
 class S3Archive:
@@ -42,5 +40,4 @@ class S3Archive:
         try:
             return await asyncio.to_thread(method, **params)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-            raise S3Error(f"{doing}: {code or type(exc).__name__}: {exc}") from exc
+            raise aws_failure(exc, doing) from exc

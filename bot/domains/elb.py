@@ -7,6 +7,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from bot.aws_errors import AWSPermanentError, aws_failure
+
 
 @dataclass(frozen=True)
 class LoadBalancer:
@@ -15,10 +17,6 @@ class LoadBalancer:
     dns_name: str
     zone_id: str
     dualstack: bool = False
-
-
-class LoadBalancerError(Exception):
-    """Listing load balancers failed; the message says which service and why."""
 
 
 def bare_name(dns_name: str) -> str:
@@ -52,7 +50,7 @@ class LoadBalancers:
         try:
             return await asyncio.to_thread(read)
         except (BotoCoreError, ClientError) as exc:
-            raise LoadBalancerError(f"listing {service} load balancers failed: {exc}") from exc
+            raise aws_failure(exc, f"listing {service} load balancers failed") from exc
 
     async def find(self, dns_name: str) -> LoadBalancer | None:
         """The load balancer named `dns_name` (ELBv2 first, then classic), None when there is none."""
@@ -65,7 +63,7 @@ class LoadBalancers:
             if bare_name(found["DNSName"]) == wanted:
                 zone_id = found.get("CanonicalHostedZoneNameID")
                 if not zone_id:
-                    raise LoadBalancerError(
+                    raise AWSPermanentError(
                         f"classic load balancer {found['LoadBalancerName']} "
                         "reports no canonical hosted zone id"
                     )

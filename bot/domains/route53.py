@@ -8,11 +8,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domains.elb import LoadBalancer, LoadBalancerError, LoadBalancers, bare_name
-
-
-class Route53Error(Exception):
-    """Route53 refused or could not be reached; the message says what was being done."""
+from bot.aws_errors import AWSPermanentError, aws_failure
+from bot.domains.elb import LoadBalancer, LoadBalancers, bare_name
 
 
 @dataclass(frozen=True)
@@ -23,7 +20,7 @@ class Zone:
     name: str
 
 
-class NoLoadBalancer(Route53Error):
+class NoLoadBalancer(AWSPermanentError):
     """No load balancer answers to the ingress host, so no alias can be made for a zone apex."""
 
 
@@ -99,7 +96,7 @@ class Route53Zones:
         try:
             return await asyncio.to_thread(getattr(self._client, method), **kwargs)
         except (BotoCoreError, ClientError) as exc:
-            raise Route53Error(f"{what} in Route53 failed: {exc}") from exc
+            raise aws_failure(exc, f"{what} in Route53 failed") from exc
 
     async def zones(self) -> list[Zone]:
         """Every public hosted zone of the account."""
@@ -116,10 +113,7 @@ class Route53Zones:
 
     async def load_balancer(self, dns_name: str) -> LoadBalancer:
         """The load balancer whose DNS name is `dns_name`, or NoLoadBalancer saying none is."""
-        try:
-            found = await self._balancers.find(dns_name)
-        except LoadBalancerError as exc:
-            raise Route53Error(str(exc)) from exc
+        found = await self._balancers.find(dns_name)
         if found is None:
             raise NoLoadBalancer(
                 f"no load balancer (ELBv2 or classic) is named {dns_name}, so AutoStack cannot make "

@@ -9,6 +9,7 @@ import secrets
 
 from starlette.requests import Request
 
+from bot.aws_errors import AWSError, AWSTemporaryError
 from bot.domains.checks import DnsCheck, check_domain, expected_cname
 from bot.domains.dns import METHODS, canonical_name, txt_name, txt_value
 from bot.domains.elb import LoadBalancer
@@ -16,7 +17,6 @@ from bot.domains.ports import DnsZones
 from bot.domains.route53 import (
     NoLoadBalancer,
     Record,
-    Route53Error,
     Zone,
     apex_records,
     domain_records,
@@ -52,6 +52,14 @@ async def planned_records(
     return apex_records(domain.hostname, *proof, balancer)
 
 
+def route53_failed(exc: AWSError) -> ActionError:
+    """The answer when Route53 failed: 503 when trying again shortly can work (throttled,
+    unreachable), 502 when AWS refused."""
+    if isinstance(exc, AWSTemporaryError):
+        return ActionError(503, f"{exc}; Route53 is busy or out of reach, try again in a minute")
+    return ActionError(502, str(exc))
+
+
 async def _domain(request: Request, viewer: Viewer, name: str, hostname: str) -> tuple[Project, Domain]:
     project = await viewers_project(request, viewer, name)
     domain = await stored.domain_of(web_state(request).sessions, project.id, hostname)
@@ -63,7 +71,7 @@ async def _domain(request: Request, viewer: Viewer, name: str, hostname: str) ->
 async def _is_route53_apex(web: WebState, hostname: str) -> bool:
     try:
         zone = zone_for(hostname, await zones(web))
-    except Route53Error as exc:
+    except AWSError as exc:
         # only a hint for the instructions: adding the domain does not depend on it
         log.warning("could not tell whether %s is a zone apex: %s", hostname, exc)
         return False
@@ -128,8 +136,8 @@ async def create_records(
         await web.dns_zones.upsert(zone, records)
     except NoLoadBalancer as exc:
         raise ActionError(409, str(exc)) from exc
-    except Route53Error as exc:
-        raise ActionError(502, str(exc)) from exc
+    except AWSError as exc:
+        raise route53_failed(exc) from exc
     await stored.record_route53(
         web.sessions, actor(request, viewer), domain, zone.name, [f"{r.name} {r.type}" for r in records]
     )
@@ -147,9 +155,9 @@ async def remove_domain(request: Request, viewer: Viewer, name: str, hostname: s
         if zone is not None and web.dns_zones is not None:
             planned = await planned_records(web, web.dns_zones, domain, project, zone, removing=True)
             removed = await web.dns_zones.delete(zone, planned)
-    except Route53Error as exc:
+    except AWSError as exc:
         # the domain is kept so removing can be tried again: its records would be left behind
-        raise ActionError(502, str(exc)) from exc
+        raise route53_failed(exc) from exc
     await stored.remove_domain(web.sessions, actor(request, viewer), domain.id, removed)
     if web.routing is not None:
         web.routing.remove(domain.hostname)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bot.aws_errors import AWSError
 from bot.domains.certificates import certificate_states
 from bot.domains.checks import expected_cname
 from bot.domains.dns import txt_name, txt_value
-from bot.domains.route53 import Route53Error, zone_for
+from bot.domains.route53 import zone_for
 from bot.web.context import ActionError, Viewer, page, refuse, render, viewers_project, web_state
 from bot.web.domain_actions import add_domain, create_records, remove_domain, verify_domain, zones
 from store import domains as stored
@@ -30,7 +31,7 @@ async def domains_page(
     route53: dict[int, str] = {}
     try:
         found = await zones(web)
-    except Route53Error as exc:
+    except AWSError as exc:
         found, error = [], error or str(exc)
     for row in rows:
         zone = zone_for(row.hostname, found)

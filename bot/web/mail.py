@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-
-class MailError(Exception):
-    """SES refused or could not be reached; the message says which address and why."""
+from bot.aws_errors import aws_failure
 
 
 class SesMailer:
@@ -34,4 +32,4 @@ class SesMailer:
                 Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": body}}},
             )
         except (BotoCoreError, ClientError) as exc:
-            raise MailError(f"sending the invitation to {to} through SES failed: {exc}") from exc
+            raise aws_failure(exc, f"sending the invitation to {to} through SES failed") from exc

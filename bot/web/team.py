@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.aws_errors import AWSError
 from bot.web.context import Viewer, actor, current_viewer, page, refuse, render, web_state
-from bot.web.mail import MailError
 from bot.web.roles import ROLES, may_assign
 from store import teams
 from store.models import Member
@@ -54,7 +54,7 @@ async def invite(request: Request, viewer: Viewer) -> Response:
                 f"{viewer.login} invited you as {role}. Sign in with GitHub here within 7 days:\n\n{link}\n",
             )
             notice["sent"] = email
-        except MailError as exc:
+        except AWSError as exc:
             notice["error"] = str(exc)
     return await team_page(request, viewer, notice)
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 from sqlalchemy import select
 
 from bot.domains.elb import LoadBalancers
-from bot.domains.route53 import Route53Zones, Zone, zone_for
+from bot.domains.route53 import Record, Route53Zones, Zone, zone_for
 from store.models import AuditEvent, Domain
+from tests.servers import free_port
 from tests.web.dns_server import dns_server
 
 CSRF = "test-csrf"
@@ -198,20 +200,49 @@ async def test_an_apex_without_its_load_balancer_gets_no_record_and_a_clear_erro
     assert records_in(route53, "example.com") == {} and alias_sets(route53, "example.com") == {}
 
 
-async def test_a_route53_failure_is_shown_and_the_domain_kept(as_role, seeded, web):
-    class Broken:
-        async def zones(self):
-            from bot.domains.route53 import Route53Error
+def unreachable_route53() -> object:
+    """A real Route53 client whose endpoint refuses connections (AWS out of reach), trying once."""
+    return boto3.client(
+        "route53",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1),
+    )
 
-            raise Route53Error("listing hosted zones in Route53 failed: AccessDenied")
 
-    web.dns_zones = Broken()
+async def test_route53_out_of_reach_is_shown_and_the_domain_kept_for_a_retry(as_role, seeded, web):
+    web.dns_zones = Route53Zones(unreachable_route53())
     admin = as_role("admin")
     await admin.post("/projects/shop/domains/add", data={"csrf": CSRF, "hostname": "a.example.com"})
     page = await admin.get("/projects/shop/domains")
-    assert "AccessDenied" in page.text and "a.example.com" in page.text
+    assert "listing hosted zones in Route53 failed" in page.text and "a.example.com" in page.text
     removed = await admin.post(
         "/projects/shop/domains/remove", data={"csrf": CSRF, "hostname": "a.example.com"}
     )
-    assert removed.status_code == 502 and "AccessDenied" in removed.text
+    assert removed.status_code == 503
+    assert "Route53 is busy or out of reach, try again in a minute" in removed.text
     assert "a.example.com" in (await admin.get("/projects/shop/domains")).text
+
+
+async def test_a_route53_refusal_is_a_bad_gateway_naming_the_code(route53, as_role, seeded, web):
+    """The zone goes between listing and writing: Route53 answers NoSuchHostedZone, which trying
+    again cannot fix."""
+
+    class ZoneDeletedMeanwhile(Route53Zones):
+        async def upsert(self, zone: Zone, records: list[Record]) -> None:
+            route53.delete_hosted_zone(Id=zone.id)
+            await super().upsert(zone, records)
+
+    web.dns_zones = ZoneDeletedMeanwhile(route53)
+    admin = as_role("admin")
+    await admin.post(
+        "/projects/shop/domains/add",
+        data={"csrf": CSRF, "hostname": "www.shop.example.com", "environment": "production"},
+    )
+    refused = await admin.post(
+        "/projects/shop/domains/route53", data={"csrf": CSRF, "hostname": "www.shop.example.com"}
+    )
+    assert refused.status_code == 502
+    assert "NoSuchHostedZone" in refused.text and "try again" not in refused.text

@@ -12,19 +12,20 @@ import boto3
 import botocore.exceptions
 
 from deployer.targets.kubernetes.errors import ClusterError, ClusterTemporaryError
+from store.errors import is_aws_outage
 
 TOKEN_PREFIX = "k8s-aws-v1."
 _CLUSTER_HEADER = "x-k8s-aws-id"
 # EKS accepts a token for 15 minutes after signing; `aws eks get-token` declares 14 so that a
 # token is never sent in its last minute. We do the same.
 TOKEN_LIFETIME = 14 * 60
-_TEMPORARY_CODES = {"ThrottlingException", "ServiceUnavailableException", "ServerException", "Throttling"}
 
 
 def aws_error(exc: Exception, doing: str) -> ClusterError | ClusterTemporaryError:
-    """A boto3 failure as a ClusterError naming what was being done; throttling is temporary."""
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-    if code in _TEMPORARY_CODES or isinstance(exc, botocore.exceptions.EndpointConnectionError):
+    """A boto3 failure as a ClusterError naming what was being done; throttling, AWS's own
+    trouble and a connection that failed are temporary (store.errors.is_aws_outage)."""
+    code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code", "")
+    if is_aws_outage(exc):
         return ClusterTemporaryError(f"{doing}: {code or exc}")
     return ClusterError(f"{doing}: {code or type(exc).__name__}: {exc}")
 
@@ -109,7 +110,7 @@ class S3Sources:
                     "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=3600
                 )
             )
-        except botocore.exceptions.ClientError as exc:
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise aws_error(
                 exc, f"uploading the source of deployment {deployment_id} to s3://{self.bucket}"
             ) from exc
