@@ -4,9 +4,7 @@ are botocore's own, built as botocore builds them from AWS's answers, and one me
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
@@ -19,7 +17,7 @@ from bot.aws_errors import AWSPermanentError, AWSTemporaryError, aws_failure
 from deployer.targets.kubernetes.aws import aws_error
 from deployer.targets.kubernetes.errors import ClusterError, ClusterTemporaryError
 from store.errors import is_temporary
-from tests.servers import free_port
+from tests.aws_clients import unreachable
 
 
 def answered(code: str, status: int, operation: str = "ChangeResourceRecordSets") -> ClientError:
@@ -69,14 +67,7 @@ def test_the_message_says_what_was_done_and_aws_code():
 
 
 def test_aws_out_of_reach_for_real_is_temporary():
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
-        region_name="eu-west-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1),
-    )
+    s3 = unreachable("s3", "eu-west-1")
     with pytest.raises(EndpointConnectionError) as raised:
         s3.list_buckets()
     assert isinstance(aws_failure(raised.value, "listing buckets"), AWSTemporaryError)

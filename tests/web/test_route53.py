@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.config import Config
 from moto import mock_aws
 from sqlalchemy import select
 
 from bot.domains.elb import LoadBalancers
 from bot.domains.route53 import Record, Route53Zones, Zone, zone_for
 from store.models import AuditEvent, Domain
-from tests.servers import free_port
+from tests.aws_clients import unreachable
 from tests.web.dns_server import dns_server
 
 CSRF = "test-csrf"
@@ -200,20 +199,8 @@ async def test_an_apex_without_its_load_balancer_gets_no_record_and_a_clear_erro
     assert records_in(route53, "example.com") == {} and alias_sets(route53, "example.com") == {}
 
 
-def unreachable_route53() -> object:
-    """A real Route53 client whose endpoint refuses connections (AWS out of reach), trying once."""
-    return boto3.client(
-        "route53",
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1),
-    )
-
-
 async def test_route53_out_of_reach_is_shown_and_the_domain_kept_for_a_retry(as_role, seeded, web):
-    web.dns_zones = Route53Zones(unreachable_route53())
+    web.dns_zones = Route53Zones(unreachable("route53"))
     admin = as_role("admin")
     await admin.post("/projects/shop/domains/add", data={"csrf": CSRF, "hostname": "a.example.com"})
     page = await admin.get("/projects/shop/domains")
