@@ -27,7 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import AutoStackApp
-from bot.serve import deploy_runtime, deploy_service, serve_app
+from bot.deploy_wiring import deploy_runtime, deploy_service
+from bot.serve import serve_app
 from bot.services import Services
 from bot.settings import Settings
 from bot.web.context import WebState
@@ -237,7 +238,7 @@ class Served:
 
 
 async def _restored() -> None:
-    """Wait for serve's start-up restore (bot.serve.deploy_runtime) to end, so the seed rows
+    """Wait for serve's start-up restore (bot.deploy_wiring.deploy_runtime) to end, so the seed rows
     written after it are not restored midway as if they were live builds."""
     for task in asyncio.all_tasks():
         if task.get_name() == "restore-environments":

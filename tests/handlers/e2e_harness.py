@@ -23,8 +23,8 @@ import pytest
 from arq.constants import default_queue_name
 from sqlalchemy import select
 
+from bot.deploy_wiring import deploy_service, reporter_hub
 from bot.reporter.comment import MARKER
-from bot.serve import deploy_service, reporter_hub
 from bot.worker.deploy_jobs import DeployRuntime
 from bot.worker.queue import DEPLOY_QUEUE, ArqQueue
 from bot.worker.workers import make_deploy_worker

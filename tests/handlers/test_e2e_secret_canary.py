@@ -22,8 +22,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
+from bot.deploy_wiring import deploy_service
 from bot.logs import stream_handler
-from bot.serve import deploy_service, serve_app
+from bot.serve import serve_app
 from bot.web.runtime import build_state
 from deployer.envvars import set_env_var
 from store.models import Deployment, DeploymentLog

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 
 from bot.cli.listing import table
+from bot.deploy_wiring import deploy_service
 from bot.reporter.comment import MARKER
-from bot.serve import deploy_service, serve_app
+from bot.serve import serve_app
 from bot.web.runtime import build_state
 from bot.worker.deploy_jobs import sweep_deployments
 from store import check_gates

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.serve import kubernetes_options
+from bot.deploy_wiring import kubernetes_options
 from bot.settings import Settings, SettingsError
 
 BASE = {
